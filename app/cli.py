@@ -1,0 +1,277 @@
+"""The `spia` command (design.md §4). Exit codes: 0 ok, 1 error, 2 bad input, 3 forbidden, 4 not found, 5 conflict."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from app.config import get_settings
+from app.domain import threshold as th
+
+app = typer.Typer(help="特定個人情報保護評価 支援システムのコマンド", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="データベースの操作", no_args_is_help=True)
+user_app = typer.Typer(help="利用者の操作", no_args_is_help=True)
+jimu_app = typer.Typer(help="事務の登録簿", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(jimu_app, name="jimu")
+
+EXIT = {400: 1, 401: 3, 403: 3, 404: 4, 409: 5, 422: 2, 423: 3}
+_state: dict = {"user": None}
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"エラー: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def echo_json(data) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.callback()
+def main_options(
+    as_user: Annotated[Optional[str], typer.Option("--user", envvar="SPIA_USER",
+                       help="このログインIDの権限で実行する(省略時はサーバー管理者としてすべてを操作)")] = None,
+) -> None:
+    _state["user"] = as_user
+
+
+def engine():
+    from app.db import make_engine
+
+    return make_engine(get_settings().database_url)
+
+
+def actor_for(session):
+    """The CLI's actor: --user LOGIN applies that user's department scope; otherwise the system actor."""
+    from sqlmodel import select
+
+    from app.domain.policy import SYSTEM
+    from app.models import Organisation, User
+    from app.services.auth import actor_for as build
+
+    login = _state.get("user")
+    if not login:
+        org = session.exec(select(Organisation)).first()
+        return SYSTEM.__class__(**{**SYSTEM.__dict__, "organisation_id": org.id if org else None})
+    user = session.exec(select(User).where(User.login_id == login)).first()
+    if user is None or not user.active:
+        fail(f"利用者「{login}」が見つかりません。", 4)
+    return build(session, user)
+
+
+def run_domain(fn):
+    """Run fn(); translate domain errors into Japanese messages and exit codes."""
+    from app.errors import DomainError, ValidationFailed
+
+    try:
+        return fn()
+    except ValidationFailed as exc:
+        for field, message in exc.errors.items():
+            typer.echo(f"エラー: {field}: {message}", err=True)
+        raise typer.Exit(2) from None
+    except DomainError as exc:
+        fail(exc.message, EXIT.get(exc.status, 1))
+
+
+@app.command()
+def threshold(
+    subjects: Annotated[str, typer.Option("--subjects", help="対象人数")],
+    handlers: Annotated[str, typer.Option("--handlers", help="取扱者数(委託先の従業者を含む)")],
+    serious_incident: Annotated[bool, typer.Option("--serious-incident", help="過去1年以内に重大事故が発生")] = False,
+    exclusion: Annotated[Optional[list[str]], typer.Option("--exclusion", help="staff-only または manual-only")] = None,
+    org_kind: Annotated[str, typer.Option("--org-kind", help="local(地方公共団体等)/ national(行政機関等)")] = "local",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON で出力")] = False,
+) -> None:
+    """しきい値判断を計算する(記録はしない)。"""
+    try:
+        inp = th.validate(subjects, handlers, exclusion or (), org_kind)
+    except th.InvalidThresholdInput as exc:
+        for message in exc.errors.values():
+            typer.echo(f"エラー: {message}", err=True)
+        raise typer.Exit(2) from None
+    result = th.determine(th.ThresholdInput(inp.subjects, inp.handlers, serious_incident, inp.exclusions, inp.org_kind))
+    data = result.as_dict()
+    if as_json:
+        echo_json({k: data[k] for k in ("required", "result", "procedures", "reasons", "rule_version", "band")})
+        return
+    typer.echo(f"判定: {result.label}")
+    typer.echo(f"対象人数の区分: {result.band}")
+    typer.echo("理由:")
+    for line in result.reasons:
+        typer.echo(f"  ・{line}")
+    for proc in data["procedures"]:
+        steps = " → ".join(s["label"] + ("" if s["required"] else "(任意)") for s in proc["steps"])
+        typer.echo(f"{proc['label']}の手続: {steps}")
+    typer.echo(f"判定表: {result.rule_version}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """マイグレーションを適用する(alembic upgrade)。"""
+    from app.migrate import upgrade
+
+    upgrade(get_settings().database_url, revision)
+    typer.echo(f"データベースを {revision} に更新しました。")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """モデルとマイグレーションに差がないか確認する(alembic check)。"""
+    from app.migrate import check
+
+    problems = check(get_settings().database_url)
+    if problems:
+        for p in problems:
+            typer.echo(f"差分: {p}", err=True)
+        raise typer.Exit(1)
+    typer.echo("モデルとマイグレーションは一致しています。")
+
+
+@app.command()
+def demo(
+    today: Annotated[Optional[str], typer.Option(help="デモの基準日(YYYY-MM-DD)")] = None,
+    quiet: bool = False,
+) -> None:
+    """デモ用の団体・利用者・事務・評価書を登録する(登録済みなら何もしない)。"""
+    from sqlmodel import Session
+
+    from app.demo import load_demo
+
+    with Session(engine(), expire_on_commit=False) as session:
+        created, accounts = run_domain(lambda: load_demo(session, today=date.fromisoformat(today) if today else None))
+    if not quiet:
+        typer.echo("デモデータを登録しました。" if created else "デモデータは登録済みです。")
+        typer.echo("デモ用アカウント(ログインID / パスワード / 役割):")
+        for login, password, role in accounts:
+            typer.echo(f"  {login:<10} {password:<20} {role}")
+
+
+@user_app.command("create")
+def user_create(
+    login_id: Annotated[str, typer.Option("--login", help="ログインID")],
+    role: Annotated[str, typer.Option("--role", help="admin / records / staff / council")],
+    name: Annotated[str, typer.Option("--name", help="氏名")] = "",
+    password: Annotated[Optional[str], typer.Option("--password", help="省略時は対話で入力")] = None,
+    department: Annotated[Optional[list[str]], typer.Option("--department", help="所属部署名(複数可)")] = None,
+    organisation: Annotated[Optional[str], typer.Option("--organisation", help="評価実施機関名(未登録なら作成)")] = None,
+    org_kind: Annotated[str, typer.Option("--org-kind")] = "local",
+) -> None:
+    """利用者を登録する(最初の管理者の作成にも使う)。"""
+    from sqlmodel import Session, select
+
+    from app.domain.policy import SYSTEM
+    from app.models import Department, Organisation
+    from app.services import organisation as orgs
+
+    if password is None:
+        password = typer.prompt("パスワード", hide_input=True, confirmation_prompt=True)
+    with Session(engine(), expire_on_commit=False) as session:
+        org = session.exec(select(Organisation)).first()
+        if org is None:
+            org = Organisation(name=organisation or "評価実施機関(未設定)", kind=org_kind)
+            session.add(org)
+            session.commit()
+        dept_ids = []
+        for dname in department or []:
+            dept = session.exec(select(Department).where(Department.organisation_id == org.id,
+                                                         Department.name == dname)).first()
+            if dept is None:
+                dept = run_domain(lambda dname=dname: orgs.create_department(session, actor=SYSTEM, organisation_id=org.id,
+                                                                 name=dname, parent_id=None))
+            dept_ids.append(dept.id)
+        user = run_domain(lambda: orgs.create_user(session, actor=SYSTEM, organisation_id=org.id, login_id=login_id,
+                                                   display_name=name or login_id, role=role, password=password,
+                                                   department_ids=dept_ids))
+    typer.echo(f"利用者「{user.login_id}」({role})を登録しました。")
+
+
+def _jimu_json(row) -> dict:
+    latest = row.latest
+    return {
+        "id": row.jimu.id, "name": row.jimu.name, "department": row.department, "status": row.jimu.status,
+        "subjects": row.subjects, "handlers": row.jimu.handlers, "files": [f.name for f in row.files],
+        "current_result": row.current.result,
+        "latest_determination": None if latest is None else {
+            "id": latest.id, "determined_on": latest.determined_on.isoformat(), "result": latest.result,
+            "rule_version": latest.rule_version},
+        "warning": row.warning,
+    }
+
+
+@jimu_app.command("list")
+def jimu_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """見える範囲の事務と最新のしきい値判断を表示する。"""
+    from sqlmodel import Session
+
+    from app.services import dashboard
+    from app.services.organisation import get_organisation
+
+    with Session(engine(), expire_on_commit=False) as session:
+        actor = actor_for(session)
+        org = run_domain(lambda: get_organisation(session, actor.organisation_id))
+        rows = dashboard.jimu_rows(session, actor=actor, org=org, today=date.today())
+    if as_json:
+        echo_json([_jimu_json(r) for r in rows])
+        return
+    for r in rows:
+        typer.echo(f"{r.jimu.id:>4}  {r.jimu.name}  [{r.department}]  {r.current.label}" + ("  ※再判断が必要" if r.warning else ""))
+
+
+@jimu_app.command("show")
+def jimu_show(jimu_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """事務を1件表示する(--user 指定時は所属部署の事務のみ)。"""
+    from sqlmodel import Session
+
+    from app.services import dashboard, register
+    from app.services.organisation import get_organisation
+
+    with Session(engine(), expire_on_commit=False) as session:
+        actor = actor_for(session)
+        jimu = run_domain(lambda: register.get_jimu(session, actor=actor, jimu_id=jimu_id))
+        org = get_organisation(session, jimu.organisation_id)
+        rows = dashboard.jimu_rows(session, actor=actor, org=org, today=date.today(), jimu_id=jimu.id)
+    data = _jimu_json(rows[0])
+    if as_json:
+        echo_json(data)
+    else:
+        for key, value in data.items():
+            typer.echo(f"{key}: {value}")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, reload: bool = False) -> None:
+    """Web サーバーを起動する(uvicorn)。"""
+    import uvicorn
+
+    uvicorn.run("app.main:asgi_factory", factory=True, host=host, port=port, workers=workers, reload=reload,
+                proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+
+
+@app.command()
+def backup(out: Annotated[Path, typer.Option("--out", help="出力ファイル")]) -> None:
+    """オンラインで一貫したバックアップを取る(SQLite はバックアップ API、PostgreSQL は pg_dump)。"""
+    from app.backup import backup as do_backup
+
+    try:
+        message = do_backup(get_settings().database_url, out)
+    except RuntimeError as exc:
+        fail(str(exc))
+    typer.echo(message)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

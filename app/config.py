@@ -1,0 +1,57 @@
+"""Settings from the environment (prefix-free names, documented in README)."""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-insecure-secret-change-me"
+log = logging.getLogger("spia")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SPIA_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{ROOT / 'data' / 'spia.db'}",
+        validation_alias="DATABASE_URL",
+    )
+    secret_key: str = DEV_SECRET
+    environment: str = "development"  # development | production | test
+    cookie_secure: bool = False
+    session_hours: int = 10
+    max_upload_bytes: int = 10 * 1024 * 1024
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    forms_dir: Path = ROOT / "assessments"
+    soffice_path: str = "soffice"
+    timezone: str = "Asia/Tokyo"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> "Settings":
+        if self.environment == "production":
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                raise ValueError(
+                    "SPIA_SECRET_KEY を32文字以上の値に設定してください(本番環境では既定値は使えません)。"
+                )
+        return self
+
+    def masked(self) -> dict[str, str]:
+        url = self.database_url
+        if "@" in url and "://" in url:
+            scheme, rest = url.split("://", 1)
+            creds, host = rest.rsplit("@", 1)
+            user = creds.split(":", 1)[0]
+            url = f"{scheme}://{user}:***@{host}"
+        return {"database_url": url, "environment": self.environment, "secret_key": "***"}
+
+
+@lru_cache
+def get_settings() -> Settings:
+    settings = Settings()
+    log.info("settings: %s", settings.masked())
+    return settings

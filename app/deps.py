@@ -1,0 +1,83 @@
+"""Request dependencies: database session, the signed-in actor, role guards."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Depends
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from starlette.requests import Request
+
+from app.config import Settings
+from app.db import get_session, get_write_session, session_scope
+from app.domain.policy import Actor
+from app.security import CookieSigner
+from app.services import auth
+from app.web import TOKYO
+
+SESSION_COOKIE = "spia_session"
+
+
+async def get_form(request: Request) -> FormData:
+    """The posted form, read on the event loop so that the handler itself can be a plain (threadpool) def."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(get_form)]
+
+
+class NotAuthenticated(Exception):
+    """No valid session: HTML requests are sent to the sign-in page, API requests get 401."""
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+
+
+async def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def session_signer(settings: Settings) -> CookieSigner:
+    return CookieSigner(settings.secret_key, "session")
+
+
+def session_token(request: Request) -> str | None:
+    value = session_signer(request.app.state.settings).unsign(request.cookies.get(SESSION_COOKIE))
+    return value if isinstance(value, str) else None
+
+
+def optional_actor(request: Request) -> Actor | None:
+    """The signed-in actor, read in a short session of its own (the route's session stays untouched)."""
+    if hasattr(request.state, "actor"):
+        return request.state.actor
+    header = request.headers.get("authorization", "")
+    token = session_token(request) if not header.startswith("Bearer ") else None
+    actor = None
+    if header.startswith("Bearer ") or token:
+        with session_scope(request.app.state.engine) as session:
+            bearer = header.startswith("Bearer ")
+            actor = auth.actor_for_token(session, token=header[7:].strip() if bearer else token, bearer=bearer)
+    request.state.actor = actor
+    return actor
+
+
+async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+    if actor is None:
+        raise NotAuthenticated()
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+async def today() -> date:
+    """The business date in Japan (injected so tests can move the clock)."""
+    return datetime.now(TOKYO).date()
+
+
+TodayDep = Annotated[date, Depends(today)]

@@ -1,0 +1,1 @@
+"""Pure domain rules: no database, web or template imports; the clock is always passed in."""

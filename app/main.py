@@ -1,0 +1,104 @@
+"""create_app(): routers, static files, templates, middleware and error translation."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+import app.models  # noqa: F401 - registers every table
+from app.config import Settings, get_settings
+from app.db import make_engine
+from app.deps import NotAuthenticated
+from app.errors import DomainError, ValidationFailed
+from app.middleware import BodyLimit, SecurityHeaders, with_csrf
+from app.routes import ROUTERS
+from app.routes.api.errors import api_validation_error
+from app.web import ROOT, render
+
+log = logging.getLogger("spia")
+
+
+def create_app(settings: Settings | None = None, *, engine=None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="特定個人情報保護評価 支援システム API",
+        version="1",
+        description="評価書の作成・手続・見直しを支援する API。認証は `Authorization: Bearer <APIトークン>`"
+                    "(アカウント画面で発行)またはログイン済みブラウザのセッションです。",
+        docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.mount("/static", StaticFiles(directory=str(ROOT / "app" / "static")), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    _install_error_handlers(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def _login_required(request: Request, exc: NotAuthenticated) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "ログインが必要です。"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
+        if _wants_json(request):
+            body = {"detail": exc.message}
+            if isinstance(exc, ValidationFailed):
+                body["errors"] = [{"field": k, "message": v} for k, v in exc.errors.items()]
+            return JSONResponse(body, status_code=exc.status)
+        return render(request, "errors/error.html", {"status": exc.status, "message": exc.message,
+                                                     "errors": getattr(exc, "errors", {})}, status=exc.status)
+
+    app.add_exception_handler(RequestValidationError, api_validation_error)
+
+    @app.exception_handler(404)
+    async def _not_found(request: Request, exc) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "見つかりません。"}, status_code=404)
+        return render(request, "errors/error.html", {"status": 404, "message": "ページが見つかりません。"}, status=404)
+
+    @app.exception_handler(405)
+    async def _not_allowed(request: Request, exc) -> Response:
+        return JSONResponse({"detail": "このメソッドは使用できません。"}, status_code=405)
+
+    @app.exception_handler(500)
+    async def _server_error(request: Request, exc) -> Response:
+        log.exception("unhandled error", exc_info=exc)
+        if _wants_json(request):
+            return JSONResponse({"detail": "サーバー内部でエラーが発生しました。"}, status_code=500)
+        return render(request, "errors/error.html", {"status": 500, "message":
+                      "サーバー内部でエラーが発生しました。入力内容は保存されていない可能性があります。"}, status=500)
+
+
+def build_asgi(settings: Settings | None = None, *, engine=None):
+    """The full ASGI stack: security headers → body limit → CSRF → FastAPI."""
+    settings = settings or get_settings()
+    inner = create_app(settings, engine=engine)
+    wrapped = with_csrf(inner, secret=settings.secret_key, secure=settings.cookie_secure)
+    outer = SecurityHeaders(BodyLimit(wrapped, settings.max_upload_bytes))
+    outer.fastapi = inner  # type: ignore[attr-defined]
+    return outer
+
+
+def asgi_factory():
+    """Entry point for uvicorn --factory."""
+    return build_asgi()

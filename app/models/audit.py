@@ -1,0 +1,45 @@
+"""Append-only audit log. UPDATE and DELETE are refused by database triggers."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DDL, Index, event
+from sqlmodel import Field, SQLModel
+
+from app.models.base import created_ts, json_field
+
+
+class AuditLog(SQLModel, table=True):
+    __table_args__ = (Index("ix_auditlog_entity", "entity", "entity_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = created_ts()
+    actor_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    actor_login: str = Field(default="", max_length=64)
+    entity: str = Field(max_length=50)
+    entity_id: str = Field(max_length=64)
+    action: str = Field(max_length=50)
+    before: Any = json_field(default_factory=lambda: None, nullable=True)
+    after: Any = json_field(default_factory=lambda: None, nullable=True)
+    note: str = Field(default="", max_length=500)
+
+
+# Both statements are also issued by the migration; the listeners cover create_all in tests.
+SQLITE_TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS auditlog_no_update BEFORE UPDATE ON auditlog "
+    "BEGIN SELECT RAISE(ABORT, 'auditlog is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS auditlog_no_delete BEFORE DELETE ON auditlog "
+    "BEGIN SELECT RAISE(ABORT, 'auditlog is append-only'); END",
+)
+PG_TRIGGERS = (
+    "CREATE OR REPLACE FUNCTION auditlog_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'auditlog is append-only'; END; $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS auditlog_no_change ON auditlog",
+    "CREATE TRIGGER auditlog_no_change BEFORE UPDATE OR DELETE ON auditlog "
+    "FOR EACH ROW EXECUTE FUNCTION auditlog_append_only()",
+)
+
+for _stmt in SQLITE_TRIGGERS:
+    event.listen(AuditLog.__table__, "after_create", DDL(_stmt).execute_if(dialect="sqlite"))
+for _stmt in PG_TRIGGERS:
+    event.listen(AuditLog.__table__, "after_create", DDL(_stmt).execute_if(dialect="postgresql"))

@@ -1,0 +1,71 @@
+"""Organisation (評価実施機関), departments, users, sessions and API tokens."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.models.base import created_ts, ts
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)  # 評価実施機関名, e.g. みなと市長
+    kind: str = Field(default="local", max_length=20)  # local | national
+    municipality: str = Field(default="", max_length=100)  # e.g. みなと市 (used in 宣言, 市の考え方)
+    representative: str = Field(default="", max_length=200)  # 代表者
+    created_at: datetime = created_ts()
+    lock_version: int = Field(default=1)
+
+
+class Department(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    parent_id: int | None = Field(default=None, foreign_key="department.id")
+    name: str = Field(max_length=200)
+    active: bool = Field(default=True)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    login_id: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=100)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=20)  # admin | records | staff | council
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    active: bool = Field(default=True)
+    failed_logins: int = Field(default=0)
+    locked_until: datetime | None = ts(default=None, nullable=True)
+    created_at: datetime = created_ts()
+    password_changed_at: datetime | None = ts(default=None, nullable=True)
+
+
+class UserDepartment(SQLModel, table=True):
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    department_id: int = Field(foreign_key="department.id", primary_key=True)
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a signed random token; only its hash is stored."""
+
+    id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the token
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = created_ts()
+    expires_at: datetime = ts(nullable=False)
+    revoked_at: datetime | None = ts(default=None, nullable=True)
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+
+
+class ApiToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    purpose: str = Field(default="api", max_length=20)  # api | calendar
+    created_at: datetime = created_ts()
+    last_used_at: datetime | None = ts(default=None, nullable=True)
+    revoked_at: datetime | None = ts(default=None, nullable=True)

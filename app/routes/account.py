@@ -1,0 +1,53 @@
+"""The signed-in user's own account: password and API tokens."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlmodel import select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.deps import FormDep, WriteSessionDep, ActorDep, SessionDep, session_token
+from app.errors import ValidationFailed
+from app.models import ApiToken
+from app.services import auth
+from app.web import redirect, render
+
+router = APIRouter(prefix="/account", include_in_schema=False)
+
+
+def _ctx(session, actor, **extra) -> dict:
+    tokens = session.exec(select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id.desc())).all()
+    return {"tokens": tokens, "errors": {}, "new_token": "", **extra}
+
+
+@router.get("")
+def index(request: Request, session: SessionDep, actor: ActorDep) -> Response:
+    return render(request, "account/index.html", _ctx(session, actor))
+
+
+@router.post("/password")
+def change_password(request: Request, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
+    try:
+        auth.change_password(session, actor=actor, current=str(form.get("current", "")), new=str(form.get("new", "")),
+                             confirm=str(form.get("confirm", "")), keep_token=session_token(request))
+    except ValidationFailed as exc:
+        session.rollback()
+        return render(request, "account/index.html", _ctx(session, actor, errors=exc.errors), status=422)
+    return redirect(request, "/account", flash="パスワードを変更しました。他の端末のログインは無効になりました。")
+
+
+@router.post("/tokens")
+def create_token(request: Request, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
+    purpose = "calendar" if form.get("purpose") == "calendar" else "api"
+    try:
+        token = auth.create_api_token(session, actor=actor, name=str(form.get("name", "")), purpose=purpose)
+    except ValidationFailed as exc:
+        session.rollback()
+        return render(request, "account/index.html", _ctx(session, actor, errors=exc.errors), status=422)
+    return render(request, "account/index.html", _ctx(session, actor, new_token=token, new_purpose=purpose))
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(request: Request, token_id: int, session: WriteSessionDep, actor: ActorDep) -> Response:
+    auth.revoke_api_token(session, actor=actor, token_id=token_id)
+    return redirect(request, "/account", flash="トークンを失効させました。")

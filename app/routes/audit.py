@@ -1,0 +1,33 @@
+"""Audit log viewer (records and admin)."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.deps import ActorDep, SessionDep
+from app.domain.wareki import BadDate, parse_date
+from app.services import audit
+from app.web import render
+
+router = APIRouter(prefix="/audit", include_in_schema=False)
+PAGE = 100
+
+
+@router.get("")
+def index(request: Request, session: SessionDep, actor: ActorDep, entity: str = "", entity_id: str = "",
+          login: str = "", action: str = "", since: str = "", until: str = "", page: int = 1) -> Response:
+    errors = {}
+    dates = {}
+    for key, raw in (("since", since), ("until", until)):
+        if raw:
+            try:
+                dates[key] = parse_date(raw, label="期間")
+            except BadDate as exc:
+                errors[key] = str(exc)
+    page = max(page, 1)
+    rows, total = audit.search(session, actor=actor, entity=entity, entity_id=entity_id, login=login, action=action,
+                               since=dates.get("since"), until=dates.get("until"), limit=PAGE, offset=(page - 1) * PAGE)
+    filters = {"entity": entity, "entity_id": entity_id, "login": login, "action": action, "since": since, "until": until}
+    return render(request, "audit/index.html", {"rows": rows, "total": total, "page": page, "pages": (total + PAGE - 1) // PAGE,
+                                                "filters": filters, "errors": errors})

@@ -1,0 +1,31 @@
+"""Home page (dashboard) and health check."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from sqlalchemy import text
+
+from app.deps import ActorDep, SessionDep, TodayDep
+from app.services import dashboard
+from app.services.organisation import department_labels, get_organisation, list_departments
+from app.web import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep, actor: ActorDep, today: TodayDep, department: str = "") -> Response:
+    org = get_organisation(session, actor.organisation_id)
+    dept_id = int(department) if department.isdigit() else None
+    rows = dashboard.jimu_rows(session, actor=actor, org=org, today=today, department_id=dept_id)
+    depts = department_labels(list_departments(session, org.id)) if actor.sees_all else {}
+    return render(request, "home/index.html", {
+        "org": org, "rows": rows, "departments": depts, "department": dept_id, "today": today,
+    })
+
+
+@router.get("/healthz")
+def health(session: SessionDep) -> Response:
+    session.exec(text("SELECT 1"))
+    return JSONResponse({"status": "ok"})

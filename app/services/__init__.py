@@ -1,0 +1,1 @@
+"""Use cases: keyword-only, session first, raise domain errors only."""

@@ -1,0 +1,79 @@
+"""The home page: the actor's 事務 with their latest しきい値判断 (a constant number of queries).
+
+Lists read plain rows (column selects), not ORM objects: building hundreds of ORM instances per
+request was the largest cost of the page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.domain import threshold as th
+from app.domain.counting import FileFact, IncidentFact, register_inputs
+from app.domain.policy import Actor
+from app.models import Determination, Jimu, Organisation, SpecificFile
+from app.services import determinations as dets
+from app.services.organisation import department_labels, list_departments
+
+
+@dataclass
+class JimuRow:
+    jimu: Any  # a Row with the columns of Jimu
+    department: str
+    files: list[Any]  # Rows with the columns of SpecificFile
+    current: th.ThresholdResult
+    subjects: int
+    latest: Any | None  # a Row with the columns of Determination
+    warning: str | None
+
+
+def _visible(actor: Actor, department_id: int | None, jimu_id: int | None):
+    q = select(*Jimu.__table__.c).order_by(Jimu.department_id, Jimu.id)
+    if actor.organisation_id:
+        q = q.where(Jimu.organisation_id == actor.organisation_id)
+    if not actor.sees_all:
+        if actor.role != "staff" or not actor.department_ids:
+            return None
+        q = q.where(Jimu.department_id.in_(sorted(actor.department_ids)))
+    if department_id:
+        q = q.where(Jimu.department_id == department_id)
+    if jimu_id:
+        q = q.where(Jimu.id == jimu_id)
+    return q
+
+
+def jimu_rows(session: Session, *, actor: Actor, org: Organisation, today: date,
+              department_id: int | None = None, jimu_id: int | None = None) -> list[JimuRow]:
+    q = _visible(actor, department_id, jimu_id)
+    if q is None:
+        return []
+    jimus = session.exec(q).all()
+    ids = [j.id for j in jimus]
+    files: dict[int, list] = {i: [] for i in ids}
+    latest: dict[int, Any] = {}
+    if ids:
+        for f in session.exec(select(*SpecificFile.__table__.c).where(SpecificFile.jimu_id.in_(ids))
+                              .order_by(SpecificFile.jimu_id, SpecificFile.position, SpecificFile.id)).all():
+            files[f.jimu_id].append(f)
+        newest = (select(func.max(Determination.id)).where(Determination.jimu_id.in_(ids))
+                  .group_by(Determination.jimu_id))
+        for d in session.exec(select(*Determination.__table__.c).where(Determination.id.in_(newest))).all():
+            latest[d.jimu_id] = d
+    incidents = [IncidentFact(i.id, i.occurred_on, i.involves_specific, i.attributable)
+                 for i in dets.incidents_of(session, org.id)]
+    labels = department_labels(list_departments(session, org.id))
+    rows = []
+    for j in jimus:
+        facts = [FileFact(f.name, f.kind, f.subjects, f.staff_only, f.subjects_as_of) for f in files[j.id]]
+        inputs = register_inputs(facts, handlers=j.handlers, handlers_as_of=j.handlers_as_of,
+                                 dedup_subjects=j.dedup_subjects, incidents=incidents, on=today, org_kind=org.kind)
+        current = th.determine(inputs.threshold_input())
+        rows.append(JimuRow(
+            jimu=j, department=labels.get(j.department_id, ""), files=files[j.id], current=current,
+            subjects=inputs.subjects, latest=latest.get(j.id), warning=dets.rerun_warning(current, latest.get(j.id)),
+        ))
+    return rows

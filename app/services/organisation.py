@@ -1,0 +1,178 @@
+"""Organisation (評価実施機関), departments and user accounts (administrator screens)."""
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from app.domain.policy import ROLES, Actor, can_manage_users
+from app.domain.text import text_problem
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.models import Department, Organisation, User, UserDepartment
+from app.security import hash_password, password_problem
+from app.services import audit
+
+ORG_KINDS = {"local": "地方公共団体等", "national": "行政機関等"}
+
+
+def get_organisation(session: Session, organisation_id: int | None) -> Organisation:
+    org = session.get(Organisation, organisation_id) if organisation_id else session.exec(select(Organisation)).first()
+    if org is None:
+        raise NotFound("評価実施機関が登録されていません。`spia demo` または管理画面で登録してください。")
+    return org
+
+
+def update_organisation(session: Session, *, actor: Actor, organisation_id: int, data: dict) -> Organisation:
+    if not can_manage_users(actor):
+        raise Forbidden("評価実施機関の設定は管理者のみ変更できます。")
+    org = get_organisation(session, organisation_id)
+    errors = {}
+    for key, label in (("name", "評価実施機関名"), ("municipality", "団体名"), ("representative", "代表者")):
+        problem = text_problem(str(data.get(key, "")), label=label, max_len=200, required=key == "name")
+        if problem:
+            errors[key] = problem
+    if data.get("kind") not in ORG_KINDS:
+        errors["kind"] = "機関の種類を選択してください。"
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.jsonable(org)
+    org.name, org.kind = data["name"].strip(), data["kind"]
+    org.municipality, org.representative = data.get("municipality", "").strip(), data.get("representative", "").strip()
+    org.lock_version += 1
+    session.add(org)
+    audit.record(session, actor=actor, entity="organisation", entity_id=org.id, action="updated", before=before, after=org)
+    session.commit()
+    return org
+
+
+def list_departments(session: Session, organisation_id: int) -> list[Department]:
+    return list(session.exec(
+        select(Department).where(Department.organisation_id == organisation_id).order_by(Department.id)
+    ).all())
+
+
+def department_labels(departments: list[Department]) -> dict[int, str]:
+    """'総務部 総務課' style labels including the parent 部."""
+    by_id = {d.id: d for d in departments}
+    labels = {}
+    for d in departments:
+        parent = by_id.get(d.parent_id) if d.parent_id else None
+        labels[d.id] = f"{parent.name} {d.name}" if parent else d.name
+    return labels
+
+
+def create_department(session: Session, *, actor: Actor, organisation_id: int, name: str, parent_id: int | None) -> Department:
+    if not can_manage_users(actor):
+        raise Forbidden("部署は管理者のみ登録できます。")
+    name = name.strip()
+    problem = text_problem(name, label="部署名", max_len=200, required=True)
+    if problem:
+        raise ValidationFailed({"name": problem})
+    if session.exec(select(Department).where(Department.organisation_id == organisation_id, Department.name == name)).first():
+        raise ValidationFailed({"name": f"部署「{name}」は既に登録されています。"})
+    if parent_id is not None:
+        parent = session.get(Department, parent_id)
+        if parent is None or parent.organisation_id != organisation_id:
+            raise ValidationFailed({"parent_id": "上位の部が見つかりません。"})
+    dept = Department(organisation_id=organisation_id, name=name, parent_id=parent_id)
+    session.add(dept)
+    session.flush()
+    audit.record(session, actor=actor, entity="department", entity_id=dept.id, action="created", after=dept)
+    session.commit()
+    return dept
+
+
+def list_users(session: Session, *, actor: Actor) -> list[tuple[User, list[int]]]:
+    if not can_manage_users(actor):
+        raise Forbidden("利用者の管理は管理者のみ行えます。")
+    users = session.exec(select(User).order_by(User.id)).all()
+    links = session.exec(select(UserDepartment)).all()
+    by_user: dict[int, list[int]] = {}
+    for link in links:
+        by_user.setdefault(link.user_id, []).append(link.department_id)
+    return [(u, by_user.get(u.id, [])) for u in users]
+
+
+def create_user(
+    session: Session, *, actor: Actor, organisation_id: int, login_id: str, display_name: str,
+    role: str, password: str, department_ids: list[int],
+) -> User:
+    if not can_manage_users(actor):
+        raise Forbidden("利用者の登録は管理者のみ行えます。")
+    login_id, display_name = login_id.strip(), display_name.strip()
+    errors = _user_errors(session, organisation_id, login_id, display_name, role, department_ids)
+    problem = password_problem(password, login_id=login_id)
+    if problem:
+        errors["password"] = problem
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(
+        login_id=login_id, display_name=display_name, role=role, organisation_id=organisation_id,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    for dept_id in sorted(set(department_ids)):
+        session.add(UserDepartment(user_id=user.id, department_id=dept_id))
+    audit.record(session, actor=actor, entity="user", entity_id=user.id, action="created",
+                 after={**audit.jsonable(user), "department_ids": sorted(set(department_ids))})
+    session.commit()
+    return user
+
+
+def _user_errors(session, organisation_id, login_id, display_name, role, department_ids, *, user_id=None) -> dict:
+    errors: dict[str, str] = {}
+    if user_id is None:
+        if not login_id or not login_id.isascii() or not all(c.isalnum() or c in "._-@" for c in login_id):
+            errors["login_id"] = "ログインIDは半角英数字と . _ - @ で入力してください。"
+        elif len(login_id) > 64:
+            errors["login_id"] = "ログインIDは64文字以内で入力してください。"
+        elif session.exec(select(User).where(User.login_id == login_id)).first():
+            errors["login_id"] = f"ログインID「{login_id}」は既に使われています。"
+    problem = text_problem(display_name, label="氏名", max_len=100, required=True)
+    if problem:
+        errors["display_name"] = problem
+    if role not in ROLES:
+        errors["role"] = "役割を選択してください。"
+    known = {d.id for d in list_departments(session, organisation_id)}
+    if any(d not in known for d in department_ids):
+        errors["department_ids"] = "存在しない部署が指定されています。"
+    if role == "staff" and not department_ids:
+        errors["department_ids"] = "担当課職員には所属部署を1つ以上指定してください。"
+    return errors
+
+
+def update_user(
+    session: Session, *, actor: Actor, user_id: int, display_name: str, role: str,
+    department_ids: list[int], active: bool, new_password: str = "", unlock: bool = False,
+) -> User:
+    if not can_manage_users(actor):
+        raise Forbidden("利用者の変更は管理者のみ行えます。")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("利用者が見つかりません。")
+    errors = _user_errors(session, user.organisation_id, user.login_id, display_name.strip(), role, department_ids, user_id=user_id)
+    if new_password:
+        problem = password_problem(new_password, login_id=user.login_id)
+        if problem:
+            errors["new_password"] = problem
+    if user.id == actor.user_id and (not active or role != "admin"):
+        errors["role"] = "自分自身の管理者権限を外したり、無効にしたりすることはできません。"
+    if errors:
+        raise ValidationFailed(errors)
+    before = {**audit.jsonable(user), "department_ids": sorted(
+        session.exec(select(UserDepartment.department_id).where(UserDepartment.user_id == user.id)).all())}
+    user.display_name, user.role, user.active = display_name.strip(), role, active
+    if new_password:
+        user.password_hash = hash_password(new_password)
+    if unlock:
+        user.locked_until, user.failed_logins = None, 0
+    for link in session.exec(select(UserDepartment).where(UserDepartment.user_id == user.id)).all():
+        session.delete(link)
+    session.flush()
+    for dept_id in sorted(set(department_ids)):
+        session.add(UserDepartment(user_id=user.id, department_id=dept_id))
+    session.add(user)
+    audit.record(session, actor=actor, entity="user", entity_id=user.id, action="updated", before=before,
+                 after={**audit.jsonable(user), "department_ids": sorted(set(department_ids)),
+                        "password_reset": bool(new_password), "unlocked": unlock})
+    session.commit()
+    return user

@@ -1,0 +1,97 @@
+"""Templating, flash messages and small response helpers shared by the HTML routes."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from app.domain.policy import ROLE_LABEL
+from app.domain.wareki import wareki
+from app.security import CookieSigner
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKYO = ZoneInfo("Asia/Tokyo")
+templates = Jinja2Blocks(directory=str(ROOT / "templates"))
+FLASH_COOKIE = "spia_flash"
+STATIC_VERSION = "1"
+
+
+def _local(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if dt is None:
+        return ""
+    if dt.tzinfo is None:
+        from datetime import UTC
+
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(TOKYO).strftime(fmt)
+
+
+def _num(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else ("" if value is None else str(value))
+
+
+def _iso(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+templates.env.filters.update(wareki=lambda d: wareki(d, empty="-"), local=_local, num=_num, iso=_iso)
+templates.env.globals.update(ROLE_LABEL=ROLE_LABEL, STATIC_VERSION=STATIC_VERSION)
+
+
+def csrf_token(request: Request) -> str:
+    getter = request.scope.get("csrftoken")
+    return getter() if getter else ""
+
+
+def render(request: Request, name: str, ctx: dict | None = None, *, status: int = 200,
+           block: str | None = None, headers: dict | None = None) -> Response:
+    ctx = dict(ctx or {})
+    ctx.setdefault("actor", getattr(request.state, "actor", None))
+    ctx["csrf_token"] = csrf_token(request)
+    ctx["flash"] = _read_flash(request)
+    if block and request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
+        response = templates.TemplateResponse(request, name, ctx, status_code=status, block_name=block)
+    else:
+        response = templates.TemplateResponse(request, name, ctx, status_code=status)
+    if ctx["flash"]:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _signer(request: Request) -> CookieSigner:
+    return CookieSigner(request.app.state.settings.secret_key, "flash")
+
+
+def _read_flash(request: Request) -> str:
+    value = _signer(request).unsign(request.cookies.get(FLASH_COOKIE))
+    return value if isinstance(value, str) else ""
+
+
+def redirect(request: Request, url: str, *, flash: str = "") -> Response:
+    """Post/Redirect/Get (303); htmx requests get HX-Redirect instead."""
+    if request.headers.get("HX-Request"):
+        response: Response = Response(status_code=204, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    if flash:
+        response.set_cookie(FLASH_COOKIE, _signer(request).sign(flash), httponly=True, samesite="lax", path="/",
+                            secure=request.app.state.settings.cookie_secure)
+    return response
+
+
+def content_disposition(filename: str) -> str:
+    """RFC 6266/5987: an ASCII fallback plus the UTF-8 name."""
+    ascii_name = "".join(c if c.isascii() and c.isalnum() or c in "._-" else "_" for c in filename)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def html(text: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(text, status_code=status)

@@ -1,0 +1,90 @@
+"""Browser tests: the app served by uvicorn in a thread, driven by Playwright on Debian's chromium."""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+
+import pytest
+
+from app.deps import today
+from app.main import build_asgi
+from tests import dbutil
+
+CHROMIUM = os.environ.get("SPIA_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def _skip_or_fail(reason: str):
+    if dbutil.REQUIRE_ALL:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def playwright_browser():
+    if not os.path.exists(CHROMIUM):
+        _skip_or_fail(f"chromium not found at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+class LiveServer:
+    def __init__(self, app):
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(settings, demo_engine):
+    app = build_asgi(settings, engine=demo_engine)
+    app.fastapi.dependency_overrides[today] = lambda: dbutil.DEMO_TODAY
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture
+def page(playwright_browser, live_server):
+    context = playwright_browser.new_context(base_url=live_server.url, locale="ja-JP", timezone_id="Asia/Tokyo",
+                                             viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.csp_errors = errors  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def sign_in(page, login_id: str, password: str) -> None:
+    page.goto("/login")
+    page.fill("#f-login_id", login_id)
+    page.fill("#f-password", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url("**/")

@@ -1,0 +1,132 @@
+"""Test databases: a fresh SQLite per test, or the PostgreSQL of TEST_DATABASE_URL reset per test.
+
+The demo organisation is built once per session and copied into each test's database as rows
+(fast on both backends), together with one signed-in browser session per demo account.
+"""
+from __future__ import annotations
+
+import os
+from datetime import date
+
+from sqlalchemy import inspect, insert, select, text
+from sqlmodel import Session, SQLModel
+
+import app.models  # noqa: F401
+from app.db import make_engine
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+REQUIRE_ALL = os.environ.get("SPIA_CI_REQUIRE_ALL") == "1"
+DEMO_TODAY = date(2026, 11, 23)
+
+
+def is_postgres() -> bool:
+    return TEST_DATABASE_URL.startswith("postgresql")
+
+
+def sqlite_file_engine(path=None):
+    """A fresh SQLite file (WAL) per test: separate connections behave as in production."""
+    import tempfile
+
+    if path is None:
+        fd, path = tempfile.mkstemp(prefix="spia-test-", suffix=".db")
+        os.close(fd)
+        os.unlink(path)
+    engine = make_engine(f"sqlite:///{path}")
+    engine.test_path = path  # type: ignore[attr-defined]
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def dispose(engine) -> None:
+    path = getattr(engine, "test_path", None)
+    engine.dispose()
+    if path:
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(path + suffix)
+            except FileNotFoundError:
+                pass
+
+
+_pg_engine = None
+
+
+def postgres_engine():
+    """One engine for the session; the schema is built by the migrations (so they are tested too)."""
+    global _pg_engine
+    if _pg_engine is None:
+        from app.migrate import upgrade
+
+        engine = make_engine(TEST_DATABASE_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        upgrade(TEST_DATABASE_URL)
+        _pg_engine = engine
+    return _pg_engine
+
+
+def tables():
+    return [t for t in SQLModel.metadata.sorted_tables]
+
+
+def reset_postgres(engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in tables())
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def dump_rows(engine) -> dict[str, list[dict]]:
+    out = {}
+    with engine.connect() as conn:
+        for t in tables():
+            out[t.name] = [dict(r._mapping) for r in conn.execute(select(t))]
+    return out
+
+
+def load_rows(engine, rows: dict[str, list[dict]]) -> None:
+    with engine.begin() as conn:
+        for t in tables():
+            if rows.get(t.name):
+                conn.execute(insert(t), rows[t.name])
+        if engine.dialect.name == "postgresql":
+            for t in tables():
+                pk = [c for c in t.primary_key.columns]
+                if len(pk) == 1 and pk[0].autoincrement is not False and pk[0].type.python_type is int:
+                    conn.execute(text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{t.name}\"', '{pk[0].name}'), "
+                        f"COALESCE((SELECT MAX(\"{pk[0].name}\") FROM \"{t.name}\"), 0) + 1, false)"))
+
+
+def fresh_engine():
+    if is_postgres():
+        engine = postgres_engine()
+        reset_postgres(engine)
+        return engine
+    return sqlite_file_engine()
+
+
+_demo_snapshot: tuple[dict, dict] | None = None
+
+
+def demo_snapshot() -> tuple[dict, dict]:
+    """(rows, {login_id: session token}) of the demo, built once."""
+    global _demo_snapshot
+    if _demo_snapshot is None:
+        from app.demo import ACCOUNTS, load_demo
+        from app.services import auth
+
+        engine = sqlite_file_engine()
+        with Session(engine, expire_on_commit=False) as session:
+            load_demo(session, today=DEMO_TODAY)
+            tokens = {}
+            for login, password, *_ in ACCOUNTS:
+                token, _ = auth.login(session, login_id=login, password=password, session_hours=24 * 365 * 20)
+                tokens[login] = token
+        _demo_snapshot = (dump_rows(engine), tokens)
+        dispose(engine)
+    return _demo_snapshot
+
+
+def inspect_tables(engine) -> list[str]:
+    return inspect(engine).get_table_names()
