@@ -17,6 +17,8 @@ app = typer.Typer(help="特定個人情報保護評価 支援システムのコ�
 db_app = typer.Typer(help="データベースの操作", no_args_is_help=True)
 user_app = typer.Typer(help="利用者の操作", no_args_is_help=True)
 jimu_app = typer.Typer(help="事務の登録簿", no_args_is_help=True)
+forms_app = typer.Typer(help="様式の定義(assessments/)", no_args_is_help=True)
+app.add_typer(forms_app, name="forms")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(jimu_app, name="jimu")
@@ -243,6 +245,25 @@ def jimu_show(jimu_id: int, as_json: Annotated[bool, typer.Option("--json")] = F
     else:
         for key, value in data.items():
             typer.echo(f"{key}: {value}")
+
+
+@forms_app.command("check")
+def forms_check(path: Annotated[Optional[Path], typer.Argument(help="様式の版のフォルダ(省略時はすべて)")] = None) -> None:
+    """様式の定義を検査し、項目数を表示する。"""
+    from app.domain.forms import DefinitionError, load_catalogue, load_definition
+
+    base = get_settings().forms_dir
+    try:
+        defs = [load_definition(path, base_dir=base)] if path else load_catalogue(base).all()
+    except DefinitionError as exc:
+        fail(str(exc), 2)
+    for d in defs:
+        answerable = d.answerable()
+        typer.echo(f"{d.key} {d.label}: セクション {len(d.sections)}, 項目 {len(d.items())}, "
+                   f"回答項目 {len(answerable)}, ※ {len(d.important_ids())}, ページ {len(d.pages)}")
+        for s in d.sections:
+            n = sum(1 for i in s.walk() if i.answerable)
+            typer.echo(f"    {s.id:<10} {s.heading[:40]:<42} {s.scope:<10} 回答項目 {n}")
 
 
 @app.command()
