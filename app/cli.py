@@ -247,6 +247,84 @@ def jimu_show(jimu_id: int, as_json: Annotated[bool, typer.Option("--json")] = F
             typer.echo(f"{key}: {value}")
 
 
+@app.command("list")
+def list_assessments(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """すべての評価書(見える範囲)と事務・様式・段階・評価書番号を表示する。"""
+    from sqlmodel import Session
+
+    from app.services import assessment_list
+
+    with Session(engine(), expire_on_commit=False) as session:
+        actor = actor_for(session)
+        rows = assessment_list.rows(session, actor=actor)
+        data = [_assessment_json(r) for r in rows]
+    if as_json:
+        echo_json(data)
+        return
+    for r in data:
+        typer.echo(f"{r['id']:>4}  No.{r['number']:<5} {r['jimu']} {r['form_label']}  第{r['version']}版 {r['stage_label']}")
+
+
+def _assessment_json(r) -> dict:
+    from app.domain.forms import FORM_LABEL
+    from app.services.assessment_list import KIND_LABEL, STAGE_LABEL
+
+    v = r.version
+    return {"id": r.assessment.id, "number": r.assessment.number, "jimu": r.jimu.name, "department": r.department,
+            "form": r.assessment.form, "form_label": FORM_LABEL[r.assessment.form], "version_id": v.id,
+            "version": v.seq, "kind": v.kind, "kind_label": KIND_LABEL[v.kind], "form_version": v.form_version,
+            "stage": v.stage, "stage_label": STAGE_LABEL.get(v.stage, v.stage),
+            "published_on": v.published_on.isoformat() if v.published_on else None,
+            "open_actions": r.open_actions}
+
+
+@app.command("export-json")
+def export_json(assessment_id: int, out: Annotated[Path, typer.Option("--out", help="出力ファイル(- で標準出力)")],
+                version: Annotated[Optional[int], typer.Option(help="版の番号(省略時は最新)")] = None) -> None:
+    """評価書を可逆な JSON で書き出す。"""
+    from sqlmodel import Session, select
+
+    from app.models import AssessmentVersion
+    from app.services import assessments, jsonio
+
+    with Session(engine(), expire_on_commit=False) as session:
+        actor = actor_for(session)
+        run_domain(lambda: assessments.get(session, actor=actor, assessment_id=assessment_id))
+        q = select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
+        v = session.exec(q.where(AssessmentVersion.seq == version) if version else
+                         q.order_by(AssessmentVersion.seq.desc())).first()
+        if v is None:
+            fail("指定された版がありません。", 4)
+        data = run_domain(lambda: jsonio.export_version(session, actor=actor, version_id=v.id))
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if str(out) == "-":
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"{out} に書き出しました。")
+
+
+@app.command("import-json")
+def import_json(path: Path, into: Annotated[Optional[int], typer.Option("--into", help="取り込み先の評価書ID")] = None,
+                number: Annotated[Optional[int], typer.Option("--number", help="新しい評価書番号")] = None) -> None:
+    """JSON から評価書を取り込む(--into で既存の評価書の編集中の版を置き換える)。"""
+    from sqlmodel import Session
+
+    from app.db import begin_write
+    from app.services import jsonio
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail(f"JSON を読み込めません: {exc}", 2)
+    with Session(engine(), expire_on_commit=False) as session:
+        actor = actor_for(session)
+        session.commit()
+        begin_write(session)
+        v = run_domain(lambda: jsonio.import_version(session, actor=actor, data=data, into=into, number=number))
+        typer.echo(f"取り込みました: 評価書ID {v.assessment_id}、版ID {v.id}")
+
+
 @forms_app.command("check")
 def forms_check(path: Annotated[Optional[Path], typer.Argument(help="様式の版のフォルダ(省略時はすべて)")] = None) -> None:
     """様式の定義を検査し、項目数を表示する。"""
@@ -264,6 +342,20 @@ def forms_check(path: Annotated[Optional[Path], typer.Argument(help="様式の�
         for s in d.sections:
             n = sum(1 for i in s.walk() if i.answerable)
             typer.echo(f"    {s.id:<10} {s.heading[:40]:<42} {s.scope:<10} 回答項目 {n}")
+
+
+@app.command("library-seed")
+def library_seed() -> None:
+    """措置ライブラリに標準的な措置(assessments/library.yaml)を登録する(未登録の場合のみ)。"""
+    from sqlmodel import Session, select
+
+    from app.models import Organisation
+    from app.services import library
+
+    with Session(engine(), expire_on_commit=False) as session:
+        for org in session.exec(select(Organisation)).all():
+            n = library.seed(session, organisation_id=org.id)
+            typer.echo(f"{org.name}: {n}件を登録しました。")
 
 
 @app.command()

@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 
 from app.domain.policy import SYSTEM, Actor
 from app.models import Department, Jimu, Organisation
-from app.services import determinations, organisation as orgs, register
+from app.services import determinations, library, register
+from app.services import organisation as orgs
 from app.services.determinations import WizardInput
 from app.services.register import FileInput, JimuInput
 
@@ -79,6 +80,7 @@ def load_demo(session: Session, *, today: date | None = None) -> tuple[bool, lis
     actor = Actor(user_id=None, login_id="demo", role="system", organisation_id=org.id)
     for spec in JIMU:
         _jimu(session, actor, org, depts, spec, today)
+    library.seed(session, organisation_id=org.id)
     return True, accounts
 
 

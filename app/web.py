@@ -11,6 +11,8 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from app.domain.answers import dom_id
+from app.domain.forms import AUDIENCES, FORM_LABEL, ISSUE_CHOICE
 from app.domain.policy import ROLE_LABEL
 from app.domain.wareki import wareki
 from app.security import CookieSigner
@@ -40,8 +42,31 @@ def _iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-templates.env.filters.update(wareki=lambda d: wareki(d, empty="-"), local=_local, num=_num, iso=_iso)
-templates.env.globals.update(ROLE_LABEL=ROLE_LABEL, STATIC_VERSION=STATIC_VERSION)
+def _page_url(E) -> str:
+    return f"/versions/{E.version.id}/edit/{E.page.id}" + (f"?file={E.file.uid}" if E.file else "")
+
+
+def _answer_text(value: Any, item) -> str:
+    from app.domain.answer_text import answer_text
+
+    return answer_text(item, value)
+
+
+def _wareki_iso(value: str | None) -> str:
+    if not value:
+        return "-"
+    try:
+        return wareki(date.fromisoformat(value))
+    except ValueError:
+        return value
+
+
+templates.env.filters.update(
+    wareki=lambda d: wareki(d, empty="-"), local=_local, num=_num, iso=_iso, domid=dom_id, save_url=_page_url,
+    page_url=_page_url, answer_text=_answer_text, wareki_iso=_wareki_iso,
+)
+templates.env.globals.update(ROLE_LABEL=ROLE_LABEL, STATIC_VERSION=STATIC_VERSION, AUDIENCES=AUDIENCES,
+                             ISSUE=ISSUE_CHOICE, FORM_LABEL=FORM_LABEL)
 
 
 def csrf_token(request: Request) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -421,11 +421,11 @@ def load_definition(root: Path, *, base_dir: Path | None = None) -> Definition:
         manifest = manifest.model_copy(update={"checks": checks, "sections": manifest.sections or base.manifest.sections})
     else:
         sections = _load_sections(root, manifest.sections)
-    try:
-        for i, patch in enumerate(manifest.patches):
+    for i, patch in enumerate(manifest.patches):
+        try:
             _apply(sections, patch)
-    except (KeyError, ValidationError, ValueError) as exc:
-        raise DefinitionError(f"{manifest_path}: patches[{i}] ({patch.op} {patch.target}): {exc}") from None
+        except (KeyError, ValidationError, ValueError) as exc:
+            raise DefinitionError(f"{manifest_path}: patches[{i}] ({patch.op} {patch.target}): {exc}") from None
     try:
         definition = Definition(manifest=manifest, sections=sections, path=root)
     except DefinitionError as exc:

@@ -1,10 +1,14 @@
 """SQLModel tables, grouped by aggregate. Importing this package registers every table."""
+from app.models.assessment import (
+    Answer, Assessment, AssessmentVersion, FormLabel, ImprovementAction, LibraryMeasure, PageLock, VersionFile,
+)
 from app.models.audit import AuditLog
 from app.models.base import metadata
 from app.models.organisation import ApiToken, Department, LoginSession, Organisation, User, UserDepartment
 from app.models.register import Determination, Jimu, SeriousIncident, SpecificFile
 
 __all__ = [
-    "ApiToken", "AuditLog", "Department", "Determination", "Jimu", "LoginSession", "Organisation",
+    "Answer", "Assessment", "AssessmentVersion", "FormLabel", "ImprovementAction", "LibraryMeasure", "PageLock",
+    "VersionFile", "ApiToken", "AuditLog", "Department", "Determination", "Jimu", "LoginSession", "Organisation",
     "SeriousIncident", "SpecificFile", "User", "UserDepartment", "metadata",
 ]

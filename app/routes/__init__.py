@@ -1,9 +1,13 @@
 """Routers, one module per screen or resource."""
-from app.routes import account, admin, audit, auth, determinations, docs, home, incidents, jimu
+from app.routes import (
+    account, admin, assessments, audit, auth, determinations, docs, editor, home, incidents, jimu, library,
+)
+from app.routes.api import assessments as api_assessments
 from app.routes.api import jimu as api_jimu
 from app.routes.api import threshold as api_threshold
 
 ROUTERS = [
     auth.router, home.router, jimu.router, determinations.router, incidents.router, admin.router,
-    audit.router, account.router, docs.router, api_threshold.router, api_jimu.router,
+    audit.router, account.router, docs.router, assessments.router, editor.router, library.router,
+    api_threshold.router, api_jimu.router, api_assessments.router,
 ]

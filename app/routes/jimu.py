@@ -8,7 +8,7 @@ from starlette.responses import Response
 from app.deps import FormDep, WriteSessionDep, ActorDep, SessionDep, TodayDep
 from app.errors import Conflict, ValidationFailed
 from app.routes.forms import apply_row_op, jimu_input
-from app.services import dashboard, determinations, register
+from app.services import assessment_list, dashboard, determinations, register
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.services.register import FILE_KINDS, STATUSES, FileInput, JimuInput
 from app.web import redirect, render
@@ -69,6 +69,7 @@ def detail(request: Request, jimu_id: int, session: SessionDep, actor: ActorDep,
         "jimu": jimu, "files": files, "inputs": inputs, "current": current, "history": history,
         "warning": warning, "department": labels.get(jimu.department_id, ""), "file_kinds": FILE_KINDS,
         "statuses": STATUSES, "today": today, "org": org,
+        "assessments": assessment_list.rows(session, actor=actor, jimu_id=jimu.id), "STAGE": assessment_list.STAGE_LABEL,
     })
 
 

@@ -23,5 +23,62 @@
     if (form) { form.requestSubmit ? form.requestSubmit() : form.submit(); }
   });
 
-  window.SPIA = window.SPIA || {};
+  // ---- Editor autosave: visible state, unsaved-changes warning, retry after a network drop ----
+  var dirty = false;
+  var retryTimer = null;
+
+  function statusEl() { return document.getElementById("save-status"); }
+  function setStatus(text, cls) {
+    var el = statusEl();
+    if (!el) { return; }
+    el.textContent = text;
+    el.className = "save-status " + (cls || "");
+  }
+  function isAutosave(ev) {
+    var elt = ev.detail && ev.detail.elt;
+    return elt && elt.matches && elt.matches("form[data-autosave]");
+  }
+
+  document.addEventListener("input", function (ev) {
+    if (ev.target.closest("form[data-autosave]")) {
+      dirty = true;
+      setStatus("未保存の変更があります", "saving");
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    if (ev.detail.elt.closest && ev.detail.elt.closest("form[data-autosave]")) { setStatus("保存中…", "saving"); }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (ev) {
+    if (!(ev.detail.elt.closest && ev.detail.elt.closest("form[data-autosave]"))) { return; }
+    var xhr = ev.detail.xhr;
+    if (xhr && xhr.status >= 200 && xhr.status < 300) {
+      dirty = false;
+      document.querySelectorAll("form[data-autosave] .field-error").forEach(function (p) {
+        if (!p.closest(".error-summary")) { p.textContent = ""; }
+      });
+    }
+  });
+
+  document.addEventListener("htmx:sendError", function (ev) {
+    if (!isAutosave(ev) && !(ev.detail.elt.closest && ev.detail.elt.closest("form[data-autosave]"))) { return; }
+    var form = document.querySelector("form[data-autosave]");
+    setStatus("通信できません。入力内容はこの画面に残っています。5秒後に再試行します…", "failed");
+    if (retryTimer) { clearTimeout(retryTimer); }
+    retryTimer = setTimeout(function () {
+      retryTimer = null;
+      if (form && window.htmx) { window.htmx.trigger(form, "retry"); }
+    }, 5000);
+  });
+
+  window.addEventListener("beforeunload", function (ev) {
+    if (dirty) { ev.preventDefault(); ev.returnValue = ""; return ""; }
+  });
+  // Submitting the form normally (保存する button without htmx) is not "leaving with unsaved text".
+  document.addEventListener("submit", function (ev) {
+    if (ev.target.matches("form[data-autosave]")) { dirty = false; }
+  });
+
+  window.SPIA = { isDirty: function () { return dirty; } };
 })();

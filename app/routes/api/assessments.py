@@ -1,0 +1,63 @@
+"""評価書 over JSON: list, lossless export and import."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel
+
+from app.deps import ActorDep, SessionDep, WriteSessionDep
+from app.routes.api.schemas import Error
+from app.services import assessment_list, jsonio
+
+router = APIRouter(prefix="/api/v1", tags=["評価書"])
+ERRORS = {401: {"model": Error}, 403: {"model": Error}, 404: {"model": Error}, 409: {"model": Error},
+          422: {"description": "入力内容の誤り(項目名つき)"}}
+
+
+class AssessmentSummary(BaseModel):
+    id: int
+    number: int
+    form: str
+    jimu: str
+    department: str
+    version_id: int
+    version: int
+    kind: str
+    stage: str
+    stage_label: str
+    published_on: str | None
+    open_actions: int
+
+
+def summary(r: assessment_list.AssessmentRow) -> dict:
+    v = r.version
+    return {"id": r.assessment.id, "number": r.assessment.number, "form": r.assessment.form, "jimu": r.jimu.name,
+            "department": r.department, "version_id": v.id, "version": v.seq, "kind": v.kind, "stage": v.stage,
+            "stage_label": assessment_list.STAGE_LABEL.get(v.stage, v.stage),
+            "published_on": v.published_on.isoformat() if v.published_on else None, "open_actions": r.open_actions}
+
+
+@router.get("/assessments", response_model=list[AssessmentSummary], responses=ERRORS, summary="評価書の一覧")
+def list_assessments(session: SessionDep, actor: ActorDep, stage: str = "", form: str = "",
+                     department_id: int | None = None) -> list[dict]:
+    rows = assessment_list.rows(session, actor=actor, department_id=department_id, form=form, stage=stage)
+    return [summary(r) for r in rows]
+
+
+@router.get("/versions/{version_id}/json", responses=ERRORS, summary="評価書の版をJSONで取り出す(可逆)")
+def export_json(version_id: int, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+    return jsonio.export_version(session, actor=actor, version_id=version_id)
+
+
+class ImportResult(BaseModel):
+    assessment_id: int
+    version_id: int
+
+
+@router.post("/assessments/import", response_model=ImportResult, status_code=201, responses=ERRORS,
+             summary="JSONから評価書を取り込む(into を指定すると既存の評価書の編集中の版を置き換える)")
+def import_json(session: WriteSessionDep, actor: ActorDep, document: dict[str, Any] = Body(...),
+                into: int | None = None, number: int | None = None) -> dict:
+    v = jsonio.import_version(session, actor=actor, data=document, into=into, number=number)
+    return {"assessment_id": v.assessment_id, "version_id": v.id}

@@ -1,0 +1,155 @@
+"""The guided editor: one page of the form at a time, autosave, optimistic locking, structural operations."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
+from app.domain.answer_text import answer_text
+from app.domain.answers import parse_page
+from app.domain.forms import FORM_LABEL
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.models import User
+from app.services import answers as answer_service
+from app.services import assessments, editor, library
+from app.web import TOKYO, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page_url(vid: int, page_id: str, uid: str) -> str:
+    return f"/versions/{vid}/edit/{page_id}" + (f"?file={uid}" if uid else "")
+
+
+def _ctx(session, actor, E: editor.EditorContext, **extra) -> dict:
+    urls = [_page_url(E.version.id, o.page.id, o.file.uid if o.file else "") for o in E.outline]
+    here = _page_url(E.version.id, E.page.id, E.file.uid if E.file else "")
+    idx = urls.index(here) if here in urls else 0
+    lib_rows = library.search(session, actor=actor) if E.editable else []
+
+    def library_for(item_id: str, audience: str) -> list:
+        risk = library.risk_of(E.definition, item_id)
+        rows = [r for r in lib_rows if r.audience == audience]
+        matching = [r for r in rows if risk in (r.risks or [])]
+        return matching or [r for r in rows if "general" in (r.risks or [])]
+
+    return {"E": E, "FORM_LABEL": FORM_LABEL, "library_for": library_for, "title": E.page.title,
+            "prev_page": urls[idx - 1] if idx > 0 else None, "next_page": urls[idx + 1] if idx + 1 < len(urls) else None,
+            **extra}
+
+
+def _load(session, actor, vid: int, page_id: str, file: str, today, *, edit_check: bool = True,
+          overrides: dict | None = None, errors: dict | None = None) -> editor.EditorContext:
+    v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
+    try:
+        assessments.get_version(session, actor=actor, version_id=vid, edit=True)
+        editable = True
+    except Exception:  # noqa: BLE001 - a read-only view when the version or the department does not allow edits
+        editable = False
+    try:
+        E = editor.build(session, version=v, assessment=a, jimu=jimu, page_id=page_id, file_uid=file, today=today,
+                         editable=editable, overrides=overrides)
+    except KeyError:
+        raise NotFound("編集ページが見つかりません。") from None
+    if E.page.scope == "file" and E.file is None:
+        raise NotFound("特定個人情報ファイルを指定してください。")
+    E.errors = errors or {}
+    return E
+
+
+@router.get("/versions/{vid}/edit")
+def first(request: Request, vid: int, session: SessionDep, actor: ActorDep) -> Response:
+    v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
+    d = answer_service.version_definition(v, a.form)
+    page_id, uid = editor.first_page(d, assessments.files(session, v.id))
+    return redirect(request, _page_url(vid, page_id, uid))
+
+
+@router.get("/versions/{vid}/edit/{page_id}")
+def page(request: Request, vid: int, page_id: str, session: SessionDep, actor: ActorDep, today: TodayDep,
+         file: str = "") -> Response:
+    E = _load(session, actor, vid, page_id, file, today)
+    return render(request, "assessments/edit.html", _ctx(session, actor, E))
+
+
+def _multidict(form) -> dict[str, list[str]]:
+    return {k: [str(v) for v in form.getlist(k)] for k in form.keys()}
+
+
+@router.post("/versions/{vid}/edit/{page_id}")
+def save(request: Request, vid: int, page_id: str, form: FormDep, session: WriteSessionDep, actor: ActorDep,
+         today: TodayDep, file: str = "") -> Response:
+    v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid, edit=True)
+    d = answer_service.version_definition(v, a.form)
+    try:
+        pg = d.page(page_id)
+    except KeyError:
+        raise NotFound("編集ページが見つかりません。") from None
+    fields = _multidict(form)
+    parsed = parse_page(pg, fields)
+    op = str(form.get("op", ""))
+    override = str(form.get("lock_override", ""))
+    lock = override or str(form.get("lock", ""))
+    htmx = bool(request.headers.get("HX-Request"))
+    try:
+        result = answer_service.save_page(session, actor=actor, version_id=vid, page_id=page_id, file_uid=file,
+                                          lock=lock, parsed=parsed, op=op, today=today)
+    except ValidationFailed as exc:
+        session.rollback()
+        return _invalid(request, session, actor, vid, page_id, file, today, parsed, fields, exc, htmx and not op)
+    except Conflict as exc:
+        session.rollback()
+        return _conflict(request, session, actor, vid, page_id, file, today, parsed, exc, htmx)
+    saved_at = _now_hm()
+    if op:
+        E = _load(session, actor, vid, page_id, file, today)
+        return render(request, "assessments/edit.html", _ctx(session, actor, E, saved_at=saved_at),
+                      headers={"HX-Trigger": "answersSaved"})
+    if htmx:
+        E = _load(session, actor, vid, page_id, file, today)
+        return render(request, "assessments/_saved.html", {"E": E, "saved_at": saved_at, "changed": result.changed},
+                      headers={"HX-Trigger": "answersSaved"})
+    return redirect(request, _page_url(vid, page_id, file), flash=f"保存しました({saved_at})。")
+
+
+def _now_hm() -> str:
+    from datetime import datetime
+
+    return datetime.now(TOKYO).strftime("%H:%M")
+
+
+def _raw_overrides(parsed, fields: dict[str, list[str]], errors: dict[str, str]) -> dict[str, Any]:
+    out = dict(parsed.values)
+    for name in errors:
+        if name.startswith("a|") and name.count("|") == 1:
+            out[name[2:]] = (fields.get(name) or [""])[0]
+    return out
+
+
+def _invalid(request, session, actor, vid, page_id, file, today, parsed, fields, exc: ValidationFailed,
+             autosave: bool) -> Response:
+    E = _load(session, actor, vid, page_id, file, today, overrides=_raw_overrides(parsed, fields, exc.errors),
+              errors=exc.errors)
+    if autosave:
+        return render(request, "assessments/_save_failed.html", {"E": E, "errors": exc.errors}, status=422)
+    return render(request, "assessments/edit.html", _ctx(session, actor, E), status=422)
+
+
+def _conflict(request, session, actor, vid, page_id, file, today, parsed, exc: Conflict, htmx: bool) -> Response:
+    E = _load(session, actor, vid, page_id, file, today, overrides=parsed.values)
+    info = exc.current or {}
+    by = session.get(User, info.get("by")) if info.get("by") else None
+    items = []
+    for c in info.get("items", []):
+        item = E.definition.item(c.item_id)
+        items.append({"item_id": c.item_id, "label": c.label, "mine_text": answer_text(item, c.mine, empty="(空欄)"),
+                      "theirs_text": answer_text(item, c.theirs, empty="(空欄)")})
+    conflict = {"message": exc.message, "lock": info.get("lock"), "items": items, "at": info.get("at"),
+                "by": by.display_name if by else ""}
+    if htmx:
+        return render(request, "assessments/_conflict_response.html", {"E": E, "conflict": conflict}, status=409,
+                      headers={"HX-Retarget": "#conflict", "HX-Reswap": "innerHTML"})
+    return render(request, "assessments/edit.html", _ctx(session, actor, E, conflict=conflict), status=409)

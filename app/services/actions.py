@@ -1,0 +1,71 @@
+"""改善策 (improvement actions) for risks judged 課題が残されている: list per assessment / department, close."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from app.domain.policy import Actor, can_edit_department
+from app.domain.text import text_problem
+from app.domain.wareki import BadDate, parse_date
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.models import Assessment, ImprovementAction, Jimu
+from app.services import audit
+
+
+@dataclass
+class ActionRow:
+    action: ImprovementAction
+    assessment: Assessment
+    jimu: Jimu
+    overdue: bool
+
+
+def listing(session: Session, *, actor: Actor, today: date, status: str = "open", department_id: int | None = None,
+            assessment_id: int | None = None) -> list[ActionRow]:
+    q = (select(ImprovementAction, Assessment, Jimu).join(Assessment, Assessment.id == ImprovementAction.assessment_id)
+         .join(Jimu, Jimu.id == Assessment.jimu_id).where(Assessment.organisation_id == actor.organisation_id))
+    if status in ("open", "closed"):
+        q = q.where(ImprovementAction.status == status)
+    if not actor.sees_all:
+        if actor.role != "staff":
+            return []
+        q = q.where(Jimu.department_id.in_(sorted(actor.department_ids)))
+    if department_id:
+        q = q.where(Jimu.department_id == department_id)
+    if assessment_id:
+        q = q.where(Assessment.id == assessment_id)
+    rows = session.exec(q.order_by(ImprovementAction.due_on, ImprovementAction.id)).all()
+    return [ActionRow(a, asm, j, bool(a.status == "open" and a.due_on and a.due_on < today)) for a, asm, j in rows]
+
+
+def close(session: Session, *, actor: Actor, action_id: int, closed_on: str, note: str, today: date) -> ImprovementAction:
+    act = session.get(ImprovementAction, action_id)
+    if act is None:
+        raise NotFound("改善策が見つかりません。")
+    asm = session.get(Assessment, act.assessment_id)
+    jimu = session.get(Jimu, asm.jimu_id)
+    if asm.organisation_id != actor.organisation_id or not can_edit_department(actor, jimu.department_id):
+        raise Forbidden("他の部署の改善策は変更できません。")
+    errors = {}
+    try:
+        when = parse_date(closed_on or today.isoformat(), label="完了日")
+        if when > today:
+            errors["closed_on"] = "完了日に未来の日付は指定できません。"
+    except BadDate as exc:
+        errors["closed_on"] = str(exc)
+        when = today
+    problem = text_problem(note, label="完了の内容", max_len=2000, required=True)
+    if problem:
+        errors["close_note"] = problem
+    if act.status == "closed":
+        errors["status"] = "この改善策は既に完了しています。"
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.jsonable(act)
+    act.status, act.closed_on, act.close_note = "closed", when, note.strip()
+    session.add(act)
+    audit.record(session, actor=actor, entity="action", entity_id=act.id, action="closed", before=before, after=act)
+    session.commit()
+    return act

@@ -1,0 +1,208 @@
+"""Reading and saving editor pages: optimistic lock per page, audit of every change, improvement actions."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from app.domain.answers import BadOperation, ParsedPage, apply_op
+from app.domain.forms import ISSUE_CHOICE, Definition, Page
+from app.domain.policy import Actor
+from app.domain.text import text_problem
+from app.domain.wareki import BadDate, parse_date
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.models import Answer, AssessmentVersion, ImprovementAction, LibraryMeasure, PageLock
+from app.models.base import utcnow
+from app.services import audit, catalogue
+from app.services.assessments import files, get_version
+
+
+def answers_of(session: Session, version_id: int) -> dict[str, dict[str, Answer]]:
+    """{file uid: {item id: Answer}} for the whole version (one query)."""
+    out: dict[str, dict[str, Answer]] = {}
+    for a in session.exec(select(Answer).where(Answer.version_id == version_id)).all():
+        out.setdefault(a.file_uid, {})[a.item_id] = a
+    return out
+
+
+def values_of(answers: dict[str, dict[str, Answer]]) -> dict[str, dict[str, Any]]:
+    return {uid: {i: a.value for i, a in items.items()} for uid, items in answers.items()}
+
+
+def actions_of(session: Session, assessment_id: int) -> dict[tuple[str, str], ImprovementAction]:
+    """The latest action per (file, item) of an assessment."""
+    out = {}
+    for act in session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id == assessment_id)
+                            .order_by(ImprovementAction.id)).all():
+        out[(act.file_uid, act.item_id)] = act
+    return out
+
+
+def page_lock(session: Session, version_id: int, page_id: str, file_uid: str) -> PageLock:
+    row = session.get(PageLock, (version_id, page_id, file_uid))
+    if row is None:
+        raise NotFound("編集ページが見つかりません。")
+    return row
+
+
+@dataclass
+class SaveResult:
+    lock: int
+    changed: list[str] = field(default_factory=list)
+    focus: str | None = None
+
+
+@dataclass
+class ConflictItem:
+    item_id: str
+    label: str
+    mine: Any
+    theirs: Any
+
+
+def _resolve_page(d: Definition, page_id: str, file_uid: str, known_files: set[str]) -> Page:
+    try:
+        page = d.page(page_id)
+    except KeyError:
+        raise NotFound("編集ページが見つかりません。") from None
+    if page.scope == "file" and file_uid not in known_files:
+        raise NotFound("指定された特定個人情報ファイルはこの評価書にありません。")
+    if page.scope == "assessment" and file_uid:
+        raise NotFound("このページはファイルごとのページではありません。")
+    return page
+
+
+def save_page(
+    session: Session, *, actor: Actor, version_id: int, page_id: str, file_uid: str, lock: str,
+    parsed: ParsedPage, op: str = "", today: date,
+) -> SaveResult:
+    """Apply a posted page. Stale lock + any difference -> Conflict (409) with both values; nothing written."""
+    v, a, _ = get_version(session, actor=actor, version_id=version_id, edit=True)
+    d = catalogue.definition(a.form, v.form_version)
+    page = _resolve_page(d, page_id, file_uid, {f.uid for f in files(session, v.id)})
+    if parsed.errors:
+        raise ValidationFailed(parsed.errors)
+    stored = answers_of(session, v.id).get(file_uid, {})
+    values = dict(parsed.values)
+    focus = None
+    if op.startswith("prefill|"):
+        item_id = op.split("|", 1)[1]
+        from app.services import prefill as prefill_service
+
+        computed = prefill_service.compute(d, prefill_service.Sources(session, v, a)).get(file_uid, {})
+        if item_id not in computed or item_id not in {i.id for i in page.walk()}:
+            raise ValidationFailed({"op": "登録情報の値が見つかりません。"})
+        values[item_id], focus = computed[item_id], item_id
+    elif op:
+        library_text = _library_text(session, actor, op)
+        try:
+            focus = apply_op(d, values, op, library_text=library_text)
+        except (BadOperation, KeyError):
+            raise ValidationFailed({"op": "操作を実行できませんでした(対象が見つからないか範囲外です)。"}) from None
+    action_errors, actions = _parse_actions(parsed.actions, values)
+    if action_errors:
+        raise ValidationFailed(action_errors)
+    existing_actions = actions_of(session, a.id)
+    changed = [i for i, val in values.items() if (stored[i].value if i in stored else None) != val]
+    withheld_changed = []
+    for i, (flag, reason) in parsed.withheld.items():
+        now_state = (flag, reason.strip()) if flag else (False, "")
+        old_state = (stored[i].withheld, stored[i].withheld_reason) if i in stored else (False, "")
+        if now_state != old_state:
+            withheld_changed.append(i)
+    action_changed = [i for i, act in actions.items() if _action_differs(existing_actions.get((file_uid, i)), act)]
+    lock_row = page_lock(session, v.id, page.id, file_uid)
+    if not (changed or withheld_changed or action_changed):
+        return SaveResult(lock=lock_row.lock, focus=focus)
+    try:
+        expected = int(lock)
+    except ValueError:
+        expected = -1
+    result = session.exec(update(PageLock).where(
+        PageLock.version_id == v.id, PageLock.page_id == page.id, PageLock.file_uid == file_uid,
+        PageLock.lock == expected,
+    ).values(lock=PageLock.lock + 1, updated_at=utcnow(), updated_by_id=actor.user_id))
+    if result.rowcount != 1:
+        session.rollback()
+        current = session.get(PageLock, (v.id, page.id, file_uid))
+        diffs = [ConflictItem(i, d.item(i).display, values[i], stored[i].value if i in stored else None)
+                 for i in changed]
+        raise Conflict("このページは他の利用者により先に保存されています。内容を見比べて、どちらを残すか決めてから保存してください。",
+                       current={"lock": current.lock, "items": diffs, "by": current.updated_by_id,
+                                "at": current.updated_at})
+    before, after = {}, {}
+    now = utcnow()
+    for item_id in set(changed) | set(withheld_changed):
+        row = stored.get(item_id)
+        if row is None:
+            row = Answer(version_id=v.id, file_uid=file_uid, item_id=item_id)
+        before[item_id] = {"value": row.value, "withheld": row.withheld} if row.id else None
+        if item_id in values:
+            row.value = values[item_id]
+        if item_id in parsed.withheld:
+            flag, reason = parsed.withheld[item_id]
+            row.withheld, row.withheld_reason = flag, reason.strip() if flag else ""
+        row.updated_at, row.updated_by_id = now, actor.user_id
+        session.add(row)
+        after[item_id] = {"value": row.value, "withheld": row.withheld}
+    for item_id in action_changed:
+        act = actions[item_id]
+        row = existing_actions.get((file_uid, item_id))
+        if row is None or row.status == "closed":
+            row = ImprovementAction(assessment_id=a.id, version_id=v.id, file_uid=file_uid, item_id=item_id,
+                                    created_by_id=actor.user_id)
+        before[f"action:{item_id}"] = audit.jsonable(row) if row.id else None
+        row.content, row.owner, row.due_on = act["content"], act["owner"], act["due_on"]
+        row.updated_at = now
+        session.add(row)
+        after[f"action:{item_id}"] = act
+    audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="page_saved",
+                 before=before, after=after, note=f"page={page.id} file={file_uid} lock={expected + 1}")
+    session.commit()
+    return SaveResult(lock=expected + 1, changed=sorted(set(changed) | set(withheld_changed) | set(action_changed)),
+                      focus=focus)
+
+
+def _parse_actions(raw: dict[str, dict[str, str]], values: dict[str, Any]) -> tuple[dict, dict]:
+    errors, out = {}, {}
+    for item_id, act in raw.items():
+        content, owner, due = act.get("content", "").strip(), act.get("owner", "").strip(), act.get("due", "").strip()
+        for key, text, limit in (("content", content, 4000), ("owner", owner, 200)):
+            problem = text_problem(text, label="改善策の" + ("内容" if key == "content" else "担当"), max_len=limit)
+            if problem:
+                errors[f"act|{item_id}|{key}"] = problem
+        due_on = None
+        if due:
+            try:
+                due_on = parse_date(due, label="改善策の期限")
+            except BadDate as exc:
+                errors[f"act|{item_id}|due"] = str(exc)
+        if values.get(item_id) == ISSUE_CHOICE or content or owner or due_on:
+            out[item_id] = {"content": content, "owner": owner, "due_on": due_on}
+    return errors, out
+
+
+def _action_differs(row: ImprovementAction | None, act: dict) -> bool:
+    if row is None or row.status == "closed":
+        return bool(act["content"] or act["owner"] or act["due_on"])
+    return (row.content, row.owner, row.due_on) != (act["content"], act["owner"], act["due_on"])
+
+
+def _library_text(session: Session, actor: Actor, op: str) -> str | None:
+    if not op.startswith("lib|"):
+        return None
+    try:
+        lib_id = int(op.split("|")[3])
+    except (IndexError, ValueError):
+        return None
+    row = session.get(LibraryMeasure, lib_id)
+    if row is None or not row.active or row.organisation_id != actor.organisation_id:
+        return None
+    return row.text
+
+
+def version_definition(v: AssessmentVersion, form: str) -> Definition:
+    return catalogue.definition(form, v.form_version)

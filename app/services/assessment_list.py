@@ -1,0 +1,83 @@
+"""Lists of 評価書 (records queue, dashboard, `spia list --json`) in a constant number of queries."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.domain.forms import FORM_LABEL
+from app.domain.policy import Actor
+from app.models import Assessment, AssessmentVersion, ImprovementAction, Jimu
+from app.services.organisation import department_labels, list_departments
+
+STAGE_LABEL = {
+    "draft": "作成中", "internal_check": "庁内確認", "public_comment": "意見公募中", "comment_revision": "意見反映",
+    "third_party_review": "第三者点検中", "review_revision": "点検反映", "ppc_approval": "委員会承認申請",
+    "approved": "承認済", "submitted": "提出済", "published": "公表済", "returned": "差戻し",
+}
+KIND_LABEL = {"initial": "実施", "correction": "修正", "reassessment": "再実施"}
+
+
+@dataclass
+class AssessmentRow:
+    assessment: Any
+    version: Any
+    jimu: Any
+    department: str
+    open_actions: int
+
+    @property
+    def title(self) -> str:
+        return f"{self.jimu.name} {FORM_LABEL[self.assessment.form]}"
+
+
+def rows(session: Session, *, actor: Actor, department_id: int | None = None, jimu_id: int | None = None,
+         form: str = "", stage: str = "") -> list[AssessmentRow]:
+    q = (select(*Assessment.__table__.c, Jimu.name.label("jimu_name"), Jimu.department_id.label("jimu_department"),
+                Jimu.status.label("jimu_status"), Jimu.end_date.label("jimu_end"))
+         .join(Jimu, Jimu.id == Assessment.jimu_id).order_by(Assessment.number, Assessment.form))
+    if actor.organisation_id:
+        q = q.where(Assessment.organisation_id == actor.organisation_id)
+    if not actor.sees_all:
+        if actor.role != "staff" or not actor.department_ids:
+            return []
+        q = q.where(Jimu.department_id.in_(sorted(actor.department_ids)))
+    if department_id:
+        q = q.where(Jimu.department_id == department_id)
+    if jimu_id:
+        q = q.where(Assessment.jimu_id == jimu_id)
+    if form:
+        q = q.where(Assessment.form == form)
+    found = session.exec(q).all()
+    ids = [r.id for r in found]
+    latest: dict[int, Any] = {}
+    counts: dict[int, int] = {}
+    if ids:
+        newest = (select(func.max(AssessmentVersion.id)).where(AssessmentVersion.assessment_id.in_(ids))
+                  .group_by(AssessmentVersion.assessment_id))
+        for v in session.exec(select(*AssessmentVersion.__table__.c).where(AssessmentVersion.id.in_(newest))).all():
+            latest[v.assessment_id] = v
+        for aid, n in session.exec(select(ImprovementAction.assessment_id, func.count())
+                                   .where(ImprovementAction.assessment_id.in_(ids), ImprovementAction.status == "open")
+                                   .group_by(ImprovementAction.assessment_id)).all():
+            counts[aid] = n
+    labels = department_labels(list_departments(session, actor.organisation_id)) if actor.organisation_id else {}
+    out = []
+    for r in found:
+        v = latest.get(r.id)
+        if stage and (v is None or v.stage != stage):
+            continue
+        jimu = _JimuView(r.jimu_id, r.jimu_name, r.jimu_department, r.jimu_status, r.jimu_end)
+        out.append(AssessmentRow(r, v, jimu, labels.get(r.jimu_department, ""), counts.get(r.id, 0)))
+    return out
+
+
+@dataclass
+class _JimuView:
+    id: int
+    name: str
+    department_id: int
+    status: str
+    end_date: Any

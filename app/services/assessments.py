@@ -1,0 +1,248 @@
+"""評価書: create from a determination, scope checks, versions and their 特定個人情報ファイル."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.domain import threshold as th
+from app.domain.answers import new_id
+from app.domain.forms import FORM_LABEL, FORMS
+from app.domain.policy import Actor, can_edit_department, can_view_department
+from app.domain.text import text_problem
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.models import (
+    Answer, Assessment, AssessmentVersion, Determination, Jimu, PageLock, SpecificFile, VersionFile,
+)
+from app.services import audit, catalogue, prefill
+from app.services.determinations import latest as latest_determination
+from app.services.determinations import performed_level
+from app.services.register import get_jimu
+
+EDITABLE_STAGES = {"draft", "comment_revision", "review_revision", "internal_check", "returned"}
+
+
+def offered_forms(det: Determination | None) -> list[tuple[str, bool]]:
+    """(form, required) pairs a determination offers: 基礎 always; 重点/全項目 when required or voluntarily higher."""
+    if det is None:
+        return []
+    required = set(det.required)
+    highest = th.LEVEL_RANK[th.Level(det.required[-1])] if det.required else 0
+    out = [("basic", "basic" in required)]
+    for form in ("focused", "full"):
+        rank = th.LEVEL_RANK[th.Level(form)]
+        if form in required:
+            out.append((form, True))
+        elif rank > highest and not (form == "focused" and "full" in required):
+            out.append((form, False))
+    return out
+
+
+def get(session: Session, *, actor: Actor, assessment_id: int, edit: bool = False) -> tuple[Assessment, Jimu]:
+    a = session.get(Assessment, assessment_id)
+    if a is None or (actor.organisation_id and a.organisation_id != actor.organisation_id):
+        raise NotFound("評価書が見つかりません。")
+    jimu = session.get(Jimu, a.jimu_id)
+    allowed = can_edit_department if edit else can_view_department
+    if not allowed(actor, jimu.department_id):
+        raise Forbidden("他の部署の評価書は閲覧・編集できません。")
+    return a, jimu
+
+
+def get_version(session: Session, *, actor: Actor, version_id: int, edit: bool = False
+                ) -> tuple[AssessmentVersion, Assessment, Jimu]:
+    v = session.get(AssessmentVersion, version_id)
+    if v is None:
+        raise NotFound("評価書の版が見つかりません。")
+    a, jimu = get(session, actor=actor, assessment_id=v.assessment_id, edit=edit)
+    if edit and (v.frozen or v.stage not in EDITABLE_STAGES):
+        raise Conflict("この版は手続中または公表済みのため編集できません。変更する場合は新しい版を作成してください。")
+    return v, a, jimu
+
+
+def versions(session: Session, assessment_id: int) -> list[AssessmentVersion]:
+    return list(session.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
+                             .order_by(AssessmentVersion.seq)).all())
+
+
+def current_version(session: Session, assessment_id: int) -> AssessmentVersion:
+    return session.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
+                        .order_by(AssessmentVersion.seq.desc())).first()
+
+
+def files(session: Session, version_id: int) -> list[VersionFile]:
+    return list(session.exec(select(VersionFile).where(VersionFile.version_id == version_id)
+                             .order_by(VersionFile.position, VersionFile.id)).all())
+
+
+def next_number(session: Session, organisation_id: int, jimu_id: int) -> int:
+    """The 事務's 評価書番号 if it has one (基礎 and 全項目 share it), else the next free number."""
+    same = session.exec(select(Assessment.number).where(Assessment.jimu_id == jimu_id)).first()
+    if same is not None:
+        return same
+    top = session.exec(select(func.max(Assessment.number)).where(Assessment.organisation_id == organisation_id)).one()
+    return (top or 0) + 1
+
+
+def create(session: Session, *, actor: Actor, jimu_id: int, forms: list[str], number: str = "",
+           today: date) -> list[Assessment]:
+    jimu = get_jimu(session, actor=actor, jimu_id=jimu_id, edit=True)
+    det = latest_determination(session, jimu.id)
+    if det is None:
+        raise ValidationFailed({"forms": "先にしきい値判断を記録してください。評価書は最新のしきい値判断から作成します。"})
+    offered = dict(offered_forms(det))
+    errors = {}
+    if not forms:
+        errors["forms"] = "作成する評価書を選択してください。"
+    for form in forms:
+        if form not in offered:
+            errors["forms"] = f"{FORM_LABEL.get(form, form)}は、このしきい値判断からは作成できません。"
+        elif session.exec(select(Assessment).where(Assessment.jimu_id == jimu.id, Assessment.form == form)).first():
+            errors["forms"] = f"この事務の{FORM_LABEL[form]}は既に作成されています。"
+    if "focused" in forms and "full" in forms:
+        errors["forms"] = "重点項目評価書と全項目評価書を同時に作成することはできません。"
+    num = next_number(session, jimu.organisation_id, jimu.id)
+    if number.strip():
+        try:
+            num = th.parse_count(number, "評価書番号", 999_999, unit="")
+            if num < 1:
+                raise ValueError("評価書番号は1以上で入力してください。")
+        except ValueError as exc:
+            errors["number"] = str(exc)
+    if errors:
+        raise ValidationFailed(errors)
+    created = []
+    for form in [f for f in FORMS if f in forms]:
+        clash = session.exec(select(Assessment).where(Assessment.organisation_id == jimu.organisation_id,
+                                                      Assessment.form == form, Assessment.number == num)).first()
+        if clash:
+            raise ValidationFailed({"number": f"評価書番号 {num} の{FORM_LABEL[form]}は既にあります。"})
+        a = Assessment(organisation_id=jimu.organisation_id, jimu_id=jimu.id, form=form, number=num,
+                       created_by_id=actor.user_id)
+        session.add(a)
+        session.flush()
+        d = catalogue.catalogue().latest(form)
+        v = AssessmentVersion(assessment_id=a.id, seq=1, form_version=d.version, kind="initial",
+                              determination_id=det.id, created_by_id=actor.user_id)
+        session.add(v)
+        session.flush()
+        reg = session.exec(select(SpecificFile).where(SpecificFile.jimu_id == jimu.id)
+                           .order_by(SpecificFile.position, SpecificFile.id)).all()
+        for pos, f in enumerate(reg):
+            session.add(VersionFile(version_id=v.id, uid=new_id("f"), register_file_id=f.id, name=f.name, position=pos))
+        session.flush()
+        seed_version(session, version=v, assessment=a, actor=actor)
+        audit.record(session, actor=actor, entity="assessment", entity_id=a.id, action="created",
+                     after={"form": form, "number": num, "jimu_id": jimu.id, "form_version": d.version,
+                            "determination_id": det.id, "performed_level": performed_level(det)})
+        created.append(a)
+    session.commit()
+    return created
+
+
+def seed_version(session: Session, *, version: AssessmentVersion, assessment: Assessment, actor: Actor) -> None:
+    """Page locks for every page (and file) and the answers the register gives."""
+    d = catalogue.definition(assessment.form, version.form_version)
+    vfiles = files(session, version.id)
+    for page in d.pages:
+        for uid in ([f.uid for f in vfiles] if page.scope == "file" else [""]):
+            session.add(PageLock(version_id=version.id, page_id=page.id, file_uid=uid))
+    values = prefill.compute(d, prefill.Sources(session, version, assessment))
+    for uid, items in values.items():
+        for item_id, value in items.items():
+            if d.item(item_id).readonly:
+                continue
+            session.add(Answer(version_id=version.id, file_uid=uid, item_id=item_id, value=value,
+                               updated_by_id=actor.user_id))
+    session.flush()
+
+
+def add_file(session: Session, *, actor: Actor, version_id: int, name: str, register_file_id: str = "") -> VersionFile:
+    v, a, jimu = get_version(session, actor=actor, version_id=version_id, edit=True)
+    name = name.strip()
+    if not name and str(register_file_id).isdigit():
+        reg = session.get(SpecificFile, int(register_file_id))
+        name = reg.name if reg and reg.jimu_id == jimu.id else ""
+    problem = text_problem(name, label="ファイル名", max_len=200, required=True)
+    existing = files(session, v.id)
+    if not problem and any(f.name == name for f in existing):
+        problem = f"ファイル「{name}」は既にあります。"
+    reg_id = int(register_file_id) if str(register_file_id).isdigit() else None
+    if reg_id and not session.exec(select(SpecificFile).where(SpecificFile.id == reg_id,
+                                                              SpecificFile.jimu_id == jimu.id)).first():
+        problem = "登録簿のファイルが見つかりません。"
+    if problem:
+        raise ValidationFailed({"file_name": problem})
+    vf = VersionFile(version_id=v.id, uid=new_id("f"), register_file_id=reg_id, name=name,
+                     position=max([f.position for f in existing], default=-1) + 1)
+    session.add(vf)
+    session.flush()
+    d = catalogue.definition(a.form, v.form_version)
+    for page in d.pages:
+        if page.scope == "file":
+            session.add(PageLock(version_id=v.id, page_id=page.id, file_uid=vf.uid))
+    computed = prefill.compute(d, prefill.Sources(session, v, a)).get(vf.uid, {})
+    for item_id, value in computed.items():
+        session.add(Answer(version_id=v.id, file_uid=vf.uid, item_id=item_id, value=value, updated_by_id=actor.user_id))
+    audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="file_added",
+                 after={"uid": vf.uid, "name": name, "register_file_id": reg_id})
+    session.commit()
+    return vf
+
+
+def remove_file(session: Session, *, actor: Actor, version_id: int, uid: str) -> None:
+    v, a, _ = get_version(session, actor=actor, version_id=version_id, edit=True)
+    vfiles = files(session, v.id)
+    target = next((f for f in vfiles if f.uid == uid), None)
+    if target is None:
+        raise NotFound("ファイルが見つかりません。")
+    if len(vfiles) == 1:
+        raise ValidationFailed({"file": "特定個人情報ファイルは1つ以上必要です。"})
+    answers = session.exec(select(Answer).where(Answer.version_id == v.id, Answer.file_uid == uid)).all()
+    before = {"file": target.name, "answers": {x.item_id: x.value for x in answers}}
+    for row in answers:
+        session.delete(row)
+    for row in session.exec(select(PageLock).where(PageLock.version_id == v.id, PageLock.file_uid == uid)).all():
+        session.delete(row)
+    session.delete(target)
+    audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="file_removed",
+                 before=before)
+    session.commit()
+
+
+def move_file(session: Session, *, actor: Actor, version_id: int, uid: str, direction: str) -> None:
+    v, _, _ = get_version(session, actor=actor, version_id=version_id, edit=True)
+    vfiles = files(session, v.id)
+    idx = next((i for i, f in enumerate(vfiles) if f.uid == uid), None)
+    if idx is None:
+        raise NotFound("ファイルが見つかりません。")
+    j = idx - 1 if direction == "up" else idx + 1
+    if 0 <= j < len(vfiles):
+        vfiles[idx], vfiles[j] = vfiles[j], vfiles[idx]
+        for pos, f in enumerate(vfiles):
+            f.position = pos
+            session.add(f)
+        audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="file_moved",
+                     after=[f.name for f in vfiles])
+        session.commit()
+
+
+def rename_file(session: Session, *, actor: Actor, version_id: int, uid: str, name: str) -> None:
+    v, _, _ = get_version(session, actor=actor, version_id=version_id, edit=True)
+    vfiles = files(session, v.id)
+    target = next((f for f in vfiles if f.uid == uid), None)
+    if target is None:
+        raise NotFound("ファイルが見つかりません。")
+    name = name.strip()
+    problem = text_problem(name, label="ファイル名", max_len=200, required=True)
+    if not problem and any(f.name == name and f.uid != uid for f in vfiles):
+        problem = f"ファイル「{name}」は既にあります。"
+    if problem:
+        raise ValidationFailed({"file_name": problem})
+    before = target.name
+    target.name = name
+    session.add(target)
+    audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="file_renamed",
+                 before={"uid": uid, "name": before}, after={"uid": uid, "name": name})
+    session.commit()

@@ -1,0 +1,32 @@
+"""The shipped form definitions, loaded once per process (they are immutable data)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from app.config import get_settings
+from app.domain.forms import Catalogue, Definition, load_catalogue
+from app.models import FormLabel
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> Catalogue:
+    return load_catalogue(Path(path))
+
+
+def catalogue(path: Path | None = None) -> Catalogue:
+    return _load(str(path or get_settings().forms_dir))
+
+
+def definition(form: str, version: str) -> Definition:
+    return catalogue().get(form, version)
+
+
+def labels(session: Session) -> dict[tuple[str, str], str]:
+    """Printed version labels, with administrators' corrections applied."""
+    out = {(d.form, d.version): d.label for d in catalogue().all()}
+    for row in session.exec(select(FormLabel)).all():
+        out[(row.form, row.version)] = row.label
+    return out

@@ -1,0 +1,106 @@
+"""What the guided editor needs to render one page (a fixed number of queries, whatever the size)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from app.domain.answers import empty, skip_reason
+from app.domain.completeness import FileRef, PageStatus, Problem, evaluate, percent
+from app.domain.forms import Definition, Page
+from app.models import Answer, Assessment, AssessmentVersion, ImprovementAction, Jimu, VersionFile
+from app.services import catalogue, prefill
+from app.services.answers import actions_of, answers_of, page_lock, values_of
+from app.services.assessments import files as version_files
+
+
+@dataclass
+class OutlineEntry:
+    page: Page
+    file: VersionFile | None
+    status: str
+    current: bool
+
+
+@dataclass
+class EditorContext:
+    version: AssessmentVersion
+    assessment: Assessment
+    jimu: Jimu
+    definition: Definition
+    page: Page
+    file: VersionFile | None
+    files: list[VersionFile]
+    values: dict[str, Any]
+    answers: dict[str, Answer]
+    prefill: dict[str, Any]
+    prefill_diff: set[str]
+    skipped: dict[str, str]
+    actions: dict[str, ImprovementAction]
+    lock: int
+    outline: list[OutlineEntry]
+    problems: list[Problem]
+    percent: int
+    label: str
+    errors: dict[str, str] = field(default_factory=dict)
+    editable: bool = True
+
+
+def build(session: Session, *, version: AssessmentVersion, assessment: Assessment, jimu: Jimu, page_id: str,
+          file_uid: str, today: date, editable: bool, overrides: dict[str, Any] | None = None) -> EditorContext:
+    d = catalogue.definition(assessment.form, version.form_version)
+    page = d.page(page_id)
+    vfiles = version_files(session, version.id)
+    vfile = next((f for f in vfiles if f.uid == file_uid), None)
+    answers = answers_of(session, version.id)
+    all_values = values_of(answers)
+    scope_values = dict(all_values.get(file_uid, {}))
+    if overrides:
+        scope_values.update(overrides)
+    computed = prefill.compute(d, prefill.Sources(session, version, assessment))
+    scope_prefill = computed.get(file_uid, {})
+    diff = {i for i, v in scope_prefill.items()
+            if not d.item(i).readonly and i in scope_values and not empty(d.item(i), scope_values[i])
+            and scope_values[i] != v}
+    for i, v in scope_prefill.items():
+        if d.item(i).readonly:
+            scope_values[i] = v
+    skipped = {}
+    for item in page.walk():
+        reason = skip_reason(d, item.id, scope_values)
+        if reason:
+            skipped[item.id] = reason
+    acts = {item_id: a for (uid, item_id), a in actions_of(session, assessment.id).items() if uid == file_uid}
+    refs = [FileRef(f.uid, f.name) for f in vfiles]
+    problems, statuses = evaluate(d, all_values, refs, prefill=computed,
+                                  actions={k: {"content": a.content, "owner": a.owner, "due_on": a.due_on}
+                                           for k, a in actions_of(session, assessment.id).items() if a.status == "open"
+                                           or a.status == "closed"},
+                                  today=today)
+    status_of = {(s.page_id, s.file_uid): s.state for s in statuses}
+    outline = []
+    for p in d.pages:
+        if p.scope == "file":
+            outline.extend(OutlineEntry(p, f, status_of.get((p.id, f.uid), "not_started"),
+                                        p.id == page.id and f.uid == file_uid) for f in vfiles)
+        else:
+            outline.append(OutlineEntry(p, None, status_of.get((p.id, ""), "not_started"), p.id == page.id))
+    labels = catalogue.labels(session)
+    return EditorContext(
+        version=version, assessment=assessment, jimu=jimu, definition=d, page=page, file=vfile, files=vfiles,
+        values=scope_values, answers=answers.get(file_uid, {}), prefill=scope_prefill, prefill_diff=diff,
+        skipped=skipped, actions=acts, lock=page_lock(session, version.id, page.id, file_uid).lock, outline=outline,
+        problems=problems, percent=percent(statuses), label=labels.get((d.form, d.version), d.label),
+        editable=editable,
+    )
+
+
+def first_page(d: Definition, files: list[VersionFile]) -> tuple[str, str]:
+    p = d.pages[0]
+    return p.id, (files[0].uid if p.scope == "file" and files else "")
+
+
+def statuses_summary(statuses: list[PageStatus]) -> int:
+    return percent(statuses)

@@ -1,0 +1,101 @@
+"""措置ライブラリ: standard measures users insert with one click, by audience and risk."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from app.config import get_settings
+from app.domain.forms import AUDIENCES, Definition
+from app.domain.policy import Actor, can_manage_register_settings
+from app.domain.text import text_problem
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.models import LibraryMeasure
+from app.models.base import utcnow
+from app.services import audit
+
+RISKS = {"acquire": "入手", "use": "使用", "entrust": "委託", "provide": "提供・移転", "network": "情報提供ネットワーク",
+         "store": "保管・消去", "audit": "監査", "education": "教育・啓発", "general": "その他"}
+# Ordered: the first keyword found in an item's headings decides its risk key.
+_KEYWORDS = (("情報提供ネットワーク", "network"), ("委託", "entrust"), ("提供・移転", "provide"), ("入手", "acquire"),
+             ("使用", "use"), ("保管", "store"), ("監査", "audit"), ("教育", "education"))
+
+
+def risk_of(d: Definition, item_id: str) -> str:
+    """The risk key of a measures item, read from its own and its headings' labels (form-independent)."""
+    labels = []
+    node = d.item(item_id)
+    while node is not None:
+        labels.append(node.label)
+        node = d.parent_of(node.id)
+    labels.append(d.section_of(item_id).title)
+    text = " ".join(labels)
+    for keyword, key in _KEYWORDS:
+        if keyword in text:
+            return key
+    return "general"
+
+
+def search(session: Session, *, actor: Actor, q: str = "", audience: str = "", risk: str = "",
+           include_inactive: bool = False) -> list[LibraryMeasure]:
+    stmt = select(LibraryMeasure).where(LibraryMeasure.organisation_id == actor.organisation_id)
+    if not include_inactive:
+        stmt = stmt.where(LibraryMeasure.active)
+    if audience in AUDIENCES:
+        stmt = stmt.where(LibraryMeasure.audience == audience)
+    if q.strip():
+        like = f"%{q.strip()[:100]}%"
+        stmt = stmt.where(or_(LibraryMeasure.title.like(like), LibraryMeasure.text.like(like)))
+    rows = list(session.exec(stmt.order_by(LibraryMeasure.id)).all())
+    if risk in RISKS:
+        rows.sort(key=lambda r: (risk not in (r.risks or []), r.id))
+    return rows
+
+
+def save(session: Session, *, actor: Actor, data: dict, measure_id: int | None = None) -> LibraryMeasure:
+    if not can_manage_register_settings(actor):
+        raise Forbidden("措置ライブラリの登録・編集は総務・文書担当と管理者が行います。")
+    errors = {}
+    for key, label, limit in (("title", "見出し", 200), ("text", "措置の内容", 4000)):
+        problem = text_problem(str(data.get(key, "")), label=label, max_len=limit, required=True)
+        if problem:
+            errors[key] = problem
+    if data.get("audience") not in AUDIENCES:
+        errors["audience"] = "対象(市民・事業者・委託先等 / 職員)を選択してください。"
+    risks = [r for r in data.get("risks", []) if r in RISKS]
+    if not risks:
+        errors["risks"] = "当てはまるリスクを1つ以上選択してください。"
+    if errors:
+        raise ValidationFailed(errors)
+    if measure_id:
+        row = session.get(LibraryMeasure, measure_id)
+        if row is None or row.organisation_id != actor.organisation_id:
+            raise NotFound("措置が見つかりません。")
+        before = audit.jsonable(row)
+    else:
+        row, before = LibraryMeasure(organisation_id=actor.organisation_id, title="", text="", audience="external"), None
+    row.title, row.text, row.audience = data["title"].strip(), data["text"].strip(), data["audience"]
+    row.risks, row.source = risks, str(data.get("source", "")).strip()[:300]
+    row.active = bool(data.get("active", True))
+    row.updated_at, row.updated_by_id = utcnow(), actor.user_id
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, entity="library", entity_id=row.id, action="updated" if before else "created",
+                 before=before, after=row)
+    session.commit()
+    return row
+
+
+def seed(session: Session, *, organisation_id: int, path: Path | None = None) -> int:
+    """Load assessments/library.yaml into an organisation's library once."""
+    if session.exec(select(LibraryMeasure).where(LibraryMeasure.organisation_id == organisation_id)).first():
+        return 0
+    path = path or get_settings().forms_dir / "library.yaml"
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for e in entries:
+        session.add(LibraryMeasure(organisation_id=organisation_id, title=e["title"], text=e["text"],
+                                   audience=e["audience"], risks=e["risks"], source=e.get("source", "")))
+    session.commit()
+    return len(entries)

@@ -1,0 +1,142 @@
+"""Values the register and the procedure give to items (`prefill` in the definitions).
+
+They seed a new version and stay linked: when the stored answer differs from the value computed
+now, the editor shows 「登録情報と異なります」.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.domain import threshold as th
+from app.domain.forms import FORM_LABEL, Definition, Item
+from app.models import Assessment, AssessmentVersion, Determination, Jimu, Organisation, SpecificFile, VersionFile
+from app.services.organisation import department_labels, list_departments
+
+FILE_KIND_FULL = {"system": "システム用ファイル", "other_electronic": "その他の電子ファイル(表計算ファイル等)"}
+FILE_BANDS = ((10_000, "1万人未満"), (100_000, "1万人以上10万人未満"), (1_000_000, "10万人以上100万人未満"),
+              (10_000_000, "100万人以上1,000万人未満"), (None, "1,000万人以上"))
+SUBMITTED_KIND = {None: "基礎項目評価書", "basic": "基礎項目評価書", "focused": "基礎項目評価書及び重点項目評価書",
+                  "full": "基礎項目評価書及び全項目評価書"}
+
+
+def declaration(org_name: str, jimu_name: str) -> str:
+    return (f"{org_name}は、{jimu_name}における特定個人情報ファイルの取扱いに当たり、特定個人情報ファイルの取扱いが"
+            "個人のプライバシー等の権利利益に影響を及ぼしかねないことを認識し、特定個人情報の漏えいその他の事態を"
+            "発生させるリスクを軽減させるために適切な措置を講じ、もって個人のプライバシー等の権利利益の保護に"
+            "取り組んでいることを宣言する。")
+
+
+def file_band(subjects: int) -> str:
+    for upper, label in FILE_BANDS:
+        if upper is None or subjects < upper:
+            return label
+    return FILE_BANDS[-1][1]
+
+
+class Sources:
+    """Everything prefill needs for one version, loaded in a fixed number of queries."""
+
+    def __init__(self, session: Session, version: AssessmentVersion, assessment: Assessment):
+        self.version, self.assessment = version, assessment
+        self.jimu = session.get(Jimu, assessment.jimu_id)
+        self.org = session.get(Organisation, assessment.organisation_id)
+        self.det = session.get(Determination, version.determination_id) if version.determination_id else None
+        self.dept = department_labels(list_departments(session, self.org.id)).get(self.jimu.department_id, "")
+        reg = session.exec(select(SpecificFile).where(SpecificFile.jimu_id == self.jimu.id)
+                           .order_by(SpecificFile.position)).all()
+        self.register_files = {f.id: f for f in reg}
+        self.files = session.exec(select(VersionFile).where(VersionFile.version_id == version.id)
+                                  .order_by(VersionFile.position)).all()
+
+    def assessment_value(self, source: str, form: str) -> Any:
+        det, jimu = self.det, self.jimu
+        performed = None
+        if det is not None:
+            from app.services.determinations import performed_level
+
+            performed = performed_level(det)
+        table = {
+            "assessment.number": self.assessment.number,
+            "version.published_on": _iso(self.version.published_on),
+            "version.approved_on": _iso(self.version.approved_on),
+            "org.name": self.org.name,
+            "declaration": declaration(self.org.name, jimu.name),
+            "jimu.name": jimu.name,
+            "jimu.title": f"{jimu.name} {FORM_LABEL[form]}",
+            "jimu.legal_basis": jimu.legal_basis,
+            "jimu.department": self.dept,
+            "files.names": "\n".join(f.name for f in self.files),
+        }
+        if det is not None:
+            table.update({
+                "det.band": det.band,
+                "det.subjects_as_of": _iso(det.subjects_as_of),
+                "det.handlers_band": "500人以上" if det.handlers >= th.HANDLERS_LIMIT else "500人未満",
+                "det.handlers_as_of": _iso(det.handlers_as_of),
+                "det.incident": "発生あり" if det.serious_incident else "発生なし",
+                "det.result_basic": th.RESULT_LABEL[det.result],
+                "det.result_full": ("voluntary", det.result) if det.voluntary_level else th.RESULT_LABEL[det.result],
+                "det.determined_on": _iso(det.determined_on),
+                "det.submitted_kind": SUBMITTED_KIND[performed],
+            })
+        return table.get(source)
+
+    def file_value(self, source: str, vf: VersionFile) -> Any:
+        reg = self.register_files.get(vf.register_file_id) if vf.register_file_id else None
+        if source == "file.name":
+            return vf.name
+        if reg is None:
+            return None
+        if source == "file.kind_full":
+            return FILE_KIND_FULL.get(reg.kind)
+        if source == "file.subjects_band":
+            return file_band(reg.subjects)
+        return None
+
+
+def _iso(d) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _fit(item: Item, value: Any) -> Any:
+    """Make a computed value fit the item: a choice must be one of its labels (任意実施 variants allowed)."""
+    if isinstance(value, tuple) and value[0] == "voluntary":
+        base = th.RESULT_LABEL[value[1]]
+        voluntary = f"{base}(任意実施)"
+        labels = item.choice_labels
+        return voluntary if voluntary in labels else (base if base in labels else None)
+    if value is None:
+        return None
+    if item.type in ("choice", "judgement"):
+        if value in item.choice_labels:
+            return value
+        # 基礎項目評価の実施が義務付けられる vs …(任意実施) variants in the 全項目 Ⅵ1
+        for label in item.choice_labels:
+            if label.startswith(str(value)):
+                return label
+        return None
+    if item.type == "number":
+        return value if isinstance(value, int) else None
+    return value
+
+
+def compute(d: Definition, src: Sources) -> dict[str, dict[str, Any]]:
+    """{file uid or '': {item id: value}} for every item with a prefill source."""
+    out: dict[str, dict[str, Any]] = {"": {}}
+    for vf in src.files:
+        out[vf.uid] = {}
+    for item in d.items():
+        if not item.prefill:
+            continue
+        if d.section_of(item.id).scope == "file":
+            for vf in src.files:
+                v = _fit(item, src.file_value(item.prefill, vf))
+                if v is not None:
+                    out[vf.uid][item.id] = v
+        else:
+            v = _fit(item, src.assessment_value(item.prefill, d.form))
+            if v is not None:
+                out[""][item.id] = v
+    return out
