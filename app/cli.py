@@ -325,6 +325,55 @@ def import_json(path: Path, into: Annotated[Optional[int], typer.Option("--into"
         typer.echo(f"取り込みました: 評価書ID {v.assessment_id}、版ID {v.id}")
 
 
+@app.command("export")
+def export_doc(
+    assessment_id: int,
+    out: Annotated[Path, typer.Option("--out", help="出力ファイル")],
+    edition: Annotated[str, typer.Option("--edition", help="draft(案)/ full(提出用)/ public(公表用)")] = "full",
+    fmt: Annotated[str, typer.Option("--format", help="docx / pdf")] = "docx",
+    version: Annotated[Optional[int], typer.Option(help="版の番号(省略時は最新)")] = None,
+) -> None:
+    """評価書を Word(または PDF)で出力する。"""
+    from sqlmodel import Session, select
+
+    from app.models import AssessmentVersion
+    from app.services import assessments, exports
+
+    with Session(engine(), expire_on_commit=False) as session:
+        actor = actor_for(session)
+        run_domain(lambda: assessments.get(session, actor=actor, assessment_id=assessment_id))
+        q = select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
+        v = session.exec(q.where(AssessmentVersion.seq == version) if version else
+                         q.order_by(AssessmentVersion.seq.desc())).first()
+        if v is None:
+            fail("指定された版がありません。", 4)
+        result = run_domain(lambda: exports.export(session, actor=actor, version_id=v.id, edition=edition, fmt=fmt,
+                                                   today=date.today()))
+    out.write_bytes(result.content)
+    typer.echo(f"{out} に出力しました({result.filename}、{len(result.content):,} バイト)。")
+
+
+@app.command("import-docx")
+def import_docx(path: Path, into: Annotated[Optional[int], typer.Option("--into", help="取り込み先の評価書ID")] = None,
+                number: Annotated[Optional[int], typer.Option("--number", help="新しい評価書番号")] = None) -> None:
+    """出力した Word ファイルに埋め込まれたデータから評価書を取り込む。"""
+    from sqlmodel import Session
+
+    from app.db import begin_write
+    from app.services import exports
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        fail(f"ファイルを読み込めません: {exc}", 2)
+    with Session(engine(), expire_on_commit=False) as session:
+        actor = actor_for(session)
+        session.commit()
+        begin_write(session)
+        v = run_domain(lambda: exports.import_docx(session, actor=actor, data=data, into=into, number=number))
+        typer.echo(f"取り込みました: 評価書ID {v.assessment_id}、版ID {v.id}")
+
+
 @forms_app.command("check")
 def forms_check(path: Annotated[Optional[Path], typer.Argument(help="様式の版のフォルダ(省略時はすべて)")] = None) -> None:
     """様式の定義を検査し、項目数を表示する。"""

@@ -39,6 +39,13 @@ class PageStatus:
         return "in_progress" if self.answered else "not_started"
 
 
+def scope_values(values: Mapping[str, Mapping[str, Any]], uid: str) -> dict[str, Any]:
+    """Values visible from a scope: a per-file scope also sees the 評価書-wide answers (for skip rules)."""
+    if not uid:
+        return dict(values.get("", {}))
+    return {**values.get("", {}), **values.get(uid, {})}
+
+
 def _scopes(d: Definition, files: list[FileRef]) -> list[tuple[Any, str, str]]:
     out = []
     for page in d.pages:
@@ -59,7 +66,7 @@ def evaluate(
     problems: list[Problem] = []
     statuses: list[PageStatus] = []
     for page, uid, fname in _scopes(d, files):
-        vals = values.get(uid, {})
+        vals = scope_values(values, uid)
         where = f"【{fname}】" if fname else ""
         required = answered = 0
         for item in page.walk():
@@ -73,7 +80,7 @@ def evaluate(
                 else:
                     answered += 1
             if item.type == "group" and value:
-                problems.extend(_group_rows(d, item, value, uid, where, page.id))
+                problems.extend(_group_rows(d, item, value, uid, where, page.id, vals))
             if item.type == "judgement" and value == ISSUE_CHOICE:
                 act = actions.get((uid, item.id))
                 if not act or not (act.get("content") and act.get("owner") and act.get("due_on")):
@@ -85,10 +92,14 @@ def evaluate(
     return problems, statuses
 
 
-def _group_rows(d: Definition, group: Item, rows: list, uid: str, where: str, page_id: str) -> list[Problem]:
+def _group_rows(d: Definition, group: Item, rows: list, uid: str, where: str, page_id: str,
+                vals: Mapping[str, Any]) -> list[Problem]:
     out = []
     for n, row in enumerate(rows, 1):
+        row_vals = {**vals, **row}  # a row's fields may depend on each other (⑦再委託の有無 → ⑧⑨)
         for child in group.children:
+            if skip_reason(d, child.id, row_vals):
+                continue
             if child.required and child.answerable and not child.readonly and empty(child, row.get(child.id)):
                 out.append(Problem("missing", group.id, uid,
                                    f"{where}{_path(d, group)}の{row_label(group, n)}の「{child.label}」が未記入です。", page_id))
@@ -115,7 +126,7 @@ def _checks(d: Definition, values, files: list[FileRef], prefill, today: date) -
         item = d.item(check.item)
         page_id = d.page_of(check.item).id
         for uid, where in scopes:
-            vals = values.get(uid, {})
+            vals = scope_values(values, uid)
             if skip_reason(d, check.item, vals) and check.kind != "no_rows_when":
                 continue
             v = vals.get(check.item)

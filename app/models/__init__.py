@@ -1,6 +1,6 @@
 """SQLModel tables, grouped by aggregate. Importing this package registers every table."""
 from app.models.assessment import (
-    Answer, Assessment, AssessmentVersion, FormLabel, ImprovementAction, LibraryMeasure, PageLock, VersionFile,
+    Answer, Assessment, AssessmentVersion, ChangeRow, FormLabel, ImprovementAction, LibraryMeasure, PageLock, VersionFile,
 )
 from app.models.audit import AuditLog
 from app.models.base import metadata
@@ -8,7 +8,7 @@ from app.models.organisation import ApiToken, Department, LoginSession, Organisa
 from app.models.register import Determination, Jimu, SeriousIncident, SpecificFile
 
 __all__ = [
-    "Answer", "Assessment", "AssessmentVersion", "FormLabel", "ImprovementAction", "LibraryMeasure", "PageLock",
+    "Answer", "Assessment", "ChangeRow", "AssessmentVersion", "FormLabel", "ImprovementAction", "LibraryMeasure", "PageLock",
     "VersionFile", "ApiToken", "AuditLog", "Department", "Determination", "Jimu", "LoginSession", "Organisation",
     "SeriousIncident", "SpecificFile", "User", "UserDepartment", "metadata",
 ]

@@ -126,3 +126,22 @@ class FormLabel(SQLModel, table=True):
     version: str = Field(max_length=20, primary_key=True)
     label: str = Field(max_length=100)
     updated_at: datetime | None = ts(default=None, nullable=True)
+
+
+class ChangeRow(SQLModel, table=True):
+    """A row of the 変更箇所 table; rows accumulate across versions (generated or entered by hand)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="assessment.id", index=True)
+    version_seq: int  # the version that introduced the change
+    position: int = 0
+    changed_on: date | None = None
+    item_id: str = Field(default="", max_length=100)
+    file_uid: str = Field(default="", max_length=32)
+    item_label: str = Field(default="", max_length=500)
+    before_text: str = Field(default="", max_length=20000)
+    after_text: str = Field(default="", max_length=20000)
+    timing: str = Field(default="", max_length=10)  # 事前 | 事後
+    timing_note: str = Field(default="", max_length=2000)
+    source: str = Field(default="manual", max_length=10)  # manual | generated
+    created_at: datetime = created_ts()

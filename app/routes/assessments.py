@@ -10,7 +10,7 @@ from app.domain.completeness import FileRef, evaluate, percent
 from app.domain.forms import FORM_LABEL
 from app.errors import ValidationFailed
 from app.services import answers as answer_service
-from app.services import assessment_list, assessments, catalogue, determinations, prefill, register
+from app.services import assessment_list, assessments, catalogue, changes, determinations, prefill, register
 from app.services import actions as action_service
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.web import redirect, render
@@ -76,6 +76,7 @@ def overview(request: Request, aid: int, session: SessionDep, actor: ActorDep, t
         "percent": percent(statuses), "label": catalogue.labels(session).get((d.form, d.version), d.label),
         "actions": action_service.listing(session, actor=actor, today=today, status="", assessment_id=a.id),
         "STAGE": assessment_list.STAGE_LABEL, "KIND": assessment_list.KIND_LABEL,
+        "change_rows": changes.rows_of(session, a.id),
     })
 
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.domain.answer_text import answer_text
-from app.domain.answers import parse_page
+from app.domain.answers import parse_page, skip_reason
 from app.domain.forms import FORM_LABEL
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import User
@@ -36,7 +36,10 @@ def _ctx(session, actor, E: editor.EditorContext, **extra) -> dict:
         matching = [r for r in rows if risk in (r.risks or [])]
         return matching or [r for r in rows if "general" in (r.risks or [])]
 
-    return {"E": E, "FORM_LABEL": FORM_LABEL, "library_for": library_for, "title": E.page.title,
+    def row_skip(child_id: str, row: dict) -> str | None:
+        return skip_reason(E.definition, child_id, {**E.values, **row})
+
+    return {"E": E, "FORM_LABEL": FORM_LABEL, "library_for": library_for, "row_skip": row_skip, "title": E.page.title,
             "prev_page": urls[idx - 1] if idx > 0 else None, "next_page": urls[idx + 1] if idx + 1 < len(urls) else None,
             **extra}
 

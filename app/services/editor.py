@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.domain.answers import empty, skip_reason
 from app.domain.completeness import FileRef, PageStatus, Problem, evaluate, percent
+from app.domain.completeness import scope_values as completeness_scope
 from app.domain.forms import Definition, Page
 from app.models import Answer, Assessment, AssessmentVersion, ImprovementAction, Jimu, VersionFile
 from app.services import catalogue, prefill
@@ -56,7 +57,7 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
     vfile = next((f for f in vfiles if f.uid == file_uid), None)
     answers = answers_of(session, version.id)
     all_values = values_of(answers)
-    scope_values = dict(all_values.get(file_uid, {}))
+    scope_values = completeness_scope(all_values, file_uid)
     if overrides:
         scope_values.update(overrides)
     computed = prefill.compute(d, prefill.Sources(session, version, assessment))

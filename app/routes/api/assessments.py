@@ -6,9 +6,14 @@ from typing import Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel
 
-from app.deps import ActorDep, SessionDep, WriteSessionDep
+from typing import Literal
+
+from starlette.responses import Response
+
+from app.deps import ActorDep, SessionDep, TodayDep, WriteSessionDep
 from app.routes.api.schemas import Error
-from app.services import assessment_list, jsonio
+from app.services import assessment_list, assessments, exports, jsonio
+from app.web import content_disposition
 
 router = APIRouter(prefix="/api/v1", tags=["評価書"])
 ERRORS = {401: {"model": Error}, 403: {"model": Error}, 404: {"model": Error}, 409: {"model": Error},
@@ -61,3 +66,16 @@ def import_json(session: WriteSessionDep, actor: ActorDep, document: dict[str, A
                 into: int | None = None, number: int | None = None) -> dict:
     v = jsonio.import_version(session, actor=actor, data=document, into=into, number=number)
     return {"assessment_id": v.assessment_id, "version_id": v.id}
+
+
+@router.get("/assessments/{assessment_id}/export", responses={**ERRORS, 200: {"content": {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}, "application/pdf": {}}}},
+    summary="評価書(最新の版)を Word / PDF で出力する")
+def export_document(assessment_id: int, session: SessionDep, actor: ActorDep, today: TodayDep,
+                    edition: Literal["draft", "full", "public"] = "full",
+                    format: Literal["docx", "pdf"] = "docx") -> Response:
+    assessments.get(session, actor=actor, assessment_id=assessment_id)
+    v = assessments.current_version(session, assessment_id)
+    out = exports.export(session, actor=actor, version_id=v.id, edition=edition, fmt=format, today=today)
+    return Response(out.content, media_type=out.media_type,
+                    headers={"Content-Disposition": content_disposition(out.filename)})

@@ -1,0 +1,288 @@
+"""Render an ExportDoc with python-docx: A4, Japanese government fonts, headers, page numbers, custom XML."""
+from __future__ import annotations
+
+import io
+from xml.sax.saxutils import escape as xml_escape
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+
+from app.domain.text import strip_unsafe
+from app.export.model import ExportDoc, PageBreak, Para, Table
+
+MINCHO = "ＭＳ 明朝"
+GOTHIC = "ＭＳ ゴシック"
+BODY_PT = 10.5
+CUSTOM_XML_NS = "urn:spia:assessment:1"
+ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}
+
+
+def set_fonts(rpr_owner, name: str) -> None:
+    """Set ascii, hAnsi and eastAsia fonts (python-docx's font.name does not set w:eastAsia)."""
+    rpr = rpr_owner.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), name)
+
+
+def _styles(doc) -> None:
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(BODY_PT)
+    set_fonts(normal.element, MINCHO)
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.space_before = Pt(0)
+    for name, size in (("Title", 16), ("Heading 1", 14), ("Heading 2", 12), ("Heading 3", 11), ("Header", 9),
+                       ("Footer", 9), ("List Bullet", BODY_PT)):
+        style = doc.styles[name]
+        style.font.size = Pt(size)
+        set_fonts(style.element, GOTHIC if name.startswith(("Heading", "Title")) else MINCHO)
+        if name.startswith(("Heading", "Title")):
+            style.font.color.rgb = RGBColor(0, 0, 0)
+            style.font.bold = True
+            style.paragraph_format.space_before = Pt(6)
+            style.paragraph_format.space_after = Pt(3)
+
+
+def _page(section, landscape: bool) -> None:
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Mm(297), Mm(210)
+    else:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = Mm(210), Mm(297)
+    for side in ("top_margin", "bottom_margin"):
+        setattr(section, side, Mm(20))
+    section.left_margin = section.right_margin = Mm(20)
+    section.header_distance = section.footer_distance = Mm(10)
+
+
+def _field(paragraph, instr: str) -> None:
+    """A complex field (PAGE, NUMPAGES) so page numbers are computed by Word / LibreOffice."""
+    for kind, text in (("begin", None), (None, instr), ("separate", None), (None, "1"), ("end", None)):
+        run = paragraph.add_run()
+        set_fonts(run._r, MINCHO)
+        if kind:
+            fld = OxmlElement("w:fldChar")
+            fld.set(qn("w:fldCharType"), kind)
+            run._r.append(fld)
+        elif text == instr:
+            it = OxmlElement("w:instrText")
+            it.set(qn("xml:space"), "preserve")
+            it.text = f" {instr} "
+            run._r.append(it)
+        else:
+            run.text = text
+
+
+def _header_footer(section, doc_model: ExportDoc) -> None:
+    hp = section.header.paragraphs[0]
+    _style(hp, "Header")
+    hp.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _run(hp, doc_model.header_text)
+    fp = section.footer.paragraphs[0]
+    _style(fp, "Footer")
+    fp.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if doc_model.footer == "n_of_n":
+        _field(fp, "PAGE")
+        _run(fp, " / ")
+        _field(fp, "NUMPAGES")
+        _run(fp, " ページ")
+    else:
+        _run(fp, "- ")
+        _field(fp, "PAGE")
+        _run(fp, " -")
+
+
+# python-docx resolves styles by scanning every style on each lookup; we set the style id directly.
+STYLE_ID = {"Normal": None, "Title": "Title", "Heading 1": "Heading1", "Heading 2": "Heading2",
+            "Heading 3": "Heading3", "List Bullet": "ListBullet", "Header": "Header", "Footer": "Footer"}
+
+
+def _font_for(style: str) -> str:
+    return GOTHIC if style.startswith(("Heading", "Title")) else MINCHO
+
+
+def _run(paragraph, text: str, bold: bool = False, font: str = MINCHO):
+    run = paragraph.add_run(strip_unsafe(text))
+    if bold:
+        run.bold = True
+    set_fonts(run._r, font)
+    return run
+
+
+def _style(paragraph, style: str) -> None:
+    style_id = STYLE_ID.get(style)
+    if style_id:
+        paragraph._p.get_or_add_pPr().get_or_add_pStyle().val = style_id
+
+
+def _fill(paragraph, p: Para) -> None:
+    _style(paragraph, p.style)
+    if p.align != "left":
+        paragraph.alignment = ALIGN[p.align]
+    if p.keep_with_next:
+        paragraph.paragraph_format.keep_with_next = True
+    font = _font_for(p.style)
+    for r in p.runs:
+        run = _run(paragraph, r.text, r.bold, font)
+        if p.size_pt:
+            run.font.size = Pt(p.size_pt)
+
+
+def _para(container, p: Para):
+    paragraph = container.add_paragraph()
+    _fill(paragraph, p)
+    return paragraph
+
+
+# ---- body blocks as WordprocessingML text, parsed once (python-docx's object API is ~10x slower) ----
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+DXA_PER_MM = 56.6929
+_JC = {"left": "", "center": "center", "right": "right"}
+
+
+def _t(text: str) -> str:
+    """Run content: escaped text; tabs and line breaks as Word elements."""
+    out = []
+    for i, line in enumerate(strip_unsafe(text).split("\n")):
+        if i:
+            out.append("<w:br/>")
+        for j, chunk in enumerate(line.split("\t")):
+            if j:
+                out.append("<w:tab/>")
+            if chunk:
+                out.append(f'<w:t xml:space="preserve">{xml_escape(chunk)}</w:t>')
+    return "".join(out)
+
+
+def _rpr(font: str, bold: bool, size_pt: float | None) -> str:
+    f = xml_escape(font, {'"': "&quot;"})
+    out = f'<w:rPr><w:rFonts w:ascii="{f}" w:hAnsi="{f}" w:eastAsia="{f}" w:cs="{f}"/>'
+    if bold:
+        out += "<w:b/><w:bCs/>"
+    if size_pt:
+        out += f'<w:sz w:val="{int(size_pt * 2)}"/><w:szCs w:val="{int(size_pt * 2)}"/>'
+    return out + "</w:rPr>"
+
+
+def _p_xml(p: Para) -> str:
+    ppr = ""
+    style_id = STYLE_ID.get(p.style)
+    if style_id:
+        ppr += f'<w:pStyle w:val="{style_id}"/>'
+    if p.keep_with_next:
+        ppr += "<w:keepNext/>"
+    if _JC[p.align]:
+        ppr += f'<w:jc w:val="{_JC[p.align]}"/>'
+    font = _font_for(p.style)
+    runs = "".join(f"<w:r>{_rpr(font, r.bold, p.size_pt)}{_t(r.text)}</w:r>" for r in p.runs if r.text)
+    return f"<w:p>{'<w:pPr>' + ppr + '</w:pPr>' if ppr else ''}{runs}</w:p>"
+
+
+def _tbl_xml(t: Table) -> str:
+    widths = [int(w * DXA_PER_MM) for w in t.widths_mm]
+    ncols = len(widths)
+    out = [f'<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="{sum(widths)}" w:type="dxa"/>'
+           '<w:jc w:val="center"/><w:tblLayout w:type="fixed"/>'
+           '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" '
+           'w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>']
+    out.extend(f'<w:gridCol w:w="{w}"/>' for w in widths)
+    out.append("</w:tblGrid>")
+    for r_idx, row in enumerate(t.rows):
+        out.append("<w:tr>" + ("<w:trPr><w:tblHeader/></w:trPr>" if r_idx < t.header_rows else ""))
+        col = 0
+        for c in row:
+            span = max(1, min(c.span, ncols - col))
+            width = sum(widths[col:col + span])
+            tcpr = f'<w:tcW w:w="{width}" w:type="dxa"/>'
+            if span > 1:
+                tcpr += f'<w:gridSpan w:val="{span}"/>'
+            if c.shade:
+                tcpr += '<w:shd w:val="clear" w:color="auto" w:fill="E7E6E6"/>'
+            paras = "".join(_p_xml(b) for b in c.blocks) or "<w:p/>"
+            out.append(f"<w:tc><w:tcPr>{tcpr}</w:tcPr>{paras}</w:tc>")
+            col += span
+        while col < ncols:  # a short row is padded so the grid stays valid
+            out.append(f'<w:tc><w:tcPr><w:tcW w:w="{widths[col]}" w:type="dxa"/></w:tcPr><w:p/></w:tc>')
+            col += 1
+        out.append("</w:tr>")
+    out.append("</w:tbl><w:p/>")
+    return "".join(out)
+
+
+def _body_xml(blocks) -> str:
+    out = []
+    started = False
+    for block in blocks:
+        if isinstance(block, PageBreak):
+            if started:
+                out.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
+            continue
+        started = True
+        out.append(_p_xml(block) if isinstance(block, Para) else _tbl_xml(block))
+    return "".join(out)
+
+
+def _custom_xml(doc, payload: str) -> None:
+    """Embed the structured JSON as a custom XML part (kept by Word; read back by `spia import-docx`)."""
+    from xml.sax.saxutils import escape
+
+    xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           f'<spia xmlns="{CUSTOM_XML_NS}"><json>{escape(strip_unsafe(payload))}</json></spia>').encode("utf-8")
+    partname = doc.part.package.next_partname("/customXml/item%d.xml")
+    part = Part(PackURI(partname), "application/xml", xml, doc.part.package)
+    doc.part.relate_to(part, RT.CUSTOM_XML)
+
+
+def render(model: ExportDoc) -> bytes:
+    doc = Document()
+    _styles(doc)
+    section = doc.sections[0]
+    _page(section, model.landscape)
+    _header_footer(section, model)
+    fragment = parse_xml(f'<w:body xmlns:w="{W_NS}">{_body_xml(model.blocks)}</w:body>')
+    body = doc.element.body
+    sect = body.sectPr
+    for p in list(body.iterchildren(qn("w:p"))):  # the template's empty paragraph
+        body.remove(p)
+    for child in list(fragment):
+        if sect is not None:
+            sect.addprevious(child)
+        else:
+            body.append(child)
+    props = doc.core_properties
+    props.title = strip_unsafe(model.title)[:250]
+    props.subject = strip_unsafe(model.subject)[:250]
+    props.author = strip_unsafe(model.author)[:250]
+    props.last_modified_by = ""
+    props.comments = ""
+    props.keywords = ""
+    if model.custom_json:
+        _custom_xml(doc, model.custom_json)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def read_custom_json(data: bytes) -> str | None:
+    """The JSON embedded by `render`, or None."""
+    from xml.etree import ElementTree as ET
+
+    doc = Document(io.BytesIO(data))
+    for rel in doc.part.rels.values():
+        if rel.reltype == RT.CUSTOM_XML and f"{{{CUSTOM_XML_NS}}}".encode() in rel.target_part.blob[:400]:
+            root = ET.fromstring(rel.target_part.blob)
+            node = root.find(f"{{{CUSTOM_XML_NS}}}json")
+            if node is not None:
+                return node.text or ""
+    return None

@@ -1,0 +1,69 @@
+"""変更箇所 rows: entered by hand, generated from the diff between versions (lifecycle), merged by the user."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from app.domain.policy import Actor
+from app.domain.text import text_problem
+from app.domain.wareki import BadDate, parse_date
+from app.errors import NotFound, ValidationFailed
+from app.models import ChangeRow
+from app.services import audit
+from app.services.assessments import current_version, get
+
+TIMINGS = ("事前", "事後")
+
+
+def rows_of(session: Session, assessment_id: int) -> list[ChangeRow]:
+    return list(session.exec(select(ChangeRow).where(ChangeRow.assessment_id == assessment_id)
+                             .order_by(ChangeRow.version_seq, ChangeRow.position, ChangeRow.id)).all())
+
+
+def save_row(session: Session, *, actor: Actor, assessment_id: int, data: dict, today: date) -> ChangeRow | None:
+    a, _ = get(session, actor=actor, assessment_id=assessment_id, edit=True)
+    v = current_version(session, a.id)
+    row = None
+    if data.get("id", "").isdigit():
+        row = session.get(ChangeRow, int(data["id"]))
+        if row is None or row.assessment_id != a.id:
+            raise NotFound("変更箇所の行が見つかりません。")
+        if row.version_seq != v.seq:
+            raise ValidationFailed({"id": "公表済みの版の変更箇所は変更できません。"})
+    if data.get("delete") == "1" and row is not None:
+        audit.record(session, actor=actor, entity="change_row", entity_id=row.id, action="deleted", before=row)
+        session.delete(row)
+        session.commit()
+        return None
+    errors = {}
+    changed_on = None
+    if data.get("changed_on", "").strip():
+        try:
+            changed_on = parse_date(data["changed_on"], label="変更日")
+        except BadDate as exc:
+            errors["changed_on"] = str(exc)
+    for key, label, limit in (("item_label", "項目", 500), ("before_text", "変更前の記載", 20000),
+                              ("after_text", "変更後の記載", 20000), ("timing_note", "提出時期に係る説明", 2000)):
+        problem = text_problem(data.get(key, ""), label=label, max_len=limit, required=key == "item_label")
+        if problem:
+            errors[key] = problem
+    timing = data.get("timing", "")
+    if timing and timing not in TIMINGS:
+        errors["timing"] = "提出時期は「事前」または「事後」を選択してください。"
+    if timing == "事後" and not data.get("timing_note", "").strip():
+        errors["timing_note"] = "提出時期が「事後」の場合は、提出時期に係る説明を記入してください。"
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.jsonable(row) if row else None
+    if row is None:
+        row = ChangeRow(assessment_id=a.id, version_seq=v.seq, position=len(rows_of(session, a.id)), source="manual")
+    row.changed_on, row.item_label = changed_on, data["item_label"].strip()
+    row.before_text, row.after_text = data.get("before_text", "").strip(), data.get("after_text", "").strip()
+    row.timing, row.timing_note = timing, data.get("timing_note", "").strip()
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, entity="change_row", entity_id=row.id, action="updated" if before else "created",
+                 before=before, after=row)
+    session.commit()
+    return row

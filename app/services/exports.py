@@ -1,0 +1,127 @@
+"""Assemble an export: load a version into a Bundle, build the document model, render DOCX (or PDF)."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from app.domain.forms import FORM_LABEL
+from app.domain.policy import Actor
+from app.domain.wareki import wareki_compact
+from app.errors import DomainError, ValidationFailed
+from app.export import assessment_doc
+from app.export.docx import render
+from app.models import ChangeRow, Organisation
+from app.services import catalogue, jsonio
+from app.services.answers import answers_of
+from app.services.assessments import files as version_files
+from app.services.assessments import get_version
+
+EDITIONS = ("draft", "full", "public")
+FORMATS = ("docx", "pdf")
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class ConversionUnavailable(DomainError):
+    status = 503
+
+
+@dataclass
+class Exported:
+    filename: str
+    content: bytes
+    media_type: str
+
+
+def bundle(session: Session, *, actor: Actor, version_id: int, edition: str) -> assessment_doc.Bundle:
+    v, a, jimu = get_version(session, actor=actor, version_id=version_id)
+    d = catalogue.definition(a.form, v.form_version)
+    org = session.get(Organisation, a.organisation_id)
+    vfiles = version_files(session, v.id)
+    answers = answers_of(session, v.id)
+    values = {uid: {i: x.value for i, x in items.items()} for uid, items in answers.items()}
+    from app.services import prefill
+
+    for uid, items in prefill.compute(d, prefill.Sources(session, v, a)).items():
+        for item_id, value in items.items():
+            if d.item(item_id).readonly:
+                values.setdefault(uid, {})[item_id] = value
+    withheld = {uid: {i: x.withheld_reason for i, x in items.items() if x.withheld} for uid, items in answers.items()}
+    payload = jsonio.export_version(session, actor=actor, version_id=v.id, public=edition != "full")
+    payload["edition"] = edition
+    changes = session.exec(select(ChangeRow).where(ChangeRow.assessment_id == a.id, ChangeRow.version_seq <= v.seq)
+                           .order_by(ChangeRow.version_seq, ChangeRow.position, ChangeRow.id)).all()
+    return assessment_doc.Bundle(
+        definition=d, label=catalogue.labels(session).get((d.form, d.version), d.label), org_name=org.name,
+        jimu_name=jimu.name, jimu_ended_on=jimu.end_date if jimu.status == "ended" else None,
+        files=[(f.uid, f.name) for f in vfiles], values=values, withheld=withheld,
+        changes=[assessment_doc.ChangeRowData(c.changed_on, c.item_label, c.before_text, c.after_text, c.timing,
+                                              c.timing_note) for c in changes],
+        published_on=v.published_on, approved_on=v.approved_on,
+        custom_json=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+    )
+
+
+def export(session: Session, *, actor: Actor, version_id: int, edition: str, fmt: str = "docx",
+           today: date) -> Exported:
+    if edition not in EDITIONS:
+        raise ValidationFailed({"edition": "版(edition)は draft / full / public のいずれかを指定してください。"})
+    if fmt not in FORMATS:
+        raise ValidationFailed({"format": "形式(format)は docx または pdf を指定してください。"})
+    b = bundle(session, actor=actor, version_id=version_id, edition=edition)
+    data = render(assessment_doc.build(b, edition))
+    on = b.published_on if edition != "draft" and b.published_on else today
+    name = f"{b.jimu_name}_{FORM_LABEL[b.definition.form]}_{assessment_doc.EDITION_LABEL[edition]}_{wareki_compact(on)}"
+    name = "".join(c for c in name if c not in '\\/:*?"<>|\r\n\t')
+    if fmt == "pdf":
+        return Exported(f"{name}.pdf", to_pdf(data), "application/pdf")
+    return Exported(f"{name}.docx", data, DOCX_TYPE)
+
+
+def to_pdf(docx: bytes, *, soffice: str | None = None, timeout: int = 120) -> bytes:
+    """Convert with LibreOffice headless; a clear Japanese message when it is not installed."""
+    from app.config import get_settings
+
+    exe = shutil.which(soffice or get_settings().soffice_path) or shutil.which("libreoffice")
+    if not exe:
+        raise ConversionUnavailable("PDF に変換するには LibreOffice(soffice)が必要ですが、見つかりません。"
+                                    "Word 形式(docx)で出力するか、LibreOffice を導入してください。")
+    with tempfile.TemporaryDirectory(prefix="spia-pdf-") as tmp:
+        src = Path(tmp) / "doc.docx"
+        src.write_bytes(docx)
+        profile = Path(tmp) / "profile"
+        try:
+            subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                            "--outdir", tmp, str(src)], check=True, capture_output=True, timeout=timeout)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            raise ConversionUnavailable(f"LibreOffice による PDF への変換に失敗しました: {exc}") from None
+        out = Path(tmp) / "doc.pdf"
+        if not out.exists():
+            raise ConversionUnavailable("LibreOffice による PDF への変換に失敗しました(出力がありません)。")
+        return out.read_bytes()
+
+
+def import_docx(session: Session, *, actor: Actor, data: bytes, into: int | None = None, number: int | None = None):
+    """Re-import an exported DOCX from its embedded JSON (only the 提出用 edition carries 非公表 text)."""
+    from app.export.docx import read_custom_json
+
+    try:
+        text = read_custom_json(data)
+    except Exception:  # noqa: BLE001 - any unreadable file gets the same Japanese message
+        raise ValidationFailed({"file": "Word ファイルとして読み込めません(破損しているか、docx ではありません)。"}) from None
+    if not text:
+        raise ValidationFailed({"file": "このシステムで出力した評価書ではありません(埋め込みデータがありません)。"})
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValidationFailed({"file": "埋め込みデータが壊れています。"}) from None
+    if doc.get("edition") in ("draft", "public") and any(a.get("withheld") for a in doc.get("answers", [])):
+        raise ValidationFailed({"file": "非公表の項目を含む評価書の案・公表用は、非公表の内容が含まれないため取り込めません。"
+                                        "提出用(full)を取り込んでください。"})
+    return jsonio.import_version(session, actor=actor, data=doc, into=into, number=number)
