@@ -353,6 +353,21 @@ def export_doc(
     typer.echo(f"{out} に出力しました({result.filename}、{len(result.content):,} バイト)。")
 
 
+@app.command("export-plan")
+def export_plan(out: Annotated[Path, typer.Option("--out", help="出力ファイル(.docx または .csv)")]) -> None:
+    """計画管理書を Word(A4横)または CSV(拡張子 .csv、Excel 用に BOM 付き)で出力する。"""
+    from sqlmodel import Session
+
+    from app.services import plan
+
+    with Session(engine(), expire_on_commit=False) as session:
+        actor = actor_for(session)
+        org, rows = run_domain(lambda: plan.rows(session, actor=actor, today=date.today()))
+        data = plan.to_csv(rows) if out.suffix.lower() == ".csv" else plan.to_docx(org, rows, date.today())
+    out.write_bytes(data)
+    typer.echo(f"{out} に出力しました({len(rows)}件)。")
+
+
 @app.command("import-docx")
 def import_docx(path: Path, into: Annotated[Optional[int], typer.Option("--into", help="取り込み先の評価書ID")] = None,
                 number: Annotated[Optional[int], typer.Option("--number", help="新しい評価書番号")] = None) -> None:
@@ -372,6 +387,32 @@ def import_docx(path: Path, into: Annotated[Optional[int], typer.Option("--into"
         begin_write(session)
         v = run_domain(lambda: exports.import_docx(session, actor=actor, data=data, into=into, number=number))
         typer.echo(f"取り込みました: 評価書ID {v.assessment_id}、版ID {v.id}")
+
+
+@forms_app.command("demo-check")
+def demo_check(path: Path) -> None:
+    """デモ用の評価書データ(assessments/demo/*.yaml)を様式の定義と照合する。"""
+    from app.demo_content import check, read
+    from app.services.catalogue import definition
+
+    doc = read(path)
+    d = definition(doc["form"], doc["form_version"])
+    problems = check(d, doc)
+    answered = {(uid, i) for uid, items in (doc.get("answers") or {}).items() for i in (items or {})}
+    files = [f["uid"] for f in doc.get("files", [])]
+    missing = []
+    for s in d.sections:
+        for uid in (files if s.scope == "file" else [""]):
+            for item in s.walk():
+                if item.answerable and not item.readonly and item.prefill is None and (uid, item.id) not in answered:
+                    missing.append(f"{uid or '評価書'}:{item.id}")
+    for p in problems:
+        typer.echo(f"誤り: {p}")
+    typer.echo(f"回答 {len(answered)} 件、誤り {len(problems)} 件、未記入(登録情報から入る項目を除く) {len(missing)} 件")
+    for m in missing[:200]:
+        typer.echo(f"  未記入: {m}")
+    if problems:
+        raise typer.Exit(2)
 
 
 @forms_app.command("check")

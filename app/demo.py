@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 
 from app.domain.policy import SYSTEM, Actor
 from app.models import Department, Jimu, Organisation
-from app.services import determinations, library, register
+from app import demo_content
+from app.services import assessments, catalogue, determinations, library, register
 from app.services import organisation as orgs
 from app.services.determinations import WizardInput
 from app.services.register import FileInput, JimuInput
@@ -39,12 +40,12 @@ JIMU = [
         "legal_basis": "住民基本台帳法、行政手続における特定の個人を識別するための番号の利用等に関する法律(番号法)第7条、第9条第1項 別表 項番…",
         "dedup_subjects": 418_000, "dedup_note": "3ファイルに共通して記録される住民を住民票コードで名寄せし、重複を除いた人数(除票を含む)。",
         "files": [("住民基本台帳ファイル", 418_000), ("本人確認情報ファイル", 412_000), ("送付先情報ファイル", 405_000)],
-        "as_of": "2025-04-01", "determined_on": "2025-04-10",
+        "as_of": "2025-04-01", "assessed_on": "2020-10-01", "determined_on": "2025-04-10",
     },
     {
         "name": "個人住民税の賦課徴収に関する事務", "department": "市民税課", "handlers": 180, "handlers_as_of": "2025-04-01",
         "legal_basis": "地方税法、番号法第9条第1項 別表 項番…", "files": [("個人住民税ファイル", 236_000)],
-        "as_of": "2025-04-01", "determined_on": "2025-04-15",
+        "as_of": "2025-04-01", "assessed_on": "2024-04-15", "determined_on": "2025-04-15",
     },
     {
         "name": "児童手当の支給に関する事務", "department": "こども家庭課", "handlers": 45, "handlers_as_of": "2025-04-01",
@@ -79,12 +80,76 @@ def load_demo(session: Session, *, today: date | None = None) -> tuple[bool, lis
                          password=password, department_ids=[depts[d].id for d in dnames])
     actor = Actor(user_id=None, login_id="demo", role="system", organisation_id=org.id)
     for spec in JIMU:
-        _jimu(session, actor, org, depts, spec, today)
+        _jimu(session, actor, org, depts, spec, today, spec.get("assessed_on", spec["determined_on"]))
     library.seed(session, organisation_id=org.id)
+    for path in sorted(demo_dir().glob("*.yaml")):
+        _assessment(session, actor, demo_content.read(path), today)
+    for spec in JIMU:  # the yearly re-run of the しきい値判断 after the 評価書 was written
+        if "assessed_on" in spec:
+            jimu = session.exec(select(Jimu).where(Jimu.name == spec["name"])).one()
+            _determine(session, actor, org, jimu, spec["determined_on"], today)
     return True, accounts
 
 
-def _jimu(session: Session, actor: Actor, org: Organisation, depts: dict, spec: dict, today: date) -> Jimu:
+def demo_dir():
+    from app.config import get_settings
+
+    return get_settings().forms_dir / "demo"
+
+
+# The companion 基礎項目評価書 takes these answers from the 重点/全項目 demo file: basic item <- (full item, focused item)
+BASIC_FROM = {
+    "I.1.2": ("I.1.2", "I.1.2"), "I.4.1": ("I.6.1", "I.5.1"), "I.4.2": ("I.6.2", "I.5.2"),
+    "I.5.2": ("I.7.2", "I.6.2"), "I.6": ("I.8", "I.7"), "I.7.contact": ("V.1.1", "IV.1.1"),
+    "I.8.contact": ("V.2.1", "IV.2.1"),
+}
+SYSTEM_NAME = {"full": ("I.2", "I.2.1"), "focused": ("I.2", "I.2.name")}
+
+
+def _assessment(session: Session, actor: Actor, doc: dict, today: date) -> None:
+    """Create the 評価書 of one demo file (and its companion 基礎) and apply the written answers."""
+    jimu = session.exec(select(Jimu).where(Jimu.name == doc["jimu"])).one()
+    forms = [doc["form"]] if doc["form"] == "basic" else ["basic", doc["form"]]
+    created = assessments.create(session, actor=actor, jimu_id=jimu.id, forms=forms, number=str(doc.get("number", "")),
+                                 today=today, form_versions={doc["form"]: doc["form_version"]})
+    for a in created:
+        v = assessments.current_version(session, a.id)
+        d = catalogue.definition(a.form, v.form_version)
+        if a.form == doc["form"]:
+            demo_content.apply(session, d, v, doc, user_id=None)
+        else:
+            demo_content.apply(session, d, v, _companion_basic(doc), user_id=None)
+        _version_state(session, v, doc.get("version") or {})
+    session.commit()
+
+
+def _companion_basic(doc: dict) -> dict:
+    src = (doc.get("answers") or {}).get("", {})
+    col = 0 if doc["form"] == "full" else 1
+    answers = {basic: src[pair[col]] for basic, pair in BASIC_FROM.items() if pair[col] in src}
+    group, child = SYSTEM_NAME[doc["form"]]
+    names = [row.get(child, "") for row in src.get(group, []) if row.get(child)]
+    if names:
+        answers["I.1.3"] = "、".join(names)
+    return {"files": [], "answers": {"": answers}}
+
+
+def _version_state(session: Session, v, state: dict) -> None:
+    """Published demo versions: stage, dates and frozen (the procedure history is added by the workflow demo)."""
+    from datetime import date as _date
+
+    def day(key):
+        value = state.get(key)
+        return value if isinstance(value, _date) or value is None else _date.fromisoformat(str(value))
+
+    v.kind = state.get("kind", v.kind)
+    v.stage = state.get("stage", v.stage)
+    v.submitted_on, v.published_on = day("submitted_on"), day("published_on")
+    v.frozen = v.stage == "published"
+    session.add(v)
+
+
+def _jimu(session: Session, actor: Actor, org: Organisation, depts: dict, spec: dict, today: date, on: str) -> Jimu:
     data = JimuInput(
         name=spec["name"], department_id=str(depts[spec["department"]].id), legal_basis=spec["legal_basis"],
         handlers=str(spec["handlers"]), handlers_as_of=spec["handlers_as_of"],
@@ -92,9 +157,13 @@ def _jimu(session: Session, actor: Actor, org: Organisation, depts: dict, spec: 
         files=[FileInput(name=n, subjects=str(s), subjects_as_of=spec["as_of"]) for n, s in spec["files"]],
     )
     jimu = register.create(session, actor=actor, organisation_id=org.id, data=data, today=today)
-    on = min(date.fromisoformat(spec["determined_on"]), today)
+    _determine(session, actor, org, jimu, on, today)
+    return jimu
+
+
+def _determine(session: Session, actor: Actor, org: Organisation, jimu: Jimu, on_text: str, today: date) -> None:
+    on = min(date.fromisoformat(on_text), today)
     reg = determinations.inputs_for(jimu, register.files_of(session, jimu.id), [], org, on)
     determinations.record(session, actor=actor, jimu_id=jimu.id, today=today, data=WizardInput(
         determined_on=on.isoformat(), subjects=str(reg.subjects), handlers=str(reg.handlers), serious_incident="no",
     ))
-    return jimu

@@ -62,3 +62,29 @@ def replace(pairs: list[tuple[str, str]], name: str, value: str | list[str]) -> 
 def saved_status(text: str) -> str:
     m = re.search(r'id="save-status"[^>]*>([^<]*)<', text)
     return m.group(1) if m else ""
+
+
+def new_jimu(browser, read, *, login: str = "kodomo", dept: str = "こども家庭課", name: str = "児童扶養手当に関する事務",
+             subjects: int = 8_000, handlers: int = 30, files: list[str] | None = None) -> int:
+    """Register a 事務 (over the API) and record its しきい値判断; return the 事務 id."""
+    from app.models import Department
+
+    browser.login_as(login)
+    dept_id = read(select(Department.id).where(Department.name == dept))[0]
+    names = files or [f"{name.replace('に関する事務', '')}ファイル"]
+    body = {"name": name, "department_id": dept_id, "handlers": handlers, "handlers_as_of": "2026-04-01",
+            "files": [{"name": n, "subjects": subjects // len(names), "subjects_as_of": "2026-04-01"} for n in names]}
+    r = browser.api("POST", "/api/v1/jimu", json=body)
+    assert r.status_code == 201, r.text
+    jid = r.json()["id"]
+    assert browser.api("POST", f"/api/v1/jimu/{jid}/determinations", json={}).status_code == 201
+    return jid
+
+
+def new_assessment(browser, read, form: str = "basic", **kw) -> int:
+    """A fresh 事務 with a new 評価書 of `form` (plus its 基礎 when the form is 重点/全項目); returns the form's id."""
+    jid = new_jimu(browser, read, **kw)
+    forms = [form] if form == "basic" else ["basic", form]
+    r = browser.post(f"/jimu/{jid}/assessments/new", [("forms", f) for f in forms])
+    assert r.status_code == 303, parse(r.text).select_one(".error-summary")
+    return read(select(Assessment.id).where(Assessment.jimu_id == jid, Assessment.form == form))[0]

@@ -1,6 +1,7 @@
 """Fill every answerable item of a definition with valid, recognisable values (for export and round-trip tests)."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlmodel import Session, select
@@ -29,13 +30,14 @@ def value_for(item: Item, tag: str) -> Any:
     if t == "number":
         return 3
     if t == "measures":
-        return {"external": [{"id": f"e{tag}a", "text": f"市民向けの措置A{tag}"},
-                             {"id": f"e{tag}b", "text": f"委託先向けの措置B{tag}"}],
-                "staff": [{"id": f"s{tag}a", "text": f"職員向けの措置C{tag}"}]}
+        h = hashlib.md5(tag.encode()).hexdigest()[:8]
+        return {"external": [{"id": f"e{h}a", "text": f"市民向けの措置A{tag}"},
+                             {"id": f"e{h}b", "text": f"委託先向けの措置B{tag}"}],
+                "staff": [{"id": f"s{h}a", "text": f"職員向けの措置C{tag}"}]}
     if t == "group":
         rows = []
         for n in (1, 2):
-            row = {"_id": f"r{n}{tag}"}
+            row = {"_id": f"r{n}{hashlib.md5(tag.encode()).hexdigest()[:8]}"}
             for child in item.children:
                 if child.answerable:
                     row[child.id] = value_for(child, f"{tag}-{n}")
@@ -44,7 +46,8 @@ def value_for(item: Item, tag: str) -> Any:
     return None
 
 
-def fill(session: Session, d: Definition, version_id: int, *, skip_readonly: bool = True) -> dict[str, dict[str, Any]]:
+def fill(session: Session, d: Definition, version_id: int, *, skip_readonly: bool = True,
+         keep_prefill: bool = True) -> dict[str, dict[str, Any]]:
     """Write a value for every answerable item (per file for per-file sections); return what was written."""
     files = [f.uid for f in session.exec(select(VersionFile).where(VersionFile.version_id == version_id)
                                          .order_by(VersionFile.position)).all()]
@@ -54,6 +57,8 @@ def fill(session: Session, d: Definition, version_id: int, *, skip_readonly: boo
         for uid in (files if s.scope == "file" else [""]):
             for item in s.walk():
                 if not item.answerable or (skip_readonly and item.readonly):
+                    continue
+                if keep_prefill and item.prefill and (uid, item.id) in existing:
                     continue
                 tag = f"[{uid or 'A'}:{item.id}]"
                 value = value_for(item, tag)

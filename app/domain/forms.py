@@ -162,7 +162,8 @@ class Item(BaseModel):
 
     @property
     def display(self) -> str:
-        return f"{self.number}{' ' if self.number and self.number[-1].isalnum() else ''}{self.label}".strip()
+        sep = " " if self.number.endswith((":", "：")) else ""
+        return f"{self.number}{sep}{self.label}".strip()
 
     def walk(self) -> Iterator["Item"]:
         yield self

@@ -1,6 +1,7 @@
 """The 評価書 as a document model, walking the form definition (no item is hard-coded). Pure.
 
-Editions: draft (案, for public comment), full (提出用), public (公表用: 非公表 items print 「(非公表)」).
+Editions: draft (案, for public comment — published, so 非公表 items are withheld too), full (提出用),
+public (公表用: 非公表 items print 「(非公表)」).
 """
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ class _Ctx:
         return self.b.values.get(uid, {}).get(item.id)
 
     def withheld(self, uid: str, item_id: str) -> bool:
-        return self.edition == "public" and item_id in self.b.withheld.get(uid, {})
+        return self.edition in ("public", "draft") and item_id in self.b.withheld.get(uid, {})
 
 
 def _iso(d: date | None) -> str | None:

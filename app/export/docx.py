@@ -226,7 +226,7 @@ def _body_xml(blocks) -> str:
     for block in blocks:
         if isinstance(block, PageBreak):
             if started:
-                out.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
+                out.append(f'<w:p><w:r>{_rpr(MINCHO, False, None)}<w:br w:type="page"/></w:r></w:p>')
             continue
         started = True
         out.append(_p_xml(block) if isinstance(block, Para) else _tbl_xml(block))
@@ -280,7 +280,7 @@ def read_custom_json(data: bytes) -> str | None:
 
     doc = Document(io.BytesIO(data))
     for rel in doc.part.rels.values():
-        if rel.reltype == RT.CUSTOM_XML and f"{{{CUSTOM_XML_NS}}}".encode() in rel.target_part.blob[:400]:
+        if rel.reltype == RT.CUSTOM_XML and CUSTOM_XML_NS.encode() in rel.target_part.blob[:400]:
             root = ET.fromstring(rel.target_part.blob)
             node = root.find(f"{{{CUSTOM_XML_NS}}}json")
             if node is not None:

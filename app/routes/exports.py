@@ -33,3 +33,32 @@ def save_change(request: Request, aid: int, form: FormDep, session: WriteSession
         return redirect(request, f"/assessments/{aid}#changes", flash="変更箇所を保存できませんでした: "
                         + " ".join(exc.errors.values()))
     return redirect(request, f"/assessments/{aid}#changes", flash="変更箇所を更新しました。")
+
+
+@router.get("/plan")
+def plan_page(request: Request, session: SessionDep, actor: ActorDep, today: TodayDep) -> Response:
+    from app.services import plan
+    from app.web import render
+
+    org, rows = plan.rows(session, actor=actor, today=today)
+    return render(request, "assessments/plan.html", {"org": org, "rows": rows, "columns": plan.COLUMNS})
+
+
+@router.get("/plan/export")
+def plan_export(request: Request, session: SessionDep, actor: ActorDep, today: TodayDep, format: str = "docx") -> Response:
+    from app.domain.wareki import wareki_compact
+    from app.services import plan
+
+    org, rows = plan.rows(session, actor=actor, today=today)
+    name = f"特定個人情報保護評価計画管理書_{wareki_compact(today)}"
+    if format == "csv":
+        return Response(plan.to_csv(rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": content_disposition(name + ".csv")})
+    return Response(plan.to_docx(org, rows, today), media_type=exports.DOCX_TYPE,
+                    headers={"Content-Disposition": content_disposition(name + ".docx")})
+
+
+@router.get("/assessments/{aid}/changes.docx")
+def changes_docx(request: Request, aid: int, session: SessionDep, actor: ActorDep) -> Response:
+    name, data = changes.comparison_docx(session, actor=actor, assessment_id=aid)
+    return Response(data, media_type=exports.DOCX_TYPE, headers={"Content-Disposition": content_disposition(name)})

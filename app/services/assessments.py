@@ -86,7 +86,7 @@ def next_number(session: Session, organisation_id: int, jimu_id: int) -> int:
 
 
 def create(session: Session, *, actor: Actor, jimu_id: int, forms: list[str], number: str = "",
-           today: date) -> list[Assessment]:
+           today: date, form_versions: dict[str, str] | None = None) -> list[Assessment]:
     jimu = get_jimu(session, actor=actor, jimu_id=jimu_id, edit=True)
     det = latest_determination(session, jimu.id)
     if det is None:
@@ -122,7 +122,8 @@ def create(session: Session, *, actor: Actor, jimu_id: int, forms: list[str], nu
                        created_by_id=actor.user_id)
         session.add(a)
         session.flush()
-        d = catalogue.catalogue().latest(form)
+        d = (catalogue.definition(form, form_versions[form]) if form_versions and form in form_versions
+             else catalogue.catalogue().latest(form))
         v = AssessmentVersion(assessment_id=a.id, seq=1, form_version=d.version, kind="initial",
                               determination_id=det.id, created_by_id=actor.user_id)
         session.add(v)

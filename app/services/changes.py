@@ -67,3 +67,27 @@ def save_row(session: Session, *, actor: Actor, assessment_id: int, data: dict, 
                  before=before, after=row)
     session.commit()
     return row
+
+
+def comparison_docx(session: Session, *, actor: Actor, assessment_id: int) -> tuple[str, bytes]:
+    """変更箇所(新旧対照表)as its own document: every change row across versions, A4 landscape."""
+    from app.domain.forms import FORM_LABEL
+    from app.export.assessment_doc import CHANGE_COLUMNS, DASH
+    from app.export.docx import render
+    from app.export.model import Cell, ExportDoc, Para, Table
+    from app.domain.wareki import wareki
+
+    a, jimu = get(session, actor=actor, assessment_id=assessment_id)
+    rows = rows_of(session, a.id)
+    title = f"{jimu.name} {FORM_LABEL[a.form]} 変更箇所(新旧対照表)"
+    head = [Cell([Para.of(c, bold=True)], shade=True) for c in ("版",) + CHANGE_COLUMNS]
+    body = []
+    for r in rows:
+        cells = [f"第{r.version_seq}版", wareki(r.changed_on) if r.changed_on else DASH, r.item_label,
+                 r.before_text or DASH, r.after_text or DASH, r.timing or DASH, r.timing_note or DASH]
+        body.append([Cell([Para.of(line) for line in c.split("\n")]) for c in cells])
+    if not body:
+        body = [[Cell([Para.of(DASH)]) for _ in head]]
+    doc = ExportDoc(title=title, header_text=title, landscape=True, footer="n_of_n", subject="変更箇所")
+    doc.blocks = [Para.of(title, "Title", align="center"), Table([head] + body, [16, 24, 40, 70, 70, 16, 21], header_rows=1)]
+    return f"{jimu.name}_{FORM_LABEL[a.form]}_新旧対照表.docx", render(doc)

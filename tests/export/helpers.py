@@ -12,33 +12,46 @@ def open_docx(data: bytes):
     return Document(io.BytesIO(data))
 
 
+def _style_names(doc) -> dict[str | None, str]:
+    names = {None: "Normal"}
+    for style in doc.styles.element.iterchildren(qn("w:style")):
+        name = style.find(qn("w:name"))
+        names[style.get(qn("w:styleId"))] = name.get(qn("w:val")) if name is not None else ""
+    # python-docx reports built-in names with their UI casing ("heading 1" -> "Heading 1")
+    return {k: (v[0].upper() + v[1:] if v else v) for k, v in names.items()}
+
+
+def _para(p_el, names) -> tuple[str, str]:
+    ppr = p_el.find(qn("w:pPr"))
+    style = ppr.find(qn("w:pStyle")) if ppr is not None else None
+    style_id = style.get(qn("w:val")) if style is not None else None
+    text = []
+    for node in p_el.iter(qn("w:t"), qn("w:tab"), qn("w:br")):
+        if node.tag == qn("w:t"):
+            text.append(node.text or "")
+        elif node.tag == qn("w:tab"):
+            text.append("\t")
+        elif node.get(qn("w:type")) != "page":
+            text.append("\n")
+    return names.get(style_id, style_id or "Normal"), "".join(text)
+
+
 def body_sequence(doc) -> list[tuple[str, str]]:
-    """(style name, text) for every paragraph and table cell in body order."""
+    """(style name, text) for every paragraph and table cell in body order (each cell once)."""
+    names = _style_names(doc)
     out = []
-    body = doc.element.body
-    for child in body.iterchildren():
+    for child in doc.element.body.iterchildren():
         if child.tag == qn("w:p"):
-            from docx.text.paragraph import Paragraph
-
-            p = Paragraph(child, doc)
-            out.append((p.style.name, p.text))
+            out.append(_para(child, names))
         elif child.tag == qn("w:tbl"):
-            from docx.table import Table
-
-            t = Table(child, doc)
-            seen = set()
-            for row in t.rows:
-                for cell in row.cells:
-                    if id(cell._tc) in seen:
-                        continue
-                    seen.add(id(cell._tc))
-                    for p in cell.paragraphs:
-                        out.append((p.style.name, p.text))
+            for tc in child.iter(qn("w:tc")):
+                for p_el in tc.iterchildren(qn("w:p")):
+                    out.append(_para(p_el, names))
     return out
 
 
 def all_text(data: bytes) -> str:
-    """Every XML part of the package, decoded (document, headers, footers, core props, custom parts)."""
+    """Every part of the package, decoded (document, headers, footers, core props, custom parts)."""
     parts = []
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         for name in z.namelist():

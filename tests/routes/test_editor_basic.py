@@ -4,14 +4,15 @@ from __future__ import annotations
 from sqlmodel import select
 
 from app.models import Answer, AuditLog, ImprovementAction, Jimu
-from tests.factories import create_assessment, lock_of, page_form, replace, saved_status, version_of
+from tests.factories import lock_of, new_assessment, new_jimu, page_form, replace, saved_status, version_of
 from tests.html import parse, text_of
 
-JIMU = "児童手当の支給に関する事務"
+JIMU = "児童扶養手当に関する事務"
 
 
 def make(browser, read):
-    aid = create_assessment(browser, read, JIMU, ["basic"], "kodomo")[0]
+    aid = new_assessment(browser, read, "basic", name=JIMU)
+    browser.login_as("kodomo")
     return aid, version_of(read, aid)
 
 
@@ -21,8 +22,7 @@ def answer(read, vid, item, uid=""):
 
 
 def test_offered_forms_follow_the_determination(browser, read):
-    browser.login_as("kodomo")
-    jid = read(select(Jimu.id).where(Jimu.name == JIMU))[0]
+    jid = new_jimu(browser, read, name=JIMU)
     page = browser.page(f"/jimu/{jid}/assessments/new")
     boxes = {i["value"]: i for i in page.select("input[name=forms]")}
     assert set(boxes) == {"basic", "focused", "full"}  # 基礎 required; 重点/全項目 voluntarily
@@ -33,12 +33,12 @@ def test_offered_forms_follow_the_determination(browser, read):
 
 def test_new_basic_assessment_is_prefilled_from_the_register(browser, read):
     aid, v = make(browser, read)
-    assert answer(read, v.id, "cover.name") == "児童手当の支給に関する事務 基礎項目評価書"
+    assert answer(read, v.id, "cover.name") == "児童扶養手当に関する事務 基礎項目評価書"
     assert answer(read, v.id, "I.1.1") == JIMU
-    assert answer(read, v.id, "II.1.count") == "1万人以上10万人未満"
-    assert answer(read, v.id, "II.1.as_of") == "2025-04-01"
+    assert answer(read, v.id, "II.1.count") == "1,000人以上1万人未満"
+    assert answer(read, v.id, "II.1.as_of") == "2026-04-01"
     assert answer(read, v.id, "III.result") == "基礎項目評価の実施が義務付けられる"
-    assert answer(read, v.id, "cover.declaration").startswith("しののめ市長は、児童手当の支給に関する事務における")
+    assert answer(read, v.id, "cover.declaration").startswith("しののめ市長は、児童扶養手当に関する事務における")
     overview = browser.page(f"/assessments/{aid}")
     assert "[令和6年10月 様式2]" in overview.get_text()
     entry = read(select(AuditLog).where(AuditLog.entity == "assessment", AuditLog.entity_id == str(aid)))[0]
@@ -198,7 +198,7 @@ def test_other_departments_assessment_is_403_and_unchanged(browser, read):
 def test_register_change_shows_the_link_and_can_be_applied(browser, read, db):
     aid, v = make(browser, read)
     jimu = db.exec(select(Jimu).where(Jimu.name == JIMU)).one()
-    jimu.name = "児童手当に関する事務"
+    jimu.name = "児童扶養手当の支給に関する事務"
     db.add(jimu)
     db.commit()
     page = browser.page(f"/versions/{v.id}/edit/I")
@@ -206,7 +206,7 @@ def test_register_change_shows_the_link_and_can_be_applied(browser, read, db):
     assert flagged and flagged.get_text() == "登録情報と異なります"
     pairs, action = page_form(browser, f"/versions/{v.id}/edit/I")
     browser.post(action, pairs + [("op", "prefill|I.1.1")])
-    assert answer(read, v.id, "I.1.1") == "児童手当に関する事務"
+    assert answer(read, v.id, "I.1.1") == "児童扶養手当の支給に関する事務"
     assert not browser.page(f"/versions/{v.id}/edit/I").select_one("#i-I_1_1 [data-testid=prefill-diff]")
 
 

@@ -1,0 +1,109 @@
+"""特定個人情報保護評価計画管理書: one row per 評価書 of the organisation (Word, A4 landscape, and CSV)."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from app.domain import deadlines
+from app.domain import threshold as th
+from app.domain.forms import FORM_LABEL
+from app.domain.policy import Actor
+from app.domain.wareki import wareki
+from app.models import Answer, AssessmentVersion, Determination, Organisation
+from app.services import assessment_list
+from app.services.organisation import get_organisation
+
+COLUMNS = ("評価書番号", "評価書名", "事務の名称", "担当部署", "義務付けられる評価", "実施する評価", "対象人数", "取扱者数",
+           "重大事故", "しきい値判断結果", "しきい値判断日", "提出日", "公表日", "次回の見直し期限", "再実施の期限", "備考")
+
+
+@dataclass
+class PlanRow:
+    values: dict[str, str]
+
+
+def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, list[PlanRow]]:
+    org = get_organisation(session, actor.organisation_id)
+    listed = assessment_list.rows(session, actor=actor)
+    version_ids = [r.version.id for r in listed]
+    titles = dict(session.exec(select(Answer.version_id, Answer.value).where(
+        Answer.version_id.in_(version_ids), Answer.item_id == "cover.name", Answer.file_uid == "")).all()) if version_ids else {}
+    det_ids = [r.version.determination_id for r in listed if r.version.determination_id]
+    dets = {d.id: d for d in session.exec(select(Determination).where(Determination.id.in_(det_ids))).all()} \
+        if det_ids else {}
+    first_pub = _last_full_publications(session, [r.assessment.id for r in listed])
+    out = []
+    for r in listed:
+        v, det = r.version, dets.get(r.version.determination_id)
+        published = v.published_on
+        review = deadlines.review_due(published, None) if published else None
+        reassess = deadlines.reassessment_due(first_pub.get(r.assessment.id))
+        notes = []
+        if r.jimu.status == "ended" and r.jimu.end_date:
+            notes.append(f"事務終了({wareki(r.jimu.end_date)})、{wareki(deadlines.keep_published_until(r.jimu.end_date))}まで公表")
+        if r.open_actions:
+            notes.append(f"未完了の改善策 {r.open_actions}件")
+        out.append(PlanRow({
+            "評価書番号": str(r.assessment.number),
+            "評価書名": str(titles.get(v.id) or f"{r.jimu.name} {FORM_LABEL[r.assessment.form]}"),
+            "事務の名称": r.jimu.name, "担当部署": r.department,
+            "義務付けられる評価": _required(det), "実施する評価": FORM_LABEL[r.assessment.form],
+            "対象人数": det.band if det else "", "取扱者数": ("500人以上" if det.handlers >= 500 else "500人未満") if det else "",
+            "重大事故": ("発生あり" if det.serious_incident else "発生なし") if det else "",
+            "しきい値判断結果": th.RESULT_LABEL[det.result] if det else "",
+            "しきい値判断日": wareki(det.determined_on) if det else "",
+            "提出日": wareki(v.submitted_on), "公表日": wareki(published),
+            "次回の見直し期限": wareki(review), "再実施の期限": wareki(reassess), "備考": "、".join(notes),
+        }))
+    return org, out
+
+
+def _required(det: Determination | None) -> str:
+    if det is None:
+        return ""
+    return "・".join(th.LEVEL_LABEL[th.Level(x)] for x in det.required) or "義務なし"
+
+
+def _last_full_publications(session: Session, assessment_ids: list[int]) -> dict[int, date]:
+    """Latest publication of an 実施 or 再実施 per assessment (a 修正 does not reset the 5-year clock)."""
+    out: dict[int, date] = {}
+    if not assessment_ids:
+        return out
+    for v in session.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id.in_(assessment_ids),
+                                                          AssessmentVersion.kind.in_(["initial", "reassessment"]),
+                                                          AssessmentVersion.published_on.is_not(None))).all():
+        if v.assessment_id not in out or v.published_on > out[v.assessment_id]:
+            out[v.assessment_id] = v.published_on
+    return out
+
+
+def to_csv(plan_rows: list[PlanRow]) -> bytes:
+    """CSV with a BOM so that Excel opens it as UTF-8."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for r in plan_rows:
+        writer.writerow([r.values[c] for c in COLUMNS])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def to_docx(org: Organisation, plan_rows: list[PlanRow], today: date) -> bytes:
+    from app.export.docx import render
+    from app.export.model import Cell, ExportDoc, Para, Table
+
+    cols = ("評価書番号", "評価書名", "担当部署", "義務付けられる評価", "実施する評価", "しきい値判断結果", "しきい値判断日", "提出日",
+            "公表日", "次回の見直し期限", "再実施の期限", "備考")
+    widths = [14, 40, 22, 24, 20, 28, 20, 20, 20, 20, 20, 29]
+    head = [Cell([Para.of(c, bold=True)], shade=True) for c in cols]
+    body = [[Cell([Para.of(r.values[c] or "-")]) for c in cols] for r in plan_rows]
+    doc = ExportDoc(title=f"特定個人情報保護評価計画管理書({org.name})",
+                    header_text=f"特定個人情報保護評価計画管理書 {org.name}", landscape=True, footer="n_of_n",
+                    author=org.name, subject="特定個人情報保護評価計画管理書")
+    doc.blocks = [Para.of("特定個人情報保護評価計画管理書", "Title", align="center"),
+                  Para.of(f"評価実施機関名: {org.name}"), Para.of(f"作成日: {wareki(today)}", align="right"),
+                  Table([head] + body, widths, header_rows=1)]
+    return render(doc)
