@@ -59,7 +59,7 @@ def _scopes(d: Definition, files: list[FileRef]) -> list[tuple[Any, str, str]]:
 def evaluate(
     d: Definition, values: Mapping[str, Mapping[str, Any]], files: list[FileRef], *,
     prefill: Mapping[str, Mapping[str, Any]] | None = None,
-    actions: Mapping[tuple[str, str], Mapping[str, Any]] | None = None, today: date,
+    actions: Mapping[tuple[str, str], Mapping[str, Any]] | None = None, today: date, checks: bool = True,
 ) -> tuple[list[Problem], list[PageStatus]]:
     """All problems (missing required items, failed checks, issues without actions) and per-page counts."""
     prefill, actions = prefill or {}, actions or {}
@@ -88,7 +88,8 @@ def evaluate(
                                             f"{where}{_path(d, item)}が「課題が残されている」ですが、改善策(内容・担当・期限)が"
                                             "登録されていません。", page.id))
         statuses.append(PageStatus(page.id, uid, required, answered))
-    problems.extend(_checks(d, values, files, prefill, today))
+    if checks:
+        problems.extend(_checks(d, values, files, prefill, today))
     return problems, statuses
 
 

@@ -346,10 +346,16 @@ class Definition:
         raise KeyError(page_id)
 
     def page_of(self, item_id: str) -> "Page":
+        return self._page_index[item_id]
+
+    @cached_property
+    def _page_index(self) -> dict[str, "Page"]:
+        index = {}
         for p in self.pages:
-            if any(i.id == item_id for top in p.items for i in _walk_all(top)):
-                return p
-        raise KeyError(item_id)
+            for top in p.items:
+                for i in _walk_all(top):
+                    index.setdefault(i.id, p)
+        return index
 
 
 def _walk_all(item: Item) -> Iterator[Item]:

@@ -65,7 +65,7 @@ def overview(request: Request, aid: int, session: SessionDep, actor: ActorDep, t
     v = versions[-1]
     d = catalogue.definition(a.form, v.form_version)
     vfiles = assessments.files(session, v.id)
-    values = answer_service.values_of(answer_service.answers_of(session, v.id))
+    values = answer_service.version_values(session, v.id)
     computed = prefill.compute(d, prefill.Sources(session, v, a))
     acts = answer_service.actions_of(session, a.id)
     problems, statuses = evaluate(d, values, [FileRef(f.uid, f.name) for f in vfiles], prefill=computed,
@@ -85,7 +85,7 @@ def check(request: Request, vid: int, session: SessionDep, actor: ActorDep, toda
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
     d = catalogue.definition(a.form, v.form_version)
     vfiles = assessments.files(session, v.id)
-    values = answer_service.values_of(answer_service.answers_of(session, v.id))
+    values = answer_service.version_values(session, v.id)
     computed = prefill.compute(d, prefill.Sources(session, v, a))
     acts = answer_service.actions_of(session, a.id)
     problems, statuses = evaluate(d, values, [FileRef(f.uid, f.name) for f in vfiles], prefill=computed,

@@ -99,7 +99,7 @@ def save(request: Request, vid: int, page_id: str, form: FormDep, session: Write
     htmx = bool(request.headers.get("HX-Request"))
     try:
         result = answer_service.save_page(session, actor=actor, version_id=vid, page_id=page_id, file_uid=file,
-                                          lock=lock, parsed=parsed, op=op, today=today)
+                                          lock=lock, parsed=parsed, op=op, today=today, loaded=(v, a, jimu))
     except ValidationFailed as exc:
         session.rollback()
         return _invalid(request, session, actor, vid, page_id, file, today, parsed, fields, exc, htmx and not op)
@@ -111,9 +111,8 @@ def save(request: Request, vid: int, page_id: str, form: FormDep, session: Write
         E = _load(session, actor, vid, page_id, file, today)
         return render(request, "assessments/edit.html", _ctx(session, actor, E, saved_at=saved_at),
                       headers={"HX-Trigger": "answersSaved"})
-    if htmx:
-        E = _load(session, actor, vid, page_id, file, today)
-        return render(request, "assessments/_saved.html", {"E": E, "saved_at": saved_at, "changed": result.changed},
+    if htmx:  # the completion figure refreshes on its own after `answersSaved` (see /versions/{vid}/progress)
+        return render(request, "assessments/_saved.html", {"lock": result.lock, "saved_at": saved_at},
                       headers={"HX-Trigger": "answersSaved"})
     return redirect(request, _page_url(vid, page_id, file), flash=f"保存しました({saved_at})。")
 
@@ -156,3 +155,10 @@ def _conflict(request, session, actor, vid, page_id, file, today, parsed, exc: C
         return render(request, "assessments/_conflict_response.html", {"E": E, "conflict": conflict}, status=409,
                       headers={"HX-Retarget": "#conflict", "HX-Reswap": "innerHTML"})
     return render(request, "assessments/edit.html", _ctx(session, actor, E, conflict=conflict), status=409)
+
+
+@router.get("/versions/{vid}/progress")
+def progress(request: Request, vid: int, session: SessionDep, actor: ActorDep, today: TodayDep) -> Response:
+    v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
+    pct = editor.progress(session, version=v, assessment=a, today=today)
+    return render(request, "assessments/_progress.html", {"percent": pct, "vid": vid})

@@ -32,6 +32,20 @@ def values_of(answers: dict[str, dict[str, Answer]]) -> dict[str, dict[str, Any]
     return {uid: {i: a.value for i, a in items.items()} for uid, items in answers.items()}
 
 
+def version_values(session: Session, version_id: int) -> dict[str, dict[str, Any]]:
+    """{file uid: {item id: value}} read as plain rows (no ORM objects: this runs on every page and save)."""
+    out: dict[str, dict[str, Any]] = {}
+    for uid, item_id, value in session.exec(select(Answer.file_uid, Answer.item_id, Answer.value)
+                                            .where(Answer.version_id == version_id)).all():
+        out.setdefault(uid, {})[item_id] = value
+    return out
+
+
+def scope_answers(session: Session, version_id: int, file_uid: str) -> dict[str, Answer]:
+    return {a.item_id: a for a in session.exec(select(Answer).where(Answer.version_id == version_id,
+                                                                     Answer.file_uid == file_uid)).all()}
+
+
 def actions_of(session: Session, assessment_id: int) -> dict[tuple[str, str], ImprovementAction]:
     """The latest action per (file, item) of an assessment."""
     out = {}
@@ -77,15 +91,18 @@ def _resolve_page(d: Definition, page_id: str, file_uid: str, known_files: set[s
 
 def save_page(
     session: Session, *, actor: Actor, version_id: int, page_id: str, file_uid: str, lock: str,
-    parsed: ParsedPage, op: str = "", today: date,
+    parsed: ParsedPage, op: str = "", today: date, loaded: tuple | None = None,
 ) -> SaveResult:
-    """Apply a posted page. Stale lock + any difference -> Conflict (409) with both values; nothing written."""
-    v, a, _ = get_version(session, actor=actor, version_id=version_id, edit=True)
+    """Apply a posted page. Stale lock + any difference -> Conflict (409) with both values; nothing written.
+
+    `loaded` is the (version, assessment, jimu) the caller already fetched with get_version(edit=True).
+    """
+    v, a, _ = loaded or get_version(session, actor=actor, version_id=version_id, edit=True)
     d = catalogue.definition(a.form, v.form_version)
     page = _resolve_page(d, page_id, file_uid, {f.uid for f in files(session, v.id)})
     if parsed.errors:
         raise ValidationFailed(parsed.errors)
-    stored = answers_of(session, v.id).get(file_uid, {})
+    stored = scope_answers(session, v.id, file_uid)
     values = dict(parsed.values)
     focus = None
     if op.startswith("prefill|"):

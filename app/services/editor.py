@@ -13,7 +13,7 @@ from app.domain.completeness import scope_values as completeness_scope
 from app.domain.forms import Definition, Page
 from app.models import Answer, Assessment, AssessmentVersion, ImprovementAction, Jimu, VersionFile
 from app.services import catalogue, prefill
-from app.services.answers import actions_of, answers_of, page_lock, values_of
+from app.services.answers import actions_of, page_lock, scope_answers, version_values
 from app.services.assessments import files as version_files
 
 
@@ -55,8 +55,7 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
     page = d.page(page_id)
     vfiles = version_files(session, version.id)
     vfile = next((f for f in vfiles if f.uid == file_uid), None)
-    answers = answers_of(session, version.id)
-    all_values = values_of(answers)
+    all_values = version_values(session, version.id)
     scope_values = completeness_scope(all_values, file_uid)
     if overrides:
         scope_values.update(overrides)
@@ -73,25 +72,29 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
         reason = skip_reason(d, item.id, scope_values)
         if reason:
             skipped[item.id] = reason
-    acts = {item_id: a for (uid, item_id), a in actions_of(session, assessment.id).items() if uid == file_uid}
+    all_actions = actions_of(session, assessment.id)
+    acts = {item_id: a for (uid, item_id), a in all_actions.items() if uid == file_uid}
     refs = [FileRef(f.uid, f.name) for f in vfiles]
     problems, statuses = evaluate(d, all_values, refs, prefill=computed,
                                   actions={k: {"content": a.content, "owner": a.owner, "due_on": a.due_on}
-                                           for k, a in actions_of(session, assessment.id).items() if a.status == "open"
-                                           or a.status == "closed"},
+                                           for k, a in all_actions.items()},
                                   today=today)
     status_of = {(s.page_id, s.file_uid): s.state for s in statuses}
     outline = []
-    for p in d.pages:
-        if p.scope == "file":
-            outline.extend(OutlineEntry(p, f, status_of.get((p.id, f.uid), "not_started"),
-                                        p.id == page.id and f.uid == file_uid) for f in vfiles)
+    for section in d.sections:  # per-file sections are grouped by file: file 1's pages, then file 2's ...
+        pages = [p for p in d.pages if p.section.id == section.id]
+        if section.scope == "file":
+            for f in vfiles:
+                outline.extend(OutlineEntry(p, f, status_of.get((p.id, f.uid), "not_started"),
+                                            p.id == page.id and f.uid == file_uid) for p in pages)
         else:
-            outline.append(OutlineEntry(p, None, status_of.get((p.id, ""), "not_started"), p.id == page.id))
+            outline.extend(OutlineEntry(p, None, status_of.get((p.id, ""), "not_started"), p.id == page.id)
+                           for p in pages)
     labels = catalogue.labels(session)
     return EditorContext(
         version=version, assessment=assessment, jimu=jimu, definition=d, page=page, file=vfile, files=vfiles,
-        values=scope_values, answers=answers.get(file_uid, {}), prefill=scope_prefill, prefill_diff=diff,
+        values=scope_values, answers=scope_answers(session, version.id, file_uid), prefill=scope_prefill,
+        prefill_diff=diff,
         skipped=skipped, actions=acts, lock=page_lock(session, version.id, page.id, file_uid).lock, outline=outline,
         problems=problems, percent=percent(statuses), label=labels.get((d.form, d.version), d.label),
         editable=editable,
@@ -104,4 +107,12 @@ def first_page(d: Definition, files: list[VersionFile]) -> tuple[str, str]:
 
 
 def statuses_summary(statuses: list[PageStatus]) -> int:
+    return percent(statuses)
+
+
+def progress(session: Session, *, version: AssessmentVersion, assessment: Assessment, today: date) -> int:
+    """Completion percentage only (the autosave response): values as plain rows, no consistency checks."""
+    d = catalogue.definition(assessment.form, version.form_version)
+    refs = [FileRef(f.uid, f.name) for f in version_files(session, version.id)]
+    _, statuses = evaluate(d, version_values(session, version.id), refs, today=today, checks=False)
     return percent(statuses)

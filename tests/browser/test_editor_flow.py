@@ -1,0 +1,80 @@
+"""Issue 3 in a real browser: a 重点項目評価書 from a determination, measures in two audiences, autosave, 409."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+MEASURES = "#i-III_2_r1_m"
+
+
+def register_and_determine(page) -> None:
+    page.goto("/jimu/new")
+    page.fill("#f-name", "軽自動車税の賦課徴収に関する事務")
+    page.select_option("#f-department_id", label="財務部 市民税課")
+    page.fill("#f-files-0-name", "軽自動車税ファイル")
+    page.fill("#f-files-0-subjects", "150000")
+    page.fill("#f-files-0-subjects_as_of", "2026-04-01")
+    page.fill("#f-handlers", "120")
+    page.fill("#f-handlers_as_of", "2026-04-01")
+    page.click("#jimu-form button[type=submit]:not([name])")
+    page.wait_for_url(re.compile(r".*/jimu/\d+$"))
+    page.click("text=しきい値判断を行う")
+    expect(page.locator("[data-testid=threshold-result]")).to_have_text("基礎項目評価及び重点項目評価の実施が義務付けられる")
+    page.click("text=この内容で判断を記録する")
+    page.wait_for_url("**/determinations/*")
+
+
+def test_focused_draft_measures_survive_reload_and_conflict_shows_merge_view(page, playwright_browser, live_server):
+    sign_in(page, "zeimu", "Kazei-Demo-2025")
+    register_and_determine(page)
+    page.click("text=事務の画面へ戻る")
+    page.click("text=評価書を作成")
+    assert page.is_checked("#f-form-focused") and page.is_checked("#f-form-basic")
+    page.click("form[action$='/assessments/new'] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/assessments/\d+$"))
+    page.click("text=編集する")
+    page.click("text=Ⅲ 2.特定個人情報の入手")
+    editor_url = page.url
+
+    block = page.locator(MEASURES)
+    block.locator(".audience.external button[value^='add|']").click()
+    block.locator(".audience.external textarea").nth(0).fill("申請書の様式は法令で定める事項に限って記載を求めている。")
+    block.locator(".audience.external button[value^='add|']").click()
+    block.locator(".audience.external textarea").nth(1).fill("委託先には目的外の入手を禁止する条項を契約に定めている。")
+    block.locator(".audience.staff button[value^='add|']").click()
+    block.locator(".audience.staff textarea").nth(0).fill("職員は入手した申告書を課税資料以外に用いないよう研修している。")
+    expect(page.locator("#save-status")).to_contain_text("保存しました", timeout=15_000)
+
+    page.reload()
+    block = page.locator(MEASURES)
+    external = [t.input_value() for t in block.locator(".audience.external textarea").all()]
+    staff = [t.input_value() for t in block.locator(".audience.staff textarea").all()]
+    assert external == ["申請書の様式は法令で定める事項に限って記載を求めている。", "委託先には目的外の入手を禁止する条項を契約に定めている。"]
+    assert staff == ["職員は入手した申告書を課税資料以外に用いないよう研修している。"]
+
+    # a second browser opens the same page and saves first: the first one gets the merge view (409)
+    other_ctx = playwright_browser.new_context(base_url=live_server.url, locale="ja-JP")
+    other = other_ctx.new_page()
+    sign_in(other, "zeimu", "Kazei-Demo-2025")
+    other.goto(editor_url)
+    other.locator(MEASURES).locator(".audience.staff textarea").nth(0).fill("別の職員が先に保存した措置。")
+    expect(other.locator("#save-status")).to_contain_text("保存しました", timeout=15_000)
+    other_ctx.close()
+
+    page.locator(MEASURES).locator(".audience.staff textarea").nth(0).fill("こちらの画面で書いた措置。")
+    conflict = page.locator("[data-testid=conflict]")
+    expect(conflict).to_be_visible(timeout=15_000)
+    expect(conflict.locator(".mine")).to_contain_text("こちらの画面で書いた措置。")
+    expect(conflict.locator(".theirs")).to_contain_text("別の職員が先に保存した措置。")
+    expect(page.locator("#save-status")).to_contain_text("保存できませんでした")
+    # the user keeps their own text on purpose
+    page.click("button[name=lock_override]")
+    expect(page.locator("#save-status")).to_contain_text("保存しました", timeout=15_000)
+    page.reload()
+    assert page.locator(MEASURES).locator(".audience.staff textarea").nth(0).input_value() == "こちらの画面で書いた措置。"
+    assert not [e for e in page.csp_errors if "Content Security Policy" in e], page.csp_errors
