@@ -9,9 +9,9 @@ from datetime import date
 from sqlmodel import Session, select
 
 from app.domain.policy import SYSTEM, Actor
-from app.models import Department, Jimu, Organisation
+from app.models import Department, Jimu, Organisation, User
 from app import demo_content
-from app.services import assessments, catalogue, determinations, library, register
+from app.services import assessments, catalogue, council, determinations, library, register
 from app.services import organisation as orgs
 from app.services.determinations import WizardInput
 from app.services.register import FileInput, JimuInput
@@ -82,6 +82,8 @@ def load_demo(session: Session, *, today: date | None = None) -> tuple[bool, lis
     for spec in JIMU:
         _jimu(session, actor, org, depts, spec, today, spec.get("assessed_on", spec["determined_on"]))
     library.seed(session, organisation_id=org.id)
+    members = [u.id for u in session.exec(select(User).where(User.role == "council")).all()]
+    council.save_council(session, actor=actor, name="しののめ市個人情報保護審議会", member_ids=members)
     for path in sorted(demo_dir().glob("*.yaml")):
         _assessment(session, actor, demo_content.read(path), today)
     for spec in JIMU:  # the yearly re-run of the しきい値判断 after the 評価書 was written
@@ -120,6 +122,9 @@ def _assessment(session: Session, actor: Actor, doc: dict, today: date) -> None:
         else:
             demo_content.apply(session, d, v, _companion_basic(doc), user_id=None)
         _version_state(session, v, doc.get("version") or {})
+        session.flush()
+        if v.stage == "published":
+            _history(session, actor, a, v, doc.get("version") or {}, today)
     session.commit()
 
 
@@ -132,6 +137,47 @@ def _companion_basic(doc: dict) -> dict:
     if names:
         answers["I.1.3"] = "、".join(names)
     return {"files": [], "answers": {"": answers}}
+
+
+def _history(session: Session, actor: Actor, a, v, state: dict, today: date) -> None:
+    """The procedure records of a version published before the system was introduced (stage events, the
+    comment period and the council's 答申 where the form needs them, and the submitted/published files)."""
+    from datetime import datetime, time, timezone
+
+    from app.models import Council, PublicComment, Review, StageEvent
+    from app.services import snapshots
+
+    def at(d: date) -> datetime:
+        return datetime.combine(d, time(10, 0), tzinfo=timezone.utc)
+
+    steps = [("submit_for_check", "draft", "internal_check", None)]
+    comment, review = state.get("comment"), state.get("council")
+    if comment and a.form != "basic":
+        start, end = date.fromisoformat(str(comment["start"])), date.fromisoformat(str(comment["end"]))
+        session.add(PublicComment(version_id=v.id, method=comment["method"], start_on=start, end_on=end,
+                                  closed_on=end))
+        steps += [("start_comment", "internal_check", "public_comment", start),
+                  ("close_comment", "public_comment", "comment_revision", end)]
+    if review and a.form != "basic":
+        body = session.exec(select(Council)).first()
+        day = date.fromisoformat(str(review["date"]))
+        session.add(Review(version_id=v.id, council_id=body.id, consulted_on=day, method=f"{body.name}への諮問",
+                           result=review.get("result", "適当"), answered_on=day, closed_on=day))
+        steps += [("start_review", "comment_revision", "third_party_review", day),
+                  ("close_review", "third_party_review", "review_revision", day)]
+    last = steps[-1][2]
+    steps += [("submit", last, "submitted", v.submitted_on), ("publish", "submitted", "published", v.published_on)]
+    first = v.submitted_on or today
+    for action, src, dst, day in steps:
+        session.add(StageEvent(version_id=v.id, action=action, from_stage=src, to_stage=dst, on_date=day,
+                               at=at(day or first), actor_login="demo", note="システム導入前の手続(デモ)"))
+    v.stage, v.frozen = "published", False
+    session.add(v)
+    session.flush()
+    for purpose in ("submission", "publication"):
+        snapshots.take(session, actor=actor, version_id=v.id, purpose=purpose, today=v.published_on or today)
+    v.frozen, v.stage_since = True, at(v.published_on or today)
+    session.add(v)
 
 
 def _version_state(session: Session, v, state: dict) -> None:

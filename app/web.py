@@ -64,6 +64,7 @@ def _wareki_iso(value: str | None) -> str:
 templates.env.filters.update(
     wareki=lambda d: wareki(d, empty="-"), local=_local, num=_num, iso=_iso, domid=dom_id, save_url=_page_url,
     page_url=_page_url, answer_text=_answer_text, wareki_iso=_wareki_iso,
+    zip_pairs=lambda values: [(v, v) for v in values],
 )
 templates.env.globals.update(ROLE_LABEL=ROLE_LABEL, STATIC_VERSION=STATIC_VERSION, AUDIENCES=AUDIENCES,
                              ISSUE=ISSUE_CHOICE, FORM_LABEL=FORM_LABEL)

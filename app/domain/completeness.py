@@ -60,8 +60,13 @@ def evaluate(
     d: Definition, values: Mapping[str, Mapping[str, Any]], files: list[FileRef], *,
     prefill: Mapping[str, Mapping[str, Any]] | None = None,
     actions: Mapping[tuple[str, str], Mapping[str, Any]] | None = None, today: date, checks: bool = True,
+    deferred: frozenset[str] = frozenset(),
 ) -> tuple[list[Problem], list[PageStatus]]:
-    """All problems (missing required items, failed checks, issues without actions) and per-page counts."""
+    """All problems (missing required items, failed checks, issues without actions) and per-page counts.
+
+    `deferred`: fill_from prefixes (e.g. "comment.") whose procedure step has not closed yet; those items are
+    filled by the procedure later and are not required until then.
+    """
     prefill, actions = prefill or {}, actions or {}
     problems: list[Problem] = []
     statuses: list[PageStatus] = []
@@ -71,6 +76,8 @@ def evaluate(
         required = answered = 0
         for item in page.walk():
             if not item.answerable or item.readonly or skip_reason(d, item.id, vals):
+                continue
+            if item.fill_from and any(item.fill_from.startswith(p) for p in deferred):
                 continue
             value = vals.get(item.id)
             if item.required:

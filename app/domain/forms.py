@@ -53,6 +53,11 @@ PREFILL_SOURCES = {
     "file.name", "file.kind_full", "file.subjects_band",
 }
 RESERVED_SECTIONS = {"cover", "changes"}
+# Items the procedure fills when a stage closes (the user confirms or edits them afterwards).
+FILL_SOURCES = {
+    "comment.method", "comment.period", "comment.reason", "comment.summary", "comment.reflection",
+    "review.date", "review.method", "review.result", "approval.applied_on", "approval.notes",
+}
 
 
 class DefinitionError(ValueError):
@@ -123,6 +128,7 @@ class Item(BaseModel):
     print_as: Literal["table", "list"] = "table"
     page: bool = False               # heading: an editor page of its own
     readonly: bool = False           # shown, not edited: the value comes from `prefill` (register/procedure)
+    fill_from: str | None = None     # filled from the procedure record when its stage closes (FILL_SOURCES)
 
     @field_validator("choices", mode="before")
     @classmethod
@@ -145,6 +151,8 @@ class Item(BaseModel):
             raise ValueError(f"multi_text item {self.id} needs at least one choice with text: true")
         if self.prefill and self.prefill not in PREFILL_SOURCES:
             raise ValueError(f"unknown prefill source {self.prefill!r}")
+        if self.fill_from and self.fill_from not in FILL_SOURCES:
+            raise ValueError(f"unknown fill_from source {self.fill_from!r}")
         if self.type in ("heading", "fixed"):
             self.required = False
         labels = [c.label for c in self.choices]

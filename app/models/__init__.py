@@ -3,12 +3,17 @@ from app.models.assessment import (
     Answer, Assessment, AssessmentVersion, ChangeRow, FormLabel, ImprovementAction, LibraryMeasure, PageLock, VersionFile,
 )
 from app.models.audit import AuditLog
+from app.models.procedure import (
+    Approval, Council, CouncilMember, Finding, Meeting, Opinion, PublicComment, Review, ReviewCondition, Snapshot,
+    StageEvent, WorkflowStep,
+)
 from app.models.base import metadata
 from app.models.organisation import ApiToken, Department, LoginSession, Organisation, User, UserDepartment
 from app.models.register import Determination, Jimu, SeriousIncident, SpecificFile
 
 __all__ = [
     "Answer", "Assessment", "ChangeRow", "AssessmentVersion", "FormLabel", "ImprovementAction", "LibraryMeasure", "PageLock",
-    "VersionFile", "ApiToken", "AuditLog", "Department", "Determination", "Jimu", "LoginSession", "Organisation",
+    "VersionFile", "ApiToken", "Approval", "Council", "CouncilMember", "Finding", "Meeting", "Opinion",
+    "PublicComment", "Review", "ReviewCondition", "Snapshot", "StageEvent", "WorkflowStep", "AuditLog", "Department", "Determination", "Jimu", "LoginSession", "Organisation",
     "SeriousIncident", "SpecificFile", "User", "UserDepartment", "metadata",
 ]

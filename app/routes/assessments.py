@@ -6,11 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
-from app.domain.completeness import FileRef, evaluate, percent
+from app.domain.completeness import percent
 from app.domain.forms import FORM_LABEL
 from app.errors import ValidationFailed
-from app.services import answers as answer_service
-from app.services import assessment_list, assessments, catalogue, changes, determinations, prefill, register
+from app.services import assessment_list, assessments, catalogue, changes, completeness, determinations, register
 from app.services import actions as action_service
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.web import redirect, render
@@ -58,39 +57,48 @@ def create(request: Request, jimu_id: int, form: FormDep, session: WriteSessionD
     return redirect(request, f"/assessments/{created[-1].id}", flash=f"{names}を作成しました。")
 
 
-@router.get("/assessments/{aid}")
-def overview(request: Request, aid: int, session: SessionDep, actor: ActorDep, today: TodayDep) -> Response:
+def overview_ctx(session, actor, aid: int, today) -> dict:
+    """Everything the 評価書 page shows, including the procedure panel (also used to re-render refusals)."""
+    from app.domain import workflow
+    from app.models import Organisation
+    from app.services import approval, comments, council, procedure, snapshots
+
     a, jimu = assessments.get(session, actor=actor, assessment_id=aid)
     versions = assessments.versions(session, a.id)
     v = versions[-1]
     d = catalogue.definition(a.form, v.form_version)
     vfiles = assessments.files(session, v.id)
-    values = answer_service.version_values(session, v.id)
-    computed = prefill.compute(d, prefill.Sources(session, v, a))
-    acts = answer_service.actions_of(session, a.id)
-    problems, statuses = evaluate(d, values, [FileRef(f.uid, f.name) for f in vfiles], prefill=computed,
-                                  actions={k: {"content": x.content, "owner": x.owner, "due_on": x.due_on}
-                                           for k, x in acts.items()}, today=today)
-    return render(request, "assessments/overview.html", {
+    problems, statuses = completeness.evaluate_version(session, v, a, today)
+    org = session.get(Organisation, a.organisation_id)
+    custom = procedure.custom_steps(session, org.id)
+    table = workflow.transitions(a.form, org.kind, custom)
+    return {
         "a": a, "jimu": jimu, "versions": versions, "v": v, "d": d, "files": vfiles, "problems": problems,
         "percent": percent(statuses), "label": catalogue.labels(session).get((d.form, d.version), d.label),
         "actions": action_service.listing(session, actor=actor, today=today, status="", assessment_id=a.id),
         "STAGE": assessment_list.STAGE_LABEL, "KIND": assessment_list.KIND_LABEL,
-        "change_rows": changes.rows_of(session, a.id),
-    })
+        "change_rows": changes.rows_of(session, a.id), "org": org,
+        "stage_label": workflow.stage_label(v.stage, custom),
+        "transitions": workflow.available(table, v.stage, actor.role),
+        "timeline": procedure.timeline(session, v.id), "custom": custom,
+        "label_of": lambda s: workflow.stage_label(s, custom),
+        "snapshots": snapshots.of_version(session, v.id), "PURPOSE": snapshots.PURPOSE_LABEL,
+        "comment": comments.current(session, v.id), "review": council.current_review(session, v.id),
+        "approval": approval.current(session, v.id), "date_for": procedure.DATE_FOR, "today": today,
+        "transition_error": "",
+    }
+
+
+@router.get("/assessments/{aid}")
+def overview(request: Request, aid: int, session: SessionDep, actor: ActorDep, today: TodayDep) -> Response:
+    return render(request, "assessments/overview.html", overview_ctx(session, actor, aid, today))
 
 
 @router.get("/versions/{vid}/check")
 def check(request: Request, vid: int, session: SessionDep, actor: ActorDep, today: TodayDep) -> Response:
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
     d = catalogue.definition(a.form, v.form_version)
-    vfiles = assessments.files(session, v.id)
-    values = answer_service.version_values(session, v.id)
-    computed = prefill.compute(d, prefill.Sources(session, v, a))
-    acts = answer_service.actions_of(session, a.id)
-    problems, statuses = evaluate(d, values, [FileRef(f.uid, f.name) for f in vfiles], prefill=computed,
-                                  actions={k: {"content": x.content, "owner": x.owner, "due_on": x.due_on}
-                                           for k, x in acts.items()}, today=today)
+    problems, statuses = completeness.evaluate_version(session, v, a, today)
     return render(request, "assessments/check.html", {"v": v, "a": a, "jimu": jimu, "problems": problems,
                                                       "percent": percent(statuses), "d": d})
 

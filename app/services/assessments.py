@@ -7,6 +7,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.domain import threshold as th
+from app.domain import workflow
 from app.domain.answers import new_id
 from app.domain.forms import FORM_LABEL, FORMS
 from app.domain.policy import Actor, can_edit_department, can_view_department
@@ -20,7 +21,6 @@ from app.services.determinations import latest as latest_determination
 from app.services.determinations import performed_level
 from app.services.register import get_jimu
 
-EDITABLE_STAGES = {"draft", "comment_revision", "review_revision", "internal_check", "returned"}
 
 
 def offered_forms(det: Determination | None) -> list[tuple[str, bool]]:
@@ -56,7 +56,7 @@ def get_version(session: Session, *, actor: Actor, version_id: int, edit: bool =
     if v is None:
         raise NotFound("評価書の版が見つかりません。")
     a, jimu = get(session, actor=actor, assessment_id=v.assessment_id, edit=edit)
-    if edit and (v.frozen or v.stage not in EDITABLE_STAGES):
+    if edit and (v.frozen or not workflow.editable(v.stage)):
         raise Conflict("この版は手続中または公表済みのため編集できません。変更する場合は新しい版を作成してください。")
     return v, a, jimu
 

@@ -8,11 +8,11 @@ from typing import Any
 from sqlmodel import Session
 
 from app.domain.answers import empty, skip_reason
-from app.domain.completeness import FileRef, PageStatus, Problem, evaluate, percent
+from app.domain.completeness import PageStatus, Problem, percent
 from app.domain.completeness import scope_values as completeness_scope
 from app.domain.forms import Definition, Page
 from app.models import Answer, Assessment, AssessmentVersion, ImprovementAction, Jimu, VersionFile
-from app.services import catalogue, prefill
+from app.services import catalogue, completeness, prefill
 from app.services.answers import actions_of, page_lock, scope_answers, version_values
 from app.services.assessments import files as version_files
 
@@ -74,11 +74,8 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
             skipped[item.id] = reason
     all_actions = actions_of(session, assessment.id)
     acts = {item_id: a for (uid, item_id), a in all_actions.items() if uid == file_uid}
-    refs = [FileRef(f.uid, f.name) for f in vfiles]
-    problems, statuses = evaluate(d, all_values, refs, prefill=computed,
-                                  actions={k: {"content": a.content, "owner": a.owner, "due_on": a.due_on}
-                                           for k, a in all_actions.items()},
-                                  today=today)
+    problems, statuses = completeness.evaluate_version(session, version, assessment, today, values=all_values,
+                                                       computed=computed)
     status_of = {(s.page_id, s.file_uid): s.state for s in statuses}
     outline = []
     for section in d.sections:  # per-file sections are grouped by file: file 1's pages, then file 2's ...
@@ -112,7 +109,5 @@ def statuses_summary(statuses: list[PageStatus]) -> int:
 
 def progress(session: Session, *, version: AssessmentVersion, assessment: Assessment, today: date) -> int:
     """Completion percentage only (the autosave response): values as plain rows, no consistency checks."""
-    d = catalogue.definition(assessment.form, version.form_version)
-    refs = [FileRef(f.uid, f.name) for f in version_files(session, version.id)]
-    _, statuses = evaluate(d, version_values(session, version.id), refs, today=today, checks=False)
+    _, statuses = completeness.evaluate_version(session, version, assessment, today, checks=False)
     return percent(statuses)

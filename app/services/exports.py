@@ -125,3 +125,27 @@ def import_docx(session: Session, *, actor: Actor, data: bytes, into: int | None
         raise ValidationFailed({"file": "非公表の項目を含む評価書の案・公表用は、非公表の内容が含まれないため取り込めません。"
                                         "提出用(full)を取り込んでください。"})
     return jsonio.import_version(session, actor=actor, data=doc, into=into, number=number)
+
+
+def bundle_from_snapshot(session: Session, snap, edition: str) -> assessment_doc.Bundle:
+    """A Bundle built from a frozen snapshot's JSON (the council reads exactly what was sent)."""
+    data = snap.data
+    d = catalogue.definition(data["assessment"]["form"], data["version"]["form_version"])
+    values: dict[str, dict] = {}
+    withheld: dict[str, dict] = {}
+    for e in data["answers"]:
+        values.setdefault(e["file"], {})[e["item"]] = e["value"]
+        if e.get("withheld"):
+            withheld.setdefault(e["file"], {})[e["item"]] = e.get("withheld_reason", "")
+    from datetime import date as _date
+
+    def day(key):
+        raw = data["version"].get(key)
+        return _date.fromisoformat(raw) if raw else None
+
+    return assessment_doc.Bundle(
+        definition=d, label=catalogue.labels(session).get((d.form, d.version), d.label),
+        org_name=data["organisation"]["name"], jimu_name=data["jimu"]["name"], jimu_ended_on=None,
+        files=[(f["uid"], f["name"]) for f in sorted(data["files"], key=lambda f: f.get("position", 0))],
+        values=values, withheld=withheld, published_on=day("published_on"), approved_on=day("approved_on"),
+    )

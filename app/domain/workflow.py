@@ -1,0 +1,270 @@
+"""The procedure as an explicit state machine (pure): stages, transitions per form × organisation kind,
+roles, guards with Japanese reasons, and municipality-specific steps inserted through configuration.
+
+spia-rules §4.1: 基礎 / 重点: 作成中 → 庁内確認 → 提出済 → 公表済 (重点 may add 意見公募 and 第三者点検);
+全項目・地方公共団体等: … → 意見公募中 → 意見反映 → 第三者点検中 → 点検反映 → 提出済 → 公表済;
+全項目・行政機関等: the council steps are replaced by 委員会承認申請 → 承認済.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    draft = "draft"
+    internal_check = "internal_check"
+    public_comment = "public_comment"
+    comment_revision = "comment_revision"
+    third_party_review = "third_party_review"
+    review_revision = "review_revision"
+    ppc_approval = "ppc_approval"
+    approved = "approved"
+    submitted = "submitted"
+    published = "published"
+
+
+STAGE_LABEL = {
+    "draft": "作成中", "internal_check": "庁内確認", "public_comment": "意見公募中", "comment_revision": "意見反映",
+    "third_party_review": "第三者点検中", "review_revision": "点検反映", "ppc_approval": "委員会承認申請",
+    "approved": "承認済", "submitted": "提出済", "published": "公表済",
+}
+# Working text may change in these stages (the text under comment / review is a frozen snapshot).
+EDITABLE = {"draft", "public_comment", "comment_revision", "third_party_review", "review_revision", "ppc_approval"}
+
+STAFF, RECORDS = "staff", "records"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    source: str
+    target: str
+    roles: frozenset[str]
+    backward: bool = False          # going back: a reason is mandatory
+    guards: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CustomStep:
+    """A municipality's own step (e.g. 審議会報告) inserted before `before` for the listed forms."""
+
+    key: str
+    label: str
+    before: str
+    forms: frozenset[str]
+    org_kinds: frozenset[str] = frozenset({"local", "national"})
+
+
+def _t(action, label, source, target, roles=(RECORDS,), backward=False, guards=()) -> Transition:
+    return Transition(action, label, source, target, frozenset(roles), backward, tuple(guards))
+
+
+_CHECK = ("complete",)
+
+
+def base_transitions(form: str, org_kind: str) -> list[Transition]:
+    t = [
+        _t("submit_for_check", "庁内確認に回す", "draft", "internal_check", (STAFF, RECORDS)),
+        _t("withdraw", "作成中に戻す(取下げ)", "internal_check", "draft", (STAFF, RECORDS), backward=True),
+    ]
+    if form in ("basic", "focused"):
+        t.append(_t("submit", "個人情報保護委員会に提出", "internal_check", "submitted",
+                    guards=_CHECK + ("submitted_on",)))
+    if form == "focused":  # optional public comment and third-party check (spia-rules §4.1)
+        t += [
+            _t("start_comment", "意見公募を開始(任意)", "internal_check", "public_comment", guards=_CHECK + ("comment_ready",)),
+            _t("close_comment", "意見公募を終了", "public_comment", "comment_revision", guards=("comment_ended",)),
+            _t("start_review", "第三者点検に付す(任意)", "internal_check", "third_party_review", guards=_CHECK + ("review_ready",)),
+            _t("start_review", "第三者点検に付す(任意)", "comment_revision", "third_party_review", guards=("review_ready",)),
+            _t("close_review", "第三者点検を終了", "third_party_review", "review_revision", guards=("review_answered",)),
+            _t("submit", "個人情報保護委員会に提出", "comment_revision", "submitted", guards=_CHECK + ("submitted_on",)),
+            _t("submit", "個人情報保護委員会に提出", "review_revision", "submitted",
+               guards=_CHECK + ("conditions_met", "submitted_on")),
+        ]
+    if form == "full":
+        t += [
+            _t("start_comment", "意見公募を開始", "internal_check", "public_comment", guards=_CHECK + ("comment_ready",)),
+            _t("close_comment", "意見公募を終了", "public_comment", "comment_revision", guards=("comment_ended",)),
+        ]
+        if org_kind == "local":
+            t += [
+                _t("start_review", "第三者点検(審議会への諮問)", "comment_revision", "third_party_review",
+                   guards=("review_ready",)),
+                _t("close_review", "第三者点検を終了(答申)", "third_party_review", "review_revision",
+                   guards=("review_answered",)),
+                _t("reopen_review", "再度の点検を求める", "review_revision", "third_party_review", backward=True),
+                _t("submit", "個人情報保護委員会に提出", "review_revision", "submitted",
+                   guards=_CHECK + ("conditions_met", "submitted_on")),
+            ]
+        else:
+            t += [
+                _t("apply_approval", "委員会に承認を申請", "comment_revision", "ppc_approval",
+                   guards=_CHECK + ("approval_applied",)),
+                _t("record_approval", "委員会の承認を記録", "ppc_approval", "approved", guards=("approved_on",)),
+                _t("submit", "個人情報保護委員会に提出", "approved", "submitted", guards=_CHECK + ("submitted_on",)),
+            ]
+    t.append(_t("publish", "公表", "submitted", "published", guards=("published_on",)))
+    for source in ("comment_revision", "review_revision", "ppc_approval", "approved", "submitted"):
+        if any(x.source == source or x.target == source for x in t):
+            t.append(_t("return_to_draft", "作成中に差し戻す", source, "draft", backward=True))
+    return t
+
+
+def transitions(form: str, org_kind: str, custom: list[CustomStep] | tuple[CustomStep, ...] = ()) -> list[Transition]:
+    """The table for one form and organisation kind, with the municipality's own steps inserted."""
+    table = base_transitions(form, org_kind)
+    for step in custom:
+        if form not in step.forms or org_kind not in step.org_kinds:
+            continue
+        stage = f"custom:{step.key}"
+        redirected = []
+        for tr in table:
+            if tr.target == step.before and not tr.backward:
+                redirected.append(Transition(tr.action, tr.label, tr.source, stage, tr.roles, False, tr.guards))
+            else:
+                redirected.append(tr)
+        before_guards = next((tr.guards for tr in table if tr.target == step.before and not tr.backward), ())
+        redirected.append(Transition(f"complete:{step.key}", f"{step.label}を完了", stage, step.before,
+                                     frozenset({RECORDS}), False, before_guards))
+        redirected.append(Transition("return_to_draft", "作成中に差し戻す", stage, "draft", frozenset({RECORDS}), True))
+        table = redirected
+    return table
+
+
+def stage_label(stage: str, custom: list[CustomStep] | tuple[CustomStep, ...] = ()) -> str:
+    if stage.startswith("custom:"):
+        key = stage.split(":", 1)[1]
+        return next((c.label for c in custom if c.key == key), key)
+    return STAGE_LABEL.get(stage, stage)
+
+
+def editable(stage: str) -> bool:
+    return stage in EDITABLE
+
+
+class TransitionRefused(Exception):
+    """`status` 403 (role) or 409 (not from this stage / a guard failed); `reason` in Japanese."""
+
+    def __init__(self, reason: str, status: int = 409):
+        super().__init__(reason)
+        self.reason, self.status = reason, status
+
+
+@dataclass
+class GuardContext:
+    """Facts the guards look at, gathered by the service (everything is plain data)."""
+
+    today: date
+    problems: int = 0
+    comment: dict | None = None        # {method, start_on, end_on, reason, opinions_without_response}
+    review: dict | None = None         # {consulted_on, answered_on, result, open_findings}
+    open_conditions: int = 0
+    approval: dict | None = None       # {applied_on, approved_on}
+    submitted_on: date | None = None
+    published_on: date | None = None
+    earlier_dates: dict[str, date] = field(default_factory=dict)   # label -> date (for 公表日 ≥ every earlier date)
+
+
+COMMENT_MIN_DAYS = 30
+
+
+def comment_period_problem(start: date | None, end: date | None, reason: str) -> str | None:
+    if not start or not end:
+        return "意見公募の開始日と終了日を入力してください。"
+    if end < start:
+        return "意見公募の終了日が開始日より前になっています。"
+    days = (end - start).days + 1
+    if days < COMMENT_MIN_DAYS and not reason.strip():
+        return f"意見公募の期間が{days}日で30日未満です。期間を短縮する特段の理由を入力してください。"
+    return None
+
+
+def check_guard(name: str, ctx: GuardContext) -> str | None:
+    """None when the guard passes, else the Japanese reason it refuses."""
+    if name == "complete":
+        return None if ctx.problems == 0 else (
+            f"未記入・不整合が{ctx.problems}件あります。すべて解消してから次の手続に進んでください(完成度100%が必要です)。")
+    if name == "comment_ready":
+        c = ctx.comment
+        if not c or not c.get("method", "").strip():
+            return "意見公募の方法・期間を登録してください。"
+        return comment_period_problem(c.get("start_on"), c.get("end_on"), c.get("reason", ""))
+    if name == "comment_ended":
+        c = ctx.comment or {}
+        if c.get("end_on") and ctx.today <= c["end_on"]:
+            return f"意見公募の期間中です(終了日 {c['end_on'].isoformat()})。終了日の翌日以降に終了できます。"
+        if c.get("opinions_without_response"):
+            return f"市の考え方が未記入の意見が{c['opinions_without_response']}件あります。"
+        return None
+    if name == "review_ready":
+        r = ctx.review
+        if not r or not r.get("consulted_on"):
+            return "第三者点検(審議会への諮問)の内容と諮問日を登録してください。"
+        return None
+    if name == "review_answered":
+        r = ctx.review or {}
+        if not r.get("answered_on") or not r.get("result"):
+            return "答申(結論と日付)を登録してください。"
+        if r.get("open_findings"):
+            return f"回答していない指摘事項が{r['open_findings']}件あります。すべての指摘事項に回答してください。"
+        return None
+    if name == "conditions_met":
+        return None if not ctx.open_conditions else (
+            f"答申の条件のうち対応が完了していないものが{ctx.open_conditions}件あります。")
+    if name == "approval_applied":
+        return None if ctx.approval and ctx.approval.get("applied_on") else "委員会への承認申請日を登録してください。"
+    if name == "approved_on":
+        return None if ctx.approval and ctx.approval.get("approved_on") else "委員会の承認日を登録してください。"
+    if name == "submitted_on":
+        if not ctx.submitted_on:
+            return "提出日を入力してください。"
+        return _order_problem("提出日", ctx.submitted_on, ctx.earlier_dates)
+    if name == "published_on":
+        if not ctx.submitted_on:
+            return "公表するには先に提出日が必要です。"
+        if not ctx.published_on:
+            return "公表日を入力してください。"
+        return _order_problem("公表日", ctx.published_on, {**ctx.earlier_dates, "提出日": ctx.submitted_on})
+    raise KeyError(name)
+
+
+def _order_problem(label: str, value: date, earlier: dict[str, date]) -> str | None:
+    for other, d in earlier.items():
+        if d and value < d:
+            return f"{label}({value.isoformat()})が{other}({d.isoformat()})より前になっています。"
+    return None
+
+
+def find(table: list[Transition], stage: str, action: str) -> Transition:
+    for tr in table:
+        if tr.source == stage and tr.action == action:
+            return tr
+    raise TransitionRefused(f"現在の段階({stage_label(stage)})では「{action}」の操作はできません。")
+
+
+def available(table: list[Transition], stage: str, role: str) -> list[Transition]:
+    return [tr for tr in table if tr.source == stage and role_allows(tr, role)]
+
+
+def role_allows(tr: Transition, role: str) -> bool:
+    if role in ("records", "admin", "system"):
+        return True
+    return role in tr.roles
+
+
+def apply(table: list[Transition], stage: str, action: str, role: str, ctx: GuardContext,
+          reason: str = "") -> Transition:
+    """Validate one transition; return it, or raise TransitionRefused with the Japanese reason."""
+    tr = find(table, stage, action)
+    if not role_allows(tr, role):
+        raise TransitionRefused(f"「{tr.label}」は総務・文書担当が行います。", status=403)
+    if tr.backward and not reason.strip():
+        raise TransitionRefused("戻す理由を入力してください。", status=422)
+    for guard in tr.guards:
+        problem = check_guard(guard, ctx)
+        if problem:
+            raise TransitionRefused(problem)
+    return tr

@@ -1,0 +1,28 @@
+"""An ExportDoc as simple HTML blocks for read-only viewing in the browser (council view of a snapshot)."""
+from __future__ import annotations
+
+from app.export.model import ExportDoc, PageBreak, Para, Table
+
+HEADING_TAG = {"Title": "h2", "Heading 1": "h2", "Heading 2": "h3", "Heading 3": "h4"}
+
+
+def blocks(doc: ExportDoc) -> list[dict]:
+    """[{kind: heading|para|bullet|table, ...}] — plain data, escaped by the template."""
+    out = []
+    for b in doc.blocks:
+        if isinstance(b, PageBreak):
+            continue
+        if isinstance(b, Para):
+            out.append(_para(b))
+        elif isinstance(b, Table):
+            out.append({"kind": "table", "rows": [[{"paras": [_para(p) for p in c.blocks], "shade": c.shade,
+                                                    "span": c.span} for c in row] for row in b.rows]})
+    return out
+
+
+def _para(p: Para) -> dict:
+    if p.style in HEADING_TAG:
+        return {"kind": "heading", "tag": HEADING_TAG[p.style], "text": p.text}
+    if p.style == "List Bullet":
+        return {"kind": "bullet", "text": p.text}
+    return {"kind": "para", "text": p.text, "bold": any(r.bold for r in p.runs), "align": p.align}

@@ -1,0 +1,214 @@
+"""Procedure screens: transitions, public comment, council review, PPC approval, snapshots."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
+from app.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from app.models import Council, Review
+from app.services import approval, assessments, catalogue, comments, council, exports, procedure, snapshots
+from app.services.minutes import minutes_docx
+from app.web import content_disposition, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.post("/versions/{vid}/transition")
+def transition(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep,
+               today: TodayDep) -> Response:
+    v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
+    try:
+        fired = procedure.fire(session, actor=actor, version_id=vid, action=str(form.get("action", "")),
+                               lock=str(form.get("lock", "")), reason=str(form.get("reason", "")),
+                               on_date=str(form.get("on_date", "")), today=today)
+    except (Conflict, ValidationFailed, Forbidden) as exc:
+        session.rollback()
+        message = " ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else exc.message
+        from app.routes.assessments import overview_ctx
+
+        ctx = overview_ctx(session, actor, a.id, today)
+        ctx["transition_error"] = message
+        return render(request, "assessments/overview.html", ctx, status=exc.status)
+    note = f"「{fired.transition.label}」を行いました。"
+    if fired.filled:
+        note += f"評価実施手続の{len(fired.filled)}項目に手続の記録を入力しました。内容を確認してください。"
+    return redirect(request, f"/assessments/{a.id}#procedure", flash=note)
+
+
+def _comment_ctx(session, actor, vid: int, errors=None, data=None) -> dict:
+    v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
+    c = comments.current(session, v.id)
+    d = catalogue.definition(a.form, v.form_version)
+    items = [(i.id, f"{d.section_of(i.id).number} {i.display}") for i in d.answerable()]
+    return {"v": v, "a": a, "jimu": jimu, "c": c, "opinions": comments.opinions(session, c.id) if c else [],
+            "channels": comments.CHANNELS, "items": items, "labels": dict(items), "errors": errors or {},
+            "data": data or {}}
+
+
+@router.get("/versions/{vid}/comment")
+def comment_page(request: Request, vid: int, session: SessionDep, actor: ActorDep) -> Response:
+    return render(request, "procedure/comment.html", _comment_ctx(session, actor, vid))
+
+
+@router.post("/versions/{vid}/comment")
+def comment_post(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep,
+                 today: TodayDep) -> Response:
+    what = str(form.get("what", ""))
+    data = {k: str(form.get(k, "")) for k in ("method", "start_on", "end_on", "shortening_reason", "id", "received_on",
+                                               "channel", "submitter", "text", "response", "changed_item")}
+    data["items"] = [str(i) for i in form.getlist("items")]
+    data["led_to_change"] = form.get("led_to_change") == "1"
+    try:
+        if what == "setup":
+            comments.setup(session, actor=actor, version_id=vid, method=data["method"], start=data["start_on"],
+                           end=data["end_on"], reason=data["shortening_reason"])
+        else:
+            comments.save_opinion(session, actor=actor, version_id=vid, data=data, today=today)
+    except ValidationFailed as exc:
+        session.rollback()
+        return render(request, "procedure/comment.html", _comment_ctx(session, actor, vid, exc.errors, data), status=422)
+    return redirect(request, f"/versions/{vid}/comment", flash="意見公募の記録を更新しました。")
+
+
+@router.get("/versions/{vid}/comment/results.docx")
+def comment_results(request: Request, vid: int, session: SessionDep, actor: ActorDep) -> Response:
+    name, data = comments.results_docx(session, actor=actor, version_id=vid)
+    return Response(data, media_type=exports.DOCX_TYPE, headers={"Content-Disposition": content_disposition(name)})
+
+
+def _review_ctx(session, actor, vid: int, errors=None) -> dict:
+    v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
+    r = council.current_review(session, v.id)
+    d = catalogue.definition(a.form, v.form_version)
+    items = [(i.id, f"{d.section_of(i.id).number} {i.display}") for i in d.answerable()]
+    return {"v": v, "a": a, "jimu": jimu, "r": r, "councils": council.councils(session, a.organisation_id),
+            "meetings": council.meetings(session, r.id) if r else [], "findings": council.findings(session, r.id) if r else [],
+            "conditions": council.conditions(session, r.id) if r else [], "items": items, "labels": dict(items),
+            "results": council.RESULTS, "status": council.FINDING_STATUS, "errors": errors or {},
+            "council_name": session.get(Council, r.council_id).name if r else ""}
+
+
+@router.get("/versions/{vid}/review")
+def review_page(request: Request, vid: int, session: SessionDep, actor: ActorDep) -> Response:
+    return render(request, "procedure/review.html", _review_ctx(session, actor, vid))
+
+
+@router.post("/versions/{vid}/review")
+def review_post(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep,
+                today: TodayDep) -> Response:
+    what = str(form.get("what", ""))
+    g = lambda k: str(form.get(k, ""))  # noqa: E731
+    try:
+        if what == "setup":
+            council.setup_review(session, actor=actor, version_id=vid, council_id=g("council_id"),
+                                 consulted_on=g("consulted_on"), method=g("method"))
+        elif what == "meeting":
+            entries = [{"speaker": s, "text": t, "private": str(i) in form.getlist("private")}
+                       for i, (s, t) in enumerate(zip(form.getlist("speaker"), form.getlist("minute_text"), strict=False))]
+            council.save_meeting(session, actor=actor, version_id=vid, data={
+                "session_name": g("session_name"), "held_on": g("held_on"), "place": g("place"), "agenda": g("agenda"),
+                "attendance": g("attendance"), "public": g("public") == "1", "minutes": entries})
+        elif what == "finding":
+            council.add_finding(session, actor=actor, version_id=vid, data={
+                "text": g("text"), "items": [str(i) for i in form.getlist("items")], "meeting_id": g("meeting_id")})
+        elif what == "answer":
+            council.record_answer(session, actor=actor, version_id=vid, result=g("result"), answered_on=g("answered_on"),
+                                  text=g("answer_text"), conditions=[str(c) for c in form.getlist("condition")])
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {"review": exc.message}
+        return render(request, "procedure/review.html", _review_ctx(session, actor, vid, errors), status=exc.status)
+    return redirect(request, f"/versions/{vid}/review", flash="第三者点検の記録を更新しました。")
+
+
+@router.post("/findings/{finding_id}/answer")
+def finding_answer(request: Request, finding_id: int, form: FormDep, session: WriteSessionDep,
+                   actor: ActorDep) -> Response:
+    from app.models import Finding
+
+    f = session.get(Finding, finding_id)
+    review = session.get(Review, f.review_id) if f else None
+    try:
+        council.answer_finding(session, actor=actor, finding_id=finding_id, response=str(form.get("response", "")),
+                               status=str(form.get("status", "")), reason=str(form.get("reason", "")))
+    except ValidationFailed as exc:
+        session.rollback()
+        return redirect(request, f"/versions/{review.version_id}/review#finding-{finding_id}",
+                        flash="回答を保存できませんでした: " + " ".join(exc.errors.values()))
+    return redirect(request, f"/versions/{review.version_id}/review#finding-{finding_id}", flash="指摘事項への回答を保存しました。")
+
+
+@router.post("/conditions/{condition_id}/meet")
+def condition_meet(request: Request, condition_id: int, form: FormDep, session: WriteSessionDep, actor: ActorDep,
+                   today: TodayDep) -> Response:
+    from app.models import ReviewCondition
+
+    c = session.get(ReviewCondition, condition_id)
+    review = session.get(Review, c.review_id) if c else None
+    try:
+        council.meet_condition(session, actor=actor, condition_id=condition_id, met_on=str(form.get("met_on", "")),
+                               note=str(form.get("note", "")), today=today)
+    except ValidationFailed as exc:
+        session.rollback()
+        return redirect(request, f"/versions/{review.version_id}/review",
+                        flash="対応済みにできませんでした: " + " ".join(exc.errors.values()))
+    return redirect(request, f"/versions/{review.version_id}/review", flash="答申の条件を対応済みにしました。")
+
+
+@router.get("/meetings/{meeting_id}/minutes.docx")
+def minutes(request: Request, meeting_id: int, session: SessionDep, actor: ActorDep, public: int = 1) -> Response:
+    name, data = minutes_docx(session, actor=actor, meeting_id=meeting_id, public=bool(public) or actor.role == "council")
+    return Response(data, media_type=exports.DOCX_TYPE, headers={"Content-Disposition": content_disposition(name)})
+
+
+@router.get("/versions/{vid}/approval")
+def approval_page(request: Request, vid: int, session: SessionDep, actor: ActorDep) -> Response:
+    v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
+    return render(request, "procedure/approval.html", {"v": v, "a": a, "jimu": jimu,
+                                                       "ap": approval.current(session, v.id), "errors": {}})
+
+
+@router.post("/versions/{vid}/approval")
+def approval_post(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
+    try:
+        approval.save(session, actor=actor, version_id=vid, applied_on=str(form.get("applied_on", "")),
+                      notes=str(form.get("review_notes", "")))
+    except ValidationFailed as exc:
+        session.rollback()
+        v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
+        return render(request, "procedure/approval.html", {"v": v, "a": a, "jimu": jimu, "errors": exc.errors,
+                                                           "ap": approval.current(session, v.id)}, status=422)
+    return redirect(request, f"/versions/{vid}/approval", flash="承認申請の記録を保存しました。")
+
+
+def _snapshot_access(session, actor, snapshot_id: int):
+    snap = snapshots.get(session, snapshot_id)
+    if actor.role == "council":
+        from sqlmodel import select
+
+        review = session.exec(select(Review).where(Review.snapshot_id == snap.id)).first()
+        if review is None or not council.can_read_review(session, actor, review):
+            raise Forbidden("審議会に送付された評価書だけを閲覧できます。")
+    else:
+        assessments.get_version(session, actor=actor, version_id=snap.version_id)
+    return snap
+
+
+@router.get("/snapshots/{snapshot_id}")
+def snapshot_view(request: Request, snapshot_id: int, session: SessionDep, actor: ActorDep) -> Response:
+    from app.export import assessment_doc, html
+
+    snap = _snapshot_access(session, actor, snapshot_id)
+    doc = assessment_doc.build(exports.bundle_from_snapshot(session, snap, snap.edition), snap.edition)
+    return render(request, "procedure/snapshot.html", {"snap": snap, "blocks": html.blocks(doc), "title": doc.title,
+                                                       "purpose": snapshots.PURPOSE_LABEL[snap.purpose]})
+
+
+@router.get("/snapshots/{snapshot_id}/download")
+def snapshot_download(request: Request, snapshot_id: int, session: SessionDep, actor: ActorDep) -> Response:
+    snap = _snapshot_access(session, actor, snapshot_id)
+    if not snap.docx:
+        raise DomainError("この記録には Word ファイルがありません。")
+    return Response(snap.docx, media_type=exports.DOCX_TYPE, headers={"Content-Disposition": content_disposition(snap.filename)})

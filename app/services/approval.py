@@ -1,0 +1,40 @@
+"""個人情報保護委員会の承認 (行政機関等): application date, the PPC's review notes, 承認日."""
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from app.domain.policy import Actor, can_manage_register_settings
+from app.domain.text import text_problem
+from app.domain.wareki import BadDate, parse_date
+from app.errors import Forbidden, ValidationFailed
+from app.models import Approval
+from app.services import assessments, audit
+
+
+def current(session: Session, version_id: int) -> Approval | None:
+    return session.exec(select(Approval).where(Approval.version_id == version_id)).first()
+
+
+def save(session: Session, *, actor: Actor, version_id: int, applied_on: str, notes: str) -> Approval:
+    if not can_manage_register_settings(actor):
+        raise Forbidden("委員会の承認の手続は総務・文書担当が行います。")
+    v, _, _ = assessments.get_version(session, actor=actor, version_id=version_id)
+    errors = {}
+    day = None
+    try:
+        day = parse_date(applied_on, label="申請日")
+    except BadDate as exc:
+        errors["applied_on"] = str(exc)
+    problem = text_problem(notes, label="委員会による審査", max_len=20000)
+    if problem:
+        errors["review_notes"] = problem
+    if errors:
+        raise ValidationFailed(errors)
+    row = current(session, v.id) or Approval(version_id=v.id)
+    before = audit.jsonable(row) if row.id else None
+    row.applied_on, row.review_notes = day, notes.strip()
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, entity="approval", entity_id=row.id, action="saved", before=before, after=row)
+    session.commit()
+    return row

@@ -1,0 +1,159 @@
+"""公示・意見聴取: the period (30 days or a stated reason), the opinion register, and the results document."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from app.domain import workflow
+from app.domain.policy import Actor
+from app.domain.text import text_problem
+from app.domain.wareki import BadDate, parse_date, wareki
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.models import Opinion, PublicComment
+from app.services import assessments, audit, catalogue
+
+CHANNELS = ("郵送", "電子メール", "FAX", "持参", "フォーム")
+
+
+def _records_only(actor: Actor) -> None:
+    if actor.role not in ("records", "admin", "system"):
+        raise Forbidden("意見公募は総務・文書担当が管理します。")
+
+
+def current(session: Session, version_id: int) -> PublicComment | None:
+    return session.exec(select(PublicComment).where(PublicComment.version_id == version_id)
+                        .order_by(PublicComment.id.desc())).first()
+
+
+def _d(raw: str, label: str, errors: dict, key: str) -> date | None:
+    if not raw.strip():
+        errors[key] = f"{label}を入力してください。"
+        return None
+    try:
+        return parse_date(raw, label=label)
+    except BadDate as exc:
+        errors[key] = str(exc)
+        return None
+
+
+def setup(session: Session, *, actor: Actor, version_id: int, method: str, start: str, end: str,
+          reason: str) -> PublicComment:
+    """Register (or change, before it starts) the method and period of the public comment."""
+    _records_only(actor)
+    v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id)
+    c = current(session, v.id)
+    if c and c.snapshot_id:
+        raise Conflict("意見公募は既に開始しています。期間を変える場合は、いったん手続を戻してください。")
+    errors: dict[str, str] = {}
+    problem = text_problem(method, label="意見聴取の方法", max_len=1000, required=True)
+    if problem:
+        errors["method"] = problem
+    start_on = _d(start, "開始日", errors, "start_on")
+    end_on = _d(end, "終了日", errors, "end_on")
+    problem = text_problem(reason, label="期間を短縮する特段の理由", max_len=2000)
+    if problem:
+        errors["shortening_reason"] = problem
+    if start_on and end_on:
+        period = workflow.comment_period_problem(start_on, end_on, reason)
+        if period:
+            errors["end_on" if end_on < start_on else "shortening_reason"] = period
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.jsonable(c) if c else None
+    c = c or PublicComment(version_id=v.id)
+    c.method, c.start_on, c.end_on, c.shortening_reason = method.strip(), start_on, end_on, reason.strip()
+    session.add(c)
+    session.flush()
+    audit.record(session, actor=actor, entity="public_comment", entity_id=c.id, action="saved", before=before, after=c)
+    session.commit()
+    return c
+
+
+def opinions(session: Session, comment_id: int) -> list[Opinion]:
+    return list(session.exec(select(Opinion).where(Opinion.comment_id == comment_id)
+                             .order_by(Opinion.position, Opinion.id)).all())
+
+
+def save_opinion(session: Session, *, actor: Actor, version_id: int, data: dict, today: date) -> Opinion:
+    _records_only(actor)
+    v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id)
+    c = current(session, v.id)
+    if c is None or not c.snapshot_id:
+        raise Conflict("意見公募を開始してから意見を登録してください。")
+    d = catalogue.definition(a.form, v.form_version)
+    errors: dict[str, str] = {}
+    received = _d(data.get("received_on", ""), "受付日", errors, "received_on")
+    if received and c.start_on and received < c.start_on:
+        errors["received_on"] = "受付日が意見公募の開始日より前です。"
+    if received and received > today:
+        errors["received_on"] = "受付日に未来の日付は指定できません。"
+    if data.get("channel") not in CHANNELS:
+        errors["channel"] = "受付方法を選択してください。"
+    for key, label, limit, required in (("text", "意見の内容", 20000, True), ("response", "市の考え方", 20000, False),
+                                         ("submitter", "提出者", 500, False)):
+        problem = text_problem(data.get(key, ""), label=label, max_len=limit, required=required)
+        if problem:
+            errors[key] = problem
+    items = [i for i in data.get("items", []) if i]
+    if any(not d.has(i) for i in items):
+        errors["items"] = "関連する項目が様式にありません。"
+    changed_item = data.get("changed_item", "")
+    if changed_item and not d.has(changed_item):
+        errors["changed_item"] = "修正した項目が様式にありません。"
+    if data.get("led_to_change") and not changed_item:
+        errors["changed_item"] = "評価書を修正した場合は、修正した項目を選択してください。"
+    if errors:
+        raise ValidationFailed(errors)
+    op = None
+    if str(data.get("id", "")).isdigit():
+        op = session.get(Opinion, int(data["id"]))
+        if op is None or op.comment_id != c.id:
+            raise NotFound("意見が見つかりません。")
+    before = audit.jsonable(op) if op else None
+    op = op or Opinion(comment_id=c.id, received_on=received, channel="", text="", position=len(opinions(session, c.id)))
+    op.received_on, op.channel, op.submitter = received, data["channel"], data.get("submitter", "").strip()
+    op.text, op.response, op.items = data["text"].strip(), data.get("response", "").strip(), items
+    op.led_to_change, op.changed_item = bool(data.get("led_to_change")), changed_item if data.get("led_to_change") else ""
+    session.add(op)
+    session.flush()
+    audit.record(session, actor=actor, entity="opinion", entity_id=op.id, action="updated" if before else "created",
+                 before=before, after=op)
+    session.commit()
+    return op
+
+
+def results_docx(session: Session, *, actor: Actor, version_id: int) -> tuple[str, bytes]:
+    """意見募集結果: 意見の概要 and 市の考え方, with no submitter data."""
+    from app.domain.forms import FORM_LABEL
+    from app.export.docx import render
+    from app.export.model import Cell, ExportDoc, Para, Table
+    from app.models import Organisation
+
+    v, a, jimu = assessments.get_version(session, actor=actor, version_id=version_id)
+    c = current(session, v.id)
+    if c is None:
+        raise NotFound("意見公募の記録がありません。")
+    d = catalogue.definition(a.form, v.form_version)
+    org = session.get(Organisation, a.organisation_id)
+    title = f"{jimu.name} {FORM_LABEL[a.form]}(案)に対する意見募集の結果"
+    rows = [[Cell([Para.of(h, bold=True)], shade=True) for h in ("番号", "関連する項目", "意見の概要", f"{org.municipality or '市'}の考え方")]]
+    for n, o in enumerate(opinions(session, c.id), 1):
+        where = "、".join(d.item(i).display for i in (o.items or []) if d.has(i)) or "全般"
+        rows.append([Cell([Para.of(str(n))]), Cell([Para.of(where)]),
+                     Cell([Para.of(line) for line in o.text.split("\n")]),
+                     Cell([Para.of(line) for line in (o.response or "-").split("\n")])])
+    if len(rows) == 1:
+        rows.append([Cell([Para.of("-")]), Cell([Para.of("-")]), Cell([Para.of("意見はありませんでした。")]), Cell([Para.of("-")])])
+    period = f"{wareki(c.start_on)}から{wareki(c.end_on)}まで" if c.start_on and c.end_on else "-"
+    doc = ExportDoc(title=title, header_text=title, author=org.name, subject="意見募集の結果")
+    doc.blocks = [
+        Para.of(title, "Title", align="center"),
+        Para.of("1 意見募集の概要", "Heading 1"),
+        Para.of(f"募集期間: {period}"), Para.of(f"募集方法: {c.method}"),
+        Para.of(f"意見の件数: {len(rows) - 1 if rows[1][0].blocks[0].text != '-' else 0}件"),
+        Para.of("2 意見の概要と考え方", "Heading 1"),
+        Table(rows, [12, 36, 62, 60], header_rows=1),
+        Para.of("※ 提出者の氏名・連絡先等は公表していません。"),
+    ]
+    return f"{jimu.name}_{FORM_LABEL[a.form]}_意見募集結果.docx", render(doc)

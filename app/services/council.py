@@ -1,0 +1,283 @@
+"""第三者点検 by the council: councils and members, the review of a version, meetings and minutes,
+指摘事項 with the department's answers, and the 答申 with its conditions."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from app.domain.policy import Actor, can_manage_register_settings
+from app.domain.text import text_problem
+from app.domain.wareki import BadDate, parse_date
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.models import Council, CouncilMember, Finding, Meeting, Review, ReviewCondition, User
+from app.services import assessments, audit, catalogue
+
+RESULTS = ("適当", "条件付き適当", "不適当")
+FINDING_STATUS = {"open": "対応中", "done": "対応済", "not_needed": "対応不要"}
+
+
+def _records_only(actor: Actor) -> None:
+    if not can_manage_register_settings(actor):
+        raise Forbidden("第三者点検の記録は総務・文書担当が行います。")
+
+
+def _date(raw: str, label: str, errors: dict, key: str, *, required: bool = True) -> date | None:
+    if not (raw or "").strip():
+        if required:
+            errors[key] = f"{label}を入力してください。"
+        return None
+    try:
+        return parse_date(raw, label=label)
+    except BadDate as exc:
+        errors[key] = str(exc)
+        return None
+
+
+def _text(data: dict, key: str, label: str, limit: int, errors: dict, *, required: bool = False) -> str:
+    value = str(data.get(key, ""))
+    problem = text_problem(value, label=label, max_len=limit, required=required)
+    if problem:
+        errors[key] = problem
+    return value.strip()
+
+
+def councils(session: Session, organisation_id: int) -> list[Council]:
+    return list(session.exec(select(Council).where(Council.organisation_id == organisation_id).order_by(Council.id)).all())
+
+
+def members(session: Session, council_id: int) -> list[User]:
+    return list(session.exec(select(User).join(CouncilMember, CouncilMember.user_id == User.id)
+                             .where(CouncilMember.council_id == council_id).order_by(User.id)).all())
+
+
+def save_council(session: Session, *, actor: Actor, name: str, member_ids: list[int], council_id: int | None = None) -> Council:
+    _records_only(actor)
+    errors: dict[str, str] = {}
+    name = _text({"name": name}, "name", "審議会の名称", 200, errors, required=True)
+    users = {u.id: u for u in session.exec(select(User).where(User.organisation_id == actor.organisation_id)).all()}
+    if any(users.get(i) is None or users[i].role != "council" for i in member_ids):
+        errors["member_ids"] = "委員には「審議会委員」の利用者を選択してください。"
+    if errors:
+        raise ValidationFailed(errors)
+    council = session.get(Council, council_id) if council_id else None
+    if council_id and (council is None or council.organisation_id != actor.organisation_id):
+        raise NotFound("審議会が見つかりません。")
+    council = council or Council(organisation_id=actor.organisation_id, name=name)
+    council.name = name
+    session.add(council)
+    session.flush()
+    for m in session.exec(select(CouncilMember).where(CouncilMember.council_id == council.id)).all():
+        session.delete(m)
+    session.flush()
+    for uid in sorted(set(member_ids)):
+        session.add(CouncilMember(council_id=council.id, user_id=uid))
+    audit.record(session, actor=actor, entity="council", entity_id=council.id, action="saved",
+                 after={"name": name, "members": sorted(set(member_ids))})
+    session.commit()
+    return council
+
+
+def current_review(session: Session, version_id: int) -> Review | None:
+    return session.exec(select(Review).where(Review.version_id == version_id).order_by(Review.id.desc())).first()
+
+
+def setup_review(session: Session, *, actor: Actor, version_id: int, council_id: str, consulted_on: str,
+                 method: str) -> Review:
+    _records_only(actor)
+    v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id)
+    review = current_review(session, v.id)
+    if review and review.snapshot_id and v.stage == "third_party_review":
+        raise Conflict("第三者点検の実施中は諮問の内容を変更できません。")
+    errors: dict[str, str] = {}
+    council = session.get(Council, int(council_id)) if str(council_id).isdigit() else None
+    if council is None or council.organisation_id != a.organisation_id:
+        errors["council_id"] = "審議会を選択してください(管理画面の「審議会」で登録できます)。"
+    day = _date(consulted_on, "諮問日", errors, "consulted_on")
+    method = _text({"method": method}, "method", "方法", 1000, errors, required=True)
+    if errors:
+        raise ValidationFailed(errors)
+    if review is None or review.closed_on:
+        review = Review(version_id=v.id, council_id=council.id)
+    review.council_id, review.consulted_on, review.method = council.id, day, method
+    session.add(review)
+    session.flush()
+    audit.record(session, actor=actor, entity="review", entity_id=review.id, action="saved", after=review)
+    session.commit()
+    return review
+
+
+def _review_for(session: Session, actor: Actor, version_id: int) -> tuple[Review, object, object]:
+    v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id)
+    review = current_review(session, v.id)
+    if review is None:
+        raise Conflict("先に第三者点検(諮問)を登録してください。")
+    return review, v, a
+
+
+def save_meeting(session: Session, *, actor: Actor, version_id: int, data: dict) -> Meeting:
+    _records_only(actor)
+    review, _, _ = _review_for(session, actor, version_id)
+    errors: dict[str, str] = {}
+    session_name = _text(data, "session_name", "回次", 200, errors, required=True)
+    held = _date(data.get("held_on", ""), "開催日", errors, "held_on")
+    if held and review.consulted_on and held < review.consulted_on:
+        errors["held_on"] = "開催日が諮問日より前です。"
+    place = _text(data, "place", "場所", 300, errors)
+    agenda = _text(data, "agenda", "議題", 4000, errors)
+    attendance = _text(data, "attendance", "出席者", 4000, errors)
+    minutes = []
+    for n, entry in enumerate(data.get("minutes", []), 1):
+        text = str(entry.get("text", ""))
+        if not text.strip():
+            continue
+        problem = text_problem(text, label=f"会議録{n}", max_len=20000)
+        if problem:
+            errors[f"minutes-{n}"] = problem
+        minutes.append({"speaker": str(entry.get("speaker", ""))[:100], "text": text.strip(),
+                        "private": bool(entry.get("private"))})
+    if errors:
+        raise ValidationFailed(errors)
+    meeting = Meeting(review_id=review.id, session_name=session_name, held_on=held, place=place, agenda=agenda,
+                      attendance=attendance, public=bool(data.get("public", True)), minutes=minutes)
+    session.add(meeting)
+    session.flush()
+    audit.record(session, actor=actor, entity="meeting", entity_id=meeting.id, action="created", after=meeting)
+    session.commit()
+    return meeting
+
+
+def meetings(session: Session, review_id: int) -> list[Meeting]:
+    return list(session.exec(select(Meeting).where(Meeting.review_id == review_id).order_by(Meeting.held_on)).all())
+
+
+def findings(session: Session, review_id: int) -> list[Finding]:
+    return list(session.exec(select(Finding).where(Finding.review_id == review_id).order_by(Finding.id)).all())
+
+
+def add_finding(session: Session, *, actor: Actor, version_id: int, data: dict) -> Finding:
+    _records_only(actor)
+    review, v, a = _review_for(session, actor, version_id)
+    d = catalogue.definition(a.form, v.form_version)
+    errors: dict[str, str] = {}
+    text = _text(data, "text", "指摘事項", 20000, errors, required=True)
+    items = [i for i in data.get("items", []) if i]
+    if any(not d.has(i) for i in items):
+        errors["items"] = "関連する項目が様式にありません。"
+    meeting_id = int(data["meeting_id"]) if str(data.get("meeting_id", "")).isdigit() else None
+    if meeting_id and meeting_id not in {m.id for m in meetings(session, review.id)}:
+        errors["meeting_id"] = "会議が見つかりません。"
+    if errors:
+        raise ValidationFailed(errors)
+    f = Finding(review_id=review.id, meeting_id=meeting_id, text=text, items=items)
+    session.add(f)
+    session.flush()
+    audit.record(session, actor=actor, entity="finding", entity_id=f.id, action="created", after=f)
+    session.commit()
+    return f
+
+
+def answer_finding(session: Session, *, actor: Actor, finding_id: int, response: str, status: str,
+                   reason: str) -> Finding:
+    """The department (or the records section) answers a 指摘事項; 対応不要 needs a reason."""
+    f = session.get(Finding, finding_id)
+    if f is None:
+        raise NotFound("指摘事項が見つかりません。")
+    review = session.get(Review, f.review_id)
+    v, a, _ = assessments.get_version(session, actor=actor, version_id=review.version_id)
+    if actor.role == "staff":
+        assessments.get(session, actor=actor, assessment_id=a.id, edit=True)
+    elif actor.role == "council":
+        raise Forbidden("審議会委員は回答を記録できません。")
+    errors: dict[str, str] = {}
+    response = _text({"response": response}, "response", "回答", 20000, errors)
+    reason = _text({"reason": reason}, "reason", "対応不要の理由", 2000, errors)
+    if status not in FINDING_STATUS:
+        errors["status"] = "状態を選択してください。"
+    elif status in ("done", "not_needed") and not response:
+        errors["response"] = "指摘事項を閉じるには回答を入力してください。"
+    if status == "not_needed" and not reason:
+        errors["reason"] = "「対応不要」とする理由を入力してください。"
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.jsonable(f)
+    f.response, f.status, f.reason = response, status, reason if status == "not_needed" else ""
+    session.add(f)
+    audit.record(session, actor=actor, entity="finding", entity_id=f.id, action="answered", before=before, after=f)
+    session.commit()
+    return f
+
+
+def record_answer(session: Session, *, actor: Actor, version_id: int, result: str, answered_on: str, text: str,
+                  conditions: list[str]) -> Review:
+    """答申: the conclusion, its date and text, and each condition as a separate trackable item."""
+    _records_only(actor)
+    review, _, _ = _review_for(session, actor, version_id)
+    errors: dict[str, str] = {}
+    if result not in RESULTS:
+        errors["result"] = "答申の結論を選択してください。"
+    day = _date(answered_on, "答申日", errors, "answered_on")
+    if day and review.consulted_on and day < review.consulted_on:
+        errors["answered_on"] = "答申日が諮問日より前です。"
+    text = _text({"text": text}, "text", "答申の内容", 20000, errors)
+    conditions = [c.strip() for c in conditions if c.strip()]
+    for n, c in enumerate(conditions, 1):
+        problem = text_problem(c, label=f"条件{n}", max_len=4000)
+        if problem:
+            errors[f"conditions-{n}"] = problem
+    if result == "条件付き適当" and not conditions:
+        errors["conditions"] = "「条件付き適当」の場合は、条件を1つ以上入力してください。"
+    if errors:
+        raise ValidationFailed(errors)
+    review.result, review.answered_on, review.answer_text = result, day, text
+    session.add(review)
+    existing = {c.text for c in session.exec(select(ReviewCondition).where(ReviewCondition.review_id == review.id))}
+    for c in conditions:
+        if c not in existing:
+            session.add(ReviewCondition(review_id=review.id, text=c))
+    audit.record(session, actor=actor, entity="review", entity_id=review.id, action="answered", after=review,
+                 note="; ".join(conditions))
+    session.commit()
+    return review
+
+
+def conditions(session: Session, review_id: int) -> list[ReviewCondition]:
+    return list(session.exec(select(ReviewCondition).where(ReviewCondition.review_id == review_id)
+                             .order_by(ReviewCondition.id)).all())
+
+
+def meet_condition(session: Session, *, actor: Actor, condition_id: int, met_on: str, note: str, today: date) -> ReviewCondition:
+    _records_only(actor)
+    c = session.get(ReviewCondition, condition_id)
+    if c is None:
+        raise NotFound("条件が見つかりません。")
+    review = session.get(Review, c.review_id)
+    assessments.get_version(session, actor=actor, version_id=review.version_id)
+    errors: dict[str, str] = {}
+    day = _date(met_on or today.isoformat(), "対応日", errors, "met_on")
+    if day and day > today:
+        errors["met_on"] = "対応日に未来の日付は指定できません。"
+    note = _text({"note": note}, "note", "対応の内容", 2000, errors, required=True)
+    if errors:
+        raise ValidationFailed(errors)
+    before = audit.jsonable(c)
+    c.status, c.met_on, c.note = "met", day, note
+    session.add(c)
+    audit.record(session, actor=actor, entity="review_condition", entity_id=c.id, action="met", before=before, after=c)
+    session.commit()
+    return c
+
+
+def council_reviews(session: Session, *, actor: Actor) -> list[Review]:
+    """What was sent to the councils this user sits on (only reviews with a frozen snapshot)."""
+    council_ids = [m.council_id for m in session.exec(select(CouncilMember).where(CouncilMember.user_id == actor.user_id))]
+    if actor.role in ("records", "admin", "system"):
+        council_ids = [c.id for c in councils(session, actor.organisation_id)]
+    if not council_ids:
+        return []
+    return list(session.exec(select(Review).where(Review.council_id.in_(council_ids), Review.snapshot_id.is_not(None))
+                             .order_by(Review.consulted_on.desc())).all())
+
+
+def can_read_review(session: Session, actor: Actor, review: Review) -> bool:
+    return review.id in {r.id for r in council_reviews(session, actor=actor)}

@@ -1,0 +1,49 @@
+"""会議録 of a council meeting in Word; the public version leaves out every part flagged 非公開."""
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from app.domain.policy import Actor
+from app.domain.wareki import wareki
+from app.errors import Forbidden, NotFound
+from app.models import Council, Meeting, Review
+from app.services import assessments, council
+
+PRIVATE_NOTE = "(非公開情報を含むため、この部分は公開していません。)"
+
+
+def minutes_docx(session: Session, *, actor: Actor, meeting_id: int, public: bool) -> tuple[str, bytes]:
+    from app.export.docx import render
+    from app.export.model import Cell, ExportDoc, Para, Table
+
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound("会議が見つかりません。")
+    review = session.get(Review, meeting.review_id)
+    if actor.role == "council":
+        if not council.can_read_review(session, actor, review):
+            raise Forbidden("この会議録を閲覧する権限がありません。")
+    else:
+        assessments.get_version(session, actor=actor, version_id=review.version_id)
+    body = session.get(Council, review.council_id)
+    title = f"{meeting.session_name} {body.name} 会議録" + ("(公開用)" if public else "")
+    info = [("会議名", f"{meeting.session_name} {body.name}"), ("開催日", wareki(meeting.held_on)),
+            ("場所", meeting.place or "-"), ("議題", meeting.agenda or "-"), ("出席者", meeting.attendance or "-"),
+            ("公開・非公開の別", "公開" if meeting.public else "非公開")]
+    rows = [[Cell([Para.of(k, bold=True)], shade=True), Cell([Para.of(line) for line in v.split("\n")])] for k, v in info]
+    blocks = [Para.of(title, "Title", align="center"), Table(rows, [40, 130]), Para.of("審議の経過", "Heading 1")]
+    hidden = 0
+    for entry in meeting.minutes or []:
+        if public and entry.get("private"):
+            hidden += 1
+            if hidden == 1 or blocks[-1].text != PRIVATE_NOTE:
+                blocks.append(Para.of(PRIVATE_NOTE))
+            continue
+        speaker = entry.get("speaker", "")
+        if speaker:
+            blocks.append(Para.of(f"【{speaker}】", bold=True))
+        blocks.extend(Para.of(line) for line in entry.get("text", "").split("\n"))
+    doc = ExportDoc(title=title, header_text=title, author=body.name, subject="会議録")
+    doc.blocks = blocks
+    suffix = "_公開用" if public else ""
+    return f"{meeting.session_name}_{body.name}_会議録{suffix}.docx", render(doc)

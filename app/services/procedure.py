@@ -1,0 +1,180 @@
+"""Firing procedure transitions: guards, side effects (snapshots, pre-filled Ⅵ items), one row per transition."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from app.domain import workflow
+from app.domain.policy import Actor
+from app.domain.wareki import BadDate, parse_date
+from app.errors import Conflict, Forbidden, ValidationFailed
+from app.models import (
+    Approval, AssessmentVersion, Finding, Opinion, Organisation, PublicComment, Review, ReviewCondition, StageEvent,
+    WorkflowStep,
+)
+from app.models.base import utcnow
+from app.services import assessments, audit, completeness, fill, snapshots
+
+DATE_FOR = {"submit": ("submitted_on", "提出日"), "publish": ("published_on", "公表日"),
+            "record_approval": ("approved_on", "承認日")}
+
+
+def custom_steps(session: Session, organisation_id: int) -> list[workflow.CustomStep]:
+    rows = session.exec(select(WorkflowStep).where(WorkflowStep.organisation_id == organisation_id,
+                                                   WorkflowStep.active).order_by(WorkflowStep.id)).all()
+    return [workflow.CustomStep(r.key, r.label, r.before, frozenset(r.forms or [])) for r in rows]
+
+
+def table_for(session: Session, assessment, org: Organisation) -> list[workflow.Transition]:
+    return workflow.transitions(assessment.form, org.kind, custom_steps(session, org.id))
+
+
+def problems_count(session: Session, version: AssessmentVersion, assessment, today: date) -> int:
+    return len(completeness.evaluate_version(session, version, assessment, today)[0])
+
+
+def context(session: Session, v: AssessmentVersion, a, today: date, *, on_date: date | None = None,
+            action: str = "") -> workflow.GuardContext:
+    comment = session.exec(select(PublicComment).where(PublicComment.version_id == v.id)
+                           .order_by(PublicComment.id.desc())).first()
+    review = session.exec(select(Review).where(Review.version_id == v.id).order_by(Review.id.desc())).first()
+    approval = session.exec(select(Approval).where(Approval.version_id == v.id)).first()
+    ctx = workflow.GuardContext(today=today, problems=problems_count(session, v, a, today))
+    earlier: dict[str, date] = {}
+    if comment:
+        missing = session.exec(select(func.count()).select_from(Opinion).where(
+            Opinion.comment_id == comment.id, Opinion.response == "")).one()
+        ctx.comment = {"method": comment.method, "start_on": comment.start_on, "end_on": comment.end_on,
+                       "reason": comment.shortening_reason, "opinions_without_response": missing}
+        if comment.end_on:
+            earlier["意見公募の終了日"] = comment.end_on
+    if review:
+        open_findings = session.exec(select(func.count()).select_from(Finding).where(
+            Finding.review_id == review.id, Finding.status == "open")).one()
+        ctx.review = {"consulted_on": review.consulted_on, "answered_on": review.answered_on, "result": review.result,
+                      "open_findings": open_findings}
+        ctx.open_conditions = session.exec(select(func.count()).select_from(ReviewCondition).where(
+            ReviewCondition.review_id == review.id, ReviewCondition.status == "open")).one()
+        if review.answered_on:
+            earlier["答申日"] = review.answered_on
+    if approval:
+        ctx.approval = {"applied_on": approval.applied_on, "approved_on": approval.approved_on}
+        if approval.approved_on:
+            earlier["承認日"] = approval.approved_on
+    ctx.submitted_on = on_date if action == "submit" else v.submitted_on
+    ctx.published_on = on_date if action == "publish" else v.published_on
+    if action == "record_approval" and on_date and approval:
+        ctx.approval = {**ctx.approval, "approved_on": on_date}
+    ctx.earlier_dates = earlier
+    return ctx
+
+
+@dataclass
+class Fired:
+    event: StageEvent
+    transition: workflow.Transition
+    filled: list[str]
+
+
+def fire(session: Session, *, actor: Actor, version_id: int, action: str, lock: str, reason: str = "",
+         on_date: str = "", today: date) -> Fired:
+    v, a, jimu = assessments.get_version(session, actor=actor, version_id=version_id)
+    if actor.role == "staff":
+        assessments.get(session, actor=actor, assessment_id=a.id, edit=True)
+    elif actor.role == "council":
+        raise Forbidden("審議会委員は手続を操作できません。")
+    org = session.get(Organisation, a.organisation_id)
+    day = _date(on_date, action, today)
+    ctx = context(session, v, a, today, on_date=day, action=action)
+    try:
+        tr = workflow.apply(table_for(session, a, org), v.stage, action, actor.role, ctx, reason)
+    except workflow.TransitionRefused as exc:
+        if exc.status == 403:
+            raise Forbidden(exc.reason) from None
+        if exc.status == 422:
+            raise ValidationFailed({"reason": exc.reason}) from None
+        raise Conflict(exc.reason) from None
+    filled = _side_effects(session, actor, v, a, tr, day, today)
+    result = session.exec(update(AssessmentVersion).where(
+        AssessmentVersion.id == v.id, AssessmentVersion.stage == tr.source,
+        AssessmentVersion.stage_lock == (int(lock) if str(lock).isdigit() else -1),
+    ).values(stage=tr.target, stage_lock=AssessmentVersion.stage_lock + 1, stage_since=utcnow(),
+             frozen=tr.target == "published"))
+    if result.rowcount != 1:
+        session.rollback()
+        raise Conflict("この評価書の手続は、他の利用者が先に進めました。画面を再読み込みして現在の段階を確認してください。")
+    event = StageEvent(version_id=v.id, action=tr.action, from_stage=tr.source, to_stage=tr.target, on_date=day,
+                       actor_id=actor.user_id, actor_login=actor.login_id, note=reason.strip()[:2000])
+    session.add(event)
+    audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action=f"stage:{tr.action}",
+                 before={"stage": tr.source}, after={"stage": tr.target, "date": day, "filled": filled}, note=reason)
+    session.commit()
+    return Fired(event, tr, filled)
+
+
+def _date(raw: str, action: str, today: date) -> date | None:
+    if action not in DATE_FOR:
+        return None
+    label = DATE_FOR[action][1]
+    if not raw.strip():
+        return None
+    try:
+        value = parse_date(raw, label=label)
+    except BadDate as exc:
+        raise ValidationFailed({"on_date": str(exc)}) from None
+    if value > today:
+        raise ValidationFailed({"on_date": f"{label}に未来の日付は指定できません(手続を行った日を記録します)。"})
+    return value
+
+
+def _side_effects(session: Session, actor: Actor, v, a, tr: workflow.Transition, day: date | None, today: date) -> list[str]:
+    filled: list[str] = []
+    if tr.action == "start_comment":
+        comment = session.exec(select(PublicComment).where(PublicComment.version_id == v.id)
+                               .order_by(PublicComment.id.desc())).first()
+        comment.snapshot_id = snapshots.take(session, actor=actor, version_id=v.id, purpose="public_comment",
+                                             today=today).id
+        session.add(comment)
+    elif tr.action == "close_comment":
+        comment = session.exec(select(PublicComment).where(PublicComment.version_id == v.id)
+                               .order_by(PublicComment.id.desc())).first()
+        comment.closed_on = today
+        session.add(comment)
+        filled = fill.from_procedure(session, actor=actor, version=v, assessment=a, prefix="comment.")
+    elif tr.action == "start_review":
+        review = session.exec(select(Review).where(Review.version_id == v.id).order_by(Review.id.desc())).first()
+        review.snapshot_id = snapshots.take(session, actor=actor, version_id=v.id, purpose="council", today=today).id
+        session.add(review)
+    elif tr.action == "close_review":
+        review = session.exec(select(Review).where(Review.version_id == v.id).order_by(Review.id.desc())).first()
+        review.closed_on = today
+        session.add(review)
+        filled = fill.from_procedure(session, actor=actor, version=v, assessment=a, prefix="review.")
+    elif tr.action in ("apply_approval", "record_approval"):
+        if tr.action == "record_approval":
+            approval = session.exec(select(Approval).where(Approval.version_id == v.id)).first()
+            approval.approved_on = day
+            session.add(approval)
+            v.approved_on = day
+        filled = fill.from_procedure(session, actor=actor, version=v, assessment=a, prefix="approval.")
+    elif tr.action == "submit":
+        v.submitted_on = day
+        session.add(v)
+        session.flush()
+        snapshots.take(session, actor=actor, version_id=v.id, purpose="submission", today=today)
+    elif tr.action == "publish":
+        v.published_on = day
+        session.add(v)
+        session.flush()
+        snapshots.take(session, actor=actor, version_id=v.id, purpose="publication", today=today)
+    session.add(v)
+    session.flush()
+    return filled
+
+
+def timeline(session: Session, version_id: int) -> list[StageEvent]:
+    return list(session.exec(select(StageEvent).where(StageEvent.version_id == version_id)
+                             .order_by(StageEvent.at, StageEvent.id)).all())

@@ -1,0 +1,38 @@
+"""Frozen copies of a version (for comment, the council, submission, publication) and their read-only views."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from app.domain.policy import Actor
+from app.errors import NotFound
+from app.models import Snapshot
+from app.services import exports, jsonio
+
+PURPOSE_LABEL = {"public_comment": "意見公募に付した案", "council": "審議会に送付した評価書",
+                 "submission": "個人情報保護委員会に提出した評価書", "publication": "公表した評価書"}
+PURPOSE_EDITION = {"public_comment": "draft", "council": "full", "submission": "full", "publication": "public"}
+
+
+def take(session: Session, *, actor: Actor, version_id: int, purpose: str, today: date) -> Snapshot:
+    """Freeze the version now: its lossless JSON and the Word file of the matching edition."""
+    edition = PURPOSE_EDITION[purpose]
+    data = jsonio.export_version(session, actor=actor, version_id=version_id)
+    out = exports.export(session, actor=actor, version_id=version_id, edition=edition, today=today)
+    snap = Snapshot(version_id=version_id, purpose=purpose, edition=edition, data=data, filename=out.filename,
+                    docx=out.content, created_by_id=actor.user_id)
+    session.add(snap)
+    session.flush()
+    return snap
+
+
+def of_version(session: Session, version_id: int) -> list[Snapshot]:
+    return list(session.exec(select(Snapshot).where(Snapshot.version_id == version_id).order_by(Snapshot.id)).all())
+
+
+def get(session: Session, snapshot_id: int) -> Snapshot:
+    snap = session.get(Snapshot, snapshot_id)
+    if snap is None:
+        raise NotFound("保存された評価書が見つかりません。")
+    return snap

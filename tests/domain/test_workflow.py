@@ -1,0 +1,155 @@
+"""The procedure state machine: every (form, organisation kind, stage, action, role), guards, custom steps."""
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import pytest
+
+from app.domain import workflow as wf
+
+TODAY = date(2026, 11, 23)
+OK = wf.GuardContext(
+    today=TODAY, problems=0,
+    comment={"method": "HP", "start_on": date(2026, 9, 1), "end_on": date(2026, 9, 30), "reason": "",
+             "opinions_without_response": 0},
+    review={"consulted_on": date(2026, 10, 1), "answered_on": date(2026, 10, 20), "result": "適当", "open_findings": 0},
+    open_conditions=0, approval={"applied_on": date(2026, 10, 1), "approved_on": date(2026, 10, 25)},
+    submitted_on=date(2026, 11, 1), published_on=date(2026, 11, 2),
+)
+
+# Written out independently of the implementation, from spia-rules §4.1 and the issue.
+SPEC = {
+    ("basic", "local"): [("draft", "submit_for_check", "internal_check"), ("internal_check", "withdraw", "draft"),
+                         ("internal_check", "submit", "submitted"), ("submitted", "publish", "published"),
+                         ("submitted", "return_to_draft", "draft")],
+    ("focused", "local"): [("draft", "submit_for_check", "internal_check"), ("internal_check", "withdraw", "draft"),
+                           ("internal_check", "submit", "submitted"), ("internal_check", "start_comment", "public_comment"),
+                           ("public_comment", "close_comment", "comment_revision"),
+                           ("internal_check", "start_review", "third_party_review"),
+                           ("comment_revision", "start_review", "third_party_review"),
+                           ("third_party_review", "close_review", "review_revision"),
+                           ("comment_revision", "submit", "submitted"), ("review_revision", "submit", "submitted"),
+                           ("submitted", "publish", "published"), ("comment_revision", "return_to_draft", "draft"),
+                           ("review_revision", "return_to_draft", "draft"), ("submitted", "return_to_draft", "draft")],
+    ("full", "local"): [("draft", "submit_for_check", "internal_check"), ("internal_check", "withdraw", "draft"),
+                        ("internal_check", "start_comment", "public_comment"),
+                        ("public_comment", "close_comment", "comment_revision"),
+                        ("comment_revision", "start_review", "third_party_review"),
+                        ("third_party_review", "close_review", "review_revision"),
+                        ("review_revision", "reopen_review", "third_party_review"),
+                        ("review_revision", "submit", "submitted"), ("submitted", "publish", "published"),
+                        ("comment_revision", "return_to_draft", "draft"), ("review_revision", "return_to_draft", "draft"),
+                        ("submitted", "return_to_draft", "draft")],
+    ("full", "national"): [("draft", "submit_for_check", "internal_check"), ("internal_check", "withdraw", "draft"),
+                           ("internal_check", "start_comment", "public_comment"),
+                           ("public_comment", "close_comment", "comment_revision"),
+                           ("comment_revision", "apply_approval", "ppc_approval"),
+                           ("ppc_approval", "record_approval", "approved"), ("approved", "submit", "submitted"),
+                           ("submitted", "publish", "published"), ("comment_revision", "return_to_draft", "draft"),
+                           ("ppc_approval", "return_to_draft", "draft"), ("approved", "return_to_draft", "draft"),
+                           ("submitted", "return_to_draft", "draft")],
+}
+SPEC[("basic", "national")] = SPEC[("basic", "local")]
+SPEC[("focused", "national")] = SPEC[("focused", "local")]
+STAGES = list(wf.STAGE_LABEL)
+ACTIONS = sorted({a for spec in SPEC.values() for _, a, _ in spec})
+ROLES = ["staff", "records", "admin", "council", "system"]
+STAFF_ACTIONS = {"submit_for_check", "withdraw"}
+CASES = [(f, k, s, a, r) for (f, k) in SPEC for s, a, r in itertools.product(STAGES, ACTIONS, ROLES)]
+
+
+def test_tables_match_the_spec():
+    for (form, kind), spec in SPEC.items():
+        assert sorted((t.source, t.action, t.target) for t in wf.transitions(form, kind)) == sorted(spec), (form, kind)
+
+
+@pytest.mark.parametrize("form,kind,stage,action,role", CASES)
+def test_every_combination(form, kind, stage, action, role):
+    table = wf.transitions(form, kind)
+    expected = {(s, a): t for s, a, t in SPEC[(form, kind)]}
+    reason = "理由" if action in ("withdraw", "return_to_draft", "reopen_review") else ""
+    if (stage, action) not in expected:
+        with pytest.raises(wf.TransitionRefused) as exc:
+            wf.apply(table, stage, action, role, OK, reason)
+        assert exc.value.status == 409 and "できません" in exc.value.reason
+        return
+    allowed = role in ("records", "admin", "system") or (role == "staff" and action in STAFF_ACTIONS)
+    if not allowed:
+        with pytest.raises(wf.TransitionRefused) as exc:
+            wf.apply(table, stage, action, role, OK, reason)
+        assert exc.value.status == 403
+        return
+    assert wf.apply(table, stage, action, role, OK, reason).target == expected[(stage, action)]
+
+
+@pytest.mark.parametrize("form,kind", list(SPEC))
+def test_going_back_needs_a_reason(form, kind):
+    table = wf.transitions(form, kind)
+    for t in table:
+        if t.backward:
+            with pytest.raises(wf.TransitionRefused) as exc:
+                wf.apply(table, t.source, t.action, "records", OK, "  ")
+            assert exc.value.status == 422 and "理由" in exc.value.reason
+
+
+def ctx(**kw) -> wf.GuardContext:
+    base = wf.GuardContext(**{**OK.__dict__})
+    for k, v in kw.items():
+        setattr(base, k, v)
+    return base
+
+
+@pytest.mark.parametrize("action,stage,context,fragment", [
+    ("start_comment", "internal_check", ctx(problems=3), "未記入・不整合が3件"),
+    ("submit", "review_revision", ctx(problems=1), "完成度100%"),
+    ("start_comment", "internal_check", ctx(comment=None), "方法・期間を登録"),
+    ("start_comment", "internal_check", ctx(comment={**OK.comment, "end_on": date(2026, 9, 20)}), "30日未満"),
+    ("start_comment", "internal_check", ctx(comment={**OK.comment, "end_on": date(2026, 8, 1)}), "開始日より前"),
+    ("close_comment", "public_comment", ctx(today=date(2026, 9, 30)), "期間中です"),
+    ("close_comment", "public_comment", ctx(comment={**OK.comment, "opinions_without_response": 2}), "市の考え方が未記入"),
+    ("start_review", "comment_revision", ctx(review=None), "諮問日を登録"),
+    ("close_review", "third_party_review", ctx(review={**OK.review, "answered_on": None}), "答申"),
+    ("close_review", "third_party_review", ctx(review={**OK.review, "open_findings": 1}), "回答していない指摘事項が1件"),
+    ("submit", "review_revision", ctx(open_conditions=2), "答申の条件のうち対応が完了していないものが2件"),
+    ("submit", "review_revision", ctx(submitted_on=None), "提出日を入力"),
+    ("submit", "review_revision", ctx(submitted_on=date(2026, 10, 1)), "答申日"),
+    ("publish", "submitted", ctx(submitted_on=None), "先に提出日"),
+    ("publish", "submitted", ctx(published_on=date(2026, 10, 31)), "公表日(2026-10-31)が提出日(2026-11-01)より前"),
+])
+def test_guards_refuse_in_japanese(action, stage, context, fragment):
+    table = wf.transitions("full", "local")
+    context.earlier_dates = {"答申日": date(2026, 10, 20)}
+    with pytest.raises(wf.TransitionRefused) as exc:
+        wf.apply(table, stage, action, "records", context)
+    assert exc.value.status == 409 and fragment in exc.value.reason
+
+
+def test_shortened_comment_with_a_reason_is_accepted():
+    short = ctx(comment={**OK.comment, "end_on": date(2026, 9, 20), "reason": "法改正の施行日に間に合わせるため"})
+    assert wf.apply(wf.transitions("full", "local"), "internal_check", "start_comment", "records", short).target \
+        == "public_comment"
+
+
+def test_national_approval_guards():
+    table = wf.transitions("full", "national")
+    with pytest.raises(wf.TransitionRefused):
+        wf.apply(table, "comment_revision", "apply_approval", "records", ctx(approval=None))
+    with pytest.raises(wf.TransitionRefused):
+        wf.apply(table, "ppc_approval", "record_approval", "records", ctx(approval={"applied_on": date(2026, 1, 1)}))
+
+
+def test_custom_step_is_inserted_before_submission_by_configuration():
+    step = wf.CustomStep("council_report", "審議会報告", "submitted", frozenset({"full"}))
+    table = wf.transitions("full", "local", [step])
+    assert wf.apply(table, "review_revision", "submit", "records", OK).target == "custom:council_report"
+    done = wf.apply(table, "custom:council_report", "complete:council_report", "records", OK)
+    assert done.target == "submitted"
+    assert wf.stage_label("custom:council_report", [step]) == "審議会報告"
+    # other forms are untouched
+    assert all(not t.target.startswith("custom:") for t in wf.transitions("basic", "local", [step]))
+
+
+def test_editable_stages():
+    assert wf.editable("draft") and wf.editable("public_comment") and wf.editable("review_revision")
+    assert not wf.editable("internal_check") and not wf.editable("submitted") and not wf.editable("published")
