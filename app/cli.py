@@ -252,12 +252,11 @@ def list_assessments(as_json: Annotated[bool, typer.Option("--json")] = False) -
     """すべての評価書(見える範囲)と事務・様式・段階・評価書番号を表示する。"""
     from sqlmodel import Session
 
-    from app.services import assessment_list
+    from app.services import queue
 
     with Session(engine(), expire_on_commit=False) as session:
         actor = actor_for(session)
-        rows = assessment_list.rows(session, actor=actor)
-        data = [_assessment_json(r) for r in rows]
+        data = [_assessment_json(q) for q in queue.rows(session, actor=actor, today=date.today())]
     if as_json:
         echo_json(data)
         return
@@ -265,15 +264,16 @@ def list_assessments(as_json: Annotated[bool, typer.Option("--json")] = False) -
         typer.echo(f"{r['id']:>4}  No.{r['number']:<5} {r['jimu']} {r['form_label']}  第{r['version']}版 {r['stage_label']}")
 
 
-def _assessment_json(r) -> dict:
+def _assessment_json(q) -> dict:
     from app.domain.forms import FORM_LABEL
-    from app.services.assessment_list import KIND_LABEL, STAGE_LABEL
+    from app.services.assessment_list import KIND_LABEL
 
-    v = r.version
+    r, v = q.row, q.row.version
     return {"id": r.assessment.id, "number": r.assessment.number, "jimu": r.jimu.name, "department": r.department,
             "form": r.assessment.form, "form_label": FORM_LABEL[r.assessment.form], "version_id": v.id,
             "version": v.seq, "kind": v.kind, "kind_label": KIND_LABEL[v.kind], "form_version": v.form_version,
-            "stage": v.stage, "stage_label": STAGE_LABEL.get(v.stage, v.stage),
+            "stage": v.stage, "stage_label": q.stage_label, "days_in_stage": q.days_in_stage,
+            "next_action": q.next_action, "next_due": q.next_due.isoformat() if q.next_due else None,
             "published_on": v.published_on.isoformat() if v.published_on else None,
             "open_actions": r.open_actions}
 

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from app.deps import ActorDep, SessionDep, TodayDep, WriteSessionDep
 from app.routes.api.schemas import Error
-from app.services import assessment_list, assessments, exports, jsonio
+from app.services import assessments, exports, jsonio
 from app.web import content_disposition
 
 router = APIRouter(prefix="/api/v1", tags=["評価書"])
@@ -33,21 +33,27 @@ class AssessmentSummary(BaseModel):
     stage_label: str
     published_on: str | None
     open_actions: int
+    days_in_stage: int
+    next_action: str
+    next_due: str | None
 
 
-def summary(r: assessment_list.AssessmentRow) -> dict:
-    v = r.version
+def summary(q) -> dict:
+    r, v = q.row, q.row.version
     return {"id": r.assessment.id, "number": r.assessment.number, "form": r.assessment.form, "jimu": r.jimu.name,
             "department": r.department, "version_id": v.id, "version": v.seq, "kind": v.kind, "stage": v.stage,
-            "stage_label": assessment_list.STAGE_LABEL.get(v.stage, v.stage),
-            "published_on": v.published_on.isoformat() if v.published_on else None, "open_actions": r.open_actions}
+            "stage_label": q.stage_label, "published_on": v.published_on.isoformat() if v.published_on else None,
+            "open_actions": r.open_actions, "days_in_stage": q.days_in_stage, "next_action": q.next_action,
+            "next_due": q.next_due.isoformat() if q.next_due else None}
 
 
 @router.get("/assessments", response_model=list[AssessmentSummary], responses=ERRORS, summary="評価書の一覧")
-def list_assessments(session: SessionDep, actor: ActorDep, stage: str = "", form: str = "",
+def list_assessments(session: SessionDep, actor: ActorDep, today: TodayDep, stage: str = "", form: str = "",
                      department_id: int | None = None) -> list[dict]:
-    rows = assessment_list.rows(session, actor=actor, department_id=department_id, form=form, stage=stage)
-    return [summary(r) for r in rows]
+    from app.services import queue
+
+    rows = queue.rows(session, actor=actor, today=today, department_id=department_id, stage=stage)
+    return [summary(q) for q in rows if not form or q.row.assessment.form == form]
 
 
 @router.get("/versions/{version_id}/json", responses=ERRORS, summary="評価書の版をJSONで取り出す(可逆)")
