@@ -114,6 +114,11 @@ def _group_rows(d: Definition, group: Item, rows: list, uid: str, where: str, pa
     return out
 
 
+def item_path(d: Definition, item: Item) -> str:
+    """How the official tables cite an item: 「Ⅱ 3.①入手元」."""
+    return _path(d, item)
+
+
 def _path(d: Definition, item: Item) -> str:
     parts = [item.display]
     node = d.parent_of(item.id)

@@ -113,9 +113,14 @@ def base_transitions(form: str, org_kind: str) -> list[Transition]:
     return t
 
 
-def transitions(form: str, org_kind: str, custom: list[CustomStep] | tuple[CustomStep, ...] = ()) -> list[Transition]:
-    """The table for one form and organisation kind, with the municipality's own steps inserted."""
-    table = base_transitions(form, org_kind)
+def transitions(form: str, org_kind: str, custom: list[CustomStep] | tuple[CustomStep, ...] = (),
+                kind: str = "initial") -> list[Transition]:
+    """The table for one form and organisation kind, with the municipality's own steps inserted.
+
+    A 修正 (kind "correction") is re-submitted and re-published without public comment, council review or
+    approval, whatever the form; an 実施 or 再実施 follows the full procedure of its form (spia-rules §5.1).
+    """
+    table = base_transitions("basic" if kind == "correction" else form, org_kind)
     for step in custom:
         if form not in step.forms or org_kind not in step.org_kinds:
             continue

@@ -1,7 +1,9 @@
 """SQLModel tables, grouped by aggregate. Importing this package registers every table."""
 from app.models.assessment import (
-    Answer, Assessment, AssessmentVersion, ChangeRow, FormLabel, ImprovementAction, LibraryMeasure, PageLock, VersionFile,
+    Answer, Assessment, AssessmentVersion, ChangeClass, ChangeRow, FormLabel, ImprovementAction, LibraryMeasure, PageLock,
+    UnmappedAnswer, VersionFile,
 )
+from app.models.review import AnnualReview, AnnualReviewCheck, ChecklistItem
 from app.models.audit import AuditLog
 from app.models.procedure import (
     Approval, Council, CouncilMember, Finding, Meeting, Opinion, PublicComment, Review, ReviewCondition, Snapshot,
@@ -12,6 +14,7 @@ from app.models.organisation import ApiToken, Department, LoginSession, Organisa
 from app.models.register import Determination, Jimu, SeriousIncident, SpecificFile
 
 __all__ = [
+    "AnnualReview", "AnnualReviewCheck", "ChangeClass", "ChecklistItem", "UnmappedAnswer",
     "Answer", "Assessment", "ChangeRow", "AssessmentVersion", "FormLabel", "ImprovementAction", "LibraryMeasure", "PageLock",
     "VersionFile", "ApiToken", "Approval", "Council", "CouncilMember", "Finding", "Meeting", "Opinion",
     "PublicComment", "Review", "ReviewCondition", "Snapshot", "StageEvent", "WorkflowStep", "AuditLog", "Department", "Determination", "Jimu", "LoginSession", "Organisation",

@@ -41,6 +41,8 @@ class AssessmentVersion(SQLModel, table=True):
     submitted_on: date | None = None
     approved_on: date | None = None
     published_on: date | None = None
+    revision_reason: str = Field(default="", max_length=20)  # change | review | five_year | threshold
+    planned_change_on: date | None = None  # the change this revision prepares takes effect on (事前 submission)
     created_at: datetime = created_ts()
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
 
@@ -138,6 +140,7 @@ class ChangeRow(SQLModel, table=True):
     changed_on: date | None = None
     item_id: str = Field(default="", max_length=100)
     file_uid: str = Field(default="", max_length=32)
+    key: str = Field(default="", max_length=300)  # generated rows: the diff key, so a regeneration keeps user input
     item_label: str = Field(default="", max_length=500)
     before_text: str = Field(default="", max_length=20000)
     after_text: str = Field(default="", max_length=20000)
@@ -145,3 +148,28 @@ class ChangeRow(SQLModel, table=True):
     timing_note: str = Field(default="", max_length=2000)
     source: str = Field(default="manual", max_length=10)  # manual | generated
     created_at: datetime = created_ts()
+
+
+class ChangeClass(SQLModel, table=True):
+    """The answer to 「重要な変更か」 for a changed ※ item, once per item and version."""
+
+    version_id: int = Field(foreign_key="assessmentversion.id", primary_key=True)
+    file_uid: str = Field(default="", max_length=32, primary_key=True)
+    item_id: str = Field(max_length=100, primary_key=True)
+    cls: str = Field(max_length=20)  # important | risk_reducing | formal | correction
+    decided_at: datetime = created_ts()
+    decided_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class UnmappedAnswer(SQLModel, table=True):
+    """An answer of an older 様式 that has no place in the new one: listed until the user places or sets it aside."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="assessmentversion.id", index=True)
+    file_uid: str = Field(default="", max_length=32)
+    old_item_id: str = Field(max_length=100)
+    label: str = Field(default="", max_length=500)
+    value: Any = json_field(default_factory=lambda: None, nullable=True)
+    text: str = Field(default="", max_length=40000)
+    resolved: bool = Field(default=False)
+    resolution: str = Field(default="", max_length=500)

@@ -71,7 +71,7 @@ def overview_ctx(session, actor, aid: int, today) -> dict:
     problems, statuses = completeness.evaluate_version(session, v, a, today)
     org = session.get(Organisation, a.organisation_id)
     custom = procedure.custom_steps(session, org.id)
-    table = workflow.transitions(a.form, org.kind, custom)
+    table = workflow.transitions(a.form, org.kind, custom, v.kind)
     return {
         "a": a, "jimu": jimu, "versions": versions, "v": v, "d": d, "files": vfiles, "problems": problems,
         "percent": percent(statuses), "label": catalogue.labels(session).get((d.form, d.version), d.label),

@@ -94,14 +94,15 @@ def logout(session: Session, *, token: str, actor: Actor) -> None:
         session.commit()
 
 
-def actor_for_token(session: Session, *, token: str, bearer: bool, now: datetime | None = None) -> Actor | None:
+def actor_for_token(session: Session, *, token: str, bearer: bool, now: datetime | None = None,
+                    purpose: str = "api") -> Actor | None:
     """The actor behind a session cookie or API token, in two lightweight statements (every request pays this)."""
     now = now or utcnow()
     th = token_hash(token)
     cols = (User.id, User.login_id, User.role, User.organisation_id, User.display_name)
     if bearer:
         q = (select(*cols).join(ApiToken, ApiToken.user_id == User.id)
-             .where(ApiToken.token_hash == th, ApiToken.revoked_at.is_(None), ApiToken.purpose == "api", User.active))
+             .where(ApiToken.token_hash == th, ApiToken.revoked_at.is_(None), ApiToken.purpose == purpose, User.active))
     else:
         q = (select(*cols).join(LoginSession, LoginSession.user_id == User.id)
              .where(LoginSession.id == th, LoginSession.revoked_at.is_(None), LoginSession.expires_at > now, User.active))

@@ -33,5 +33,14 @@ def evaluate_version(session: Session, v: AssessmentVersion, a: Assessment, toda
     if computed is None and checks:
         computed = prefill.compute(d, prefill.Sources(session, v, a))
     acts = {k: {"content": x.content, "owner": x.owner, "due_on": x.due_on} for k, x in actions_of(session, a.id).items()}
-    return evaluate(d, values if values is not None else version_values(session, v.id), refs, prefill=computed or {},
-                    actions=acts, today=today, checks=checks, deferred=deferred(session, v.id))
+    problems, statuses = evaluate(d, values if values is not None else version_values(session, v.id), refs,
+                                  prefill=computed or {}, actions=acts, today=today, checks=checks,
+                                  deferred=deferred(session, v.id))
+    if checks and v.based_on_id:
+        from app.services.revisions import revision_problems
+
+        page = d.pages[0].id
+        for kind, item_id, message in revision_problems(session, v, a):
+            target = d.page_of(item_id).id if item_id and d.has(item_id) else page
+            problems.append(Problem(kind, item_id, "", message, target))
+    return problems, statuses

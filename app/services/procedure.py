@@ -28,8 +28,9 @@ def custom_steps(session: Session, organisation_id: int) -> list[workflow.Custom
     return [workflow.CustomStep(r.key, r.label, r.before, frozenset(r.forms or [])) for r in rows]
 
 
-def table_for(session: Session, assessment, org: Organisation) -> list[workflow.Transition]:
-    return workflow.transitions(assessment.form, org.kind, custom_steps(session, org.id))
+def table_for(session: Session, assessment, org: Organisation, version=None) -> list[workflow.Transition]:
+    kind = version.kind if version is not None else "initial"
+    return workflow.transitions(assessment.form, org.kind, custom_steps(session, org.id), kind)
 
 
 def problems_count(session: Session, version: AssessmentVersion, assessment, today: date) -> int:
@@ -90,7 +91,7 @@ def fire(session: Session, *, actor: Actor, version_id: int, action: str, lock: 
     day = _date(on_date, action, today)
     ctx = context(session, v, a, today, on_date=day, action=action)
     try:
-        tr = workflow.apply(table_for(session, a, org), v.stage, action, actor.role, ctx, reason)
+        tr = workflow.apply(table_for(session, a, org, v), v.stage, action, actor.role, ctx, reason)
     except workflow.TransitionRefused as exc:
         if exc.status == 403:
             raise Forbidden(exc.reason) from None

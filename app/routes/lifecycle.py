@@ -1,0 +1,216 @@
+"""After publication: 改訂, the 変更箇所 page (※ questions, generated rows, merge), 見直し, due dates, ICS."""
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
+from app.domain import changes as diffs
+from app.domain.wareki import BadDate, parse_date
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.models import AssessmentVersion
+from app.services import annual, assessments, calendar, changes, due, exports, revisions
+from app.services.organisation import department_labels, get_organisation, list_departments
+from app.web import content_disposition, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _day(raw: str, label: str) -> date | None:
+    if not raw.strip():
+        return None
+    try:
+        return parse_date(raw, label=label)
+    except BadDate as exc:
+        raise ValidationFailed({"planned_change_on": str(exc)}) from None
+
+
+@router.post("/assessments/{aid}/revise")
+def revise(request: Request, aid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
+    try:
+        v = revisions.revise(session, actor=actor, assessment_id=aid, reason=str(form.get("reason", "")),
+                             form_version=str(form.get("form_version", "")),
+                             planned_change_on=_day(str(form.get("planned_change_on", "")), "変更予定日"))
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        msg = " ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else exc.message
+        return redirect(request, f"/assessments/{aid}", flash=f"改訂できませんでした: {msg}")
+    return redirect(request, f"/versions/{v.id}/changes", flash=f"第{v.seq}版(作業中)を作成しました。")
+
+
+def _changes_ctx(session, actor, vid: int, errors=None) -> dict:
+    v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
+    found = revisions.pending(session, v, a)
+    done = revisions.classes(session, v.id)
+    base = session.get(AssessmentVersion, v.based_on_id) if v.based_on_id else None
+    rows = [r for r in changes.rows_of(session, a.id) if r.version_seq == v.seq]
+    return {"v": v, "a": a, "jimu": jimu, "found": found, "classes": done, "CLASSES": diffs.CLASSES, "base": base,
+            "rows": rows, "unmapped": revisions.unmapped(session, v.id), "REASONS": revisions.REASONS,
+            "key_of": diffs.class_key, "errors": errors or {}, "editable": not v.frozen and v.stage == "draft"}
+
+
+@router.get("/versions/{vid}/changes")
+def changes_page(request: Request, vid: int, session: SessionDep, actor: ActorDep) -> Response:
+    return render(request, "lifecycle/changes.html", _changes_ctx(session, actor, vid))
+
+
+@router.post("/versions/{vid}/classify")
+def classify(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
+    try:
+        kind = revisions.classify(session, actor=actor, version_id=vid, file_uid=str(form.get("file", "")),
+                                  item_id=str(form.get("item", "")), cls=str(form.get("cls", "")))
+    except ValidationFailed as exc:
+        session.rollback()
+        return redirect(request, f"/versions/{vid}/changes", flash=" ".join(exc.errors.values()))
+    label = "再実施" if kind == "reassessment" else "修正"
+    if request.headers.get("HX-Request"):
+        return render(request, "lifecycle/_classified.html", {"cls": diffs.CLASSES[str(form.get("cls"))], "kind": label,
+                                                              "dom": str(form.get("dom", ""))})
+    return redirect(request, f"/versions/{vid}/changes", flash=f"変更の区分を記録しました(この版は「{label}」です)。")
+
+
+@router.post("/versions/{vid}/changes/generate")
+def generate(request: Request, vid: int, session: WriteSessionDep, actor: ActorDep, today: TodayDep) -> Response:
+    n = revisions.generate_rows(session, actor=actor, version_id=vid, today=today)
+    return redirect(request, f"/versions/{vid}/changes", flash=f"公表済みの版との差分から変更箇所を{n}件作成しました。")
+
+
+@router.post("/versions/{vid}/changes/merge")
+def merge(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
+    v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
+    try:
+        revisions.merge_rows(session, actor=actor, assessment_id=a.id,
+                             row_ids=[int(x) for x in form.getlist("row") if str(x).isdigit()])
+    except ValidationFailed as exc:
+        session.rollback()
+        return redirect(request, f"/versions/{vid}/changes", flash=" ".join(exc.errors.values()))
+    return redirect(request, f"/versions/{vid}/changes", flash="変更箇所をまとめました。")
+
+
+@router.post("/versions/{vid}/changes/row")
+def save_row(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep,
+             today: TodayDep) -> Response:
+    v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
+    data = {k: str(form.get(k, "")) for k in ("id", "changed_on", "item_label", "before_text", "after_text", "timing",
+                                               "timing_note", "delete")}
+    try:
+        changes.save_row(session, actor=actor, assessment_id=a.id, data=data, today=today)
+    except ValidationFailed as exc:
+        session.rollback()
+        return redirect(request, f"/versions/{vid}/changes", flash="保存できませんでした: " + " ".join(exc.errors.values()))
+    return redirect(request, f"/versions/{vid}/changes", flash="変更箇所を保存しました。")
+
+
+@router.post("/versions/{vid}/planned")
+def planned(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
+    v, _, _ = assessments.get_version(session, actor=actor, version_id=vid, edit=True)
+    try:
+        v.planned_change_on = _day(str(form.get("planned_change_on", "")), "変更予定日")
+    except ValidationFailed as exc:
+        session.rollback()
+        return redirect(request, f"/versions/{vid}/changes", flash=" ".join(exc.errors.values()))
+    session.add(v)
+    from app.services import audit
+
+    audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="planned_change",
+                 after={"planned_change_on": v.planned_change_on})
+    session.commit()
+    return redirect(request, f"/versions/{vid}/changes", flash="変更予定日を保存しました。")
+
+
+@router.post("/unmapped/{uid}/resolve")
+def resolve(request: Request, uid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
+    row = revisions.resolve_unmapped(session, actor=actor, unmapped_id=uid, resolution=str(form.get("resolution", "")))
+    return redirect(request, f"/versions/{row.version_id}/changes", flash="移行の確認を記録しました。")
+
+
+@router.post("/assessments/{aid}/annual-reviews")
+def start_review(request: Request, aid: int, session: WriteSessionDep, actor: ActorDep, today: TodayDep) -> Response:
+    review = annual.start(session, actor=actor, assessment_id=aid, today=today)
+    return redirect(request, f"/annual-reviews/{review.id}")
+
+
+def _review_ctx(session, actor, rid: int, errors=None) -> dict:
+    review, checks = annual.get(session, actor=actor, review_id=rid)
+    a, jimu = assessments.get(session, actor=actor, assessment_id=review.assessment_id)
+    return {"review": review, "checks": checks, "a": a, "jimu": jimu, "STATUS": annual.STATUS,
+            "OUTCOMES": annual.OUTCOMES, "errors": errors or {}}
+
+
+@router.get("/annual-reviews/{rid}")
+def review_page(request: Request, rid: int, session: SessionDep, actor: ActorDep) -> Response:
+    return render(request, "lifecycle/review.html", _review_ctx(session, actor, rid))
+
+
+@router.post("/annual-reviews/{rid}")
+def review_post(request: Request, rid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep,
+                today: TodayDep) -> Response:
+    answers = {}
+    for key in form.keys():
+        if key.startswith("status-"):
+            cid = int(key.split("-", 1)[1])
+            answers[cid] = (str(form.get(key, "")), str(form.get(f"note-{cid}", "")))
+    try:
+        annual.save_answers(session, actor=actor, review_id=rid, answers=answers)
+        if form.get("outcome"):
+            review = annual.complete(session, actor=actor, review_id=rid, outcome=str(form.get("outcome")),
+                                     findings=str(form.get("findings", "")), completed_on=str(form.get("completed_on", "")),
+                                     today=today)
+            if review.next_version_id:
+                return redirect(request, f"/versions/{review.next_version_id}/changes",
+                                flash="見直しを完了し、所見を添えて次の版を作成しました。")
+            return redirect(request, f"/annual-reviews/{rid}", flash="見直しを完了しました(変更なし)。")
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {"review": exc.message}
+        return render(request, "lifecycle/review.html", _review_ctx(session, actor, rid, errors), status=exc.status)
+    return redirect(request, f"/annual-reviews/{rid}", flash="回答を保存しました。")
+
+
+@router.get("/annual-reviews/{rid}/report.docx")
+def review_report(request: Request, rid: int, session: SessionDep, actor: ActorDep) -> Response:
+    name, data = annual.report_docx(session, actor=actor, review_id=rid)
+    return Response(data, media_type=exports.DOCX_TYPE, headers={"Content-Disposition": content_disposition(name)})
+
+
+@router.get("/dashboard")
+def deadlines_page(request: Request, session: SessionDep, actor: ActorDep, today: TodayDep,
+                   department: str = "") -> Response:
+    org = get_organisation(session, actor.organisation_id)
+    dept = int(department) if department.isdigit() else None
+    return render(request, "lifecycle/dashboard.html", {
+        "rows": due.rows(session, actor=actor, today=today, department_id=dept), "today": today, "department": dept,
+        "departments": department_labels(list_departments(session, org.id)) if actor.sees_all else {}})
+
+
+@router.get("/calendar/{token}.ics")
+def calendar_feed(token: str, session: SessionDep, today: TodayDep) -> Response:
+    data = calendar.feed(session, token=token, today=today)
+    if data is None:
+        raise NotFound("カレンダーが見つかりません(URLが失効している可能性があります)。")
+    return Response(data, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": 'inline; filename="spia.ics"'})
+
+
+@router.get("/admin/checklist")
+def checklist_page(request: Request, session: SessionDep, actor: ActorDep) -> Response:
+    return render(request, "lifecycle/checklist.html", {
+        "items": annual.checklist(session, actor.organisation_id, active_only=False), "errors": {}})
+
+
+@router.post("/admin/checklist")
+def checklist_post(request: Request, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
+    try:
+        annual.save_checklist_item(session, actor=actor, text=str(form.get("text", "")),
+                                   item_id=int(form.get("id")) if str(form.get("id", "")).isdigit() else None,
+                                   active=form.get("active", "1") == "1")
+    except ValidationFailed as exc:
+        session.rollback()
+        return render(request, "lifecycle/checklist.html", {
+            "items": annual.checklist(session, actor.organisation_id, active_only=False), "errors": exc.errors}, status=422)
+    return redirect(request, "/admin/checklist", flash="チェックリストを更新しました。")
+
+
