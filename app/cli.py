@@ -252,11 +252,11 @@ def list_assessments(as_json: Annotated[bool, typer.Option("--json")] = False) -
     """すべての評価書(見える範囲)と事務・様式・段階・評価書番号を表示する。"""
     from sqlmodel import Session
 
-    from app.services import queue
+    from app.services import due
 
     with Session(engine(), expire_on_commit=False) as session:
         actor = actor_for(session)
-        data = [_assessment_json(q) for q in queue.rows(session, actor=actor, today=date.today())]
+        data = [_assessment_json(r) for r in due.rows(session, actor=actor, today=_today())]
     if as_json:
         echo_json(data)
         return
@@ -264,10 +264,19 @@ def list_assessments(as_json: Annotated[bool, typer.Option("--json")] = False) -
         typer.echo(f"{r['id']:>4}  No.{r['number']:<5} {r['jimu']} {r['form_label']}  第{r['version']}版 {r['stage_label']}")
 
 
-def _assessment_json(q) -> dict:
+def _today() -> date:
+    from datetime import datetime
+
+    from app.web import TOKYO
+
+    return datetime.now(TOKYO).date()
+
+
+def _assessment_json(d) -> dict:
     from app.domain.forms import FORM_LABEL
     from app.services.assessment_list import KIND_LABEL
 
+    q = d.q
     r, v = q.row, q.row.version
     return {"id": r.assessment.id, "number": r.assessment.number, "jimu": r.jimu.name, "department": r.department,
             "form": r.assessment.form, "form_label": FORM_LABEL[r.assessment.form], "version_id": v.id,
@@ -275,7 +284,47 @@ def _assessment_json(q) -> dict:
             "stage": v.stage, "stage_label": q.stage_label, "days_in_stage": q.days_in_stage,
             "next_action": q.next_action, "next_due": q.next_due.isoformat() if q.next_due else None,
             "published_on": v.published_on.isoformat() if v.published_on else None,
-            "open_actions": r.open_actions}
+            "open_actions": r.open_actions, "open_conditions": d.open_conditions,
+            "last_published_on": d.published_on.isoformat() if d.published_on else None,
+            "next_review_due": d.next_review_due.isoformat() if d.next_review_due else None,
+            "reassessment_due": d.reassessment_due.isoformat() if d.reassessment_due and r.assessment.form != "basic"
+            else None,
+            "flags": d.flags}
+
+
+@app.command("due")
+def due_command(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON で出力")] = False,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="基準日(YYYY-MM-DD、省略時は今日)")] = None,
+    within: Annotated[int, typer.Option("--within", help="何日先までの期限を含めるか(30 または 90)")] = 90,
+    fail_on_overdue: Annotated[bool, typer.Option("--fail-on-overdue",
+                                                  help="期限超過または「再実施が必要」があれば終了コード 6")] = False,
+) -> None:
+    """期限を過ぎたもの・期限が近いもの(見直し、再実施、手続、改善策)と「再実施が必要」を表示する(定期実行用)。"""
+    from sqlmodel import Session
+
+    from app.services import due
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else _today()
+    except ValueError:
+        fail("--as-of は YYYY-MM-DD の形式で指定してください。", 2)
+    if within not in (30, 90):
+        fail("--within は 30 または 90 を指定してください。", 2)
+    with Session(engine(), expire_on_commit=False) as session:
+        actor = actor_for(session)
+        items = due.due_items(due.rows(session, actor=actor, today=day), horizon=f"due_{within}")
+    if as_json:
+        echo_json({"as_of": day.isoformat(), "within_days": within, "items": items})
+    else:
+        from app.domain.deadlines import STATUS_LABEL
+
+        typer.echo(f"{day.isoformat()} 現在: {len(items)}件")
+        for x in items:
+            when = x["due_on"] or "-"
+            typer.echo(f"  [{STATUS_LABEL.get(x['status'], '要対応')}] {when}  No.{x['number']} {x['label']}")
+    if fail_on_overdue and any(x["status"] in ("overdue", "flag") for x in items):
+        raise typer.Exit(6)
 
 
 @app.command("export-json")

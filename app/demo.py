@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from app.domain.policy import SYSTEM, Actor
 from app.models import Department, Jimu, Organisation, User
 from app import demo_content
-from app.services import assessments, catalogue, council, determinations, library, register
+from app.services import annual, assessments, catalogue, council, determinations, library, register
 from app.services import organisation as orgs
 from app.services.determinations import WizardInput
 from app.services.register import FileInput, JimuInput
@@ -82,10 +82,12 @@ def load_demo(session: Session, *, today: date | None = None) -> tuple[bool, lis
     for spec in JIMU:
         _jimu(session, actor, org, depts, spec, today, spec.get("assessed_on", spec["determined_on"]))
     library.seed(session, organisation_id=org.id)
+    annual.seed_checklist(session, organisation_id=org.id)
     members = [u.id for u in session.exec(select(User).where(User.role == "council")).all()]
     council.save_council(session, actor=actor, name="しののめ市個人情報保護審議会", member_ids=members)
     for path in sorted(demo_dir().glob("*.yaml")):
         _assessment(session, actor, demo_content.read(path), today)
+    _reviews(session, actor, today)
     for spec in JIMU:  # the yearly re-run of the しきい値判断 after the 評価書 was written
         if "assessed_on" in spec:
             jimu = session.exec(select(Jimu).where(Jimu.name == spec["name"])).one()
@@ -126,6 +128,25 @@ def _assessment(session: Session, actor: Actor, doc: dict, today: date) -> None:
         if v.stage == "published":
             _history(session, actor, a, v, doc.get("version") or {}, today)
     session.commit()
+
+
+DEMO_REVIEWS = [("個人住民税の賦課徴収に関する事務", "focused", date(2025, 12, 1), date(2025, 12, 10),
+                 "記載した措置はすべて実施されていることを確認した。委託先の研修記録(令和7年10月)を確認した。")]
+
+
+def _reviews(session: Session, actor: Actor, today: date) -> None:
+    """A yearly review already done (so the demo shows a 見直し that falls due within 30 days, not only overdue)."""
+    from app.models import Assessment
+
+    for jimu_name, form, started, completed, findings in DEMO_REVIEWS:
+        if completed > today:
+            continue
+        jimu = session.exec(select(Jimu).where(Jimu.name == jimu_name)).one()
+        a = session.exec(select(Assessment).where(Assessment.jimu_id == jimu.id, Assessment.form == form)).one()
+        review = annual.start(session, actor=actor, assessment_id=a.id, today=started)
+        annual.mark_unanswered(session, actor=actor, review_id=review.id)
+        annual.complete(session, actor=actor, review_id=review.id, outcome="no_change", findings=findings,
+                        completed_on=completed.isoformat(), today=today)
 
 
 def _companion_basic(doc: dict) -> dict:

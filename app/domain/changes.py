@@ -22,6 +22,7 @@ CLASSES = {
     "correction": "評価書の修正",
 }
 DASH = "-"
+FILE_ITEM = "_file"  # the pseudo item of a 特定個人情報ファイル added, removed or renamed (asked like a ※ item)
 
 
 @dataclass(frozen=True)
@@ -40,24 +41,33 @@ def _text(item: Item, value: Any) -> str:
 
 
 def diff(old_def: Definition, old: Mapping[str, Mapping[str, Any]], old_files: list[tuple[str, str]],
-         new_def: Definition, new: Mapping[str, Mapping[str, Any]], new_files: list[tuple[str, str]]) -> list[Change]:
-    """Every difference between the old (published) and the new (working) version, in form order."""
+         new_def: Definition, new: Mapping[str, Mapping[str, Any]], new_files: list[tuple[str, str]], *,
+         only_items: set[str] | None = None, only_file: str | None = None) -> list[Change]:
+    """Every difference between the old (published) and the new (working) version, in form order.
+
+    `only_items` / `only_file` restrict the comparison to one editor page (the ※ question after a save).
+    """
     out: list[Change] = []
     old_names, new_names = dict(old_files), dict(new_files)
+    if only_items is not None:
+        old_files = new_files = [(u, n) for u, n in new_files if u == only_file and u in old_names]
+        old_names = new_names = dict(new_files)
     for uid, name in new_files:
         if uid not in old_names:
-            out.append(Change(f"file|{uid}", "", uid, "特定個人情報ファイルの追加", DASH, name, True))
+            out.append(Change(f"file|{uid}", FILE_ITEM, uid, "特定個人情報ファイルの追加", DASH, name, True))
         elif old_names[uid] != name:
-            out.append(Change(f"file|{uid}", "", uid, "特定個人情報ファイル名", old_names[uid], name, True))
+            out.append(Change(f"file|{uid}", FILE_ITEM, uid, "特定個人情報ファイル名", old_names[uid], name, True))
     for uid, name in old_files:
         if uid not in new_names:
-            out.append(Change(f"file|{uid}", "", uid, "特定個人情報ファイルの削除", name, DASH, True))
+            out.append(Change(f"file|{uid}", FILE_ITEM, uid, "特定個人情報ファイルの削除", name, DASH, True))
     for section in new_def.sections:
         scopes = [(uid, name) for uid, name in new_files if uid in old_names] if section.scope == "file" else [("", "")]
+        if only_items is not None and section.scope != "file":
+            scopes = scopes if not only_file else []
         for uid, fname in scopes:
             where = f"【{fname}】" if fname else ""
             for item in section.walk():
-                if not item.answerable or item.readonly:
+                if not item.answerable or item.readonly or (only_items is not None and item.id not in only_items):
                     continue
                 before = old.get(uid, {}).get(item.id)
                 after = new.get(uid, {}).get(item.id)
@@ -115,6 +125,16 @@ def _group(d: Definition, old_group: Item, group: Item, before: list, after: lis
 
 def _any_important(d: Definition, group: Item) -> bool:
     return any(d.is_important(c.id) for c in group.children)
+
+
+def classifiable(d: Definition, item_id: str) -> bool:
+    """Whether a change of this item is asked 「重要な変更か」: a ※ item, or a group with a ※ column."""
+    if item_id == FILE_ITEM:
+        return True
+    if not d.has(item_id):
+        return False
+    item = d.item(item_id)
+    return d.is_important(item_id) or (item.type == "group" and _any_important(d, item))
 
 
 def _row_text(group: Item, row: Mapping[str, Any]) -> str:

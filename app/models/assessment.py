@@ -156,7 +156,7 @@ class ChangeClass(SQLModel, table=True):
     version_id: int = Field(foreign_key="assessmentversion.id", primary_key=True)
     file_uid: str = Field(default="", max_length=32, primary_key=True)
     item_id: str = Field(max_length=100, primary_key=True)
-    cls: str = Field(max_length=20)  # important | risk_reducing | formal | correction
+    decision: str = Field(max_length=20)  # important | risk_reducing | formal | correction
     decided_at: datetime = created_ts()
     decided_by_id: int | None = Field(default=None, foreign_key="app_user.id")
 

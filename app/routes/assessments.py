@@ -85,8 +85,25 @@ def overview_ctx(session, actor, aid: int, today) -> dict:
         "snapshots": snapshots.of_version(session, v.id), "PURPOSE": snapshots.PURPOSE_LABEL,
         "comment": comments.current(session, v.id), "review": council.current_review(session, v.id),
         "approval": approval.current(session, v.id), "date_for": procedure.DATE_FOR, "today": today,
-        "transition_error": "",
+        "transition_error": "", **_lifecycle_ctx(session, actor, a, v, d, today),
     }
+
+
+def _lifecycle_ctx(session, actor, a, v, d, today) -> dict:
+    """After publication: due dates and flags, yearly reviews, and what 改訂する offers."""
+    from app.domain.deadlines import STATUS_LABEL
+    from app.services import annual, due, revisions
+
+    due_rows = due.rows(session, actor=actor, today=today, assessment_id=a.id)
+    reviews = annual.reviews_of(session, a.id)
+    ordered = [x.version for x in catalogue.catalogue().versions(a.form)]
+    newer = [catalogue.definition(a.form, x) for x in ordered[ordered.index(v.form_version) + 1:]] \
+        if v.form_version in ordered else []
+    return {"due": due_rows[0] if due_rows else None, "reviews": reviews, "STATUS_LABEL": STATUS_LABEL,
+            "open_review": next((r for r in reviews if r.completed_on is None), None),
+            "REASONS": revisions.REASONS, "other_forms": [(x.version, f"{x.label}({x.version})") for x in newer],
+            "can_edit": assessments.can_edit(session, actor=actor, assessment=a),
+            "has_published": any(x.published_on for x in assessments.versions(session, a.id))}
 
 
 @router.get("/assessments/{aid}")
@@ -120,7 +137,10 @@ def _files_ctx(session, v, a, jimu, errors) -> dict:
 @router.post("/versions/{vid}/files")
 def files_post(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
     op, uid = str(form.get("op", "")), str(form.get("uid", ""))
+    assessments.get_version(session, actor=actor, version_id=vid, edit=True)  # 403/409 before the input is read
     try:
+        if op not in ("add", "remove", "up", "down", "rename"):
+            raise ValidationFailed({"op": "操作を選択してください。"})
         if op == "add":
             assessments.add_file(session, actor=actor, version_id=vid, name=str(form.get("file_name", "")),
                                  register_file_id=str(form.get("register_file_id", "")))

@@ -14,7 +14,8 @@ from app.domain.forms import FORM_LABEL
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import User
 from app.services import answers as answer_service
-from app.services import assessments, editor, library
+from app.domain.changes import CLASSES
+from app.services import assessments, editor, library, revisions
 from app.web import TOKYO, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +40,10 @@ def _ctx(session, actor, E: editor.EditorContext, **extra) -> dict:
     def row_skip(child_id: str, row: dict) -> str | None:
         return skip_reason(E.definition, child_id, {**E.values, **row})
 
+    questions = revisions.page_questions(session, E.version, E.assessment, E.page, E.file.uid if E.file else "") \
+        if E.editable else []
     return {"E": E, "FORM_LABEL": FORM_LABEL, "library_for": library_for, "row_skip": row_skip, "title": E.page.title,
+            "questions": questions, "CLASSES": CLASSES,
             "prev_page": urls[idx - 1] if idx > 0 else None, "next_page": urls[idx + 1] if idx + 1 < len(urls) else None,
             **extra}
 
@@ -112,7 +116,9 @@ def save(request: Request, vid: int, page_id: str, form: FormDep, session: Write
         return render(request, "assessments/edit.html", _ctx(session, actor, E, saved_at=saved_at),
                       headers={"HX-Trigger": "answersSaved"})
     if htmx:  # the completion figure refreshes on its own after `answersSaved` (see /versions/{vid}/progress)
-        return render(request, "assessments/_saved.html", {"lock": result.lock, "saved_at": saved_at},
+        questions = revisions.page_questions(session, v, a, d.page(page_id), file) if result.changed else None
+        return render(request, "assessments/_saved.html", {"lock": result.lock, "saved_at": saved_at, "v": v,
+                                                            "questions": questions, "CLASSES": CLASSES},
                       headers={"HX-Trigger": "answersSaved"})
     return redirect(request, _page_url(vid, page_id, file), flash=f"保存しました({saved_at})。")
 

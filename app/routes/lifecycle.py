@@ -9,10 +9,13 @@ from starlette.responses import Response
 
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.domain import changes as diffs
+from app.domain import deadlines, workflow
+from app.domain.policy import can_manage_register_settings
 from app.domain.wareki import BadDate, parse_date
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import AssessmentVersion
 from app.services import annual, assessments, calendar, changes, due, exports, revisions
+from app.services.assessment_list import KIND_LABEL
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.web import content_disposition, redirect, render
 
@@ -44,12 +47,16 @@ def revise(request: Request, aid: int, form: FormDep, session: WriteSessionDep, 
 def _changes_ctx(session, actor, vid: int, errors=None) -> dict:
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
     found = revisions.pending(session, v, a)
-    done = revisions.classes(session, v.id)
     base = session.get(AssessmentVersion, v.based_on_id) if v.based_on_id else None
-    rows = [r for r in changes.rows_of(session, a.id) if r.version_seq == v.seq]
-    return {"v": v, "a": a, "jimu": jimu, "found": found, "classes": done, "CLASSES": diffs.CLASSES, "base": base,
-            "rows": rows, "unmapped": revisions.unmapped(session, v.id), "REASONS": revisions.REASONS,
-            "key_of": diffs.class_key, "errors": errors or {}, "editable": not v.frozen and v.stage == "draft"}
+    all_rows = changes.rows_of(session, a.id)
+    opened_by = annual.opened(session, v.id)
+    return {"v": v, "a": a, "jimu": jimu, "found": found, "classes": revisions.classes(session, v.id),
+            "CLASSES": diffs.CLASSES, "base": base, "rows": [r for r in all_rows if r.version_seq == v.seq],
+            "earlier": [r for r in all_rows if r.version_seq < v.seq], "covered": revisions.covered_keys(session, a.id, v.seq),
+            "unmapped": revisions.unmapped(session, v.id), "REASONS": revisions.REASONS, "KIND": KIND_LABEL,
+            "key_of": diffs.class_key, "errors": errors or {}, "editable": not v.frozen and workflow.editable(v.stage),
+            "opened_by": opened_by, "OUTCOMES": annual.OUTCOMES, "STATUS": annual.STATUS,
+            "opened_findings": annual.shortfalls(session, opened_by.id) if opened_by else []}
 
 
 @router.get("/versions/{vid}/changes")
@@ -74,7 +81,11 @@ def classify(request: Request, vid: int, form: FormDep, session: WriteSessionDep
 
 @router.post("/versions/{vid}/changes/generate")
 def generate(request: Request, vid: int, session: WriteSessionDep, actor: ActorDep, today: TodayDep) -> Response:
-    n = revisions.generate_rows(session, actor=actor, version_id=vid, today=today)
+    try:
+        n = revisions.generate_rows(session, actor=actor, version_id=vid, today=today)
+    except ValidationFailed as exc:
+        session.rollback()
+        return redirect(request, f"/versions/{vid}/changes", flash=" ".join(exc.errors.values()))
     return redirect(request, f"/versions/{vid}/changes", flash=f"公表済みの版との差分から変更箇所を{n}件作成しました。")
 
 
@@ -105,39 +116,47 @@ def save_row(request: Request, vid: int, form: FormDep, session: WriteSessionDep
 
 
 @router.post("/versions/{vid}/planned")
-def planned(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
-    v, _, _ = assessments.get_version(session, actor=actor, version_id=vid, edit=True)
+def planned(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep,
+            today: TodayDep) -> Response:
     try:
-        v.planned_change_on = _day(str(form.get("planned_change_on", "")), "変更予定日")
+        revisions.set_planned_change(session, actor=actor, version_id=vid, today=today,
+                                     planned_change_on=_day(str(form.get("planned_change_on", "")), "変更予定日"))
     except ValidationFailed as exc:
         session.rollback()
         return redirect(request, f"/versions/{vid}/changes", flash=" ".join(exc.errors.values()))
-    session.add(v)
-    from app.services import audit
-
-    audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="planned_change",
-                 after={"planned_change_on": v.planned_change_on})
-    session.commit()
     return redirect(request, f"/versions/{vid}/changes", flash="変更予定日を保存しました。")
 
 
 @router.post("/unmapped/{uid}/resolve")
 def resolve(request: Request, uid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
-    row = revisions.resolve_unmapped(session, actor=actor, unmapped_id=uid, resolution=str(form.get("resolution", "")))
+    try:
+        row = revisions.resolve_unmapped(session, actor=actor, unmapped_id=uid,
+                                         resolution=str(form.get("resolution", "")))
+    except ValidationFailed as exc:
+        session.rollback()
+        back = revisions.unmapped_version(session, uid)
+        return redirect(request, f"/versions/{back}/changes" if back else "/assessments",
+                        flash=" ".join(exc.errors.values()))
     return redirect(request, f"/versions/{row.version_id}/changes", flash="移行の確認を記録しました。")
 
 
 @router.post("/assessments/{aid}/annual-reviews")
 def start_review(request: Request, aid: int, session: WriteSessionDep, actor: ActorDep, today: TodayDep) -> Response:
-    review = annual.start(session, actor=actor, assessment_id=aid, today=today)
+    try:
+        review = annual.start(session, actor=actor, assessment_id=aid, today=today)
+    except Conflict as exc:
+        session.rollback()
+        return redirect(request, f"/assessments/{aid}#lifecycle", flash=exc.message)
     return redirect(request, f"/annual-reviews/{review.id}")
 
 
-def _review_ctx(session, actor, rid: int, errors=None) -> dict:
+def _review_ctx(session, actor, rid: int, errors=None, data=None) -> dict:
     review, checks = annual.get(session, actor=actor, review_id=rid)
     a, jimu = assessments.get(session, actor=actor, assessment_id=review.assessment_id)
     return {"review": review, "checks": checks, "a": a, "jimu": jimu, "STATUS": annual.STATUS,
-            "OUTCOMES": annual.OUTCOMES, "errors": errors or {}}
+            "OUTCOMES": annual.OUTCOMES, "errors": errors or {}, "data": data or {},
+            "reviewed": session.get(AssessmentVersion, review.version_id),
+            "editable": review.completed_on is None and annual.can_edit(session, actor=actor, review=review)}
 
 
 @router.get("/annual-reviews/{rid}")
@@ -150,12 +169,14 @@ def review_post(request: Request, rid: int, form: FormDep, session: WriteSession
                 today: TodayDep) -> Response:
     answers = {}
     for key in form.keys():
-        if key.startswith("status-"):
-            cid = int(key.split("-", 1)[1])
-            answers[cid] = (str(form.get(key, "")), str(form.get(f"note-{cid}", "")))
+        if key.startswith("status-") and key[7:].isdigit():
+            answers[int(key[7:])] = (str(form.get(key, "")), str(form.get(f"note-{key[7:]}", "")))
     try:
         annual.save_answers(session, actor=actor, review_id=rid, answers=answers)
-        if form.get("outcome"):
+        if form.get("complete") == "all":
+            n = annual.mark_unanswered(session, actor=actor, review_id=rid)
+            return redirect(request, f"/annual-reviews/{rid}", flash=f"未回答の{n}件を「実施中」にしました。")
+        if form.get("complete") == "1":
             review = annual.complete(session, actor=actor, review_id=rid, outcome=str(form.get("outcome")),
                                      findings=str(form.get("findings", "")), completed_on=str(form.get("completed_on", "")),
                                      today=today)
@@ -166,7 +187,10 @@ def review_post(request: Request, rid: int, form: FormDep, session: WriteSession
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         errors = exc.errors if isinstance(exc, ValidationFailed) else {"review": exc.message}
-        return render(request, "lifecycle/review.html", _review_ctx(session, actor, rid, errors), status=exc.status)
+        data = {k: str(form.get(k, "")) for k in ("outcome", "findings", "completed_on")}
+        data.update({k: str(v) for k, v in form.items() if k.startswith(("status-", "note-"))})
+        return render(request, "lifecycle/review.html", _review_ctx(session, actor, rid, errors, data),
+                      status=exc.status)
     return redirect(request, f"/annual-reviews/{rid}", flash="回答を保存しました。")
 
 
@@ -178,11 +202,14 @@ def review_report(request: Request, rid: int, session: SessionDep, actor: ActorD
 
 @router.get("/dashboard")
 def deadlines_page(request: Request, session: SessionDep, actor: ActorDep, today: TodayDep,
-                   department: str = "") -> Response:
+                   department: str = "", only: str = "") -> Response:
     org = get_organisation(session, actor.organisation_id)
     dept = int(department) if department.isdigit() else None
+    rows = due.rows(session, actor=actor, today=today, department_id=dept)
+    shown = [r for r in rows if r.attention] if only == "attention" else rows
     return render(request, "lifecycle/dashboard.html", {
-        "rows": due.rows(session, actor=actor, today=today, department_id=dept), "today": today, "department": dept,
+        "rows": shown, "counts": due.counts(rows), "today": today, "department": dept, "only": only,
+        "STATUS_LABEL": deadlines.STATUS_LABEL, "KIND": KIND_LABEL,
         "departments": department_labels(list_departments(session, org.id)) if actor.sees_all else {}})
 
 
@@ -195,10 +222,16 @@ def calendar_feed(token: str, session: SessionDep, today: TodayDep) -> Response:
                     headers={"Content-Disposition": 'inline; filename="spia.ics"'})
 
 
+def _checklist_ctx(session, actor, errors=None) -> dict:
+    return {"items": annual.checklist(session, actor.organisation_id, active_only=False), "errors": errors or {},
+            "can_manage": can_manage_register_settings(actor)}
+
+
 @router.get("/admin/checklist")
 def checklist_page(request: Request, session: SessionDep, actor: ActorDep) -> Response:
-    return render(request, "lifecycle/checklist.html", {
-        "items": annual.checklist(session, actor.organisation_id, active_only=False), "errors": {}})
+    if not can_manage_register_settings(actor):
+        raise Forbidden("見直しのチェックリストは総務・文書担当と管理者が管理します。")
+    return render(request, "lifecycle/checklist.html", _checklist_ctx(session, actor))
 
 
 @router.post("/admin/checklist")
@@ -209,8 +242,5 @@ def checklist_post(request: Request, form: FormDep, session: WriteSessionDep, ac
                                    active=form.get("active", "1") == "1")
     except ValidationFailed as exc:
         session.rollback()
-        return render(request, "lifecycle/checklist.html", {
-            "items": annual.checklist(session, actor.organisation_id, active_only=False), "errors": exc.errors}, status=422)
+        return render(request, "lifecycle/checklist.html", _checklist_ctx(session, actor, exc.errors), status=422)
     return redirect(request, "/admin/checklist", flash="チェックリストを更新しました。")
-
-

@@ -27,6 +27,22 @@ def checklist(session: Session, organisation_id: int, *, active_only: bool = Tru
     return list(session.exec(q.order_by(ChecklistItem.position, ChecklistItem.id)).all())
 
 
+def seed_checklist(session: Session, *, organisation_id: int, path=None) -> int:
+    """Load the shipped checklist (assessments/checklist.yaml) for an organisation that has none yet."""
+    import yaml
+
+    from app.config import get_settings
+
+    if checklist(session, organisation_id, active_only=False):
+        return 0
+    path = path or get_settings().forms_dir / "checklist.yaml"
+    texts = [str(t).strip() for t in (yaml.safe_load(path.read_text(encoding="utf-8")) or []) if str(t).strip()]
+    for pos, text in enumerate(texts):
+        session.add(ChecklistItem(organisation_id=organisation_id, text=text[:1000], position=pos))
+    session.commit()
+    return len(texts)
+
+
 def save_checklist_item(session: Session, *, actor: Actor, text: str, item_id: int | None = None,
                         active: bool = True) -> ChecklistItem:
     if not can_manage_register_settings(actor):
@@ -99,6 +115,14 @@ def get(session: Session, *, actor: Actor, review_id: int) -> tuple[AnnualReview
     return review, checks
 
 
+def can_edit(session: Session, *, actor: Actor, review: AnnualReview) -> bool:
+    try:
+        assessments.get(session, actor=actor, assessment_id=review.assessment_id, edit=True)
+    except Forbidden:
+        return False
+    return True
+
+
 def save_answers(session: Session, *, actor: Actor, review_id: int, answers: dict[int, tuple[str, str]]) -> None:
     review, checks = get(session, actor=actor, review_id=review_id)
     assessments.get(session, actor=actor, assessment_id=review.assessment_id, edit=True)
@@ -125,6 +149,17 @@ def save_answers(session: Session, *, actor: Actor, review_id: int, answers: dic
     audit.record(session, actor=actor, entity="annual_review", entity_id=review.id, action="answered",
                  after={k: v[0] for k, v in answers.items()})
     session.commit()
+
+
+def mark_unanswered(session: Session, *, actor: Actor, review_id: int, status: str = "in_place") -> int:
+    """Answer every still-unanswered question at once (then correct the exceptions one by one)."""
+    review, checks = get(session, actor=actor, review_id=review_id)
+    if status not in ("in_place",):
+        raise ValidationFailed({"status": "一括で設定できるのは「実施中」だけです。"})
+    answers = {c.id: (status, c.note) for c in checks if not c.status}
+    if answers:
+        save_answers(session, actor=actor, review_id=review.id, answers=answers)
+    return len(answers)
 
 
 def complete(session: Session, *, actor: Actor, review_id: int, outcome: str, findings: str, completed_on: str,
@@ -165,6 +200,18 @@ def complete(session: Session, *, actor: Actor, review_id: int, outcome: str, fi
                  after={"outcome": outcome, "next_version_id": review.next_version_id, "findings": findings})
     session.commit()
     return review
+
+
+def opened(session: Session, version_id: int) -> AnnualReview | None:
+    """The review whose outcome opened this version (its findings are shown with the version)."""
+    return session.exec(select(AnnualReview).where(AnnualReview.next_version_id == version_id)).first()
+
+
+def shortfalls(session: Session, review_id: int) -> list[AnnualReviewCheck]:
+    """Measures and checklist items a review found 未実施 or 一部実施."""
+    return list(session.exec(select(AnnualReviewCheck).where(
+        AnnualReviewCheck.review_id == review_id, AnnualReviewCheck.status.in_(["partial", "not_in_place"]))
+        .order_by(AnnualReviewCheck.position)).all())
 
 
 def reviews_of(session: Session, assessment_id: int) -> list[AnnualReview]:

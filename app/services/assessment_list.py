@@ -34,7 +34,7 @@ class AssessmentRow:
 
 
 def rows(session: Session, *, actor: Actor, department_id: int | None = None, jimu_id: int | None = None,
-         form: str = "", stage: str = "") -> list[AssessmentRow]:
+         form: str = "", stage: str = "", assessment_id: int | None = None) -> list[AssessmentRow]:
     q = (select(*Assessment.__table__.c, Jimu.name.label("jimu_name"), Jimu.department_id.label("jimu_department"),
                 Jimu.status.label("jimu_status"), Jimu.end_date.label("jimu_end"))
          .join(Jimu, Jimu.id == Assessment.jimu_id).order_by(Assessment.number, Assessment.form))
@@ -50,6 +50,8 @@ def rows(session: Session, *, actor: Actor, department_id: int | None = None, ji
         q = q.where(Assessment.jimu_id == jimu_id)
     if form:
         q = q.where(Assessment.form == form)
+    if assessment_id:
+        q = q.where(Assessment.id == assessment_id)
     found = session.exec(q).all()
     ids = [r.id for r in found]
     latest: dict[int, Any] = {}

@@ -50,6 +50,11 @@ def get(session: Session, *, actor: Actor, assessment_id: int, edit: bool = Fals
     return a, jimu
 
 
+def can_edit(session: Session, *, actor: Actor, assessment: Assessment) -> bool:
+    jimu = session.get(Jimu, assessment.jimu_id)
+    return actor.role != "council" and can_edit_department(actor, jimu.department_id)
+
+
 def get_version(session: Session, *, actor: Actor, version_id: int, edit: bool = False
                 ) -> tuple[AssessmentVersion, Assessment, Jimu]:
     v = session.get(AssessmentVersion, version_id)

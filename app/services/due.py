@@ -15,10 +15,13 @@ from app.domain.forms import FORM_LABEL
 from app.domain.policy import Actor
 from app.domain.wareki import wareki
 from app.models import (
-    AnnualReview, AssessmentVersion, ImprovementAction, Review, ReviewCondition,
+    AnnualReview, Assessment, AssessmentVersion, ImprovementAction, Review, ReviewCondition,
 )
 from app.services import dashboard, queue
 from app.services.organisation import get_organisation
+
+
+REASSESS_FLAG = "再実施が必要"
 
 
 @dataclass
@@ -35,13 +38,29 @@ class DueRow:
     def assessment(self):
         return self.q.row.assessment
 
+    def item(self, kind: str) -> Due | None:
+        return next((d for d in self.items if d.kind == kind), None)
+
+    @property
+    def overdue(self) -> bool:
+        return any(d.status == "overdue" for d in self.items)
+
+    @property
+    def needs_reassessment(self) -> bool:
+        return any(f.startswith(REASSESS_FLAG) for f in self.flags)
+
+    @property
+    def attention(self) -> bool:
+        return self.needs_reassessment or any(d.status in ("overdue", "due_30", "due_90") for d in self.items)
+
     @property
     def title(self) -> str:
         return self.q.row.title
 
 
-def rows(session: Session, *, actor: Actor, today: date, department_id: int | None = None) -> list[DueRow]:
-    qrows = queue.rows(session, actor=actor, today=today, department_id=department_id)
+def rows(session: Session, *, actor: Actor, today: date, department_id: int | None = None,
+         assessment_id: int | None = None) -> list[DueRow]:
+    qrows = queue.rows(session, actor=actor, today=today, department_id=department_id, assessment_id=assessment_id)
     ids = [q.row.assessment.id for q in qrows]
     if not ids:
         return []
@@ -60,8 +79,10 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
                                                                            ReviewCondition.review_id == Review.id)
                               .where(ReviewCondition.status == "open").group_by(Review.version_id)).all())
     org = get_organisation(session, actor.organisation_id)
-    current = {r.jimu.id: r.current for r in dashboard.jimu_rows(session, actor=actor, org=org, today=today)}
-    published_level = _published_levels(qrows, versions)
+    jimu_ids = sorted({q.row.jimu.id for q in qrows})
+    register_rows = {r.jimu.id: r for r in dashboard.jimu_rows(
+        session, actor=actor, org=org, today=today, jimu_id=jimu_ids[0] if len(jimu_ids) == 1 else None)}
+    published_level = _published_levels(session, jimu_ids)
     out = []
     for q in qrows:
         a, vs = q.row.assessment, versions.get(q.row.assessment.id, [])
@@ -72,19 +93,25 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
                      deadlines.reassessment_due(full_pub))
         _items(row, q, vs, actions.get(a.id, []), today)
         row.open_conditions = conds.get(q.row.version.id, 0)
-        _flags(row, q, current.get(q.row.jimu.id), published_level.get(q.row.jimu.id, 0), today)
+        _flags(row, q, register_rows.get(q.row.jimu.id), published_level.get(q.row.jimu.id, 0), today)
         out.append(row)
     return out
 
 
-def _published_levels(qrows, versions) -> dict[int, int]:
-    """The highest published assessment level per 事務 (基礎 1, 重点 2, 全項目 3)."""
-    rank = {"basic": 1, "focused": 2, "full": 3}
+def _published_levels(session: Session, jimu_ids: list[int]) -> dict[int, int]:
+    """The highest published assessment level per 事務 (基礎 1, 重点 2, 全項目 3), over all its 評価書."""
     out: dict[int, int] = {}
-    for q in qrows:
-        if any(v.published_on for v in versions.get(q.row.assessment.id, [])):
-            out[q.row.jimu.id] = max(out.get(q.row.jimu.id, 0), rank[q.row.assessment.form])
+    if not jimu_ids:
+        return out
+    for jimu_id, form in session.exec(select(Assessment.jimu_id, Assessment.form).distinct()
+                                      .join(AssessmentVersion, AssessmentVersion.assessment_id == Assessment.id)
+                                      .where(Assessment.jimu_id.in_(jimu_ids),
+                                             AssessmentVersion.published_on.is_not(None))).all():
+        out[jimu_id] = max(out.get(jimu_id, 0), RANK[form])
     return out
+
+
+RANK = {"basic": 1, "focused": 2, "full": 3}
 
 
 def _items(row: DueRow, q, versions, actions, today: date) -> None:
@@ -106,16 +133,26 @@ def _items(row: DueRow, q, versions, actions, today: date) -> None:
                                  status_of(act.due_on, today)))
 
 
-def _flags(row: DueRow, q, current: th.ThresholdResult | None, published_level: int, today: date) -> None:
+def _flags(row: DueRow, q, register_row, published_level: int, today: date) -> None:
+    """「再実施が必要」 when the recorded しきい値判断 (or the register's current figures) require more than what
+    is published; 事務終了 and overdue reminders."""
     jimu = q.row.jimu
-    if current is not None and published_level and jimu.status != "ended":
-        required = {None: 0, th.Level.basic: 1, th.Level.focused: 2, th.Level.full: 3}[current.highest]
-        if required > published_level:
-            row.flags.append(f"再実施が必要: しきい値判断の結果が「{current.label}」に上がっています"
-                             f"(公表済みは{_level_label(published_level)})。")
+    if register_row is not None and published_level and jimu.status != "ended":
+        latest = register_row.latest
+        recorded = max((RANK[x] for x in (latest.required or [])), default=0) if latest is not None else 0
+        computed = {None: 0, th.Level.basic: 1, th.Level.focused: 2, th.Level.full: 3}[register_row.current.highest]
+        if recorded > published_level:
+            row.flags.append(f"{REASSESS_FLAG}: しきい値判断({wareki(latest.determined_on)})の結果が"
+                             f"「{th.RESULT_LABEL[latest.result]}」です(公表済みは{_level_label(published_level)})。")
+        elif computed > published_level:
+            row.flags.append(f"{REASSESS_FLAG}: 登録情報によるしきい値判断が「{register_row.current.label}」に"
+                             f"上がっています(公表済みは{_level_label(published_level)})。しきい値判断を記録してください。")
     if jimu.status == "ended" and jimu.end_date:
         until = deadlines.keep_published_until(jimu.end_date)
-        row.flags.append(f"事務終了({wareki(jimu.end_date)})— {wareki(until)}まで公表を継続")
+        if today > until:
+            row.flags.append(f"事務終了({wareki(jimu.end_date)})から3年を経過しました({wareki(until)})— 公表を終了できます")
+        else:
+            row.flags.append(f"事務終了({wareki(jimu.end_date)})— {wareki(until)}まで公表を継続")
     for d in row.items:
         if d.kind in ("review", "reassessment") and d.status == "overdue":
             row.flags.append(f"{'見直し' if d.kind == 'review' else '再実施'}の期限を過ぎています({wareki(d.due_on)})")
@@ -123,6 +160,16 @@ def _flags(row: DueRow, q, current: th.ThresholdResult | None, published_level: 
 
 def _level_label(level: int) -> str:
     return {1: FORM_LABEL["basic"], 2: FORM_LABEL["focused"], 3: FORM_LABEL["full"]}[level]
+
+
+def counts(rows_: list[DueRow]) -> dict[str, int]:
+    out = {"overdue": 0, "due_30": 0, "due_90": 0, "flag": 0}
+    for r in rows_:
+        for d in r.items:
+            if d.status in out:
+                out[d.status] += 1
+        out["flag"] += r.needs_reassessment
+    return out
 
 
 def due_items(rows_: list[DueRow], *, horizon: str = "due_90") -> list[dict]:
@@ -135,7 +182,7 @@ def due_items(rows_: list[DueRow], *, horizon: str = "due_90") -> list[dict]:
                 out.append({"assessment_id": r.assessment.id, "number": r.assessment.number, "title": r.title,
                             "kind": d.kind, "label": d.label, "due_on": d.due_on.isoformat(), "status": d.status})
         for flag in r.flags:
-            if flag.startswith("再実施が必要"):
+            if flag.startswith(REASSESS_FLAG):
                 out.append({"assessment_id": r.assessment.id, "number": r.assessment.number, "title": r.title,
                             "kind": "flag", "label": flag, "due_on": None, "status": "flag"})
     return sorted(out, key=lambda x: (x["due_on"] or "0000", x["assessment_id"]))

@@ -6,6 +6,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.domain import deadlines
@@ -14,7 +15,7 @@ from app.domain.forms import FORM_LABEL
 from app.domain.policy import Actor
 from app.domain.wareki import wareki
 from app.models import Answer, AssessmentVersion, Determination, Organisation
-from app.services import assessment_list
+from app.services import assessment_list, due
 from app.services.organisation import get_organisation
 
 COLUMNS = ("評価書番号", "評価書名", "事務の名称", "担当部署", "義務付けられる評価", "実施する評価", "対象人数", "取扱者数",
@@ -35,14 +36,16 @@ def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, 
     det_ids = [r.version.determination_id for r in listed if r.version.determination_id]
     dets = {d.id: d for d in session.exec(select(Determination).where(Determination.id.in_(det_ids))).all()} \
         if det_ids else {}
-    first_pub = _last_full_publications(session, [r.assessment.id for r in listed])
+    dues = {d.assessment.id: d for d in due.rows(session, actor=actor, today=today)}
+    submitted = _last_submitted(session, [r.assessment.id for r in listed])
     out = []
     for r in listed:
         v, det = r.version, dets.get(r.version.determination_id)
-        published = v.published_on
-        review = deadlines.review_due(published, None) if published else None
-        reassess = deadlines.reassessment_due(first_pub.get(r.assessment.id))
-        notes = []
+        d = dues.get(r.assessment.id)
+        published = d.published_on if d else v.published_on  # the latest publication, also while a revision is open
+        review = d.next_review_due if d else None
+        reassess = d.reassessment_due if d and r.assessment.form != "basic" else None
+        notes = [f for f in d.flags if f.startswith(due.REASSESS_FLAG)] if d else []
         if r.jimu.status == "ended" and r.jimu.end_date:
             notes.append(f"事務終了({wareki(r.jimu.end_date)})、{wareki(deadlines.keep_published_until(r.jimu.end_date))}まで公表")
         if r.open_actions:
@@ -56,7 +59,8 @@ def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, 
             "重大事故": ("発生あり" if det.serious_incident else "発生なし") if det else "",
             "しきい値判断結果": th.RESULT_LABEL[det.result] if det else "",
             "しきい値判断日": wareki(det.determined_on) if det else "",
-            "提出日": wareki(v.submitted_on), "公表日": wareki(published),
+            "提出日": wareki(v.submitted_on or submitted.get(r.assessment.id)),
+            "公表日": wareki(published),
             "次回の見直し期限": wareki(review), "再実施の期限": wareki(reassess), "備考": "、".join(notes),
         }))
     return org, out
@@ -68,17 +72,13 @@ def _required(det: Determination | None) -> str:
     return "・".join(th.LEVEL_LABEL[th.Level(x)] for x in det.required) or "義務なし"
 
 
-def _last_full_publications(session: Session, assessment_ids: list[int]) -> dict[int, date]:
-    """Latest publication of an 実施 or 再実施 per assessment (a 修正 does not reset the 5-year clock)."""
-    out: dict[int, date] = {}
+def _last_submitted(session: Session, assessment_ids: list[int]) -> dict[int, date]:
+    """The latest 提出日 per assessment (a revision in progress has none of its own yet)."""
     if not assessment_ids:
-        return out
-    for v in session.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id.in_(assessment_ids),
-                                                          AssessmentVersion.kind.in_(["initial", "reassessment"]),
-                                                          AssessmentVersion.published_on.is_not(None))).all():
-        if v.assessment_id not in out or v.published_on > out[v.assessment_id]:
-            out[v.assessment_id] = v.published_on
-    return out
+        return {}
+    return dict(session.exec(select(AssessmentVersion.assessment_id, func.max(AssessmentVersion.submitted_on))
+                             .where(AssessmentVersion.assessment_id.in_(assessment_ids))
+                             .group_by(AssessmentVersion.assessment_id)).all())
 
 
 def to_csv(plan_rows: list[PlanRow]) -> bytes:

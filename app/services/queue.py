@@ -29,8 +29,9 @@ class QueueRow:
 
 
 def rows(session: Session, *, actor: Actor, today: date, department_id: int | None = None,
-         stage: str = "") -> list[QueueRow]:
-    listed = assessment_list.rows(session, actor=actor, department_id=department_id, stage=stage)
+         stage: str = "", assessment_id: int | None = None) -> list[QueueRow]:
+    listed = assessment_list.rows(session, actor=actor, department_id=department_id, stage=stage,
+                                  assessment_id=assessment_id)
     org = session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
     custom = custom_steps(session, org.id) if org else []
     vids = [r.version.id for r in listed]

@@ -89,6 +89,11 @@ def unmapped(session: Session, version_id: int) -> list[UnmappedAnswer]:
                              .order_by(UnmappedAnswer.id)).all())
 
 
+def unmapped_version(session: Session, unmapped_id: int) -> int | None:
+    row = session.get(UnmappedAnswer, unmapped_id)
+    return row.version_id if row else None
+
+
 def resolve_unmapped(session: Session, *, actor: Actor, unmapped_id: int, resolution: str) -> UnmappedAnswer:
     row = session.get(UnmappedAnswer, unmapped_id)
     if row is None:
@@ -116,8 +121,54 @@ def pending(session: Session, v: AssessmentVersion, a) -> list[diffs.Change]:
                       version_values(session, v.id), new_files)
 
 
+def page_questions(session: Session, v: AssessmentVersion, a, page, file_uid: str) -> list[diffs.Change]:
+    """※ items of one editor page that differ from the revised version and still wait for 「重要な変更か」.
+
+    Asked once per item and version, right after a save (重点・全項目 only; the 基礎 has no ※ items).
+    """
+    if not v.based_on_id or a.form == "basic":
+        return []
+    d = catalogue.definition(a.form, v.form_version)
+    ids = {i.id for i in page.walk() if diffs.classifiable(d, i.id)}
+    if not ids:
+        return []
+    base = session.get(AssessmentVersion, v.based_on_id)
+    old_def = catalogue.definition(a.form, base.form_version)
+    scope = [file_uid] if file_uid else [""]
+    old = _scoped_values(session, base.id, scope, ids)
+    new = _scoped_values(session, v.id, scope, ids)
+    vfiles = [(f.uid, f.name) for f in assessments.files(session, v.id) if f.uid == file_uid]
+    found = diffs.diff(old_def, old, vfiles, d, new, vfiles, only_items=ids, only_file=file_uid)
+    return diffs.unclassified(found, classes(session, v.id))
+
+
+def _scoped_values(session: Session, version_id: int, uids: list[str], item_ids: set[str]) -> dict:
+    out: dict = {}
+    for uid, item_id, value in session.exec(select(Answer.file_uid, Answer.item_id, Answer.value).where(
+            Answer.version_id == version_id, Answer.file_uid.in_(uids), Answer.item_id.in_(sorted(item_ids)))).all():
+        out.setdefault(uid, {})[item_id] = value
+    return out
+
+
+def set_planned_change(session: Session, *, actor: Actor, version_id: int, planned_change_on: date | None,
+                       today: date) -> AssessmentVersion:
+    """The date the change takes effect: a 事前 submission must be published before it."""
+    v, _, _ = assessments.get_version(session, actor=actor, version_id=version_id, edit=True)
+    if planned_change_on and v.based_on_id:
+        base = session.get(AssessmentVersion, v.based_on_id)
+        if base.published_on and planned_change_on < base.published_on:
+            raise ValidationFailed({"planned_change_on": "変更予定日が、改訂する版の公表日より前になっています。"})
+    before = v.planned_change_on
+    v.planned_change_on = planned_change_on
+    session.add(v)
+    audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="planned_change",
+                 before={"planned_change_on": before}, after={"planned_change_on": planned_change_on})
+    session.commit()
+    return v
+
+
 def classes(session: Session, version_id: int) -> dict[str, str]:
-    return {diffs.class_key(c.file_uid, c.item_id): c.cls
+    return {diffs.class_key(c.file_uid, c.item_id): c.decision
             for c in session.exec(select(ChangeClass).where(ChangeClass.version_id == version_id)).all()}
 
 
@@ -127,27 +178,38 @@ def classify(session: Session, *, actor: Actor, version_id: int, file_uid: str, 
     if cls not in diffs.CLASSES:
         raise ValidationFailed({"cls": "変更の区分を選択してください。"})
     d = catalogue.definition(a.form, v.form_version)
-    if not d.has(item_id) or not d.is_important(item_id):
+    if a.form == "basic" or not diffs.classifiable(d, item_id):
         raise ValidationFailed({"item": "重要な変更の対象(※)の項目ではありません。"})
     existing = session.get(ChangeClass, (v.id, file_uid, item_id))
-    before = existing.cls if existing else None
-    row = existing or ChangeClass(version_id=v.id, file_uid=file_uid, item_id=item_id, cls=cls)
-    row.cls, row.decided_at, row.decided_by_id = cls, utcnow(), actor.user_id
+    before = existing.decision if existing else None
+    row = existing or ChangeClass(version_id=v.id, file_uid=file_uid, item_id=item_id, decision=cls)
+    row.decision, row.decided_at, row.decided_by_id = cls, utcnow(), actor.user_id
     session.add(row)
     session.flush()
-    kind = diffs.kind_of(classes(session, v.id), forced_reassessment=v.revision_reason in FORCED)
-    if kind != v.kind:
-        v.kind = kind
-        session.add(v)
+    kind = refresh_kind(session, v, a)
     audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="change_classified",
                  before={"cls": before}, after={"item": item_id, "file": file_uid, "cls": cls, "kind": kind})
     session.commit()
     return kind
 
 
+def refresh_kind(session: Session, v: AssessmentVersion, a) -> str:
+    """再実施 when a still-changed ※ item was answered 重要な変更 (or the revision was opened as one), else 修正."""
+    current = {diffs.class_key(c.file_uid, c.item_id) for c in pending(session, v, a)}
+    answered = {k: cls for k, cls in classes(session, v.id).items() if k in current}
+    kind = diffs.kind_of(answered, forced_reassessment=v.revision_reason in FORCED)
+    if kind != v.kind:
+        v.kind = kind
+        session.add(v)
+    return kind
+
+
 def generate_rows(session: Session, *, actor: Actor, version_id: int, today: date) -> int:
     """Rebuild this version's generated 変更箇所 rows from the diff; dates/timing/notes the user entered are kept."""
     v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id, edit=True)
+    if not v.based_on_id:
+        raise ValidationFailed({"version": "最初の版には変更箇所はありません(変更箇所は改訂した版で作成します)。"})
+    refresh_kind(session, v, a)
     found = pending(session, v, a)
     rows = session.exec(select(ChangeRow).where(ChangeRow.assessment_id == a.id, ChangeRow.version_seq == v.seq)).all()
     existing = {r.key: r for r in rows if r.source == "generated"}

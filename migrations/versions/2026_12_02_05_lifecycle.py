@@ -54,7 +54,7 @@ def upgrade() -> None:
     sa.Column('version_id', sa.Integer(), nullable=False),
     sa.Column('file_uid', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('item_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('cls', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('decision', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['decided_by_id'], ['app_user.id'], name=op.f('fk_changeclass_decided_by_id_app_user')),
