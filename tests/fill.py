@@ -97,6 +97,7 @@ def complete(session: Session, d: Definition, version_id: int) -> int:
                 row = row or Answer(version_id=version_id, file_uid=uid, item_id=item.id)
                 row.value = value
                 session.add(row)
+                vals[item.id] = value  # later skip rules see what was just answered (e.g. 委託しない)
                 n += 1
     session.commit()
     return n

@@ -2,7 +2,7 @@
 
 - 見直し (yearly review, 努力義務): due 1 year after the latest 公表日 or the latest review, whichever is later.
 - 再実施 (5-year re-assessment, 規則第15条, 努力義務): due before 5 years pass from the publication of the latest
-  実施 or 再実施. A 修正 (correction) does not reset the 5-year clock (README, Decisions).
+  実施 or 再実施 (counted as the Civil Code counts periods: the anniversary of the publication is the last day). A 修正 (correction) does not reset the 5-year clock (README, Decisions).
 - 事務終了: the 評価書 stays published until 3 years after the end date.
 """
 from __future__ import annotations
@@ -24,8 +24,13 @@ def review_due(last_published: date | None, last_review: date | None) -> date | 
 
 
 def reassessment_due(last_full_publication: date | None) -> date | None:
-    """The day by which the 再実施 must be published: before 5 years pass (the day before the anniversary)."""
-    return add_years(last_full_publication, 5) - timedelta(days=1) if last_full_publication else None
+    """The last day on which the 再実施 is still published "before 5 years pass".
+
+    Periods follow the Civil Code: the day of publication is not counted (民法第140条), and the period ends at
+    the end of the day before the anniversary of its first day (第143条) — i.e. on the anniversary of the
+    publication itself (2021-03-15 → 2026-03-15; 29 February → 28 February).
+    """
+    return add_years(last_full_publication, 5) if last_full_publication else None
 
 
 def keep_published_until(end_date: date | None) -> date | None:

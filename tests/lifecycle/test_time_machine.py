@@ -193,7 +193,7 @@ def test_review_overdue_then_a_review_opens_a_correction_with_exactly_the_change
     assert "overdue" not in review_cls and "overdue" in reassess_cls
     page = browser.page(f"/assessments/{aid}")
     assert "令和9年12月2日" in text_of(page, "[data-testid=next-review]")
-    assert "令和8年3月14日" in text_of(page, "[data-testid=reassessment-due]")
+    assert "令和8年3月15日" in text_of(page, "[data-testid=reassessment-due]")
 
 
 def test_a_star_change_makes_a_reassessment_that_goes_through_comment_and_council_again(browser, app, read, juki):
@@ -287,7 +287,7 @@ def test_five_year_date_shows_in_dashboard_cli_and_ics(browser, app, read, juki,
     aid = juki
     browser.login_as("records")
     expected = {date(2025, 6, 1): "later", date(2026, 1, 1): "due_90", date(2026, 3, 1): "due_30",
-                date(2026, 3, 15): "overdue"}
+                date(2026, 3, 15): "due_30", date(2026, 3, 16): "overdue"}
     url = demo_engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
@@ -302,17 +302,17 @@ def test_five_year_date_shows_in_dashboard_cli_and_ics(browser, app, read, juki,
             items = [x for x in json.loads(out.stdout)["items"] if x["assessment_id"] == aid and x["kind"] == "reassessment"]
             assert [x["status"] for x in items] == ([] if status == "later" else [status])
             if items:
-                assert items[0]["due_on"] == "2026-03-14"
-        failing = CliRunner().invoke(cli, ["due", "--as-of", "2026-03-15", "--fail-on-overdue"])
+                assert items[0]["due_on"] == "2026-03-15"
+        failing = CliRunner().invoke(cli, ["due", "--as-of", "2026-03-16", "--fail-on-overdue"])
         assert failing.exit_code == 6 and "再実施(5年)の期限" in failing.stdout
         listed = json.loads(CliRunner().invoke(cli, ["list", "--json"]).stdout)
         row = next(x for x in listed if x["id"] == aid)
-        assert row["reassessment_due"] == "2026-03-14" and row["next_review_due"] == "2022-03-15"
+        assert row["reassessment_due"] == "2026-03-15" and row["next_review_due"] == "2022-03-15"
         assert isinstance(row["flags"], list)
     finally:
         get_settings.cache_clear()
     # the ICS feed: a revocable token in the URL
-    set_today(app, date(2026, 3, 15))
+    set_today(app, date(2026, 3, 16))
     r = browser.post("/account/tokens", {"name": "予定表", "purpose": "calendar"})
     token = parse(r.text).select_one("#new-token").get_text().split("/calendar/")[1].split(".ics")[0]
     browser.logout()
@@ -322,7 +322,7 @@ def test_five_year_date_shows_in_dashboard_cli_and_ics(browser, app, read, juki,
 
     events = [e for e in Calendar.from_ical(feed.content).walk("VEVENT")]
     reassess = [e for e in events if "再実施(5年)の期限" in str(e["summary"]) and "住民基本台帳" in str(e["summary"])]
-    assert len(reassess) == 1 and reassess[0].decoded("dtstart") == date(2026, 3, 14)
+    assert len(reassess) == 1 and reassess[0].decoded("dtstart") == date(2026, 3, 15)
     assert str(reassess[0]["summary"]).startswith("【期限超過】")
     browser.login_as("records")
     page = browser.page("/account")
