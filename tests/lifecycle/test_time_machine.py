@@ -375,3 +375,20 @@ def test_ended_jimu_title_and_three_years_of_publication(browser, app, read):
         any("【令和8年10月31日 終了】" in p.text for p in doc.paragraphs)
     set_today(app, date(2029, 11, 1))
     assert any("3年を経過しました" in f for f in due_cells(browser, aid)[2])
+
+
+def test_plan_shows_the_due_dates_of_the_lifecycle(browser, read):
+    import csv
+    import io
+
+    browser.login_as("records")
+    r = browser.get("/plan/export?format=csv")
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    zeimin = next(x for x in rows if x["事務の名称"] == "個人住民税の賦課徴収に関する事務" and x["実施する評価"] == "重点項目評価書")
+    assert zeimin["次回の見直し期限"] == "令和8年12月10日"   # reviewed on 令和7年12月10日 (demo)
+    assert zeimin["再実施の期限"] == "令和11年7月1日"
+    juki = next(x for x in rows if x["事務の名称"] == "住民基本台帳に関する事務" and x["実施する評価"] == "全項目評価書")
+    assert (juki["次回の見直し期限"], juki["再実施の期限"]) == ("令和4年3月15日", "令和8年3月15日")
+    basic = next(x for x in rows if x["事務の名称"] == "児童手当の支給に関する事務")
+    assert basic["再実施の期限"] == "" and basic["次回の見直し期限"] == "令和8年6月2日"
