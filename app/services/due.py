@@ -77,7 +77,9 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
         actions.setdefault(act.assessment_id, []).append(act)
     conds = dict(session.exec(select(Review.version_id, func.count()).join(ReviewCondition,
                                                                            ReviewCondition.review_id == Review.id)
-                              .where(ReviewCondition.status == "open").group_by(Review.version_id)).all())
+                              .where(ReviewCondition.status == "open",
+                                     Review.version_id.in_([q.row.version.id for q in qrows]))
+                              .group_by(Review.version_id)).all())
     org = get_organisation(session, actor.organisation_id)
     jimu_ids = sorted({q.row.jimu.id for q in qrows})
     register_rows = {r.jimu.id: r for r in dashboard.jimu_rows(
