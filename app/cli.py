@@ -518,6 +518,26 @@ def backup(out: Annotated[Path, typer.Option("--out", help="出力ファイル")
     typer.echo(message)
 
 
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Option("--from", help="spia backup で作成したバックアップファイル")],
+    force: Annotated[bool, typer.Option("--force", help="復元先が空でなくても上書きする(現在の内容はすべて失われます)")] = False,
+) -> None:
+    """バックアップを DATABASE_URL のデータベースに復元する(復元先は空のデータベース。サーバーは止めておく)。"""
+    from app.backup import RestoreRefused
+    from app.backup import restore as do_restore
+
+    try:
+        message = do_restore(get_settings().database_url, source, force=force)
+    except FileNotFoundError as exc:
+        fail(str(exc), 4)
+    except RestoreRefused as exc:
+        fail(str(exc), 5)
+    except RuntimeError as exc:
+        fail(str(exc))
+    typer.echo(message)
+
+
 def main() -> None:
     try:
         app()

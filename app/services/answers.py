@@ -102,6 +102,10 @@ def save_page(
     page = _resolve_page(d, page_id, file_uid, {f.uid for f in files(session, v.id)})
     if parsed.errors:
         raise ValidationFailed(parsed.errors)
+    # The lock is read before the answers (see editor.build): what a 409 offers to overwrite, and the lock a
+    # no-change save hands back, are then never newer than the answers compared and shown.
+    lock_row = page_lock(session, v.id, page.id, file_uid)
+    seen = {"lock": lock_row.lock, "by": lock_row.updated_by_id, "at": lock_row.updated_at}
     stored = scope_answers(session, v.id, file_uid)
     values = dict(parsed.values)
     focus = None
@@ -131,9 +135,8 @@ def save_page(
         if now_state != old_state:
             withheld_changed.append(i)
     action_changed = [i for i, act in actions.items() if _action_differs(existing_actions.get((file_uid, i)), act)]
-    lock_row = page_lock(session, v.id, page.id, file_uid)
     if not (changed or withheld_changed or action_changed):
-        return SaveResult(lock=lock_row.lock, focus=focus)
+        return SaveResult(lock=seen["lock"], focus=focus)
     try:
         expected = int(lock)
     except ValueError:
@@ -143,13 +146,11 @@ def save_page(
         PageLock.lock == expected,
     ).values(lock=PageLock.lock + 1, updated_at=utcnow(), updated_by_id=actor.user_id))
     if result.rowcount != 1:
-        session.rollback()
-        current = session.get(PageLock, (v.id, page.id, file_uid))
         diffs = [ConflictItem(i, d.item(i).display, values[i], stored[i].value if i in stored else None)
                  for i in changed]
+        session.rollback()
         raise Conflict("このページは他の利用者により先に保存されています。内容を見比べて、どちらを残すか決めてから保存してください。",
-                       current={"lock": current.lock, "items": diffs, "by": current.updated_by_id,
-                                "at": current.updated_at})
+                       current={"lock": seen["lock"], "items": diffs, "by": seen["by"], "at": seen["at"]})
     before, after = {}, {}
     now = utcnow()
     for item_id in set(changed) | set(withheld_changed):

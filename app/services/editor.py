@@ -53,6 +53,10 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
           file_uid: str, today: date, editable: bool, overrides: dict[str, Any] | None = None) -> EditorContext:
     d = catalogue.definition(assessment.form, version.form_version)
     page = d.page(page_id)
+    # The page lock is read before any answer: under READ COMMITTED (PostgreSQL) a save committed in between
+    # then shows up in the answers but not in the lock, so a later save from this page is refused (409) instead
+    # of silently reverting it with a lock that is newer than what the user saw.
+    lock = page_lock(session, version.id, page.id, file_uid).lock
     vfiles = version_files(session, version.id)
     vfile = next((f for f in vfiles if f.uid == file_uid), None)
     all_values = version_values(session, version.id)
@@ -92,7 +96,7 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
         version=version, assessment=assessment, jimu=jimu, definition=d, page=page, file=vfile, files=vfiles,
         values=scope_values, answers=scope_answers(session, version.id, file_uid), prefill=scope_prefill,
         prefill_diff=diff,
-        skipped=skipped, actions=acts, lock=page_lock(session, version.id, page.id, file_uid).lock, outline=outline,
+        skipped=skipped, actions=acts, lock=lock, outline=outline,
         problems=problems, percent=percent(statuses), label=labels.get((d.form, d.version), d.label),
         editable=editable,
     )
