@@ -76,9 +76,20 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": "見つかりません。"}, status_code=404)
         return render(request, "errors/error.html", {"status": 404, "message": "ページが見つかりません。"}, status=404)
 
+    @app.exception_handler(400)
+    async def _unreadable_body(request: Request, exc) -> Response:
+        # FastAPI answers 400 "There was an error parsing the body" for a body that is not UTF-8 / not a form;
+        # the API reports it like any other malformed JSON (422, Japanese, with the field named).
+        message = "送信された内容を読み取れません(UTF-8 の JSON で送信してください)。"
+        if _wants_json(request):
+            return JSONResponse({"detail": "入力内容に誤りがあります。",
+                                 "errors": [{"field": "body", "message": message}]}, status_code=422)
+        return render(request, "errors/error.html", {"status": 400, "message": message}, status=400)
+
     @app.exception_handler(405)
     async def _not_allowed(request: Request, exc) -> Response:
-        return JSONResponse({"detail": "このメソッドは使用できません。"}, status_code=405)
+        return JSONResponse({"detail": "このメソッドは使用できません。"}, status_code=405,
+                            headers={"Allow": ", ".join(_allowed_methods(request))})
 
     @app.exception_handler(500)
     async def _server_error(request: Request, exc) -> Response:
@@ -87,6 +98,18 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": "サーバー内部でエラーが発生しました。"}, status_code=500)
         return render(request, "errors/error.html", {"status": 500, "message":
                       "サーバー内部でエラーが発生しました。入力内容は保存されていない可能性があります。"}, status=500)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the app serves at this path (RFC 9110 `Allow`). Starlette names only the first route's."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)  # the path matches: FULL or PARTIAL (other method)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def build_asgi(settings: Settings | None = None, *, engine=None):

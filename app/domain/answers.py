@@ -8,6 +8,7 @@ Value shapes by item type:
 """
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ from app.domain.wareki import BadDate, parse_date
 
 MAX_MEASURES = 100
 MEASURE_MAX = 4_000
+# Ids of measures and group rows are made by new_id(); a posted or imported id must look like one (it is used in
+# editor operations split on "|", and must survive XML and PostgreSQL unchanged).
+ENTRY_ID = re.compile(r"[A-Za-z0-9_.:-]{1,32}")
 
 
 def new_id(prefix: str = "") -> str:
@@ -108,9 +112,11 @@ def _number(item: Item, value: Any, label: str) -> tuple[Any, str | None]:
     text = unicodedata.normalize("NFKC", text)
     if not text.lstrip("-").isdigit() or not text.isascii():
         return None, f"{label}は整数で入力してください。"
-    n = int(text)
     lo = item.min if item.min is not None else 0
     hi = item.max if item.max is not None else 1_000_000_000
+    digits = text.lstrip("-").lstrip("0")
+    # int() refuses more than 4,300 digits (ValueError); nothing in range has more than 18
+    n = int(text) if len(digits) <= 18 else (lo - 1 if text.startswith("-") else hi + 1)
     if n < lo:
         return None, f"{label}は{lo}以上で入力してください。"
     if n > hi:
@@ -155,7 +161,9 @@ def _measures(value: Any, label: str) -> tuple[Any, str | None]:
             text, err = _text(m.get("text", ""), f"{label}({aud_label})の措置{n}", MEASURE_MAX)
             if err:
                 return None, err
-            mid = str(m.get("id") or new_id("m"))[:32]
+            mid, err = _entry_id(m.get("id"), "m", f"{label}({aud_label})の措置{n}")
+            if err:
+                return None, err
             clean.append({"id": mid, "text": text})
         out[aud] = clean
     return out, None
@@ -170,7 +178,10 @@ def _group(item: Item, value: Any, label: str) -> tuple[Any, str | None]:
     for n, row in enumerate(value, 1):
         if not isinstance(row, Mapping):
             return None, f"{label}の値が不正です。"
-        clean = {"_id": str(row.get("_id") or new_id("r"))[:32]}
+        row_id, err = _entry_id(row.get("_id"), "r", row_label(item, n))
+        if err:
+            return None, err
+        clean = {"_id": row_id}
         for child in item.children:
             if child.id in row:
                 v, err = clean_value(child, row[child.id], label=f"{row_label(item, n)}の{child.label}")
@@ -182,6 +193,16 @@ def _group(item: Item, value: Any, label: str) -> tuple[Any, str | None]:
             return None, f"{label}に様式にない項目「{unknown[0][:40]}」があります。"
         rows.append(clean)
     return rows, None
+
+
+def _entry_id(raw: Any, prefix: str, label: str) -> tuple[str, str | None]:
+    """The id of a measure or a row: a new one when missing, refused when it is not like the ids we make."""
+    if raw is None or raw == "":
+        return new_id(prefix), None
+    text = str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
+    if not ENTRY_ID.fullmatch(text):
+        return "", f"{label}の識別子が不正です(画面を再読み込みしてから入力し直してください)。"
+    return text, None
 
 
 def row_label(group: Item, n: int) -> str:

@@ -52,9 +52,13 @@ class Bundle:
     custom_json: str | None = None
 
 
-def title_of(b: Bundle) -> str:
-    """評価書名 as printed: the cover answer, with 【令和○年○月○日 終了】 once the 事務 has ended."""
-    name = b.values.get("", {}).get("cover.name") or f"{b.jimu_name} {FORM_LABEL[b.definition.form]}"
+def title_of(b: Bundle, edition: Edition = "full") -> str:
+    """評価書名 as printed: the cover answer, with 【令和○年○月○日 終了】 once the 事務 has ended.
+
+    A 評価書名 marked 非公表 is not used in the published editions (案・公表用): the default name is printed instead.
+    """
+    hidden = edition in ("public", "draft") and "cover.name" in b.withheld.get("", {})
+    name = (None if hidden else b.values.get("", {}).get("cover.name")) or f"{b.jimu_name} {FORM_LABEL[b.definition.form]}"
     name = strip_unsafe(str(name))
     if b.jimu_ended_on and "終了】" not in name:
         name += f"【{wareki(b.jimu_ended_on)} 終了】"
@@ -63,7 +67,7 @@ def title_of(b: Bundle) -> str:
 
 def build(b: Bundle, edition: Edition) -> ExportDoc:
     d = b.definition
-    name = title_of(b)
+    name = title_of(b, edition)
     draft = edition == "draft"
     header = f"{name}(案)" if draft else name
     doc = ExportDoc(title=header, header_text=("【案】 " if draft else "") + header, subject=d.manifest.title,
@@ -116,6 +120,8 @@ def _cover(ctx: _Ctx, name: str) -> list:
             continue
         if item.id == "cover.name" or item.prefill == "jimu.title":
             cells = [Para.of(name)]
+        elif ctx.withheld("", item.id):  # 非公表 on the cover too (the body checks this in _rows)
+            cells = [Para.of(WITHHELD)]
         else:
             cells = _answer(ctx, "", item, ctx.value("", item))
         rows.append([Cell([Para.of(item.label, bold=True)], shade=True), Cell(cells)])

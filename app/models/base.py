@@ -15,6 +15,9 @@ SQLModel.metadata.naming_convention = {
 }
 metadata: MetaData = SQLModel.metadata
 
+# Ids are INTEGER columns: anything outside 1..MAX_ID names no row (and SQLite cannot even bind > 2**63-1).
+MAX_ID = 2_147_483_647
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

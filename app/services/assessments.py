@@ -16,6 +16,7 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import (
     Answer, Assessment, AssessmentVersion, Determination, Jimu, PageLock, SpecificFile, VersionFile,
 )
+from app.models.base import MAX_ID
 from app.services import audit, catalogue, prefill
 from app.services.determinations import latest as latest_determination
 from app.services.determinations import performed_level
@@ -40,7 +41,7 @@ def offered_forms(det: Determination | None) -> list[tuple[str, bool]]:
 
 
 def get(session: Session, *, actor: Actor, assessment_id: int, edit: bool = False) -> tuple[Assessment, Jimu]:
-    a = session.get(Assessment, assessment_id)
+    a = session.get(Assessment, assessment_id) if 1 <= assessment_id <= MAX_ID else None
     if a is None or (actor.organisation_id and a.organisation_id != actor.organisation_id):
         raise NotFound("評価書が見つかりません。")
     jimu = session.get(Jimu, a.jimu_id)
@@ -57,7 +58,7 @@ def can_edit(session: Session, *, actor: Actor, assessment: Assessment) -> bool:
 
 def get_version(session: Session, *, actor: Actor, version_id: int, edit: bool = False
                 ) -> tuple[AssessmentVersion, Assessment, Jimu]:
-    v = session.get(AssessmentVersion, version_id)
+    v = session.get(AssessmentVersion, version_id) if 1 <= version_id <= MAX_ID else None
     if v is None:
         raise NotFound("評価書の版が見つかりません。")
     a, jimu = get(session, actor=actor, assessment_id=v.assessment_id, edit=edit)
@@ -167,17 +168,18 @@ def seed_version(session: Session, *, version: AssessmentVersion, assessment: As
 def add_file(session: Session, *, actor: Actor, version_id: int, name: str, register_file_id: str = "") -> VersionFile:
     v, a, jimu = get_version(session, actor=actor, version_id=version_id, edit=True)
     name = name.strip()
-    if not name and str(register_file_id).isdigit():
-        reg = session.get(SpecificFile, int(register_file_id))
-        name = reg.name if reg and reg.jimu_id == jimu.id else ""
+    raw_reg = str(register_file_id or "").strip()
+    # ASCII digits only ("²".isdigit() is true, but int("²") fails) and within the id range
+    reg_id = int(raw_reg) if raw_reg.isascii() and raw_reg.isdigit() and len(raw_reg) <= 10 else None
+    reg = session.get(SpecificFile, reg_id) if reg_id and 1 <= reg_id <= MAX_ID else None
+    if raw_reg and (reg is None or reg.jimu_id != jimu.id):
+        raise ValidationFailed({"register_file_id": "登録簿のファイルが見つかりません。"})
+    if not name and reg is not None:
+        name = reg.name
     problem = text_problem(name, label="ファイル名", max_len=200, required=True)
     existing = files(session, v.id)
     if not problem and any(f.name == name for f in existing):
         problem = f"ファイル「{name}」は既にあります。"
-    reg_id = int(register_file_id) if str(register_file_id).isdigit() else None
-    if reg_id and not session.exec(select(SpecificFile).where(SpecificFile.id == reg_id,
-                                                              SpecificFile.jimu_id == jimu.id)).first():
-        problem = "登録簿のファイルが見つかりません。"
     if problem:
         raise ValidationFailed({"file_name": problem})
     vf = VersionFile(version_id=v.id, uid=new_id("f"), register_file_id=reg_id, name=name,
@@ -212,6 +214,10 @@ def remove_file(session: Session, *, actor: Actor, version_id: int, uid: str) ->
     for row in session.exec(select(PageLock).where(PageLock.version_id == v.id, PageLock.file_uid == uid)).all():
         session.delete(row)
     session.delete(target)
+    for pos, f in enumerate(f for f in vfiles if f.uid != uid):  # keep positions 0..n-1 (as import makes them)
+        if f.position != pos:
+            f.position = pos
+            session.add(f)
     audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="file_removed",
                  before=before)
     session.commit()

@@ -107,10 +107,46 @@ def to_pdf(docx: bytes, *, soffice: str | None = None, timeout: int = 120) -> by
         return out.read_bytes()
 
 
+# A DOCX is a zip: refuse it before python-docx unpacks it when the file, the unpacked total or the compression
+# ratio of a large member is beyond what an exported 評価書 ever needs (zip bombs). zipfile never returns more than
+# a member's declared size, so the declared sizes bound what is read.
+MAX_DOCX_BYTES = 20 * 1024 * 1024
+MAX_DOCX_UNPACKED = 100 * 1024 * 1024
+MAX_DOCX_MEMBERS = 2000
+MAX_DOCX_RATIO = 200
+DOCX_RATIO_FROM = 1024 * 1024
+
+
+def check_docx_package(data: bytes) -> None:
+    """Raise ValidationFailed (Japanese, field `file`) unless `data` is a zip of sane size; reads no member."""
+    import io
+    import zipfile
+
+    def refuse(message: str):
+        raise ValidationFailed({"file": message})
+
+    if len(data) > MAX_DOCX_BYTES:
+        refuse(f"Word ファイルが大きすぎます(上限 {MAX_DOCX_BYTES // (1024 * 1024)}MB)。")
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        refuse("Word ファイルとして読み込めません(docx ではありません)。このシステムで出力した Word ファイルを指定してください。")
+    if len(infos) > MAX_DOCX_MEMBERS:
+        refuse("Word ファイルの構成が異常なため取り込めません(含まれるファイルが多すぎます)。")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if total > MAX_DOCX_UNPACKED or (info.file_size > DOCX_RATIO_FROM and ratio > MAX_DOCX_RATIO):
+            refuse(f"展開後のサイズが大きすぎるため取り込めません(上限 {MAX_DOCX_UNPACKED // (1024 * 1024)}MB)。"
+                   "圧縮爆弾などの不正なファイルの可能性があります。")
+
+
 def import_docx(session: Session, *, actor: Actor, data: bytes, into: int | None = None, number: int | None = None):
     """Re-import an exported DOCX from its embedded JSON (only the 提出用 edition carries 非公表 text)."""
     from app.export.docx import read_custom_json
 
+    check_docx_package(data)
     try:
         text = read_custom_json(data)
     except Exception:  # noqa: BLE001 - any unreadable file gets the same Japanese message
@@ -121,7 +157,10 @@ def import_docx(session: Session, *, actor: Actor, data: bytes, into: int | None
         doc = json.loads(text)
     except json.JSONDecodeError:
         raise ValidationFailed({"file": "埋め込みデータが壊れています。"}) from None
-    if doc.get("edition") in ("draft", "public") and any(a.get("withheld") for a in doc.get("answers", [])):
+    if not isinstance(doc, dict) or not isinstance(doc.get("answers", []), list):
+        raise ValidationFailed({"file": "埋め込みデータが壊れています。"})
+    if doc.get("edition") in ("draft", "public") and any(isinstance(a, dict) and a.get("withheld")
+                                                         for a in doc.get("answers", [])):
         raise ValidationFailed({"file": "非公表の項目を含む評価書の案・公表用は、非公表の内容が含まれないため取り込めません。"
                                         "提出用(full)を取り込んでください。"})
     return jsonio.import_version(session, actor=actor, data=doc, into=into, number=number)

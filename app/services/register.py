@@ -8,12 +8,12 @@ from datetime import date
 from sqlmodel import Session, select
 
 from app.domain import threshold as th
-from app.domain.policy import Actor, can_edit_department, can_view_department
+from app.domain.policy import Actor, can_edit_department, can_register_jimu, can_view_department
 from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Department, Jimu, SpecificFile
-from app.models.base import utcnow
+from app.models.base import MAX_ID, utcnow
 from app.services import audit
 
 FILE_KINDS = {
@@ -50,7 +50,7 @@ class JimuInput:
 
 
 def get_jimu(session: Session, *, actor: Actor, jimu_id: int, edit: bool = False) -> Jimu:
-    jimu = session.get(Jimu, jimu_id)
+    jimu = session.get(Jimu, jimu_id) if 1 <= jimu_id <= MAX_ID else None  # beyond INTEGER: no such row
     if jimu is None or (actor.organisation_id and jimu.organisation_id != actor.organisation_id):
         raise NotFound("事務が見つかりません。")
     allowed = can_edit_department if edit else can_view_department
@@ -135,10 +135,12 @@ def validate(session: Session, *, actor: Actor, organisation_id: int, data: Jimu
 
 
 def _int_or_none(raw: str) -> int | None:
+    """An id typed or posted as text; None when it is no integer or outside the id range (names no row)."""
     try:
-        return int(str(raw).strip())
+        n = int(str(raw).strip())
     except ValueError:
         return None
+    return n if 1 <= n <= MAX_ID else None
 
 
 def _count(raw: str, label: str, maximum: int, errors: dict, key: str) -> int:
@@ -188,7 +190,14 @@ def _files(rows: list[FileInput], today: date, errors: dict) -> list[dict]:
     return out
 
 
+def require_can_register(actor: Actor) -> None:
+    """Refuse (403, before any input is looked at) those who may not register a 事務, e.g. council members."""
+    if not can_register_jimu(actor):
+        raise Forbidden("事務を登録できるのは、担当課職員・総務・文書担当・管理者です。")
+
+
 def create(session: Session, *, actor: Actor, organisation_id: int, data: JimuInput, today: date) -> Jimu:
+    require_can_register(actor)
     clean = validate(session, actor=actor, organisation_id=organisation_id, data=data, today=today)
     files = clean.pop("files")
     jimu = Jimu(organisation_id=organisation_id, **clean)
@@ -232,9 +241,17 @@ def _replace_files(session: Session, jimu_id: int, files: list[dict]) -> None:
         row.position, row.name, row.kind = pos, f["name"], f["kind"]
         row.subjects, row.subjects_as_of, row.staff_only = f["subjects"], f["subjects_as_of"], f["staff_only"]
         session.add(row)
-    for fid, row in existing.items():
-        if fid not in keep:
-            session.delete(row)
+    gone = [fid for fid in existing if fid not in keep]
+    if gone:
+        # 評価書 versions keep their own copy of a file (name, answers); only the link to the register ends
+        # (deleting a referenced row would otherwise fail on the foreign key: a 500 instead of the update)
+        from sqlalchemy import update
+
+        from app.models import VersionFile
+
+        session.exec(update(VersionFile).where(VersionFile.register_file_id.in_(gone)).values(register_file_id=None))
+        for fid in gone:
+            session.delete(existing[fid])
     session.flush()
 
 

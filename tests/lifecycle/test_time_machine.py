@@ -392,3 +392,28 @@ def test_plan_shows_the_due_dates_of_the_lifecycle(browser, read):
     assert (juki["次回の見直し期限"], juki["再実施の期限"]) == ("令和4年3月15日", "令和8年3月15日")
     basic = next(x for x in rows if x["事務の名称"] == "児童手当の支給に関する事務")
     assert basic["再実施の期限"] == "" and basic["次回の見直し期限"] == "令和8年6月2日"
+
+
+def test_a_revision_round_trips_through_json_with_its_change_classes(browser, read, db):
+    from app.domain.policy import SYSTEM
+    from app.services import jsonio
+
+    aid = assessment_id(read, "住民基本台帳に関する事務", "full")
+    browser.login_as("records")
+    assert browser.post(f"/assessments/{aid}/revise", {"reason": "change", "planned_change_on": "2027-01-04"}
+                        ).status_code == 303
+    v2 = versions(read, aid)[1]
+    uid = read(select(Answer.file_uid).where(Answer.version_id == v2.id, Answer.item_id == "II.6.1"))[0]
+    edit_text(browser, v2.id, "II~II.6", "II.6.1", "国内のデータセンターに保管する。", file_uid=uid)
+    assert browser.post(f"/versions/{v2.id}/classify", {"file": uid, "item": "II.6.1", "cls": "formal"}).status_code == 303
+    actor = SYSTEM.__class__(**{**SYSTEM.__dict__, "organisation_id": read(select(Assessment.organisation_id))[0]})
+    first = jsonio.export_version(db, actor=actor, version_id=v2.id)
+    assert first["version"]["revision_reason"] == "change" and first["version"]["planned_change_on"] == "2027-01-04"
+    assert first["change_classes"] == [{"file": uid, "item": "II.6.1", "decision": "formal"}]
+    jsonio.import_version(db, actor=actor, data=first, into=aid)
+    again = jsonio.export_version(db, actor=actor, version_id=v2.id)
+    assert again == first
+    bad = {**first, "change_classes": [{"file": uid, "item": "V.1.1", "decision": "important"}]}
+    with pytest.raises(Exception) as exc:
+        jsonio.import_version(db, actor=actor, data=bad, into=aid)
+    assert "重要な変更の区分" in str(getattr(exc.value, "errors", exc.value))

@@ -1,9 +1,10 @@
 """評価書 over JSON: list, lossless export and import."""
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
 from typing import Literal
@@ -11,13 +12,11 @@ from typing import Literal
 from starlette.responses import Response
 
 from app.deps import ActorDep, SessionDep, TodayDep, WriteSessionDep
-from app.routes.api.schemas import Error
+from app.routes.api.schemas import ERRORS, WRITE_ERRORS, Error, PathId, QueryId
 from app.services import assessments, exports, jsonio
 from app.web import content_disposition
 
 router = APIRouter(prefix="/api/v1", tags=["評価書"])
-ERRORS = {401: {"model": Error}, 403: {"model": Error}, 404: {"model": Error}, 409: {"model": Error},
-          422: {"description": "入力内容の誤り(項目名つき)"}}
 
 
 class AssessmentSummary(BaseModel):
@@ -36,28 +35,72 @@ class AssessmentSummary(BaseModel):
     days_in_stage: int
     next_action: str
     next_due: str | None
+    last_published_on: str | None
+    next_review_due: str | None
+    reassessment_due: str | None
+    open_conditions: int
+    flags: list[str]
 
 
-def summary(q) -> dict:
+class DueItem(BaseModel):
+    assessment_id: int
+    number: int
+    title: str
+    kind: Literal["review", "reassessment", "prior_submission", "stage", "action", "flag"]
+    label: str
+    due_on: str | None
+    status: Literal["overdue", "due_30", "due_90", "flag"]
+
+
+def _iso(d) -> str | None:
+    return d.isoformat() if d else None
+
+
+def summary(d) -> dict:
+    q = d.q
     r, v = q.row, q.row.version
     return {"id": r.assessment.id, "number": r.assessment.number, "form": r.assessment.form, "jimu": r.jimu.name,
             "department": r.department, "version_id": v.id, "version": v.seq, "kind": v.kind, "stage": v.stage,
-            "stage_label": q.stage_label, "published_on": v.published_on.isoformat() if v.published_on else None,
+            "stage_label": q.stage_label, "published_on": _iso(v.published_on),
             "open_actions": r.open_actions, "days_in_stage": q.days_in_stage, "next_action": q.next_action,
-            "next_due": q.next_due.isoformat() if q.next_due else None}
+            "next_due": _iso(q.next_due), "last_published_on": _iso(d.published_on),
+            "next_review_due": _iso(d.next_review_due),
+            "reassessment_due": _iso(d.reassessment_due) if r.assessment.form != "basic" else None,
+            "open_conditions": d.open_conditions, "flags": d.flags}
 
 
 @router.get("/assessments", response_model=list[AssessmentSummary], responses=ERRORS, summary="評価書の一覧")
 def list_assessments(session: SessionDep, actor: ActorDep, today: TodayDep, stage: str = "", form: str = "",
-                     department_id: int | None = None) -> list[dict]:
-    from app.services import queue
+                     department_id: QueryId = None) -> list[dict]:
+    from app.services import due
 
-    rows = queue.rows(session, actor=actor, today=today, department_id=department_id, stage=stage)
-    return [summary(q) for q in rows if not form or q.row.assessment.form == form]
+    rows = due.rows(session, actor=actor, today=today, department_id=department_id)
+    return [summary(d) for d in rows
+            if (not form or d.assessment.form == form) and (not stage or d.q.row.version.stage == stage)]
+
+
+class Within(IntEnum):
+    """The horizon of GET /due, documented as an enum so that only 30 and 90 are schema-valid."""
+
+    days_30 = 30
+    days_90 = 90
+
+
+@router.get("/due", response_model=list[DueItem], responses=ERRORS, summary="期限超過・期限が近いもの(定期確認用)")
+def due_list(session: SessionDep, actor: ActorDep, today: TodayDep,
+             within: Within = Query(Within.days_90, description="何日先までの期限を含めるか(30 または 90)")
+             ) -> list[dict]:
+    """`spia due --json` と同じ内容。見直し・再実施・事前提出・手続・改善策の期限と「再実施が必要」。"""
+    from app.errors import ValidationFailed
+    from app.services import due
+
+    if within not in (30, 90):
+        raise ValidationFailed({"within": "within は 30 または 90 を指定してください。"})
+    return due.due_items(due.rows(session, actor=actor, today=today), horizon=f"due_{int(within)}")
 
 
 @router.get("/versions/{version_id}/json", responses=ERRORS, summary="評価書の版をJSONで取り出す(可逆)")
-def export_json(version_id: int, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+def export_json(version_id: PathId, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
     return jsonio.export_version(session, actor=actor, version_id=version_id)
 
 
@@ -66,18 +109,19 @@ class ImportResult(BaseModel):
     version_id: int
 
 
-@router.post("/assessments/import", response_model=ImportResult, status_code=201, responses=ERRORS,
+@router.post("/assessments/import", response_model=ImportResult, status_code=201, responses=WRITE_ERRORS,
              summary="JSONから評価書を取り込む(into を指定すると既存の評価書の編集中の版を置き換える)")
 def import_json(session: WriteSessionDep, actor: ActorDep, document: dict[str, Any] = Body(...),
-                into: int | None = None, number: int | None = None) -> dict:
+                into: QueryId = None, number: QueryId = None) -> dict:
     v = jsonio.import_version(session, actor=actor, data=document, into=into, number=number)
     return {"assessment_id": v.assessment_id, "version_id": v.id}
 
 
 @router.get("/assessments/{assessment_id}/export", responses={**ERRORS, 200: {"content": {
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}, "application/pdf": {}}}},
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}, "application/pdf": {}}},
+    503: {"model": Error, "description": "PDF への変換ができない(LibreOffice がない・変換に失敗した)"}},
     summary="評価書(最新の版)を Word / PDF で出力する")
-def export_document(assessment_id: int, session: SessionDep, actor: ActorDep, today: TodayDep,
+def export_document(assessment_id: PathId, session: SessionDep, actor: ActorDep, today: TodayDep,
                     edition: Literal["draft", "full", "public"] = "full",
                     format: Literal["docx", "pdf"] = "docx") -> Response:
     assessments.get(session, actor=actor, assessment_id=assessment_id)

@@ -9,6 +9,9 @@ FIELD_LABEL = {
     "subjects": "対象人数", "handlers": "取扱者数", "serious_incident": "重大事故の有無",
     "exclusion": "除外の種類", "exclusions": "除外の種類", "org_kind": "機関の種類",
     "name": "名称", "department_id": "担当部署", "files": "特定個人情報ファイル",
+    "jimu_id": "事務のID", "assessment_id": "評価書のID", "version_id": "版のID", "into": "取り込み先の評価書のID",
+    "number": "評価書番号", "lock_version": "lock_version", "edition": "版(edition)", "format": "形式(format)",
+    "stage": "段階", "form": "様式", "document": "評価書のJSON", "within": "期限の範囲(within)",
 }
 
 MESSAGES = {

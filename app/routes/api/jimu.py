@@ -7,15 +7,15 @@ from sqlmodel import Session
 from app.deps import WriteSessionDep, ActorDep, SessionDep, TodayDep
 
 from app.models import Jimu
-from app.routes.api.schemas import DeterminationIn, DeterminationOut, Error, JimuIn, JimuOut, Me
+from app.routes.api.schemas import (
+    ERRORS, WRITE_ERRORS, DeterminationIn, DeterminationOut, JimuIn, JimuOut, Me, PathId, QueryId,
+)
 from app.services import dashboard, determinations, register
 from app.services.determinations import WizardInput
 from app.services.organisation import get_organisation
 from app.services.register import FileInput, JimuInput
 
 router = APIRouter(prefix="/api/v1", tags=["事務・しきい値判断"])
-ERRORS = {401: {"model": Error}, 403: {"model": Error}, 404: {"model": Error}, 409: {"model": Error},
-          422: {"description": "入力内容の誤り(項目名つき)"}}
 
 
 def _det_out(d) -> dict | None:
@@ -48,7 +48,7 @@ def me(actor: ActorDep) -> dict:
 
 
 @router.get("/jimu", response_model=list[JimuOut], responses=ERRORS, summary="事務の一覧")
-def list_jimu(session: SessionDep, actor: ActorDep, today: TodayDep, department_id: int | None = None) -> list[dict]:
+def list_jimu(session: SessionDep, actor: ActorDep, today: TodayDep, department_id: QueryId = None) -> list[dict]:
     org = get_organisation(session, actor.organisation_id)
     rows = dashboard.jimu_rows(session, actor=actor, org=org, today=today, department_id=department_id)
     return [_row_out(r) for r in rows]
@@ -65,7 +65,8 @@ def _input(body: JimuIn) -> JimuInput:
     )
 
 
-@router.post("/jimu", response_model=JimuOut, status_code=201, responses=ERRORS, summary="事務を登録する")
+@router.post("/jimu", response_model=JimuOut, status_code=201, responses=WRITE_ERRORS,
+             summary="事務を登録する")
 def create_jimu(body: JimuIn, session: WriteSessionDep, actor: ActorDep, today: TodayDep) -> dict:
     org = get_organisation(session, actor.organisation_id)
     jimu = register.create(session, actor=actor, organisation_id=org.id, data=_input(body), today=today)
@@ -73,14 +74,14 @@ def create_jimu(body: JimuIn, session: WriteSessionDep, actor: ActorDep, today: 
 
 
 @router.get("/jimu/{jimu_id}", response_model=JimuOut, responses=ERRORS, summary="事務の詳細")
-def get_jimu(jimu_id: int, session: SessionDep, actor: ActorDep, today: TodayDep) -> dict:
+def get_jimu(jimu_id: PathId, session: SessionDep, actor: ActorDep, today: TodayDep) -> dict:
     jimu = register.get_jimu(session, actor=actor, jimu_id=jimu_id)
     return _jimu_out(session, actor, jimu, today)
 
 
-@router.put("/jimu/{jimu_id}", response_model=JimuOut, responses=ERRORS,
+@router.put("/jimu/{jimu_id}", response_model=JimuOut, responses=WRITE_ERRORS,
             summary="事務を更新する(lock_version 必須。古い版からの更新は 409)")
-def update_jimu(jimu_id: int, body: JimuIn, session: WriteSessionDep, actor: ActorDep, today: TodayDep) -> dict:
+def update_jimu(jimu_id: PathId, body: JimuIn, session: WriteSessionDep, actor: ActorDep, today: TodayDep) -> dict:
     data = _input(body)
     # Files are matched by name so that their ids survive an update over the API.
     existing = {f.name: f.id for f in register.files_of(session, jimu_id)}
@@ -92,14 +93,15 @@ def update_jimu(jimu_id: int, body: JimuIn, session: WriteSessionDep, actor: Act
 
 @router.get("/jimu/{jimu_id}/determinations", response_model=list[DeterminationOut], responses=ERRORS,
             summary="しきい値判断の履歴")
-def list_determinations(jimu_id: int, session: SessionDep, actor: ActorDep) -> list[dict]:
+def list_determinations(jimu_id: PathId, session: SessionDep, actor: ActorDep) -> list[dict]:
     register.get_jimu(session, actor=actor, jimu_id=jimu_id)
     return [_det_out(d) for d in determinations.history(session, jimu_id)]
 
 
-@router.post("/jimu/{jimu_id}/determinations", response_model=DeterminationOut, status_code=201, responses=ERRORS,
+@router.post("/jimu/{jimu_id}/determinations", response_model=DeterminationOut, status_code=201,
+             responses=WRITE_ERRORS,
              summary="しきい値判断を記録する(省略した値は登録情報から)")
-def record_determination(jimu_id: int, body: DeterminationIn, session: WriteSessionDep, actor: ActorDep,
+def record_determination(jimu_id: PathId, body: DeterminationIn, session: WriteSessionDep, actor: ActorDep,
                          today: TodayDep) -> dict:
     jimu = register.get_jimu(session, actor=actor, jimu_id=jimu_id, edit=True)
     org = get_organisation(session, jimu.organisation_id)

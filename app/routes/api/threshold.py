@@ -5,13 +5,13 @@ from fastapi import APIRouter
 
 from app.deps import ActorDep
 from app.domain import threshold as th
-from app.routes.api.schemas import Error, ThresholdRequest, ThresholdResponse
+from app.routes.api.schemas import WRITE_ERRORS, ThresholdRequest, ThresholdResponse
 
 router = APIRouter(prefix="/api/v1", tags=["しきい値判断"])
 
 
 @router.post("/threshold", response_model=ThresholdResponse,
-             responses={401: {"model": Error}, 422: {"description": "入力内容の誤り(項目名つき)"}},
+             responses={k: WRITE_ERRORS[k] for k in (400, 401, 403, 413, 422)},
              summary="しきい値判断を計算する")
 def threshold(body: ThresholdRequest, actor: ActorDep) -> dict:
     """対象人数・取扱者数・重大事故・除外から、義務付けられる評価と手続、判断の理由を返します。"""
