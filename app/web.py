@@ -86,7 +86,8 @@ def render(request: Request, name: str, ctx: dict | None = None, *, status: int 
     else:
         response = templates.TemplateResponse(request, name, ctx, status_code=status)
     if ctx["flash"]:
-        response.delete_cookie(FLASH_COOKIE, path="/")
+        response.delete_cookie(FLASH_COOKIE, path="/", httponly=True, samesite="lax",
+                               secure=request.app.state.settings.cookie_secure)
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response

@@ -44,6 +44,11 @@ def can_edit_department(actor: Actor, department_id: int | None) -> bool:
     return can_view_department(actor, department_id)
 
 
+def can_register_jimu(actor: Actor) -> bool:
+    """Registering a 事務: the records section and admins, and staff (for their own departments)."""
+    return actor.sees_all or (actor.role == "staff" and bool(actor.department_ids))
+
+
 def can_manage_users(actor: Actor) -> bool:
     return actor.role in ("admin", "system")
 

@@ -50,5 +50,6 @@ def logout(request: Request, session: WriteSessionDep, actor: ActorDep) -> Respo
     if token:
         auth.logout(session, token=token, actor=actor)
     response = redirect(request, "/login", flash="ログアウトしました。")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=request.app.state.settings.cookie_secure)
     return response

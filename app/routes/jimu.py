@@ -34,6 +34,7 @@ def index(request: Request, session: SessionDep, actor: ActorDep, today: TodayDe
 
 @router.get("/new")
 def new(request: Request, session: SessionDep, actor: ActorDep) -> Response:
+    register.require_can_register(actor)
     org = get_organisation(session, actor.organisation_id)
     default_dept = str(min(actor.department_ids)) if actor.department_ids and not actor.sees_all else ""
     data = JimuInput(department_id=default_dept, files=[FileInput()])
@@ -42,6 +43,7 @@ def new(request: Request, session: SessionDep, actor: ActorDep) -> Response:
 
 @router.post("/new")
 def create(request: Request, form: FormDep, session: WriteSessionDep, actor: ActorDep, today: TodayDep) -> Response:
+    register.require_can_register(actor)
     org = get_organisation(session, actor.organisation_id)
     data = jimu_input(form)
     if apply_row_op(data, str(form.get("op", ""))):

@@ -100,7 +100,10 @@ def review_post(request: Request, vid: int, form: FormDep, session: WriteSession
                 today: TodayDep) -> Response:
     what = str(form.get("what", ""))
     g = lambda k: str(form.get(k, ""))  # noqa: E731
+    council.require_recorder(session, actor=actor, version_id=vid)
     try:
+        if what not in ("setup", "meeting", "finding", "answer"):
+            raise ValidationFailed({"what": "記録する内容を選択してください。"})
         if what == "setup":
             council.setup_review(session, actor=actor, version_id=vid, council_id=g("council_id"),
                                  consulted_on=g("consulted_on"), method=g("method"))

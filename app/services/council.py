@@ -107,6 +107,12 @@ def setup_review(session: Session, *, actor: Actor, version_id: int, council_id:
     return review
 
 
+def require_recorder(session: Session, *, actor: Actor, version_id: int) -> None:
+    """Refuse (403/404) before any input is read: only the records section records the 第三者点検."""
+    _records_only(actor)
+    assessments.get_version(session, actor=actor, version_id=version_id)
+
+
 def _review_for(session: Session, actor: Actor, version_id: int) -> tuple[Review, object, object]:
     v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id)
     review = current_review(session, v.id)

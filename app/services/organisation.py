@@ -1,12 +1,14 @@
 """Organisation (評価実施機関), departments and user accounts (administrator screens)."""
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.domain.policy import ROLES, Actor, can_manage_users
 from app.domain.text import text_problem
 from app.errors import Forbidden, NotFound, ValidationFailed
-from app.models import Department, Organisation, User, UserDepartment
+from app.models import Department, LoginSession, Organisation, User, UserDepartment
+from app.models.base import utcnow
 from app.security import hash_password, password_problem
 from app.services import audit
 
@@ -163,6 +165,10 @@ def update_user(
     user.display_name, user.role, user.active = display_name.strip(), role, active
     if new_password:
         user.password_hash = hash_password(new_password)
+        user.password_changed_at = utcnow()
+        # as with the user's own password change: every sign-in made with the old password ends now
+        session.exec(update(LoginSession).where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+                     .values(revoked_at=utcnow()))
     if unlock:
         user.locked_until, user.failed_logins = None, 0
     for link in session.exec(select(UserDepartment).where(UserDepartment.user_id == user.id)).all():
