@@ -427,6 +427,8 @@ def import_docx(path: Path, into: Annotated[Optional[int], typer.Option("--into"
     from app.services import exports
 
     try:
+        if path.stat().st_size > exports.MAX_DOCX_BYTES:
+            fail(f"Word ファイルが大きすぎます(上限 {exports.MAX_DOCX_BYTES // (1024 * 1024)}MB)。", 2)
         data = path.read_bytes()
     except OSError as exc:
         fail(f"ファイルを読み込めません: {exc}", 2)

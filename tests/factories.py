@@ -33,8 +33,13 @@ def lock_of(read, version_id: int, page_id: str, file_uid: str = "") -> int:
 
 def page_form(browser, url: str) -> tuple[list[tuple[str, str]], str]:
     """The fields a browser would post for the editor page at `url` (what is checked/typed now), and its action."""
-    soup = browser.page(url)
+    return form_fields(browser.page(url))
+
+
+def form_fields(soup) -> tuple[list[tuple[str, str]], str]:
+    """The fields of a parsed page's #page-form as a browser would post them now, and the form's action."""
     form = soup.select_one("#page-form")
+    assert form is not None, str(soup)[:500]
     pairs: list[tuple[str, str]] = []
     for el in form.select("input[name], textarea[name], select[name]"):
         name = el["name"]
@@ -48,7 +53,7 @@ def page_form(browser, url: str) -> tuple[list[tuple[str, str]], str]:
         elif el.get("type") in ("checkbox", "radio"):
             if el.has_attr("checked"):
                 pairs.append((name, el.get("value", "on")))
-        else:
+        elif el.get("type") not in ("submit", "button"):
             pairs.append((name, el.get("value", "")))
     return pairs, form["action"]
 

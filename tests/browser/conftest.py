@@ -88,3 +88,35 @@ def sign_in(page, login_id: str, password: str) -> None:
     page.fill("#f-password", password)
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_url("**/")
+
+
+def fire(page, action: str, *, on_date: str = "") -> None:
+    """Press a procedure button on the 評価書 page (with its date when the step has one)."""
+    form = page.locator(f"form.transition:has(button[data-action='{action}'])")
+    if on_date:
+        form.locator("input[name=on_date]").fill(on_date)
+    form.locator("button").click()
+    page.wait_for_load_state()
+
+
+def register_and_determine(page, *, name: str, department: str, file_name: str, subjects: int, handlers: int,
+                           result: str) -> None:
+    """Register a 事務 with one file in the browser, run the しきい値判断 wizard and record it."""
+    import re
+
+    from playwright.sync_api import expect
+
+    page.goto("/jimu/new")
+    page.fill("#f-name", name)
+    page.select_option("#f-department_id", label=department)
+    page.fill("#f-files-0-name", file_name)
+    page.fill("#f-files-0-subjects", str(subjects))
+    page.fill("#f-files-0-subjects_as_of", "2026-04-01")
+    page.fill("#f-handlers", str(handlers))
+    page.fill("#f-handlers_as_of", "2026-04-01")
+    page.click("#jimu-form button[type=submit]:not([name])")
+    page.wait_for_url(re.compile(r".*/jimu/\d+$"))
+    page.click("text=しきい値判断を行う")
+    expect(page.locator("[data-testid=threshold-result]")).to_have_text(result)
+    page.click("text=この内容で判断を記録する")
+    page.wait_for_url("**/determinations/*")

@@ -6,32 +6,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import register_and_determine, sign_in
 
 pytestmark = pytest.mark.browser
 MEASURES = "#i-III_2_r1_m"
 
 
-def register_and_determine(page) -> None:
-    page.goto("/jimu/new")
-    page.fill("#f-name", "軽自動車税の賦課徴収に関する事務")
-    page.select_option("#f-department_id", label="財務部 市民税課")
-    page.fill("#f-files-0-name", "軽自動車税ファイル")
-    page.fill("#f-files-0-subjects", "150000")
-    page.fill("#f-files-0-subjects_as_of", "2026-04-01")
-    page.fill("#f-handlers", "120")
-    page.fill("#f-handlers_as_of", "2026-04-01")
-    page.click("#jimu-form button[type=submit]:not([name])")
-    page.wait_for_url(re.compile(r".*/jimu/\d+$"))
-    page.click("text=しきい値判断を行う")
-    expect(page.locator("[data-testid=threshold-result]")).to_have_text("基礎項目評価及び重点項目評価の実施が義務付けられる")
-    page.click("text=この内容で判断を記録する")
-    page.wait_for_url("**/determinations/*")
-
-
 def test_focused_draft_measures_survive_reload_and_conflict_shows_merge_view(page, playwright_browser, live_server):
     sign_in(page, "zeimu", "Kazei-Demo-2025")
-    register_and_determine(page)
+    register_and_determine(page, name="軽自動車税の賦課徴収に関する事務", department="財務部 市民税課",
+                           file_name="軽自動車税ファイル", subjects=150000, handlers=120,
+                           result="基礎項目評価及び重点項目評価の実施が義務付けられる")
     page.click("text=事務の画面へ戻る")
     page.click("text=評価書を作成")
     assert page.is_checked("#f-form-focused") and page.is_checked("#f-form-basic")

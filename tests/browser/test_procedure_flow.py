@@ -7,18 +7,10 @@ from sqlmodel import Session, select
 
 from app.models import Assessment, AssessmentVersion, Jimu
 from app.services import catalogue
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import fire, sign_in
 from tests.fill import complete
 
 pytestmark = pytest.mark.browser
-
-
-def fire(page, action: str, *, on_date: str = "") -> None:
-    form = page.locator(f"form.transition:has(button[data-action='{action}'])")
-    if on_date:
-        form.locator("input[name=on_date]").fill(on_date)
-    form.locator("button").click()
-    page.wait_for_load_state()
 
 
 def test_draft_full_through_the_whole_procedure(page, playwright_browser, live_server, demo_engine):

@@ -18,7 +18,7 @@ from app.main import build_asgi
 from app.models import Assessment, AssessmentVersion, Jimu
 from app.services import catalogue
 from tests import dbutil
-from tests.browser.conftest import LiveServer, sign_in
+from tests.browser.conftest import LiveServer, fire, register_and_determine, sign_in
 from tests.export.helpers import open_docx
 from tests.fill import complete
 
@@ -55,14 +55,6 @@ def ctx(playwright_browser, server):
     context.close()
 
 
-def fire(page, action: str, *, on_date: str = "") -> None:
-    form = page.locator(f"form.transition:has(button[data-action='{action}'])")
-    if on_date:
-        form.locator("input[name=on_date]").fill(on_date)
-    form.locator("button").click()
-    page.wait_for_load_state()
-
-
 def download(page, edition: str):
     page.select_option("#f-edition", edition)
     page.select_option("#f-format", "docx")
@@ -80,20 +72,8 @@ def test_whole_life_of_a_full_assessment(ctx, server, clock, demo_engine):
 
     # -- staff: register the 事務, run the しきい値判断 and draft the 全項目評価書
     sign_in(page, "hoken", "Kokuho-Demo-2025")
-    page.goto("/jimu/new")
-    page.fill("#f-name", JIMU)
-    page.select_option("#f-department_id", label="市民部 保険年金課")
-    page.fill("#f-files-0-name", "後期高齢者医療ファイル")
-    page.fill("#f-files-0-subjects", "120000")
-    page.fill("#f-files-0-subjects_as_of", "2026-04-01")
-    page.fill("#f-handlers", "600")
-    page.fill("#f-handlers_as_of", "2026-04-01")
-    page.click("#jimu-form button[type=submit]:not([name])")
-    page.wait_for_url(re.compile(r".*/jimu/\d+$"))
-    page.click("text=しきい値判断を行う")
-    expect(page.locator("[data-testid=threshold-result]")).to_have_text("基礎項目評価及び全項目評価の実施が義務付けられる")
-    page.click("text=この内容で判断を記録する")
-    page.wait_for_url("**/determinations/*")
+    register_and_determine(page, name=JIMU, department="市民部 保険年金課", file_name="後期高齢者医療ファイル",
+                           subjects=120000, handlers=600, result="基礎項目評価及び全項目評価の実施が義務付けられる")
     page.click("text=事務の画面へ戻る")
     page.click("text=評価書を作成")
     assert page.is_checked("#f-form-full") and page.is_checked("#f-form-basic")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app.deps import today
 from app.domain.answers import field_name
@@ -203,7 +203,6 @@ def test_a_star_change_makes_a_reassessment_that_goes_through_comment_and_counci
     assert r.status_code == 303
     v1, v2 = versions(read, aid)
     assert (v2.kind, v2.planned_change_on) == ("correction", date(2027, 4, 1))
-    d = catalogue.definition("full", v2.form_version)
     uid = read(select(Answer.file_uid).where(Answer.version_id == v2.id, Answer.item_id == "II.6.1"))[0]
     # Ⅱ6①保管場所 is a ※ item: the save answers with the question, asked once per item and version
     r = edit_text(browser, v2.id, "II~II.6", "II.6.1", "ガバメントクラウド上の国内リージョンに保管する。", file_uid=uid)

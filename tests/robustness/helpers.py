@@ -30,6 +30,7 @@ from app.models import (
 )
 from app.security import new_token, token_hash
 from tests import dbutil
+from tests.factories import form_fields
 from tests.conftest import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,25 +135,7 @@ def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 def form_pairs(html: str) -> tuple[list[tuple[str, str]], str]:
     """The fields a browser would post for the editor page (#page-form) and the form's action."""
-    soup = BeautifulSoup(html, "html.parser")
-    form = soup.select_one("#page-form")
-    assert form is not None, html[:500]
-    pairs: list[tuple[str, str]] = []
-    for el in form.select("input[name], textarea[name], select[name]"):
-        name = el["name"]
-        if name == "csrftoken" or el.has_attr("disabled"):
-            continue
-        if el.name == "textarea":
-            pairs.append((name, el.get_text()))
-        elif el.name == "select":
-            opt = el.select_one("option[selected]") or el.select_one("option")
-            pairs.append((name, opt["value"] if opt else ""))
-        elif el.get("type") in ("checkbox", "radio"):
-            if el.has_attr("checked"):
-                pairs.append((name, el.get("value", "on")))
-        elif el.get("type") not in ("submit", "button"):
-            pairs.append((name, el.get("value", "")))
-    return pairs, form["action"]
+    return form_fields(BeautifulSoup(html, "html.parser"))
 
 
 def replace(pairs: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
