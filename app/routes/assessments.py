@@ -85,25 +85,25 @@ def overview_ctx(session, actor, aid: int, today) -> dict:
         "snapshots": snapshots.of_version(session, v.id), "PURPOSE": snapshots.PURPOSE_LABEL,
         "comment": comments.current(session, v.id), "review": council.current_review(session, v.id),
         "approval": approval.current(session, v.id), "date_for": procedure.DATE_FOR, "today": today,
-        "transition_error": "", **_lifecycle_ctx(session, actor, a, v, d, today),
+        "transition_error": "", **_lifecycle_ctx(session, actor, a, jimu, versions, v, today),
     }
 
 
-def _lifecycle_ctx(session, actor, a, v, d, today) -> dict:
+def _lifecycle_ctx(session, actor, a, jimu, versions, v, today) -> dict:
     """After publication: due dates and flags, yearly reviews, and what 改訂する offers."""
     from app.domain.deadlines import STATUS_LABEL
     from app.services import annual, due, revisions
 
-    due_rows = due.rows(session, actor=actor, today=today, assessment_id=a.id)
     reviews = annual.reviews_of(session, a.id)
     ordered = [x.version for x in catalogue.catalogue().versions(a.form)]
     newer = [catalogue.definition(a.form, x) for x in ordered[ordered.index(v.form_version) + 1:]] \
         if v.form_version in ordered else []
-    return {"due": due_rows[0] if due_rows else None, "reviews": reviews, "STATUS_LABEL": STATUS_LABEL,
+    return {"due": due.one(session, actor=actor, assessment=a, jimu=jimu, versions=versions, today=today),
+            "reviews": reviews, "STATUS_LABEL": STATUS_LABEL,
             "open_review": next((r for r in reviews if r.completed_on is None), None),
             "REASONS": revisions.REASONS, "other_forms": [(x.version, f"{x.label}({x.version})") for x in newer],
             "can_edit": assessments.can_edit(session, actor=actor, assessment=a),
-            "has_published": any(x.published_on for x in assessments.versions(session, a.id))}
+            "has_published": any(x.published_on for x in versions)}
 
 
 @router.get("/assessments/{aid}")

@@ -41,9 +41,13 @@ def version_values(session: Session, version_id: int) -> dict[str, dict[str, Any
     return out
 
 
-def scope_answers(session: Session, version_id: int, file_uid: str) -> dict[str, Answer]:
-    return {a.item_id: a for a in session.exec(select(Answer).where(Answer.version_id == version_id,
-                                                                     Answer.file_uid == file_uid)).all()}
+def scope_answers(session: Session, version_id: int, file_uid: str,
+                  item_ids: set[str] | None = None) -> dict[str, Answer]:
+    """The stored answers of one scope (the 評価書, or one file), optionally only those of some items."""
+    q = select(Answer).where(Answer.version_id == version_id, Answer.file_uid == file_uid)
+    if item_ids is not None:
+        q = q.where(Answer.item_id.in_(sorted(item_ids)))
+    return {a.item_id: a for a in session.exec(q).all()}
 
 
 def actions_of(session: Session, assessment_id: int) -> dict[tuple[str, str], ImprovementAction]:
@@ -106,7 +110,7 @@ def save_page(
     # no-change save hands back, are then never newer than the answers compared and shown.
     lock_row = page_lock(session, v.id, page.id, file_uid)
     seen = {"lock": lock_row.lock, "by": lock_row.updated_by_id, "at": lock_row.updated_at}
-    stored = scope_answers(session, v.id, file_uid)
+    stored = scope_answers(session, v.id, file_uid, {i.id for i in page.walk()})  # only what this page shows
     values = dict(parsed.values)
     focus = None
     if op.startswith("prefill|"):

@@ -17,7 +17,7 @@ from app.domain.wareki import wareki
 from app.models import (
     AnnualReview, Assessment, AssessmentVersion, ImprovementAction, Review, ReviewCondition,
 )
-from app.services import dashboard, queue
+from app.services import assessment_list, dashboard, queue
 from app.services.organisation import get_organisation
 
 
@@ -85,19 +85,39 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
     register_rows = {r.jimu.id: r for r in dashboard.jimu_rows(
         session, actor=actor, org=org, today=today, jimu_id=jimu_ids[0] if len(jimu_ids) == 1 else None)}
     published_level = _published_levels(session, jimu_ids)
-    out = []
-    for q in qrows:
-        a, vs = q.row.assessment, versions.get(q.row.assessment.id, [])
-        published = [v for v in vs if v.published_on]
-        last_pub = max((v.published_on for v in published), default=None)
-        full_pub = max((v.published_on for v in published if v.kind in ("initial", "reassessment")), default=None)
-        row = DueRow(q, last_pub, deadlines.review_due(last_pub, last_review.get(a.id)),
-                     deadlines.reassessment_due(full_pub))
-        _items(row, q, vs, actions.get(a.id, []), today)
-        row.open_conditions = conds.get(q.row.version.id, 0)
-        _flags(row, q, register_rows.get(q.row.jimu.id), published_level.get(q.row.jimu.id, 0), today)
-        out.append(row)
-    return out
+    return [_build(q, versions.get(q.row.assessment.id, []), last_review.get(q.row.assessment.id),
+                   actions.get(q.row.assessment.id, []), conds.get(q.row.version.id, 0),
+                   register_rows.get(q.row.jimu.id), published_level.get(q.row.jimu.id, 0), today) for q in qrows]
+
+
+def one(session: Session, *, actor: Actor, assessment, jimu, versions: list, today: date) -> DueRow:
+    """The same row for one 評価書 whose versions the caller already has (the 評価書 page): a third of the
+    statements of `rows`, without the records queue's next action (the page shows the procedure itself)."""
+    v = versions[-1]
+    last_review = session.exec(select(func.max(AnnualReview.completed_on)).where(
+        AnnualReview.assessment_id == assessment.id)).one()
+    actions = list(session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id == assessment.id,
+                                                                ImprovementAction.status == "open")).all())
+    conds = session.exec(select(func.count()).select_from(ReviewCondition).join(
+        Review, ReviewCondition.review_id == Review.id).where(Review.version_id == v.id,
+                                                              ReviewCondition.status == "open")).one()
+    org = get_organisation(session, assessment.organisation_id)
+    register = dashboard.jimu_rows(session, actor=actor, org=org, today=today, jimu_id=jimu.id)
+    row = assessment_list.AssessmentRow(assessment, v, jimu, "", len(actions))
+    q = queue.QueueRow(row, "", 0, "", None, "")
+    return _build(q, versions, last_review, actions, conds, register[0] if register else None,
+                  _published_levels(session, [jimu.id]).get(jimu.id, 0), today)
+
+
+def _build(q, vs, last_review, actions, open_conditions, register_row, published_level, today: date) -> DueRow:
+    published = [v for v in vs if v.published_on]
+    last_pub = max((v.published_on for v in published), default=None)
+    full_pub = max((v.published_on for v in published if v.kind in ("initial", "reassessment")), default=None)
+    row = DueRow(q, last_pub, deadlines.review_due(last_pub, last_review), deadlines.reassessment_due(full_pub))
+    _items(row, q, vs, actions, today)
+    row.open_conditions = open_conditions
+    _flags(row, q, register_row, published_level, today)
+    return row
 
 
 def _published_levels(session: Session, jimu_ids: list[int]) -> dict[int, int]:

@@ -94,7 +94,7 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
     labels = catalogue.labels(session)
     return EditorContext(
         version=version, assessment=assessment, jimu=jimu, definition=d, page=page, file=vfile, files=vfiles,
-        values=scope_values, answers=scope_answers(session, version.id, file_uid), prefill=scope_prefill,
+        values=scope_values, answers=scope_answers(session, version.id, file_uid, {i.id for i in page.walk()}), prefill=scope_prefill,
         prefill_diff=diff,
         skipped=skipped, actions=acts, lock=lock, outline=outline,
         problems=problems, percent=percent(statuses), label=labels.get((d.form, d.version), d.label),

@@ -27,8 +27,11 @@ def take(session: Session, *, actor: Actor, version_id: int, purpose: str, today
     return snap
 
 
-def of_version(session: Session, version_id: int) -> list[Snapshot]:
-    return list(session.exec(select(Snapshot).where(Snapshot.version_id == version_id).order_by(Snapshot.id)).all())
+def of_version(session: Session, version_id: int) -> list:
+    """The snapshots of a version for a listing: the columns only, not the stored JSON and Word file."""
+    cols = (Snapshot.id, Snapshot.version_id, Snapshot.purpose, Snapshot.edition, Snapshot.created_at,
+            Snapshot.filename)
+    return list(session.exec(select(*cols).where(Snapshot.version_id == version_id).order_by(Snapshot.id)).all())
 
 
 def get(session: Session, snapshot_id: int) -> Snapshot:
