@@ -64,6 +64,19 @@ def changes_page(request: Request, vid: int, session: SessionDep, actor: ActorDe
     return render(request, "lifecycle/changes.html", _changes_ctx(session, actor, vid))
 
 
+@router.get("/versions/{vid}/history")
+def history(request: Request, vid: int, session: SessionDep, actor: ActorDep) -> Response:
+    """One version's procedure history and saved documents (the 評価書 page shows the current version's)."""
+    from app.services import procedure, snapshots
+
+    v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
+    custom = procedure.custom_steps(session, a.organisation_id)
+    return render(request, "lifecycle/history.html", {
+        "v": v, "a": a, "jimu": jimu, "KIND": KIND_LABEL, "REASONS": revisions.REASONS,
+        "timeline": procedure.timeline(session, v.id), "label_of": lambda st: workflow.stage_label(st, custom),
+        "snapshots": snapshots.of_version(session, v.id), "PURPOSE": snapshots.PURPOSE_LABEL})
+
+
 @router.post("/versions/{vid}/classify")
 def classify(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
     try:

@@ -193,6 +193,12 @@ def test_review_overdue_then_a_review_opens_a_correction_with_exactly_the_change
     assert "overdue" not in review_cls and "overdue" in reassess_cls
     page = browser.page(f"/assessments/{aid}")
     assert "令和9年12月2日" in text_of(page, "[data-testid=next-review]")
+    # every version keeps its own procedure history
+    h1, h2 = browser.page(f"/versions/{v1.id}/history"), browser.page(f"/versions/{v2.id}/history")
+    assert [tr["data-action"] for tr in h2.select("#timeline tbody tr")] == [
+        "submit_for_check", "withdraw", "submit_for_check", "submit", "publish"]
+    assert "publish" in [tr["data-action"] for tr in h1.select("#timeline tbody tr")]
+    assert "見直しの結果(修正)" in h2.get_text() and "令和8年12月2日" in text_of(h2, "table.kv")
     assert "令和8年3月15日" in text_of(page, "[data-testid=reassessment-due]")
 
 

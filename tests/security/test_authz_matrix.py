@@ -203,6 +203,7 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     # --- LIFECYCLE: after publication (住基: 全項目 revised into a working 第2版, 基礎 in its yearly review)
     ("POST", "/assessments/{aid}/revise"): dept(303, subject="juki"),  # a working version exists: flash
     ("GET", "/versions/{vid}/changes"): dept(subject="juki"),
+    ("GET", "/versions/{vid}/history"): dept(subject="juki"),
     ("POST", "/versions/{vid}/classify"): dept(303, subject="juki"),
     ("POST", "/versions/{vid}/changes/generate"): dept(303, subject="juki"),
     ("POST", "/versions/{vid}/changes/merge"): dept(303, subject="juki"),
