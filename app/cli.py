@@ -353,6 +353,15 @@ def export_json(assessment_id: int, out: Annotated[Path, typer.Option("--out", h
         typer.echo(f"{out} に書き出しました。")
 
 
+def _echo_import(out) -> None:
+    from app.domain.workflow import STAGE_LABEL
+
+    v = out.version
+    typer.echo(f"取り込みました: 評価書ID {v.assessment_id}、版ID {v.id}({STAGE_LABEL.get(v.stage, v.stage)})")
+    for notice in out.notices:
+        typer.echo(f"注意: {notice}")
+
+
 @app.command("import-json")
 def import_json(path: Path, into: Annotated[Optional[int], typer.Option("--into", help="取り込み先の評価書ID")] = None,
                 number: Annotated[Optional[int], typer.Option("--number", help="新しい評価書番号")] = None) -> None:
@@ -360,7 +369,7 @@ def import_json(path: Path, into: Annotated[Optional[int], typer.Option("--into"
     from sqlmodel import Session
 
     from app.db import begin_write
-    from app.services import jsonio
+    from app.services import jsonimport
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -370,8 +379,8 @@ def import_json(path: Path, into: Annotated[Optional[int], typer.Option("--into"
         actor = actor_for(session)
         session.commit()
         begin_write(session)
-        v = run_domain(lambda: jsonio.import_version(session, actor=actor, data=data, into=into, number=number))
-        typer.echo(f"取り込みました: 評価書ID {v.assessment_id}、版ID {v.id}")
+        out = run_domain(lambda: jsonimport.import_document(session, actor=actor, data=data, into=into, number=number))
+        _echo_import(out)
 
 
 @app.command("export")
@@ -436,8 +445,9 @@ def import_docx(path: Path, into: Annotated[Optional[int], typer.Option("--into"
         actor = actor_for(session)
         session.commit()
         begin_write(session)
-        v = run_domain(lambda: exports.import_docx(session, actor=actor, data=data, into=into, number=number))
-        typer.echo(f"取り込みました: 評価書ID {v.assessment_id}、版ID {v.id}")
+        out = run_domain(lambda: exports.import_docx_document(session, actor=actor, data=data, into=into,
+                                                              number=number))
+        _echo_import(out)
 
 
 @forms_app.command("demo-check")

@@ -143,7 +143,15 @@ def check_docx_package(data: bytes) -> None:
 
 
 def import_docx(session: Session, *, actor: Actor, data: bytes, into: int | None = None, number: int | None = None):
+    """The imported version (see `import_docx_document`)."""
+    return import_docx_document(session, actor=actor, data=data, into=into, number=number).version
+
+
+def import_docx_document(session: Session, *, actor: Actor, data: bytes, into: int | None = None,
+                         number: int | None = None):
     """Re-import an exported DOCX from its embedded JSON (only the 提出用 edition carries 非公表 text)."""
+    from app.services.jsonimport import import_document
+
     from app.export.docx import read_custom_json
 
     check_docx_package(data)
@@ -163,7 +171,7 @@ def import_docx(session: Session, *, actor: Actor, data: bytes, into: int | None
                                                          for a in doc.get("answers", [])):
         raise ValidationFailed({"file": "非公表の項目を含む評価書の案・公表用は、非公表の内容が含まれないため取り込めません。"
                                         "提出用(full)を取り込んでください。"})
-    return jsonio.import_version(session, actor=actor, data=doc, into=into, number=number)
+    return import_document(session, actor=actor, data=doc, into=into, number=number)
 
 
 def bundle_from_snapshot(session: Session, snap, edition: str) -> assessment_doc.Bundle:

@@ -7,23 +7,18 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.domain.answers import ENTRY_ID, clean_value
-from app.domain.forms import FORM_LABEL
 from app.domain.policy import Actor
 from app.domain.text import text_problem
-from app.errors import Conflict, ValidationFailed
+from app.models.base import MAX_ID
+from app.errors import ValidationFailed
 from app.domain import changes as diffs
 from app.models import (
-    Answer, Assessment, AssessmentVersion, ChangeClass, Department, ImprovementAction, Jimu, Organisation, PageLock,
-    VersionFile,
+    AssessmentVersion, ChangeClass, Department, ImprovementAction, Organisation,
 )
-from app.models.base import MAX_ID
-from app.services import audit, catalogue
+from app.services import catalogue
 from app.services.answers import answers_of
 from app.services.assessments import files as version_files
-from app.services.assessments import get as get_assessment
 from app.services.assessments import get_version
-from app.services.determinations import latest as latest_determination
-from app.services.register import get_jimu
 
 FORMAT = "spia-assessment"
 REVISION_REASONS = ("change", "review", "review_reassess", "five_year", "threshold")  # services.revisions.REASONS
@@ -65,7 +60,8 @@ def export_version(session: Session, *, actor: Actor, version_id: int, public: b
         "change_classes": [{"file": c.file_uid, "item": c.item_id, "decision": c.decision} for c in
                            session.exec(select(ChangeClass).where(ChangeClass.version_id == v.id)
                                         .order_by(ChangeClass.file_uid, ChangeClass.item_id)).all()],
-        "files": [{"uid": f.uid, "name": f.name, "position": f.position} for f in vfiles],
+        "files": [{"uid": f.uid, "name": f.name, "position": f.position, "register_file_id": f.register_file_id}
+                  for f in vfiles],
         "answers": answers,
         "actions": [{"file": x.file_uid, "item": x.item_id, "content": x.content, "owner": x.owner,
                      "due_on": _iso(x.due_on), "status": x.status, "closed_on": _iso(x.closed_on),
@@ -98,6 +94,10 @@ def validate(data: Any) -> dict[str, Any]:
     files = data.get("files") or []
     if not isinstance(files, list) or not all(isinstance(f, dict) and f.get("uid") and f.get("name") for f in files):
         raise ValidationFailed({"files": "files の形式が不正です。"})
+    for n, f in enumerate(files):
+        reg = f.get("register_file_id")
+        if reg is not None and (not isinstance(reg, int) or isinstance(reg, bool) or not 1 <= reg <= MAX_ID):
+            errors[f"files[{n}].register_file_id"] = "register_file_id は登録簿のファイルID(整数)で指定してください。"
     uids = [str(f["uid"]) for f in files]
     if len(set(uids)) != len(uids):
         errors["files"] = "ファイルの uid が重複しています。"
@@ -202,111 +202,7 @@ def validate(data: Any) -> dict[str, Any]:
 
 def import_version(session: Session, *, actor: Actor, data: Any, into: int | None = None,
                    number: int | None = None) -> AssessmentVersion:
-    """Create an assessment from the JSON (default), or replace the content of an editable version (`into`)."""
-    doc = validate(data)
-    d = doc["_definition"]
-    form = d.form
-    if into:
-        a, jimu = get_assessment(session, actor=actor, assessment_id=into, edit=True)
-        if a.form != form:
-            raise ValidationFailed({"form": f"{FORM_LABEL[form]}のJSONは{FORM_LABEL[a.form]}に取り込めません。"})
-        from app.services.assessments import current_version
+    """Compatibility wrapper: every import goes through `jsonimport.import_document`."""
+    from app.services.jsonimport import import_document
 
-        v = current_version(session, a.id)
-        v, a, jimu = get_version(session, actor=actor, version_id=v.id, edit=True)
-        if v.form_version != d.version:
-            raise ValidationFailed({"version": f"様式の版が異なります(評価書 {v.form_version}、JSON {d.version})。"})
-        before = export_version(session, actor=actor, version_id=v.id)
-        # the page locks move on: a page opened before the import cannot save its old text over the import (409)
-        locks = {(p.page_id, p.file_uid): p.lock for p in
-                 session.exec(select(PageLock).where(PageLock.version_id == v.id)).all()}
-        _clear(session, v)
-    else:
-        jimu_name = doc["jimu"].get("name") if isinstance(doc.get("jimu"), dict) else None
-        if not isinstance(jimu_name, str) or not jimu_name:
-            raise ValidationFailed({"jimu": "jimu.name(事務の名称)がありません。"})
-        jimu = session.exec(select(Jimu).where(Jimu.organisation_id == actor.organisation_id,
-                                               Jimu.name == jimu_name)).first()
-        if jimu is None:
-            raise ValidationFailed({"jimu": f"事務「{jimu_name[:200]}」が登録されていません。先に事務を登録してください。"})
-        jimu = get_jimu(session, actor=actor, jimu_id=jimu.id, edit=True)
-        if session.exec(select(Assessment).where(Assessment.jimu_id == jimu.id, Assessment.form == form)).first():
-            raise Conflict(f"この事務の{FORM_LABEL[form]}は既にあります。既存の評価書に取り込む場合は --into を指定してください。")
-        raw_number = doc["assessment"].get("number")
-        num = number or (raw_number if isinstance(raw_number, int) and not isinstance(raw_number, bool) else 0)
-        if not 1 <= num <= MAX_ID or session.exec(select(Assessment).where(Assessment.organisation_id == jimu.organisation_id,
-                                                            Assessment.form == form, Assessment.number == num)).first():
-            raise ValidationFailed({"number": f"評価書番号 {num} は使用できません(既に使われているか不正です)。--number で指定してください。"})
-        a = Assessment(organisation_id=jimu.organisation_id, jimu_id=jimu.id, form=form, number=num,
-                       created_by_id=actor.user_id)
-        session.add(a)
-        session.flush()
-        ver = doc["version"]
-        det = latest_determination(session, jimu.id)
-        v = AssessmentVersion(assessment_id=a.id, seq=int(ver.get("seq") or 1), form_version=d.version,
-                              kind=ver.get("kind") or "initial", stage=ver.get("stage") or "draft",
-                              submitted_on=_date(ver.get("submitted_on"), "", {}),
-                              approved_on=_date(ver.get("approved_on"), "", {}),
-                              published_on=_date(ver.get("published_on"), "", {}),
-                              frozen=(ver.get("stage") == "published"),
-                              determination_id=det.id if det else None, created_by_id=actor.user_id)
-        session.add(v)
-        session.flush()
-        before, locks = None, {}
-    _fill(session, actor, d, v, a, doc, locks)
-    _revision(session, v, doc)
-    audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="imported",
-                 before=before, after={"files": doc["files"], "answers": len(doc["answers"])})
-    session.commit()
-    return v
-
-
-def _revision(session: Session, v: AssessmentVersion, doc: dict) -> None:
-    """The revision facts of the version: why it was opened, the planned change and the 重要な変更 answers."""
-    ver = doc.get("version") or {}
-    if "revision_reason" in ver:
-        v.revision_reason = ver.get("revision_reason") or ""
-    if "planned_change_on" in ver:
-        v.planned_change_on = _date(ver.get("planned_change_on"), "", {})
-    session.add(v)
-    if "change_classes" not in doc:
-        return
-    for row in session.exec(select(ChangeClass).where(ChangeClass.version_id == v.id)).all():
-        session.delete(row)
-    session.flush()
-    for c in doc["change_classes"]:
-        session.add(ChangeClass(version_id=v.id, file_uid=c.get("file", ""), item_id=c["item"], decision=c["decision"]))
-    session.flush()
-
-
-def _clear(session: Session, v: AssessmentVersion) -> None:
-    for model in (Answer, PageLock, VersionFile):
-        for row in session.exec(select(model).where(model.version_id == v.id)).all():
-            session.delete(row)
-    session.flush()
-
-
-def _fill(session: Session, actor: Actor, d, v: AssessmentVersion, a: Assessment, doc: dict,
-          locks: dict[tuple[str, str], int] | None = None) -> None:
-    for pos, f in enumerate(sorted(doc["files"], key=lambda f: f.get("position", 0))):
-        session.add(VersionFile(version_id=v.id, uid=str(f["uid"])[:32], name=str(f["name"])[:200], position=pos))
-    for page in d.pages:
-        for uid in ([str(f["uid"]) for f in doc["files"]] if page.scope == "file" else [""]):
-            session.add(PageLock(version_id=v.id, page_id=page.id, file_uid=uid,
-                                 lock=(locks or {}).get((page.id, uid), 0) + 1))
-    for e in doc["answers"]:
-        session.add(Answer(version_id=v.id, file_uid=e["file"], item_id=e["item"], value=e["value"],
-                           withheld=e["withheld"], withheld_reason=e["withheld_reason"], updated_by_id=actor.user_id))
-    existing = {(x.file_uid, x.item_id, x.content) for x in
-                session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id == a.id)).all()}
-    for act in doc.get("actions") or []:
-        key = (str(act.get("file") or ""), str(act["item"]), str(act.get("content") or ""))
-        if key in existing:
-            continue
-        session.add(ImprovementAction(
-            assessment_id=a.id, version_id=v.id, file_uid=key[0], item_id=key[1], content=key[2][:4000],
-            owner=str(act.get("owner") or "")[:200], due_on=_date(act.get("due_on"), "", {}),
-            status="closed" if act.get("status") == "closed" else "open",
-            closed_on=_date(act.get("closed_on"), "", {}), close_note=str(act.get("close_note") or "")[:2000],
-            created_by_id=actor.user_id))
-    session.flush()
+    return import_document(session, actor=actor, data=data, into=into, number=number).version

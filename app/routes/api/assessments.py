@@ -5,7 +5,7 @@ from enum import IntEnum
 from typing import Any
 
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from typing import Literal
 
@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from app.deps import ActorDep, SessionDep, TodayDep, WriteSessionDep
 from app.routes.api.schemas import ERRORS, WRITE_ERRORS, Error, PathId, QueryId
-from app.services import assessments, exports, jsonio
+from app.services import assessments, exports, jsonimport, jsonio
 from app.web import content_disposition
 
 router = APIRouter(prefix="/api/v1", tags=["評価書"])
@@ -107,14 +107,17 @@ def export_json(version_id: PathId, session: SessionDep, actor: ActorDep) -> dic
 class ImportResult(BaseModel):
     assessment_id: int
     version_id: int
+    stage: str = Field(description="取り込んだ版の段階(常に作成中の版として取り込む)")
+    notices: list[str] = Field(default_factory=list, description="取り込まなかったもの(手続の記録など)の知らせ")
 
 
 @router.post("/assessments/import", response_model=ImportResult, status_code=201, responses=WRITE_ERRORS,
              summary="JSONから評価書を取り込む(into を指定すると既存の評価書の編集中の版を置き換える)")
 def import_json(session: WriteSessionDep, actor: ActorDep, document: dict[str, Any] = Body(...),
                 into: QueryId = None, number: QueryId = None) -> dict:
-    v = jsonio.import_version(session, actor=actor, data=document, into=into, number=number)
-    return {"assessment_id": v.assessment_id, "version_id": v.id}
+    out = jsonimport.import_document(session, actor=actor, data=document, into=into, number=number)
+    return {"assessment_id": out.version.assessment_id, "version_id": out.version.id, "stage": out.version.stage,
+            "notices": out.notices}
 
 
 @router.get("/assessments/{assessment_id}/export", responses={**ERRORS, 200: {"content": {
