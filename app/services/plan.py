@@ -1,8 +1,6 @@
 """特定個人情報保護評価計画管理書: one row per 評価書 of the organisation (Word, A4 landscape, and CSV)."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -82,13 +80,10 @@ def _last_submitted(session: Session, assessment_ids: list[int]) -> dict[int, da
 
 
 def to_csv(plan_rows: list[PlanRow]) -> bytes:
-    """CSV with a BOM so that Excel opens it as UTF-8."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for r in plan_rows:
-        writer.writerow([r.values[c] for c in COLUMNS])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    """CSV with a BOM so that Excel opens it as UTF-8; cells are neutralised against formula injection."""
+    from app.export.csv_safe import to_csv_bytes
+
+    return to_csv_bytes(COLUMNS, ([r.values[c] for c in COLUMNS] for r in plan_rows))
 
 
 def to_docx(org: Organisation, plan_rows: list[PlanRow], today: date) -> bytes:
