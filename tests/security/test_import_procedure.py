@@ -129,3 +129,33 @@ def test_a_link_to_another_jimu_file_is_dropped_with_a_notice(browser, read, ids
     uid = doc["files"][0]["uid"]
     got = read(select(VersionFile.register_file_id).where(VersionFile.version_id == vid, VersionFile.uid == uid))
     assert got == [None]
+
+
+def test_docx_import_of_a_published_edition_is_a_draft(browser, read, demo_engine, ids):
+    from sqlmodel import Session
+
+    from app.domain.policy import SYSTEM
+    from app.services import exports
+    from tests.dbutil import DEMO_TODAY
+
+    name = "住民基本台帳に関する事務(写し)"
+    new_jimu(browser, read, login="shimin", dept="市民課", name=name)
+    actor = SYSTEM.__class__(**{**SYSTEM.__dict__, "organisation_id": ids["org"]})
+    with Session(demo_engine, expire_on_commit=False) as s:
+        published = s.get(AssessmentVersion, ids["juki_full_published_v"])
+        assert published.stage == "published" and published.frozen
+        data = exports.export(s, actor=actor, version_id=published.id, edition="full", fmt="docx",
+                              today=DEMO_TODAY).content
+        from app.export.docx import read_custom_json
+
+        doc = json.loads(read_custom_json(data))
+        assert doc["version"]["stage"] == "published"
+    # the same embedded document, under the copy's 事務 name, through the DOCX import path
+    from app.services import jsonimport
+
+    with Session(demo_engine, expire_on_commit=False) as s:
+        out = jsonimport.import_document(s, actor=actor, data={**doc, "jimu": {**doc["jimu"], "name": name}},
+                                         number=903)
+    assert out.notices[0] == PROCEDURE_NOTICE
+    v = read(select(AssessmentVersion).where(AssessmentVersion.id == out.version.id))[0]
+    assert (v.seq, v.kind, v.stage, v.frozen, v.published_on) == (1, "initial", "draft", False, None)
