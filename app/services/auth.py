@@ -183,13 +183,31 @@ def change_password(
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     session.add(user)
-    keep = token_hash(keep_token) if keep_token else ""
-    session.exec(
-        update(LoginSession).where(LoginSession.user_id == user.id, LoginSession.id != keep,
-                                   LoginSession.revoked_at.is_(None)).values(revoked_at=utcnow())
-    )
-    audit.record(session, actor=actor, entity="user", entity_id=user.id, action="password_changed")
+    revoked = revoke_credentials(session, user_id=user.id, keep_session=keep_token)
+    audit.record(session, actor=actor, entity="user", entity_id=user.id, action="password_changed",
+                 after={"revoked": revoked})
     session.commit()
+
+
+def revoke_credentials(session: Session, *, user_id: int, keep_session: str | None = None) -> dict[str, int]:
+    """End everything that signs a user in: browser sessions, API tokens and calendar-feed tokens, for good.
+
+    Called whenever what a credential stands for changes (own password change, administrator reset, role change,
+    deactivation). `keep_session` (the raw cookie token of the request making the change) survives, so a user who
+    changes their own password stays signed in on this browser. Returns the counts (for the audit record).
+    """
+    now = utcnow()
+    keep = token_hash(keep_session) if keep_session else ""
+    sessions = session.exec(
+        update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.id != keep,
+                                   LoginSession.revoked_at.is_(None)).values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    tokens = session.exec(
+        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return {"sessions": sessions or 0, "tokens": tokens or 0}
 
 
 def create_api_token(session: Session, *, actor: Actor, name: str, purpose: str = "api") -> str:
