@@ -27,7 +27,8 @@ def update_organisation(session: Session, *, actor: Actor, organisation_id: int,
     org = get_organisation(session, organisation_id)
     errors = {}
     for key, label in (("name", "評価実施機関名"), ("municipality", "団体名"), ("representative", "代表者")):
-        problem = text_problem(str(data.get(key, "")), label=label, max_len=200, required=key == "name")
+        problem = text_problem(str(data.get(key, "")), label=label, max_len=200, required=key == "name",
+                               single_line=True)
         if problem:
             errors[key] = problem
     if data.get("kind") not in ORG_KINDS:
@@ -64,7 +65,7 @@ def create_department(session: Session, *, actor: Actor, organisation_id: int, n
     if not can_manage_users(actor):
         raise Forbidden("部署は管理者のみ登録できます。")
     name = name.strip()
-    problem = text_problem(name, label="部署名", max_len=200, required=True)
+    problem = text_problem(name, label="部署名", max_len=200, required=True, single_line=True)
     if problem:
         raise ValidationFailed({"name": problem})
     if session.exec(select(Department).where(Department.organisation_id == organisation_id, Department.name == name)).first():
@@ -128,7 +129,7 @@ def _user_errors(session, organisation_id, login_id, display_name, role, departm
             errors["login_id"] = "ログインIDは64文字以内で入力してください。"
         elif session.exec(select(User).where(User.login_id == login_id)).first():
             errors["login_id"] = f"ログインID「{login_id}」は既に使われています。"
-    problem = text_problem(display_name, label="氏名", max_len=100, required=True)
+    problem = text_problem(display_name, label="氏名", max_len=100, required=True, single_line=True)
     if problem:
         errors["display_name"] = problem
     if role not in ROLES:
