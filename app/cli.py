@@ -514,8 +514,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, reload: b
     """Web サーバーを起動する(uvicorn)。"""
     import uvicorn
 
+    from app.logredact import log_config
+
     uvicorn.run("app.main:asgi_factory", factory=True, host=host, port=port, workers=workers, reload=reload,
-                proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+                proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_config=log_config())
 
 
 @app.command()

@@ -20,7 +20,8 @@ class Settings(BaseSettings):
         default=f"sqlite:///{ROOT / 'data' / 'spia.db'}",
         validation_alias="DATABASE_URL",
     )
-    secret_key: str = DEV_SECRET
+    secret_key: str = ""  # unset: generated once and kept in secret_key_file (app/secretkey.py)
+    secret_key_file: Path = ROOT / "data" / "secret_key"
     environment: str = "development"  # development | production | test
     cookie_secure: bool = False
     session_hours: int = 10
@@ -32,12 +33,18 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Tokyo"
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> "Settings":
-        if self.environment == "production":
-            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
-                raise ValueError(
-                    "SPIA_SECRET_KEY を32文字以上の値に設定してください(本番環境では既定値は使えません)。"
-                )
+    def _resolve_secret(self) -> "Settings":
+        """Refuse the published default and short keys (except in the test suite); generate one when unset."""
+        from app import secretkey
+
+        if self.environment == "test":
+            self.secret_key = self.secret_key or DEV_SECRET
+            return self
+        if not self.secret_key:
+            self.secret_key = secretkey.load_or_create(self.secret_key_file)
+        problem = secretkey.key_problem(self.secret_key)
+        if problem:
+            raise ValueError(problem)
         return self
 
     def masked(self) -> dict[str, str]:

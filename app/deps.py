@@ -13,6 +13,7 @@ from starlette.requests import Request
 from app.config import Settings
 from app.db import get_session, get_write_session, session_scope
 from app.domain.policy import Actor
+from app.middleware import bearer_allowed
 from app.security import CookieSigner
 from app.services import auth
 from app.web import TOKYO
@@ -62,13 +63,14 @@ def optional_actor(request: Request) -> Actor | None:
     if hasattr(request.state, "actor"):
         return request.state.actor
     header = request.headers.get("authorization", "")
-    token = session_token(request) if not header.startswith("Bearer ") else None
+    bearer = header.startswith("Bearer ") and bearer_allowed(request.url.path)  # see middleware.BearerScope
+    token = session_token(request) if not bearer else None
     actor = None
-    if header.startswith("Bearer ") or token:
+    if bearer or token:
         with session_scope(request.app.state.engine) as session:
-            bearer = header.startswith("Bearer ")
             actor = auth.actor_for_token(session, token=header[7:].strip() if bearer else token, bearer=bearer)
     request.state.actor = actor
+    request.state.via_bearer = bearer and actor is not None
     return actor
 
 
@@ -94,6 +96,16 @@ async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)])
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+async def browser_actor(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    """The actor of a signed-in browser session (never an API token): for minting tokens and changing passwords."""
+    if getattr(request.state, "via_bearer", False):
+        raise NotAuthenticated()
+    return actor
+
+
+BrowserActorDep = Annotated[Actor, Depends(browser_actor)]
 
 
 async def today() -> date:

@@ -15,7 +15,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine
 from app.deps import NotAuthenticated
 from app.errors import DomainError, ValidationFailed
-from app.middleware import BodyLimit, SecurityHeaders, with_csrf
+from app.middleware import BearerScope, BodyLimit, SecurityHeaders, with_csrf
 from app.routes import ROUTERS
 from app.routes.api.errors import api_validation_error
 from app.web import ROOT, render
@@ -113,11 +113,11 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 def build_asgi(settings: Settings | None = None, *, engine=None):
-    """The full ASGI stack: security headers → body limit → CSRF → FastAPI."""
+    """The full ASGI stack: security headers → body limit → Bearer scope → CSRF → FastAPI."""
     settings = settings or get_settings()
     inner = create_app(settings, engine=engine)
     wrapped = with_csrf(inner, secret=settings.secret_key, secure=settings.cookie_secure)
-    outer = SecurityHeaders(BodyLimit(wrapped, settings.max_upload_bytes))
+    outer = SecurityHeaders(BodyLimit(BearerScope(wrapped), settings.max_upload_bytes))
     outer.fastapi = inner  # type: ignore[attr-defined]
     return outer
 

@@ -64,6 +64,32 @@ def _harden_cookie(key: bytes, value: bytes) -> tuple[bytes, bytes]:
     return key, value
 
 
+API_PREFIX = "/api/v1/"
+
+
+def bearer_allowed(path: str) -> bool:
+    """API tokens are for the JSON API only: pages, forms and the account screen need a signed-in browser."""
+    return path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")
+
+
+class BearerScope:
+    """Drop `Authorization: Bearer …` from every request outside /api/v1 before anything else sees it.
+
+    Outside the API a token therefore neither signs anyone in nor lets a form past the CSRF guard (asgi-csrf
+    skips its check for Bearer requests): a stolen API token cannot reach the HTML routes or mint new tokens.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and not bearer_allowed(scope.get("path", "")):
+            headers = scope.get("headers") or []
+            if any(k.lower() == b"authorization" for k, _ in headers):
+                scope = {**scope, "headers": [(k, v) for k, v in headers if k.lower() != b"authorization"]}
+        await self.app(scope, receive, send)
+
+
 class BodyLimit:
     """Refuse request bodies over the limit with 413 and a Japanese message.
 

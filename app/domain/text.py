@@ -16,10 +16,20 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def text_problem(text: str, *, label: str, max_len: int = SHORT_MAX, required: bool = False) -> str | None:
-    """Return a Japanese message when `text` cannot be stored as typed, else None."""
+# What may not appear in a one-line name (a person's, a department's): it ends up in headers, ICS lines, logs, CSV.
+_LINE_BREAKS = re.compile(r"[\t\n\r\v\f\x85\u2028\u2029]")
+
+
+def text_problem(text: str, *, label: str, max_len: int = SHORT_MAX, required: bool = False,
+                 single_line: bool = False) -> str | None:
+    """Return a Japanese message when `text` cannot be stored as typed, else None.
+
+    `single_line`: names (氏名, 部署名 …) also refuse line breaks and tabs.
+    """
     if required and not text.strip():
         return f"{label}を入力してください。"
+    if single_line and _LINE_BREAKS.search(text):
+        return f"{label}に改行やタブは使用できません。1行で入力してください。"
     bad = _CONTROL.search(text)
     if bad:
         code = f"U+{ord(bad.group()):04X}"

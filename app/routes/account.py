@@ -6,7 +6,7 @@ from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.deps import FormDep, WriteSessionDep, ActorDep, SessionDep, session_token
+from app.deps import ActorDep, BrowserActorDep, FormDep, SessionDep, WriteSessionDep, session_token
 from app.errors import ValidationFailed
 from app.models import ApiToken
 from app.services import auth
@@ -26,7 +26,7 @@ def index(request: Request, session: SessionDep, actor: ActorDep) -> Response:
 
 
 @router.post("/password")
-def change_password(request: Request, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
+def change_password(request: Request, form: FormDep, session: WriteSessionDep, actor: BrowserActorDep) -> Response:
     try:
         auth.change_password(session, actor=actor, current=str(form.get("current", "")), new=str(form.get("new", "")),
                              confirm=str(form.get("confirm", "")), keep_token=session_token(request))
@@ -37,7 +37,7 @@ def change_password(request: Request, form: FormDep, session: WriteSessionDep, a
 
 
 @router.post("/tokens")
-def create_token(request: Request, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
+def create_token(request: Request, form: FormDep, session: WriteSessionDep, actor: BrowserActorDep) -> Response:
     purpose = "calendar" if form.get("purpose") == "calendar" else "api"
     try:
         token = auth.create_api_token(session, actor=actor, name=str(form.get("name", "")), purpose=purpose)
@@ -48,6 +48,6 @@ def create_token(request: Request, form: FormDep, session: WriteSessionDep, acto
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token(request: Request, token_id: int, session: WriteSessionDep, actor: ActorDep) -> Response:
+def revoke_token(request: Request, token_id: int, session: WriteSessionDep, actor: BrowserActorDep) -> Response:
     auth.revoke_api_token(session, actor=actor, token_id=token_id)
     return redirect(request, "/account", flash="トークンを失効させました。")

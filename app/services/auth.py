@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, select
 
+from app.db import begin_write
 from app.domain.policy import Actor, expand_departments
 from app.errors import AccountLocked, LoginFailed, NotFound, ValidationFailed
 from app.models import ApiToken, AuditLog, Department, LoginSession, User, UserDepartment
@@ -24,7 +25,13 @@ def login(
     session: Session, *, login_id: str, password: str, ip: str = "", user_agent: str = "",
     max_failures: int = 5, lock_minutes: int = 15, session_hours: int = 10, now: datetime | None = None,
 ) -> tuple[str, User]:
-    """Return (session token, user) or raise LoginFailed / AccountLocked. Always audited."""
+    """Return (session token, user) or raise LoginFailed / AccountLocked. Always audited.
+
+    Every path (unknown ID, inactive, locked, wrong password, right password) runs one password hash, so the
+    answer time does not tell which IDs exist or are locked. An attempt on a real account is reserved with one
+    atomic UPDATE and committed before the password is checked: parallel guesses, in any number of server
+    processes, each use up one of the `max_failures` attempts and the lock holds.
+    """
     now = now or utcnow()
     login_id = login_id.strip()[:64]
     user = session.exec(select(User).where(User.login_id == login_id)).first()
@@ -36,33 +43,58 @@ def login(
         if recent + 1 >= max_failures:
             raise AccountLocked(_lock_message(lock_minutes))
         raise LoginFailed(GENERIC_FAILURE)
-    if user.locked_until and _aware(user.locked_until) > now:
+    user_id = user.id
+    reserved = _reserve_attempt(session, user_id, now=now, max_failures=max_failures, lock_minutes=lock_minutes)
+    session.commit()  # the reservation is visible to every other request before the (slow) hash runs
+    if reserved is None:
+        verify_password(password, user.password_hash)  # same cost as an unlocked account; the result is unused
+        begin_write(session)
         _audit_login(session, user, login_id, "login_refused_locked", ip)
         session.commit()
         raise AccountLocked(_lock_message(lock_minutes))
-    if not verify_password(password, user.password_hash):
-        user.failed_logins += 1
-        locked = user.failed_logins >= max_failures
-        if locked:
-            user.locked_until = now + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
-        session.add(user)
-        _audit_login(session, user, login_id, "login_locked" if locked else "login_failed", ip)
+    ok = verify_password(password, user.password_hash)
+    begin_write(session)
+    if not ok:
+        _audit_login(session, user, login_id, "login_locked" if reserved else "login_failed", ip)
         session.commit()
-        if locked:
+        if reserved:
             raise AccountLocked(_lock_message(lock_minutes))
         raise LoginFailed(GENERIC_FAILURE)
-    user.failed_logins = 0
-    user.locked_until = None
+    session.exec(update(User).where(User.id == user_id).values(failed_logins=0, locked_until=None)
+                 .execution_options(synchronize_session=False))
     token = new_token()
     session.add(LoginSession(
-        id=token_hash(token), user_id=user.id, expires_at=now + timedelta(hours=session_hours),
+        id=token_hash(token), user_id=user_id, expires_at=now + timedelta(hours=session_hours),
         ip=ip[:64], user_agent=user_agent[:300],
     ))
-    session.add(user)
     _audit_login(session, user, login_id, "login_succeeded", ip)
     session.commit()
+    session.refresh(user)
     return token, user
+
+
+def _reserve_attempt(session: Session, user_id: int, *, now: datetime, max_failures: int,
+                     lock_minutes: int) -> bool | None:
+    """Use up one sign-in attempt of an unlocked account in one conditional UPDATE … RETURNING.
+
+    None: the account is locked (nothing may be checked). True: this attempt is the last one allowed — the lock
+    is set by the same statement, so no parallel request can slip in; a right password still signs in and
+    lifts it. False: an ordinary attempt. The statement is atomic on SQLite and PostgreSQL alike (a row lock).
+    """
+    reaches = User.failed_logins + 1 >= max_failures
+    until = now + timedelta(minutes=lock_minutes)
+    stmt = (
+        update(User)
+        .where(User.id == user_id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=case((reaches, 0), else_=User.failed_logins + 1),
+                locked_until=case((reaches, until), else_=None))
+        .returning(User.locked_until)
+        .execution_options(synchronize_session=False)
+    )
+    row = session.execute(stmt).first()
+    if row is None:
+        return None
+    return row[0] is not None
 
 
 def _aware(dt: datetime) -> datetime:
@@ -151,13 +183,31 @@ def change_password(
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     session.add(user)
-    keep = token_hash(keep_token) if keep_token else ""
-    session.exec(
-        update(LoginSession).where(LoginSession.user_id == user.id, LoginSession.id != keep,
-                                   LoginSession.revoked_at.is_(None)).values(revoked_at=utcnow())
-    )
-    audit.record(session, actor=actor, entity="user", entity_id=user.id, action="password_changed")
+    revoked = revoke_credentials(session, user_id=user.id, keep_session=keep_token)
+    audit.record(session, actor=actor, entity="user", entity_id=user.id, action="password_changed",
+                 after={"revoked": revoked})
     session.commit()
+
+
+def revoke_credentials(session: Session, *, user_id: int, keep_session: str | None = None) -> dict[str, int]:
+    """End everything that signs a user in: browser sessions, API tokens and calendar-feed tokens, for good.
+
+    Called whenever what a credential stands for changes (own password change, administrator reset, role change,
+    deactivation). `keep_session` (the raw cookie token of the request making the change) survives, so a user who
+    changes their own password stays signed in on this browser. Returns the counts (for the audit record).
+    """
+    now = utcnow()
+    keep = token_hash(keep_session) if keep_session else ""
+    sessions = session.exec(
+        update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.id != keep,
+                                   LoginSession.revoked_at.is_(None)).values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    tokens = session.exec(
+        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return {"sessions": sessions or 0, "tokens": tokens or 0}
 
 
 def create_api_token(session: Session, *, actor: Actor, name: str, purpose: str = "api") -> str:

@@ -1,16 +1,15 @@
 """Organisation (評価実施機関), departments and user accounts (administrator screens)."""
 from __future__ import annotations
 
-from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.domain.policy import ROLES, Actor, can_manage_users
 from app.domain.text import text_problem
 from app.errors import Forbidden, NotFound, ValidationFailed
-from app.models import Department, LoginSession, Organisation, User, UserDepartment
+from app.models import Department, Organisation, User, UserDepartment
 from app.models.base import utcnow
 from app.security import hash_password, password_problem
-from app.services import audit
+from app.services import audit, auth
 
 ORG_KINDS = {"local": "地方公共団体等", "national": "行政機関等"}
 
@@ -28,7 +27,8 @@ def update_organisation(session: Session, *, actor: Actor, organisation_id: int,
     org = get_organisation(session, organisation_id)
     errors = {}
     for key, label in (("name", "評価実施機関名"), ("municipality", "団体名"), ("representative", "代表者")):
-        problem = text_problem(str(data.get(key, "")), label=label, max_len=200, required=key == "name")
+        problem = text_problem(str(data.get(key, "")), label=label, max_len=200, required=key == "name",
+                               single_line=True)
         if problem:
             errors[key] = problem
     if data.get("kind") not in ORG_KINDS:
@@ -65,7 +65,7 @@ def create_department(session: Session, *, actor: Actor, organisation_id: int, n
     if not can_manage_users(actor):
         raise Forbidden("部署は管理者のみ登録できます。")
     name = name.strip()
-    problem = text_problem(name, label="部署名", max_len=200, required=True)
+    problem = text_problem(name, label="部署名", max_len=200, required=True, single_line=True)
     if problem:
         raise ValidationFailed({"name": problem})
     if session.exec(select(Department).where(Department.organisation_id == organisation_id, Department.name == name)).first():
@@ -129,7 +129,7 @@ def _user_errors(session, organisation_id, login_id, display_name, role, departm
             errors["login_id"] = "ログインIDは64文字以内で入力してください。"
         elif session.exec(select(User).where(User.login_id == login_id)).first():
             errors["login_id"] = f"ログインID「{login_id}」は既に使われています。"
-    problem = text_problem(display_name, label="氏名", max_len=100, required=True)
+    problem = text_problem(display_name, label="氏名", max_len=100, required=True, single_line=True)
     if problem:
         errors["display_name"] = problem
     if role not in ROLES:
@@ -162,13 +162,13 @@ def update_user(
         raise ValidationFailed(errors)
     before = {**audit.jsonable(user), "department_ids": sorted(
         session.exec(select(UserDepartment.department_id).where(UserDepartment.user_id == user.id)).all())}
+    # issue 11 item 6: a reset, a new role or deactivation ends every session and token (auth.revoke_credentials)
+    revoke = bool(new_password) or role != user.role or (user.active and not active)
     user.display_name, user.role, user.active = display_name.strip(), role, active
     if new_password:
         user.password_hash = hash_password(new_password)
         user.password_changed_at = utcnow()
-        # as with the user's own password change: every sign-in made with the old password ends now
-        session.exec(update(LoginSession).where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
-                     .values(revoked_at=utcnow()))
+    revoked = auth.revoke_credentials(session, user_id=user.id) if revoke else None
     if unlock:
         user.locked_until, user.failed_logins = None, 0
     for link in session.exec(select(UserDepartment).where(UserDepartment.user_id == user.id)).all():
@@ -179,6 +179,6 @@ def update_user(
     session.add(user)
     audit.record(session, actor=actor, entity="user", entity_id=user.id, action="updated", before=before,
                  after={**audit.jsonable(user), "department_ids": sorted(set(department_ids)),
-                        "password_reset": bool(new_password), "unlocked": unlock})
+                        "password_reset": bool(new_password), "unlocked": unlock, "revoked": revoked})
     session.commit()
     return user
