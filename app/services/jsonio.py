@@ -21,7 +21,7 @@ from app.services import audit, catalogue
 from app.services.answers import answers_of
 from app.services.assessments import files as version_files
 from app.services.assessments import get as get_assessment
-from app.services.assessments import get_version
+from app.services.assessments import get_version, writable_version
 from app.services.determinations import latest as latest_determination
 from app.services.register import get_jimu
 
@@ -213,7 +213,7 @@ def import_version(session: Session, *, actor: Actor, data: Any, into: int | Non
         from app.services.assessments import current_version
 
         v = current_version(session, a.id)
-        v, a, jimu = get_version(session, actor=actor, version_id=v.id, edit=True)
+        v, a, jimu = writable_version(session, actor=actor, version_id=v.id)
         if v.form_version != d.version:
             raise ValidationFailed({"version": f"様式の版が異なります(評価書 {v.form_version}、JSON {d.version})。"})
         before = export_version(session, actor=actor, version_id=v.id)
