@@ -49,6 +49,9 @@ def close(session: Session, *, actor: Actor, action_id: int, closed_on: str, not
     jimu = session.get(Jimu, asm.jimu_id)
     if asm.organisation_id != actor.organisation_id or not can_edit_department(actor, jimu.department_id):
         raise Forbidden("他の部署の改善策は変更できません。")
+    # the stale-form check comes first: a second 完了 from the same page is a conflict, not a validation error
+    locking.claim_row(session, act, lock_version, message="この改善策は他の利用者により先に更新されています。",
+                      describe=lambda x: f"状態 {'完了' if x.status == 'closed' else '未完了'}、内容「{x.content[:100]}」")
     errors = {}
     try:
         when = parse_date(closed_on or today.isoformat(), label="完了日")
@@ -65,8 +68,6 @@ def close(session: Session, *, actor: Actor, action_id: int, closed_on: str, not
     if errors:
         raise ValidationFailed(errors)
     before = audit.jsonable(act)
-    locking.claim_row(session, act, lock_version, message="この改善策は他の利用者により先に更新されています。",
-                      describe=lambda x: f"状態 {'完了' if x.status == 'closed' else '未完了'}、内容「{x.content[:100]}」")
     act.status, act.closed_on, act.close_note = "closed", when, note.strip()
     session.add(act)
     audit.record(session, actor=actor, entity="action", entity_id=act.id, action="closed", before=before, after=act)
