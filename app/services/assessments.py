@@ -17,7 +17,7 @@ from app.models import (
     Answer, Assessment, AssessmentVersion, Determination, Jimu, PageLock, SpecificFile, VersionFile,
 )
 from app.models.base import MAX_ID
-from app.services import audit, catalogue, prefill
+from app.services import audit, catalogue, locking, prefill
 from app.services.determinations import latest as latest_determination
 from app.services.determinations import performed_level
 from app.services.register import get_jimu
@@ -170,8 +170,8 @@ def create(session: Session, *, actor: Actor, jimu_id: int, forms: list[str], nu
             raise ValidationFailed({"number": f"評価書番号 {num} の{FORM_LABEL[form]}は既にあります。"})
         a = Assessment(organisation_id=jimu.organisation_id, jimu_id=jimu.id, form=form, number=num,
                        created_by_id=actor.user_id)
-        session.add(a)
-        session.flush()
+        with locking.unique_or_conflict(session, f"この事務の{FORM_LABEL[form]}は他の利用者が先に作成しました。"):
+            session.add(a)  # (jimu, form) and (organisation, form, number) are unique: a double submit is a 409
         d = (catalogue.definition(form, form_versions[form]) if form_versions and form in form_versions
              else catalogue.catalogue().latest(form))
         v = AssessmentVersion(assessment_id=a.id, seq=1, form_version=d.version, kind="initial",

@@ -202,8 +202,8 @@ def create(session: Session, *, actor: Actor, organisation_id: int, data: JimuIn
     clean = validate(session, actor=actor, organisation_id=organisation_id, data=data, today=today)
     files = clean.pop("files")
     jimu = Jimu(organisation_id=organisation_id, **clean)
-    session.add(jimu)
-    session.flush()
+    with locking.unique_or_conflict(session, f"事務「{jimu.name}」は他の利用者が先に登録しました。事務の一覧を確認してください。"):
+        session.add(jimu)  # (organisation, name) is unique: a double submit is a 409
     _replace_files(session, jimu.id, files)
     audit.record(session, actor=actor, entity="jimu", entity_id=jimu.id, action="created",
                  after={**audit.jsonable(jimu), "files": audit.jsonable(files)})

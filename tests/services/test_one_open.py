@@ -147,3 +147,19 @@ def test_an_integrity_error_that_escapes_is_a_409_page(browser, read, monkeypatc
     browser.login_as("records")
     r = browser.post(f"/assessments/{aid}/changes", {"item_label": "x"})
     assert r.status_code == 409 and "同時に行われた他の操作" in r.text
+
+
+def test_double_registration_of_a_jimu_is_a_conflict(demo_engine, monkeypatch):
+    """Two 事務 registrations with one name that both passed the name check: the second is a 409."""
+    from app.services import register
+
+    with Session(demo_engine, expire_on_commit=False) as s:
+        actor = _records(s)
+        existing = s.exec(select(Jimu).where(Jimu.name == JUKI)).one()
+        clean = {"name": existing.name, "department_id": existing.department_id, "legal_basis": "", "status": "active",
+                 "handlers": 0, "handlers_as_of": None, "dedup_subjects": None, "dedup_note": "", "files": []}
+        monkeypatch.setattr(register, "validate", lambda *a, **k: dict(clean))
+        with pytest.raises(Conflict, match="先に登録しました"):
+            register.create(s, actor=actor, organisation_id=existing.organisation_id, data=None, today=TODAY)
+        s.rollback()
+        assert len(s.exec(select(Jimu).where(Jimu.name == JUKI)).all()) == 1
