@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -69,6 +70,17 @@ def _install_error_handlers(app: FastAPI) -> None:
                                                      "errors": getattr(exc, "errors", {})}, status=exc.status)
 
     app.add_exception_handler(RequestValidationError, api_validation_error)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # the safety net behind the services' own checks: a unique / partial unique index refused a concurrent
+        # double submit ("one open X per Y") — the request changed nothing, which is a 409, never a 500
+        log.warning("integrity conflict on %s %s: %s", request.method, request.url.path, exc.orig)
+        message = ("同時に行われた他の操作と重なったため、保存しませんでした(同じ内容が既に登録されています)。"
+                   "画面を再読み込みして、現在の内容を確認してください。")
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=409)
+        return render(request, "errors/error.html", {"status": 409, "message": message}, status=409)
 
     @app.exception_handler(404)
     async def _not_found(request: Request, exc) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_ts, json_field, ts
@@ -26,7 +26,12 @@ class Assessment(SQLModel, table=True):
 class AssessmentVersion(SQLModel, table=True):
     """A version of a 評価書: 実施 (initial), 修正 (correction) or 再実施 (reassessment)."""
 
-    __table_args__ = (UniqueConstraint("assessment_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "seq"),
+        # one working (not yet published) version per 評価書: a double 改訂 cannot open two drafts
+        Index("ux_assessmentversion_working", "assessment_id", unique=True,
+              sqlite_where=text("stage <> 'published'"), postgresql_where=text("stage <> 'published'")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     assessment_id: int = Field(foreign_key="assessment.id", index=True)
     seq: int = 1
@@ -88,7 +93,12 @@ class PageLock(SQLModel, table=True):
 class ImprovementAction(SQLModel, table=True):
     """改善策: required when a risk is judged 課題が残されている; tracked to closure."""
 
-    __table_args__ = (Index("ix_improvementaction_assessment_item", "assessment_id", "file_uid", "item_id"),)
+    __table_args__ = (
+        Index("ix_improvementaction_assessment_item", "assessment_id", "file_uid", "item_id"),
+        # one open 改善策 per risk item of a 評価書
+        Index("ux_improvementaction_open", "assessment_id", "file_uid", "item_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     assessment_id: int = Field(foreign_key="assessment.id", index=True)
     version_id: int = Field(foreign_key="assessmentversion.id")
@@ -103,6 +113,7 @@ class ImprovementAction(SQLModel, table=True):
     created_at: datetime = created_ts()
     created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     updated_at: datetime = created_ts()
+    lock_version: int = Field(default=1)
 
 
 class LibraryMeasure(SQLModel, table=True):
@@ -119,6 +130,7 @@ class LibraryMeasure(SQLModel, table=True):
     created_at: datetime = created_ts()
     updated_at: datetime = created_ts()
     updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    lock_version: int = Field(default=1)
 
 
 class FormLabel(SQLModel, table=True):

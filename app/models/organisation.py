@@ -41,6 +41,7 @@ class User(SQLModel, table=True):
     locked_until: datetime | None = ts(default=None, nullable=True)
     created_at: datetime = created_ts()
     password_changed_at: datetime | None = ts(default=None, nullable=True)
+    lock_version: int = Field(default=1)
 
 
 class UserDepartment(SQLModel, table=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import LargeBinary
+from sqlalchemy import Index, LargeBinary, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_ts, json_field
@@ -43,6 +43,9 @@ class Snapshot(SQLModel, table=True):
 class PublicComment(SQLModel, table=True):
     """公示・意見聴取 of one version."""
 
+    __table_args__ = (Index("ux_publiccomment_open", "version_id", unique=True,
+                            sqlite_where=text("closed_on IS NULL"), postgresql_where=text("closed_on IS NULL")),)
+
     id: int | None = Field(default=None, primary_key=True)
     version_id: int = Field(foreign_key="assessmentversion.id", index=True)
     method: str = Field(default="", max_length=1000)
@@ -75,6 +78,7 @@ class Council(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     name: str = Field(max_length=200)
+    lock_version: int = Field(default=1)
 
 
 class CouncilMember(SQLModel, table=True):
@@ -84,6 +88,9 @@ class CouncilMember(SQLModel, table=True):
 
 class Review(SQLModel, table=True):
     """第三者点検 of one version by a council: 諮問 → meetings → 答申 (with conditions)."""
+
+    __table_args__ = (Index("ux_review_open", "version_id", unique=True,
+                            sqlite_where=text("closed_on IS NULL"), postgresql_where=text("closed_on IS NULL")),)
 
     id: int | None = Field(default=None, primary_key=True)
     version_id: int = Field(foreign_key="assessmentversion.id", index=True)
@@ -137,6 +144,8 @@ class ReviewCondition(SQLModel, table=True):
 
 class Approval(SQLModel, table=True):
     """個人情報保護委員会の承認 (行政機関等 only)."""
+
+    __table_args__ = (Index("ux_approval_version", "version_id", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     version_id: int = Field(foreign_key="assessmentversion.id", index=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_ts
@@ -16,9 +17,13 @@ class ChecklistItem(SQLModel, table=True):
     text: str = Field(max_length=1000)
     position: int = 0
     active: bool = Field(default=True)
+    lock_version: int = Field(default=1)
 
 
 class AnnualReview(SQLModel, table=True):
+    # one open 見直し per 評価書: a double click on 「見直しを始める」 cannot open two
+    __table_args__ = (Index("ux_annualreview_open", "assessment_id", unique=True,
+                            sqlite_where=text("completed_on IS NULL"), postgresql_where=text("completed_on IS NULL")),)
     id: int | None = Field(default=None, primary_key=True)
     assessment_id: int = Field(foreign_key="assessment.id", index=True)
     version_id: int = Field(foreign_key="assessmentversion.id")  # the published version reviewed

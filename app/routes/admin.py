@@ -38,6 +38,7 @@ def index(request: Request, session: SessionDep, actor: ActorDep) -> Response:
 def update_org(request: Request, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
     _guard(actor)
     data = {k: str(form.get(k, "")) for k in ("name", "kind", "municipality", "representative")}
+    data["lock_version"] = form.get("lock_version")  # absent: not an edit of a displayed version (bumped anyway)
     org = orgs.get_organisation(session, actor.organisation_id)
     try:
         orgs.update_organisation(session, actor=actor, organisation_id=org.id, data=data)
@@ -76,6 +77,7 @@ def _user_data(form) -> dict:
         "role": str(form.get("role", "")), "password": str(form.get("password", "")),
         "department_ids": [int(v) for v in form.getlist("department_ids") if str(v).isdigit()],
         "active": form.get("active") == "1", "unlock": form.get("unlock") == "1",
+        "lock_version": form.get("lock_version"),
     }
 
 
@@ -116,7 +118,8 @@ def update_user(request: Request, form: FormDep, user_id: int, session: WriteSes
     try:
         orgs.update_user(session, actor=actor, user_id=user_id, display_name=data["display_name"], role=data["role"],
                          department_ids=data["department_ids"], active=data["active"],
-                         new_password=str(form.get("new_password", "")), unlock=data["unlock"])
+                         new_password=str(form.get("new_password", "")), unlock=data["unlock"],
+                         lock_version=data["lock_version"])
     except ValidationFailed as exc:
         session.rollback()
         user = session.get(User, user_id)

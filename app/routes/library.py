@@ -43,7 +43,8 @@ def index(request: Request, session: SessionDep, actor: ActorDep, q: str = "", a
 def save(request: Request, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
     data = {"title": str(form.get("title", "")), "text": str(form.get("text", "")),
             "audience": str(form.get("audience", "")), "risks": [str(r) for r in form.getlist("risks")],
-            "source": str(form.get("source", "")), "active": form.get("active") == "1"}
+            "source": str(form.get("source", "")), "active": form.get("active") == "1",
+            "lock_version": form.get("lock_version")}
     measure_id = int(form.get("id")) if str(form.get("id", "")).isdigit() else None
     try:
         library.save(session, actor=actor, data=data, measure_id=measure_id)
@@ -71,7 +72,7 @@ def close_action(request: Request, action_id: int, form: FormDep, session: Write
                  today: TodayDep) -> Response:
     try:
         actions.close(session, actor=actor, action_id=action_id, closed_on=str(form.get("closed_on", "")),
-                      note=str(form.get("close_note", "")), today=today)
+                      note=str(form.get("close_note", "")), today=today, lock_version=form.get("lock_version"))
     except ValidationFailed as exc:
         session.rollback()
         return redirect(request, "/actions", flash="完了にできませんでした: " + " ".join(exc.errors.values()))

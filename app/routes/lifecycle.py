@@ -252,7 +252,7 @@ def checklist_post(request: Request, form: FormDep, session: WriteSessionDep, ac
     try:
         annual.save_checklist_item(session, actor=actor, text=str(form.get("text", "")),
                                    item_id=int(form.get("id")) if str(form.get("id", "")).isdigit() else None,
-                                   active=form.get("active", "1") == "1")
+                                   active=form.get("active", "1") == "1", lock_version=form.get("lock_version"))
     except ValidationFailed as exc:
         session.rollback()
         return render(request, "lifecycle/checklist.html", _checklist_ctx(session, actor, exc.errors), status=422)

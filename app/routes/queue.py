@@ -68,7 +68,8 @@ def councils_post(request: Request, form: FormDep, session: WriteSessionDep, act
     try:
         council.save_council(session, actor=actor, name=str(form.get("name", "")),
                              member_ids=[int(x) for x in form.getlist("member_ids") if str(x).isdigit()],
-                             council_id=int(form.get("id")) if str(form.get("id", "")).isdigit() else None)
+                             council_id=int(form.get("id")) if str(form.get("id", "")).isdigit() else None,
+                             lock_version=form.get("lock_version"))
     except ValidationFailed as exc:
         session.rollback()
         return render(request, "admin/councils.html", _councils_ctx(session, actor, exc.errors), status=422)

@@ -11,7 +11,7 @@ from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import Assessment, ImprovementAction, Jimu
-from app.services import audit
+from app.services import audit, locking
 
 
 @dataclass
@@ -40,7 +40,8 @@ def listing(session: Session, *, actor: Actor, today: date, status: str = "open"
     return [ActionRow(a, asm, j, bool(a.status == "open" and a.due_on and a.due_on < today)) for a, asm, j in rows]
 
 
-def close(session: Session, *, actor: Actor, action_id: int, closed_on: str, note: str, today: date) -> ImprovementAction:
+def close(session: Session, *, actor: Actor, action_id: int, closed_on: str, note: str, today: date,
+          lock_version: str | None = None) -> ImprovementAction:
     act = session.get(ImprovementAction, action_id)
     if act is None:
         raise NotFound("改善策が見つかりません。")
@@ -48,6 +49,9 @@ def close(session: Session, *, actor: Actor, action_id: int, closed_on: str, not
     jimu = session.get(Jimu, asm.jimu_id)
     if asm.organisation_id != actor.organisation_id or not can_edit_department(actor, jimu.department_id):
         raise Forbidden("他の部署の改善策は変更できません。")
+    # the stale-form check comes first: a second 完了 from the same page is a conflict, not a validation error
+    locking.claim_row(session, act, lock_version, message="この改善策は他の利用者により先に更新されています。",
+                      describe=lambda x: f"状態 {'完了' if x.status == 'closed' else '未完了'}、内容「{x.content[:100]}」")
     errors = {}
     try:
         when = parse_date(closed_on or today.isoformat(), label="完了日")

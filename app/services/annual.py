@@ -13,7 +13,7 @@ from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import AnnualReview, AnnualReviewCheck, AssessmentVersion, ChecklistItem
-from app.services import assessments, audit, catalogue, revisions
+from app.services import assessments, audit, catalogue, locking, revisions
 from app.services.answers import version_values
 
 STATUS = {"in_place": "実施中", "partial": "一部実施", "not_in_place": "未実施"}
@@ -44,7 +44,7 @@ def seed_checklist(session: Session, *, organisation_id: int, path=None) -> int:
 
 
 def save_checklist_item(session: Session, *, actor: Actor, text: str, item_id: int | None = None,
-                        active: bool = True) -> ChecklistItem:
+                        active: bool = True, lock_version: str | None = None) -> ChecklistItem:
     if not can_manage_register_settings(actor):
         raise Forbidden("内部監査チェックリストは総務・文書担当と管理者が管理します。")
     problem = text_problem(text, label="チェック項目", max_len=1000, required=True)
@@ -53,6 +53,9 @@ def save_checklist_item(session: Session, *, actor: Actor, text: str, item_id: i
     row = session.get(ChecklistItem, item_id) if item_id else None
     if item_id and (row is None or row.organisation_id != actor.organisation_id):
         raise NotFound("チェック項目が見つかりません。")
+    if row is not None:
+        locking.claim_row(session, row, lock_version, message="このチェック項目は他の利用者により先に更新されています。",
+                          describe=lambda c: f"「{c.text[:200]}」({'使用中' if c.active else '停止中'})")
     row = row or ChecklistItem(organisation_id=actor.organisation_id, text=text,
                                position=len(checklist(session, actor.organisation_id, active_only=False)))
     row.text, row.active = text.strip(), active
@@ -66,6 +69,7 @@ def save_checklist_item(session: Session, *, actor: Actor, text: str, item_id: i
 def start(session: Session, *, actor: Actor, assessment_id: int, today: date) -> AnnualReview:
     """Open a review of the latest published version: one question per measure, then the checklist."""
     a, _ = assessments.get(session, actor=actor, assessment_id=assessment_id, edit=True)
+    assessments.lock_assessment(session, a.id)  # a concurrent start waits, then finds the open review
     v = session.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == a.id,
                                                      AssessmentVersion.stage == "published")
                      .order_by(AssessmentVersion.seq.desc())).first()
@@ -76,8 +80,8 @@ def start(session: Session, *, actor: Actor, assessment_id: int, today: date) ->
     if open_review:
         return open_review
     review = AnnualReview(assessment_id=a.id, version_id=v.id, started_on=today, reviewer_id=actor.user_id)
-    session.add(review)
-    session.flush()
+    with locking.unique_or_conflict(session, "この評価書の見直しは既に開始されています。開始済みの見直しを開いてください。"):
+        session.add(review)  # ux_annualreview_open: one open review per 評価書
     d = catalogue.definition(a.form, v.form_version)
     files = {f.uid: f.name for f in assessments.files(session, v.id)}
     pos = 0

@@ -16,8 +16,8 @@ from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Answer, AssessmentVersion, ImprovementAction, LibraryMeasure, PageLock
 from app.models.base import utcnow
-from app.services import audit, catalogue
-from app.services.assessments import files, get_version
+from app.services import audit, catalogue, locking
+from app.services.assessments import ensure_writable, files, get_version
 
 
 def answers_of(session: Session, version_id: int) -> dict[str, dict[str, Answer]]:
@@ -102,6 +102,7 @@ def save_page(
     `loaded` is the (version, assessment, jimu) the caller already fetched with get_version(edit=True).
     """
     v, a, _ = loaded or get_version(session, actor=actor, version_id=version_id, edit=True)
+    v = ensure_writable(session, v)  # frozen / in procedure -> 409; the row stays locked until commit
     d = catalogue.definition(a.form, v.form_version)
     page = _resolve_page(d, page_id, file_uid, {f.uid for f in files(session, v.id)})
     if parsed.errors:
@@ -177,6 +178,8 @@ def save_page(
             row = ImprovementAction(assessment_id=a.id, version_id=v.id, file_uid=file_uid, item_id=item_id,
                                     created_by_id=actor.user_id)
         before[f"action:{item_id}"] = audit.jsonable(row) if row.id else None
+        if row.id:  # a 完了 form opened before this edit is now stale (409), as for any optimistic-locked row
+            locking.bump(session, ImprovementAction, row.id)
         row.content, row.owner, row.due_on = act["content"], act["owner"], act["due_on"]
         row.updated_at = now
         session.add(row)

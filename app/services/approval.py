@@ -8,7 +8,7 @@ from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Forbidden, ValidationFailed
 from app.models import Approval
-from app.services import assessments, audit
+from app.services import assessments, audit, locking
 
 
 def current(session: Session, version_id: int) -> Approval | None:
@@ -33,8 +33,8 @@ def save(session: Session, *, actor: Actor, version_id: int, applied_on: str, no
     row = current(session, v.id) or Approval(version_id=v.id)
     before = audit.jsonable(row) if row.id else None
     row.applied_on, row.review_notes = day, notes.strip()
-    session.add(row)
-    session.flush()
+    with locking.unique_or_conflict(session, "この版の承認申請は他の利用者が先に登録しました。画面を再読み込みしてください。"):
+        session.add(row)  # ux_approval_version: one approval per version
     audit.record(session, actor=actor, entity="approval", entity_id=row.id, action="saved", before=before, after=row)
     session.commit()
     return row

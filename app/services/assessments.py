@@ -17,7 +17,7 @@ from app.models import (
     Answer, Assessment, AssessmentVersion, Determination, Jimu, PageLock, SpecificFile, VersionFile,
 )
 from app.models.base import MAX_ID
-from app.services import audit, catalogue, prefill
+from app.services import audit, catalogue, locking, prefill
 from app.services.determinations import latest as latest_determination
 from app.services.determinations import performed_level
 from app.services.register import get_jimu
@@ -62,9 +62,53 @@ def get_version(session: Session, *, actor: Actor, version_id: int, edit: bool =
     if v is None:
         raise NotFound("評価書の版が見つかりません。")
     a, jimu = get(session, actor=actor, assessment_id=v.assessment_id, edit=edit)
-    if edit and (v.frozen or not workflow.editable(v.stage)):
-        raise Conflict("この版は手続中または公表済みのため編集できません。変更する場合は新しい版を作成してください。")
+    if edit:
+        _refuse_frozen(v)
     return v, a, jimu
+
+
+def _refuse_frozen(v: AssessmentVersion) -> None:
+    if v.frozen or not workflow.editable(v.stage):
+        stage = workflow.STAGE_LABEL.get(v.stage, v.stage)
+        raise Conflict(f"この版は「{stage}」のため編集できません(手続中・提出済・公表済の版の内容は変更できません)。"
+                       "変更する場合は新しい版を作成してください。")
+
+
+def _locked(session: Session, version_id: int) -> AssessmentVersion:
+    """The version row re-read under a row lock (FOR UPDATE on PostgreSQL; SQLite writers are serialised by
+    BEGIN IMMEDIATE), so its stage cannot change until this transaction ends."""
+    return session.exec(select(AssessmentVersion).where(AssessmentVersion.id == version_id).with_for_update()
+                        .execution_options(populate_existing=True)).one()
+
+
+def ensure_writable(session: Session, version: AssessmentVersion) -> AssessmentVersion:
+    """The one guard every write to a version's content goes through (answers, 非公表 flags, files, 変更箇所 rows,
+    ※ classifications, imports, …): refuses (409) a version that is frozen or in a stage whose text may not change.
+
+    The row stays locked until the caller commits: a concurrent 提出/公表 waits for this write (and then freezes
+    what was written), and a write that waited for a 公表 sees the new stage and is refused.
+    """
+    v = _locked(session, version.id)
+    _refuse_frozen(v)
+    return v
+
+
+def writable_version(session: Session, *, actor: Actor, version_id: int) -> tuple[AssessmentVersion, Assessment, Jimu]:
+    """get_version(edit=True) + ensure_writable: for services that write the version's content."""
+    v, a, jimu = get_version(session, actor=actor, version_id=version_id, edit=True)
+    return ensure_writable(session, v), a, jimu
+
+
+def lock_for_transition(session: Session, version_id: int) -> AssessmentVersion:
+    """Taken first by a stage transition: content writes in flight finish before the stage changes or a snapshot is
+    taken, and later ones see the new stage."""
+    return _locked(session, version_id)
+
+
+def lock_assessment(session: Session, assessment_id: int) -> None:
+    """Serialise "open a new …" steps of one 評価書 (改訂, 見直し): the second of two concurrent requests waits and
+    then sees what the first created (the partial unique indexes are the backstop)."""
+    session.exec(select(Assessment.id).where(Assessment.id == assessment_id).with_for_update()).one()
 
 
 def versions(session: Session, assessment_id: int) -> list[AssessmentVersion]:
@@ -126,8 +170,8 @@ def create(session: Session, *, actor: Actor, jimu_id: int, forms: list[str], nu
             raise ValidationFailed({"number": f"評価書番号 {num} の{FORM_LABEL[form]}は既にあります。"})
         a = Assessment(organisation_id=jimu.organisation_id, jimu_id=jimu.id, form=form, number=num,
                        created_by_id=actor.user_id)
-        session.add(a)
-        session.flush()
+        with locking.unique_or_conflict(session, f"この事務の{FORM_LABEL[form]}は他の利用者が先に作成しました。"):
+            session.add(a)  # (jimu, form) and (organisation, form, number) are unique: a double submit is a 409
         d = (catalogue.definition(form, form_versions[form]) if form_versions and form in form_versions
              else catalogue.catalogue().latest(form))
         v = AssessmentVersion(assessment_id=a.id, seq=1, form_version=d.version, kind="initial",
@@ -166,7 +210,7 @@ def seed_version(session: Session, *, version: AssessmentVersion, assessment: As
 
 
 def add_file(session: Session, *, actor: Actor, version_id: int, name: str, register_file_id: str = "") -> VersionFile:
-    v, a, jimu = get_version(session, actor=actor, version_id=version_id, edit=True)
+    v, a, jimu = writable_version(session, actor=actor, version_id=version_id)
     name = name.strip()
     raw_reg = str(register_file_id or "").strip()
     # ASCII digits only ("²".isdigit() is true, but int("²") fails) and within the id range
@@ -200,7 +244,7 @@ def add_file(session: Session, *, actor: Actor, version_id: int, name: str, regi
 
 
 def remove_file(session: Session, *, actor: Actor, version_id: int, uid: str) -> None:
-    v, a, _ = get_version(session, actor=actor, version_id=version_id, edit=True)
+    v, a, _ = writable_version(session, actor=actor, version_id=version_id)
     vfiles = files(session, v.id)
     target = next((f for f in vfiles if f.uid == uid), None)
     if target is None:
@@ -224,7 +268,7 @@ def remove_file(session: Session, *, actor: Actor, version_id: int, uid: str) ->
 
 
 def move_file(session: Session, *, actor: Actor, version_id: int, uid: str, direction: str) -> None:
-    v, _, _ = get_version(session, actor=actor, version_id=version_id, edit=True)
+    v, _, _ = writable_version(session, actor=actor, version_id=version_id)
     vfiles = files(session, v.id)
     idx = next((i for i, f in enumerate(vfiles) if f.uid == uid), None)
     if idx is None:
@@ -241,7 +285,7 @@ def move_file(session: Session, *, actor: Actor, version_id: int, uid: str, dire
 
 
 def rename_file(session: Session, *, actor: Actor, version_id: int, uid: str, name: str) -> None:
-    v, _, _ = get_version(session, actor=actor, version_id=version_id, edit=True)
+    v, _, _ = writable_version(session, actor=actor, version_id=version_id)
     vfiles = files(session, v.id)
     target = next((f for f in vfiles if f.uid == uid), None)
     if target is None:

@@ -11,7 +11,7 @@ from app.domain.wareki import BadDate, parse_date
 from app.errors import NotFound, ValidationFailed
 from app.models import ChangeRow
 from app.services import audit
-from app.services.assessments import current_version, get
+from app.services.assessments import current_version, ensure_writable, get
 
 TIMINGS = ("事前", "事後")
 
@@ -23,7 +23,7 @@ def rows_of(session: Session, assessment_id: int) -> list[ChangeRow]:
 
 def save_row(session: Session, *, actor: Actor, assessment_id: int, data: dict, today: date) -> ChangeRow | None:
     a, _ = get(session, actor=actor, assessment_id=assessment_id, edit=True)
-    v = current_version(session, a.id)
+    v = ensure_writable(session, current_version(session, a.id))  # a published / in-procedure version: 409
     row = None
     if data.get("id", "").isdigit():
         row = session.get(ChangeRow, int(data["id"]))

@@ -11,7 +11,7 @@ from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date, wareki
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Opinion, PublicComment
-from app.services import assessments, audit, catalogue
+from app.services import assessments, audit, catalogue, locking
 
 CHANNELS = ("郵送", "電子メール", "FAX", "持参", "フォーム")
 
@@ -63,8 +63,8 @@ def setup(session: Session, *, actor: Actor, version_id: int, method: str, start
     before = audit.jsonable(c) if c else None
     c = c or PublicComment(version_id=v.id)
     c.method, c.start_on, c.end_on, c.shortening_reason = method.strip(), start_on, end_on, reason.strip()
-    session.add(c)
-    session.flush()
+    with locking.unique_or_conflict(session, "この版の意見公募は他の利用者が先に登録しました。画面を再読み込みしてください。"):
+        session.add(c)  # ux_publiccomment_open: one open public comment per version
     audit.record(session, actor=actor, entity="public_comment", entity_id=c.id, action="saved", before=before, after=c)
     session.commit()
     return c

@@ -11,7 +11,7 @@ from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Council, CouncilMember, Finding, Meeting, Review, ReviewCondition, User
-from app.services import assessments, audit, catalogue
+from app.services import assessments, audit, catalogue, locking
 
 RESULTS = ("適当", "条件付き適当", "不適当")
 FINDING_STATUS = {"open": "対応中", "done": "対応済", "not_needed": "対応不要"}
@@ -51,7 +51,8 @@ def members(session: Session, council_id: int) -> list[User]:
                              .where(CouncilMember.council_id == council_id).order_by(User.id)).all())
 
 
-def save_council(session: Session, *, actor: Actor, name: str, member_ids: list[int], council_id: int | None = None) -> Council:
+def save_council(session: Session, *, actor: Actor, name: str, member_ids: list[int], council_id: int | None = None,
+                 lock_version: str | None = None) -> Council:
     _records_only(actor)
     errors: dict[str, str] = {}
     name = _text({"name": name}, "name", "審議会の名称", 200, errors, required=True)
@@ -63,6 +64,9 @@ def save_council(session: Session, *, actor: Actor, name: str, member_ids: list[
     council = session.get(Council, council_id) if council_id else None
     if council_id and (council is None or council.organisation_id != actor.organisation_id):
         raise NotFound("審議会が見つかりません。")
+    if council is not None:
+        locking.claim_row(session, council, lock_version, message="この審議会の設定は他の利用者により先に更新されています。",
+                          describe=lambda c: f"名称「{c.name}」、委員 {len(members(session, c.id))}名")
     council = council or Council(organisation_id=actor.organisation_id, name=name)
     council.name = name
     session.add(council)
@@ -100,8 +104,8 @@ def setup_review(session: Session, *, actor: Actor, version_id: int, council_id:
     if review is None or review.closed_on:
         review = Review(version_id=v.id, council_id=council.id)
     review.council_id, review.consulted_on, review.method = council.id, day, method
-    session.add(review)
-    session.flush()
+    with locking.unique_or_conflict(session, "この版の第三者点検(諮問)は他の利用者が先に登録しました。画面を再読み込みしてください。"):
+        session.add(review)  # ux_review_open: one open council review per version
     audit.record(session, actor=actor, entity="review", entity_id=review.id, action="saved", after=review)
     session.commit()
     return review

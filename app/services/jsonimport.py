@@ -22,7 +22,7 @@ from app.models.base import MAX_ID
 from app.services import audit
 from app.services.assessments import current_version
 from app.services.assessments import get as get_assessment
-from app.services.assessments import get_version
+from app.services.assessments import get_version, writable_version
 from app.services.determinations import latest as latest_determination
 from app.services.jsonio import _date, export_version, validate
 from app.services.register import get_jimu
@@ -62,7 +62,7 @@ def import_document(session: Session, *, actor: Actor, data: Any, into: int | No
         if a.form != d.form:
             raise ValidationFailed({"form": f"{FORM_LABEL[d.form]}のJSONは{FORM_LABEL[a.form]}に取り込めません。"})
         # refuses (409) a version that is in procedure or published: open a new version first
-        v, a, jimu = get_version(session, actor=actor, version_id=current_version(session, a.id).id, edit=True)
+        v, a, jimu = writable_version(session, actor=actor, version_id=current_version(session, a.id).id)
         if v.form_version != d.version:
             raise ValidationFailed({"version": f"様式の版が異なります(評価書 {v.form_version}、JSON {d.version})。"})
         if carries_procedure(doc.get("version"), v):

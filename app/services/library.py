@@ -14,7 +14,7 @@ from app.domain.text import text_problem
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import LibraryMeasure
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, locking
 
 RISKS = {"acquire": "入手", "use": "使用", "entrust": "委託", "provide": "提供・移転", "network": "情報提供ネットワーク",
          "store": "保管・消去", "audit": "監査", "education": "教育・啓発", "general": "その他"}
@@ -74,6 +74,8 @@ def save(session: Session, *, actor: Actor, data: dict, measure_id: int | None =
         if row is None or row.organisation_id != actor.organisation_id:
             raise NotFound("措置が見つかりません。")
         before = audit.jsonable(row)
+        locking.claim_row(session, row, data.get("lock_version"), message="この措置は他の利用者により先に更新されています。",
+                          describe=lambda m: f"見出し「{m.title}」、内容「{m.text[:100]}」")
     else:
         row, before = LibraryMeasure(organisation_id=actor.organisation_id, title="", text="", audience="external"), None
     row.title, row.text, row.audience = data["title"].strip(), data["text"].strip(), data["audience"]

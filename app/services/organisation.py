@@ -9,7 +9,7 @@ from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import Department, Organisation, User, UserDepartment
 from app.models.base import utcnow
 from app.security import hash_password, password_problem
-from app.services import audit, auth
+from app.services import audit, auth, locking
 
 ORG_KINDS = {"local": "地方公共団体等", "national": "行政機関等"}
 
@@ -36,9 +36,11 @@ def update_organisation(session: Session, *, actor: Actor, organisation_id: int,
     if errors:
         raise ValidationFailed(errors)
     before = audit.jsonable(org)
+    locking.claim_row(session, org, data.get("lock_version"), message="評価実施機関の情報は他の管理者により先に更新されています。",
+                      describe=lambda o: f"評価実施機関名「{o.name}」、種類 {ORG_KINDS.get(o.kind, o.kind)}、"
+                                         f"団体名「{o.municipality}」、代表者「{o.representative}」")
     org.name, org.kind = data["name"].strip(), data["kind"]
     org.municipality, org.representative = data.get("municipality", "").strip(), data.get("representative", "").strip()
-    org.lock_version += 1
     session.add(org)
     audit.record(session, actor=actor, entity="organisation", entity_id=org.id, action="updated", before=before, after=org)
     session.commit()
@@ -145,6 +147,7 @@ def _user_errors(session, organisation_id, login_id, display_name, role, departm
 def update_user(
     session: Session, *, actor: Actor, user_id: int, display_name: str, role: str,
     department_ids: list[int], active: bool, new_password: str = "", unlock: bool = False,
+    lock_version: str | None = None,
 ) -> User:
     if not can_manage_users(actor):
         raise Forbidden("利用者の変更は管理者のみ行えます。")
@@ -162,6 +165,8 @@ def update_user(
         raise ValidationFailed(errors)
     before = {**audit.jsonable(user), "department_ids": sorted(
         session.exec(select(UserDepartment.department_id).where(UserDepartment.user_id == user.id)).all())}
+    locking.claim_row(session, user, lock_version, message="この利用者の設定は他の管理者により先に更新されています。",
+                      describe=lambda u: f"表示名「{u.display_name}」、役割 {u.role}、{'有効' if u.active else '無効'}")
     # issue 11 item 6: a reset, a new role or deactivation ends every session and token (auth.revoke_credentials)
     revoke = bool(new_password) or role != user.role or (user.active and not active)
     user.display_name, user.role, user.active = display_name.strip(), role, active

@@ -83,6 +83,7 @@ class Fired:
 def fire(session: Session, *, actor: Actor, version_id: int, action: str, lock: str, reason: str = "",
          on_date: str = "", today: date) -> Fired:
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=version_id)
+    v = assessments.lock_for_transition(session, v.id)  # content writes in flight finish first (see ensure_writable)
     if actor.role == "staff":
         assessments.get(session, actor=actor, assessment_id=a.id, edit=True)
     elif actor.role == "council":

@@ -16,21 +16,23 @@ from app.models import (
     Answer, AssessmentVersion, ChangeClass, ChangeRow, PageLock, UnmappedAnswer, VersionFile,
 )
 from app.models.base import utcnow
-from app.services import assessments, audit, catalogue
+from app.services import assessments, audit, catalogue, locking
 from app.services.answers import version_values
 from app.services.determinations import latest as latest_determination
 
 REASONS = {"change": "記載事項の変更", "review": "見直しの結果(修正)", "review_reassess": "見直しの結果(再実施)",
            "five_year": "5年経過前の再実施", "threshold": "しきい値判断の結果の変化による再実施"}
 FORCED = {"five_year", "threshold", "review_reassess"}
+WORKING_EXISTS = "公表済みの版から改訂します。作成中・手続中の版がある場合は、その版を編集してください。"
 
 
 def revise(session: Session, *, actor: Actor, assessment_id: int, reason: str, form_version: str = "",
            planned_change_on: date | None = None, commit: bool = True) -> AssessmentVersion:
     a, jimu = assessments.get(session, actor=actor, assessment_id=assessment_id, edit=True)
+    assessments.lock_assessment(session, a.id)  # a concurrent 改訂 waits, then finds the new draft (409)
     current = assessments.current_version(session, a.id)
     if current.stage != "published":
-        raise Conflict("公表済みの版から改訂します。作成中・手続中の版がある場合は、その版を編集してください。")
+        raise Conflict(WORKING_EXISTS)
     if reason not in REASONS:
         raise ValidationFailed({"reason": "改訂の理由を選択してください。"})
     old_def = catalogue.definition(a.form, current.form_version)
@@ -40,8 +42,8 @@ def revise(session: Session, *, actor: Actor, assessment_id: int, reason: str, f
                           kind="reassessment" if reason in FORCED else "correction", stage="draft",
                           based_on_id=current.id, revision_reason=reason, planned_change_on=planned_change_on,
                           determination_id=det.id if det else current.determination_id, created_by_id=actor.user_id)
-    session.add(v)
-    session.flush()
+    with locking.unique_or_conflict(session, WORKING_EXISTS):  # ux_assessmentversion_working: one draft
+        session.add(v)
     files = assessments.files(session, current.id)
     for f in files:
         session.add(VersionFile(version_id=v.id, uid=f.uid, register_file_id=f.register_file_id, name=f.name,
@@ -98,7 +100,7 @@ def resolve_unmapped(session: Session, *, actor: Actor, unmapped_id: int, resolu
     row = session.get(UnmappedAnswer, unmapped_id)
     if row is None:
         raise ValidationFailed({"id": "移行できなかった記載が見つかりません。"})
-    assessments.get_version(session, actor=actor, version_id=row.version_id, edit=True)
+    assessments.writable_version(session, actor=actor, version_id=row.version_id)
     if not resolution.strip():
         raise ValidationFailed({"resolution": "どの項目に記載したか(または不要とした理由)を入力してください。"})
     row.resolved, row.resolution = True, resolution.strip()[:500]
@@ -153,7 +155,7 @@ def _scoped_values(session: Session, version_id: int, uids: list[str], item_ids:
 def set_planned_change(session: Session, *, actor: Actor, version_id: int, planned_change_on: date | None,
                        today: date) -> AssessmentVersion:
     """The date the change takes effect: a 事前 submission must be published before it."""
-    v, _, _ = assessments.get_version(session, actor=actor, version_id=version_id, edit=True)
+    v, _, _ = assessments.writable_version(session, actor=actor, version_id=version_id)
     if planned_change_on and v.based_on_id:
         base = session.get(AssessmentVersion, v.based_on_id)
         if base.published_on and planned_change_on < base.published_on:
@@ -174,7 +176,7 @@ def classes(session: Session, version_id: int) -> dict[str, str]:
 
 def classify(session: Session, *, actor: Actor, version_id: int, file_uid: str, item_id: str, cls: str) -> str:
     """Record the answer to 「重要な変更か」 and set the version's kind (再実施 / 修正) from all answers."""
-    v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id, edit=True)
+    v, a, _ = assessments.writable_version(session, actor=actor, version_id=version_id)
     if cls not in diffs.CLASSES:
         raise ValidationFailed({"cls": "変更の区分を選択してください。"})
     d = catalogue.definition(a.form, v.form_version)
@@ -206,7 +208,7 @@ def refresh_kind(session: Session, v: AssessmentVersion, a) -> str:
 
 def generate_rows(session: Session, *, actor: Actor, version_id: int, today: date) -> int:
     """Rebuild this version's generated 変更箇所 rows from the diff; dates/timing/notes the user entered are kept."""
-    v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id, edit=True)
+    v, a, _ = assessments.writable_version(session, actor=actor, version_id=version_id)
     if not v.based_on_id:
         raise ValidationFailed({"version": "最初の版には変更箇所はありません(変更箇所は改訂した版で作成します)。"})
     refresh_kind(session, v, a)
@@ -238,7 +240,7 @@ def generate_rows(session: Session, *, actor: Actor, version_id: int, today: dat
 
 def merge_rows(session: Session, *, actor: Actor, assessment_id: int, row_ids: list[int]) -> ChangeRow:
     a, _ = assessments.get(session, actor=actor, assessment_id=assessment_id, edit=True)
-    v = assessments.current_version(session, a.id)
+    v = assessments.ensure_writable(session, assessments.current_version(session, a.id))
     rows = [session.get(ChangeRow, i) for i in row_ids]
     if len(rows) < 2 or any(r is None or r.assessment_id != a.id or r.version_seq != v.seq for r in rows):
         raise ValidationFailed({"rows": "まとめる変更箇所を2つ以上選択してください(公表済みの版の行はまとめられません)。"})

@@ -1,0 +1,103 @@
+"""Optimistic locks and "one open X per Y" rules enforced by the database, not by a read-then-write.
+
+`claim` bumps a row's version counter with one conditional UPDATE (… WHERE id = :id AND lock_version = :expected):
+under concurrent requests exactly one claim succeeds, on SQLite and on PostgreSQL (READ COMMITTED re-checks the
+WHERE clause against the committed row), and the others get a Conflict (409) carrying both versions.
+`unique_or_conflict` turns a violated unique / partial unique index into a Conflict (409) instead of a 500.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.errors import Conflict
+
+STALE = "他の利用者により先に更新されています。最新の内容を確認してから、もう一度保存してください。"
+
+
+def parse_expected(raw: Any) -> int | None:
+    """The version a form or API body says it started from (None when missing or unreadable)."""
+    text = str(raw if raw is not None else "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
+
+
+def claim(session: Session, model: type, row_id: int, expected: int | str | None, *,
+          message: str = STALE, column: str = "lock_version") -> int:
+    """Atomically move the row from `expected` to `expected + 1`; Conflict (409) when it is not at `expected`.
+
+    Returns the new version. Call it before changing the row's attributes in the session.
+    """
+    col = getattr(model, column)
+    want = parse_expected(expected) if not isinstance(expected, int) else expected
+    if want is not None:
+        result = session.execute(update(model).where(model.id == row_id, col == want)
+                                 .values({column: col + 1}).execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            _sync(session, model, row_id, column, want + 1)
+            return want + 1
+    stored = session.execute(select(col).where(model.id == row_id)).scalar_one_or_none()
+    seen = "不明" if want is None else str(want)
+    raise Conflict(f"{message}(編集を始めた時点の版: {seen}、現在の版: {stored})",
+                   current={"expected": want, "stored": stored})
+
+
+def bump(session: Session, model: type, row_id: int, *, column: str = "lock_version") -> int:
+    """Unconditional atomic increment (a write that did not start from a displayed version, e.g. the CLI)."""
+    col = getattr(model, column)
+    session.execute(update(model).where(model.id == row_id).values({column: col + 1})
+                    .execution_options(synchronize_session=False))
+    new = session.execute(select(col).where(model.id == row_id)).scalar_one()
+    _sync(session, model, row_id, column, new)
+    return new
+
+
+def claim_row(session: Session, row: Any, expected: int | str | None, *, message: str = STALE,
+              column: str = "lock_version", describe: Any = None) -> int:
+    """`claim` for a loaded row; `expected=None` (no version given: CLI, older API clients) bumps unconditionally.
+
+    On a conflict `describe(row)` (the row as stored now) is appended to the message: the user sees what is there.
+    """
+    if expected is None:
+        return bump(session, type(row), row.id, column=column)
+    try:
+        return claim(session, type(row), row.id, expected, message=message, column=column)
+    except Conflict as exc:
+        if describe is not None:
+            session.refresh(row)
+            exc.message = f"{exc.message} 現在の登録内容: {describe(row)}"
+            exc.args = (exc.message,)
+        raise
+
+
+def _sync(session: Session, model: type, row_id: int, column: str, value: int) -> None:
+    """Reflect the new counter in the loaded object without marking it dirty (no second UPDATE of the counter)."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    obj = session.identity_map.get(session.identity_key(model, row_id)) if hasattr(session, "identity_map") else None
+    if obj is not None:
+        set_committed_value(obj, column, value)
+
+
+@contextmanager
+def unique_or_conflict(session: Session, message: str) -> Iterator[None]:
+    """Flush inside; a unique-index violation (a concurrent double submit) becomes Conflict(message), not a 500."""
+    try:
+        yield
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(message) from exc
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """True for a unique / partial unique index violation on SQLite or PostgreSQL (not e.g. a foreign key)."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
+    if code:
+        return code == "23505"
+    return "UNIQUE constraint failed" in str(orig or exc)
