@@ -50,8 +50,9 @@ def context(session: Session, v: AssessmentVersion, a, today: date, *, on_date: 
             Opinion.comment_id == comment.id, Opinion.response == "")).one()
         ctx.comment = {"method": comment.method, "start_on": comment.start_on, "end_on": comment.end_on,
                        "reason": comment.shortening_reason, "opinions_without_response": missing}
-        if comment.end_on:
-            earlier["意見公募の終了日"] = comment.end_on
+        ended = min(d for d in (comment.end_on, comment.closed_on) if d) if comment.end_on else None
+        if ended:  # closed early (with its reason): the day it was closed
+            earlier["意見公募の終了日"] = ended
     if review:
         open_findings = session.exec(select(func.count()).select_from(Finding).where(
             Finding.review_id == review.id, Finding.status == "open")).one()
