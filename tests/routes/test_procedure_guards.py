@@ -280,3 +280,21 @@ def test_buttons_whose_steps_are_missing_are_disabled_and_say_why(browser, read,
     withdraw = page.select_one("form.transition button[data-action='withdraw']")
     assert not withdraw.has_attr("disabled"), "going back only needs the reason typed with it"
     assert parse(browser.get(f"/assessments/{full}").text).select_one("[data-testid=missing-withdraw]") is None
+
+
+def test_double_press_of_submit_with_basic_moves_each_once(app, browser, read, pair, demo_engine):
+    full, basic = pair
+    to_review_revision(app, browser, read, demo_engine, full)
+    complete_version(demo_engine, read, basic)
+    assert fire(browser, read, basic, "submit_for_check").status_code == 303
+    clock(app, date(2027, 1, 5))
+    v = version(read, full)
+    form = {"action": "submit", "lock": str(v.stage_lock), "confirmed": "1", "on_date": "2027-01-05", "with_basic": "1"}
+    first = browser.post(f"/versions/{v.id}/transition", form)
+    second = browser.post(f"/versions/{v.id}/transition", form)
+    assert "X-Transition" not in first.headers and second.headers["X-Transition"] == "refused"
+    from app.models import StageEvent
+
+    for aid in (full, basic):
+        vid = version(read, aid).id
+        assert read(select(StageEvent.action).where(StageEvent.version_id == vid, StageEvent.action == "submit")) == ["submit"]
