@@ -51,6 +51,9 @@ def problem(session: Session, a: Assessment, v: AssessmentVersion, action: str) 
     if bv is None:
         return (f"この事務の基礎項目評価書がありません。しきい値判断により基礎項目評価書も必要です。"
                 f"基礎項目評価書を作成し、一緒に{step}してください。")
+    if bv.determination_id and v.determination_id and bv.determination_id != v.determination_id:
+        return (f"基礎項目評価書(第{bv.seq}版)は別のしきい値判断に基づいています。この{STEP[action]}には、同じしきい値判断に"
+                f"基づく基礎項目評価書の版が必要です(基礎項目評価書を改訂してください)。")
     if bv.stage in REACHED[action]:
         return None
     return (f"同じ評価書番号({a.number})の基礎項目評価書がまだ{step}されていません"

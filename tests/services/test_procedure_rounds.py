@@ -112,3 +112,26 @@ def test_a_comment_period_in_the_past_is_refused_when_registered(db, records):
         comments.setup(db, actor=records, version_id=v.id, method="市HP", start="2026-10-20", end="2026-11-25", reason="",
                        today=date(2026, 12, 2))
     assert "過ぎています" in exc.value.errors["start_on"]
+
+
+def test_the_basic_must_come_from_the_same_determination(db, records):
+    from app.models import Determination
+
+    v = to_review_revision(db, records)
+    _, bv = kokuho(db, "basic")
+    go(db, records, bv, "submit_for_check")
+    go(db, records, bv, "submit", today=date(2026, 12, 21), on_date="2026-12-21")
+    db.refresh(bv)
+    other = db.exec(select(Determination.id).where(Determination.id != bv.determination_id)).first()
+    bv.determination_id = other  # a 基礎 submitted under another しきい値判断 (e.g. before the counts changed)
+    db.add(bv)
+    db.commit()
+    with pytest.raises(Conflict, match="別のしきい値判断"):
+        go(db, records, v, "submit", today=date(2026, 12, 21), on_date="2026-12-21")
+    db.rollback()
+    bv.determination_id = v.determination_id
+    db.add(bv)
+    db.commit()
+    go(db, records, v, "submit", today=date(2026, 12, 21), on_date="2026-12-21")
+    db.refresh(v)
+    assert v.stage == "submitted"
