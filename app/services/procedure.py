@@ -95,7 +95,9 @@ def fire(session: Session, *, actor: Actor, version_id: int, action: str, lock: 
     if with_basic and pairing.problem(session, a, v, action):
         bv = pairing.basic_version(session, a)
         if bv is None or not movable_with(session, bv, action):
-            raise Conflict(pairing.problem(session, a, v, action))
+            raise Conflict(pairing.problem(session, a, v, action) if bv is None else
+                           f"基礎項目評価書は現在「{workflow.stage_label(bv.stage)}」の段階で、一緒に{pairing.STEP[action]}できません。"
+                           f"基礎項目評価書の手続を先に進めてください。")
         _fire_one(session, actor, bv, pairing.basic_of(session, a), org, action, str(bv.stage_lock), reason, on_date, today)
     fired = _fire_one(session, actor, v, a, org, action, lock, reason, on_date, today)
     session.commit()

@@ -169,7 +169,8 @@ def test_full_procedure_with_guards_roles_and_records(app, browser, read, kokuho
     refused(browser, fire(browser, read, aid, "submit", on_date="2027-01-20"), aid, "基礎項目評価書がまだ提出されていません")
     bid = basic_of(read, aid)
     bv = version(read, bid)
-    refused(browser, fire(browser, read, aid, "submit", on_date="2027-01-20", with_basic="1"), aid, "基礎と一緒に提出")
+    refused(browser, fire(browser, read, aid, "submit", on_date="2027-01-20", with_basic="1"), aid,
+            "基礎項目評価書は現在「作成中」の段階で、一緒に提出できません")
     assert version(read, bid).stage == "draft"
     with Session(demo_engine) as s:
         complete(s, catalogue.definition("basic", bv.form_version), bv.id)
