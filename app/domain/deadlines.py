@@ -33,6 +33,11 @@ def reassessment_due(last_full_publication: date | None) -> date | None:
     return add_years(last_full_publication, 5) if last_full_publication else None
 
 
+def period_days(first: date, last: date) -> int:
+    """Length of a period that counts its first day (意見公募: 10月1日〜10月30日 is 30 days)."""
+    return (last - first).days + 1
+
+
 def keep_published_until(end_date: date | None) -> date | None:
     return add_years(end_date, 3) if end_date else None
 

@@ -7,9 +7,11 @@ spia-rules §4.1: 基礎 / 重点: 作成中 → 庁内確認 → 提出済 → 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+
+from app.domain.deadlines import period_days
 
 
 class Stage(StrEnum):
@@ -107,6 +109,8 @@ def base_transitions(form: str, org_kind: str) -> list[Transition]:
                 _t("submit", "個人情報保護委員会に提出", "approved", "submitted", guards=_CHECK + ("submitted_on",)),
             ]
     t.append(_t("publish", "公表", "submitted", "published", guards=("published_on",)))
+    if form in ("focused", "full"):  # a 重点/全項目 is submitted and published with its 基礎 (spia issue 11 item 17)
+        t = [replace(x, guards=x.guards + ("partner",)) if x.action in ("submit", "publish") else x for x in t]
     for source in ("comment_revision", "review_revision", "ppc_approval", "approved", "submitted"):
         if any(x.source == source or x.target == source for x in t):
             t.append(_t("return_to_draft", "作成中に差し戻す", source, "draft", backward=True))
@@ -171,19 +175,33 @@ class GuardContext:
     submitted_on: date | None = None
     published_on: date | None = None
     earlier_dates: dict[str, date] = field(default_factory=dict)   # label -> date (for 公表日 ≥ every earlier date)
+    partner: str | None = None         # pairing: why the 基礎項目評価書 is not ready for this step (None: ready)
 
 
 COMMENT_MIN_DAYS = 30
 
 
-def comment_period_problem(start: date | None, end: date | None, reason: str) -> str | None:
+def comment_period_problem(start: date | None, end: date | None, reason: str, today: date | None = None) -> str | None:
+    """The 意見公募 period: it starts no earlier than the day 開始 is pressed (the day the 案 is published; `today`,
+    when known) and lasts at least 30 days counting the first day, unless a 特段の理由 is recorded."""
     if not start or not end:
         return "意見公募の開始日と終了日を入力してください。"
     if end < start:
         return "意見公募の終了日が開始日より前になっています。"
-    days = (end - start).days + 1
+    if today is not None and start < today:
+        return (f"意見公募の開始日({start.isoformat()})が過ぎています。開始日は案を公表する日(意見公募を開始する日、"
+                f"{today.isoformat()})以降にしてください。")
+    days = period_days(start, end)
     if days < COMMENT_MIN_DAYS and not reason.strip():
         return f"意見公募の期間が{days}日で30日未満です。期間を短縮する特段の理由を入力してください。"
+    return None
+
+
+def early_close_problem(end: date | None, today: date, reason: str) -> str | None:
+    """終了 before the period is over (on or before its end date) needs an explicit reason, printed in the results."""
+    if end and today <= end and not reason.strip():
+        return (f"意見公募の期間中です(終了日 {end.isoformat()})。終了日より前に終了するには、"
+                "その理由を入力してください(意見と考え方に記載されます)。")
     return None
 
 
@@ -196,11 +214,9 @@ def check_guard(name: str, ctx: GuardContext) -> str | None:
         c = ctx.comment
         if not c or not c.get("method", "").strip():
             return "意見公募の方法・期間を登録してください。"
-        return comment_period_problem(c.get("start_on"), c.get("end_on"), c.get("reason", ""))
+        return comment_period_problem(c.get("start_on"), c.get("end_on"), c.get("reason", ""), ctx.today)
     if name == "comment_ended":
         c = ctx.comment or {}
-        if c.get("end_on") and ctx.today <= c["end_on"]:
-            return f"意見公募の期間中です(終了日 {c['end_on'].isoformat()})。終了日の翌日以降に終了できます。"
         if c.get("opinions_without_response"):
             return f"市の考え方が未記入の意見が{c['opinions_without_response']}件あります。"
         return None
@@ -223,6 +239,8 @@ def check_guard(name: str, ctx: GuardContext) -> str | None:
         return None if ctx.approval and ctx.approval.get("applied_on") else "委員会への承認申請日を登録してください。"
     if name == "approved_on":
         return None if ctx.approval and ctx.approval.get("approved_on") else "委員会の承認日を登録してください。"
+    if name == "partner":
+        return ctx.partner
     if name == "submitted_on":
         if not ctx.submitted_on:
             return "提出日を入力してください。"
@@ -268,8 +286,45 @@ def apply(table: list[Transition], stage: str, action: str, role: str, ctx: Guar
         raise TransitionRefused(f"「{tr.label}」は総務・文書担当が行います。", status=403)
     if tr.backward and not reason.strip():
         raise TransitionRefused("戻す理由を入力してください。", status=422)
+    problems = unmet(tr, role, ctx)
+    if tr.action == "close_comment":
+        problems.append(early_close_problem((ctx.comment or {}).get("end_on"), ctx.today, reason) or "")
+    problems = [p for p in problems if p]
+    if problems:
+        raise TransitionRefused(problems[0])
+    return tr
+
+
+def closes_early(tr: Transition, ctx: GuardContext) -> bool:
+    """True when this is 終了 of a public comment whose period is not over (the button then asks for a reason)."""
+    end = (ctx.comment or {}).get("end_on")
+    return tr.action == "close_comment" and bool(end) and ctx.today <= end
+
+
+def unmet(tr: Transition, role: str, ctx: GuardContext) -> list[str]:
+    """The preconditions of `tr` not met yet (Japanese, one per missing step); empty when it can be fired.
+    Inputs typed with the button (dates, reasons) are not counted when the form has a field for them."""
+    if not role_allows(tr, role):
+        return [f"「{tr.label}」は総務・文書担当が行います。"]
+    problems = []
     for guard in tr.guards:
         problem = check_guard(guard, ctx)
         if problem:
-            raise TransitionRefused(problem)
-    return tr
+            problems.append(problem)
+    return problems
+
+
+# What an irreversible step does, said on the confirmation page before it is taken (spia issue 11 item 19).
+CONFIRM = {
+    "start_comment": ("案を公表します。意見公募用の案(非公表の項目を伏せたもの)をこの時点の内容で固定して保存し、"
+                      "公示・意見聴取を始めます。",
+                      "公表した案は取り消せません。期間中に入力を直しても、公表した案は変わりません。"),
+    "submit": ("この版を提出用として固定します。提出日を記録し、提出した内容をこの時点で保存します。",
+               "提出後は、公表するか作成中に差し戻すまで、この版の内容は変更できません。"),
+    "publish": ("この版を凍結します。公表日を記録し、公表用の評価書をこの時点の内容で保存します。",
+                "公表後はこの版を変更できません。変更は新しい版(修正・再実施)で行います。"),
+}
+
+
+def needs_confirmation(action: str) -> bool:
+    return action in CONFIRM

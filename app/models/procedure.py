@@ -54,6 +54,7 @@ class PublicComment(SQLModel, table=True):
     shortening_reason: str = Field(default="", max_length=2000)
     snapshot_id: int | None = Field(default=None, foreign_key="snapshot.id")
     closed_on: date | None = None
+    early_close_reason: str = Field(default="", max_length=2000)  # 終了 before the end date: why (printed in the results)
     created_at: datetime = created_ts()
 
 
@@ -87,13 +88,15 @@ class CouncilMember(SQLModel, table=True):
 
 
 class Review(SQLModel, table=True):
-    """第三者点検 of one version by a council: 諮問 → meetings → 答申 (with conditions)."""
+    """第三者点検 of one version by a council: 諮問 → meetings → 答申 (with conditions). 「再度の点検を求める」 opens
+    a new round (a new row, round + 1, with its own snapshot and 答申); earlier rounds stay as history."""
 
     __table_args__ = (Index("ux_review_open", "version_id", unique=True,
                             sqlite_where=text("closed_on IS NULL"), postgresql_where=text("closed_on IS NULL")),)
 
     id: int | None = Field(default=None, primary_key=True)
     version_id: int = Field(foreign_key="assessmentversion.id", index=True)
+    round: int = Field(default=1)
     council_id: int = Field(foreign_key="council.id")
     consulted_on: date | None = None
     method: str = Field(default="", max_length=1000)  # e.g. しののめ市個人情報保護審議会への諮問

@@ -58,10 +58,10 @@ def create(request: Request, jimu_id: int, form: FormDep, session: WriteSessionD
 
 
 def overview_ctx(session, actor, aid: int, today) -> dict:
-    """Everything the 評価書 page shows, including the procedure panel (also used to re-render refusals)."""
+    """Everything the 評価書 page shows, including the procedure panel."""
     from app.domain import workflow
     from app.models import Organisation
-    from app.services import approval, comments, council, procedure, snapshots
+    from app.services import approval, comments, council, pairing, procedure, procedure_view, snapshots
 
     a, jimu = assessments.get(session, actor=actor, assessment_id=aid)
     versions = assessments.versions(session, a.id)
@@ -71,7 +71,6 @@ def overview_ctx(session, actor, aid: int, today) -> dict:
     problems, statuses = completeness.evaluate_version(session, v, a, today)
     org = session.get(Organisation, a.organisation_id)
     custom = procedure.custom_steps(session, org.id)
-    table = workflow.transitions(a.form, org.kind, custom, v.kind)
     return {
         "a": a, "jimu": jimu, "versions": versions, "v": v, "d": d, "files": vfiles, "problems": problems,
         "percent": percent(statuses), "label": catalogue.labels(session).get((d.form, d.version), d.label),
@@ -79,13 +78,14 @@ def overview_ctx(session, actor, aid: int, today) -> dict:
         "STAGE": assessment_list.STAGE_LABEL, "KIND": assessment_list.KIND_LABEL,
         "change_rows": changes.rows_of(session, a.id), "org": org,
         "stage_label": workflow.stage_label(v.stage, custom),
-        "transitions": workflow.available(table, v.stage, actor.role),
+        "buttons": procedure_view.buttons(session, actor, a, v, org, today, len(problems)),
+        "companions": pairing.companions(session, a),
         "timeline": procedure.timeline(session, v.id), "custom": custom,
         "label_of": lambda s: workflow.stage_label(s, custom),
         "snapshots": snapshots.of_version(session, v.id), "PURPOSE": snapshots.PURPOSE_LABEL,
         "comment": comments.current(session, v.id), "review": council.current_review(session, v.id),
         "approval": approval.current(session, v.id), "date_for": procedure.DATE_FOR, "today": today,
-        "transition_error": "", **_lifecycle_ctx(session, actor, a, jimu, versions, v, today),
+        **_lifecycle_ctx(session, actor, a, jimu, versions, v, today),
     }
 
 

@@ -8,7 +8,10 @@ from starlette.responses import Response
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from app.models import Council, Review
-from app.services import approval, assessments, catalogue, comments, council, exports, procedure, snapshots
+from app.domain import workflow
+from app.services import (
+    approval, assessments, catalogue, comments, council, exports, procedure, procedure_view, snapshots,
+)
 from app.services.minutes import minutes_docx
 from app.web import content_disposition, redirect, render
 
@@ -19,22 +22,40 @@ router = APIRouter(include_in_schema=False)
 def transition(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep,
                today: TodayDep) -> Response:
     v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
+    g = lambda k: str(form.get(k, ""))  # noqa: E731
+    if workflow.needs_confirmation(g("action")) and g("confirmed") != "1":
+        return transition_confirm(request, vid, session, actor, today, g("action"), g("on_date"), g("with_basic"))
     try:
-        fired = procedure.fire(session, actor=actor, version_id=vid, action=str(form.get("action", "")),
-                               lock=str(form.get("lock", "")), reason=str(form.get("reason", "")),
-                               on_date=str(form.get("on_date", "")), today=today)
+        fired = procedure.fire(session, actor=actor, version_id=vid, action=g("action"), lock=g("lock"),
+                               reason=g("reason"), on_date=g("on_date"), today=today, with_basic=g("with_basic") == "1")
     except (Conflict, ValidationFailed, Forbidden) as exc:
         session.rollback()
         message = " ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else exc.message
-        from app.routes.assessments import overview_ctx
-
-        ctx = overview_ctx(session, actor, a.id, today)
-        ctx["transition_error"] = message
-        return render(request, "assessments/overview.html", ctx, status=exc.status)
+        return refused(request, a.id, message, exc.status)
     note = f"「{fired.transition.label}」を行いました。"
     if fired.filled:
         note += f"評価実施手続の{len(fired.filled)}項目に手続の記録を入力しました。内容を確認してください。"
     return redirect(request, f"/assessments/{a.id}#procedure", flash=note)
+
+
+def refused(request: Request, aid: int, message: str, status: int) -> Response:
+    """A refused step goes back to the 評価書 page (Post/Redirect/Get) with the reason on top of the page."""
+    response = redirect(request, f"/assessments/{aid}#procedure", flash=f"手続を進められませんでした: {message}")
+    response.headers["X-Transition"] = "refused"
+    response.headers["X-Transition-Status"] = str(status)
+    return response
+
+
+@router.get("/versions/{vid}/transition/confirm")
+def transition_confirm(request: Request, vid: int, session: SessionDep, actor: ActorDep, today: TodayDep,
+                       action: str = "", on_date: str = "", with_basic: str = "") -> Response:
+    v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
+    try:
+        ctx = procedure_view.confirmation(session, actor=actor, version_id=vid, action=action, on_date=on_date,
+                                          today=today, with_basic=with_basic == "1")
+    except Conflict as exc:
+        return refused(request, a.id, exc.message, exc.status)
+    return render(request, "procedure/confirm.html", ctx)
 
 
 def _comment_ctx(session, actor, vid: int, errors=None, data=None) -> dict:
@@ -63,7 +84,7 @@ def comment_post(request: Request, vid: int, form: FormDep, session: WriteSessio
     try:
         if what == "setup":
             comments.setup(session, actor=actor, version_id=vid, method=data["method"], start=data["start_on"],
-                           end=data["end_on"], reason=data["shortening_reason"])
+                           end=data["end_on"], reason=data["shortening_reason"], today=today)
         else:
             comments.save_opinion(session, actor=actor, version_id=vid, data=data, today=today)
     except ValidationFailed as exc:
@@ -87,7 +108,8 @@ def _review_ctx(session, actor, vid: int, errors=None) -> dict:
             "meetings": council.meetings(session, r.id) if r else [], "findings": council.findings(session, r.id) if r else [],
             "conditions": council.conditions(session, r.id) if r else [], "items": items, "labels": dict(items),
             "results": council.RESULTS, "status": council.FINDING_STATUS, "errors": errors or {},
-            "council_name": session.get(Council, r.council_id).name if r else ""}
+            "council_name": session.get(Council, r.council_id).name if r else "",
+            "earlier": [x for x in council.rounds(session, v.id) if r and x.id != r.id]}
 
 
 @router.get("/versions/{vid}/review")

@@ -38,7 +38,7 @@ def _d(raw: str, label: str, errors: dict, key: str) -> date | None:
 
 
 def setup(session: Session, *, actor: Actor, version_id: int, method: str, start: str, end: str,
-          reason: str) -> PublicComment:
+          reason: str, today: date | None = None) -> PublicComment:
     """Register (or change, before it starts) the method and period of the public comment."""
     _records_only(actor)
     v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id)
@@ -55,9 +55,10 @@ def setup(session: Session, *, actor: Actor, version_id: int, method: str, start
     if problem:
         errors["shortening_reason"] = problem
     if start_on and end_on:
-        period = workflow.comment_period_problem(start_on, end_on, reason)
+        period = workflow.comment_period_problem(start_on, end_on, reason, today)
         if period:
-            errors["end_on" if end_on < start_on else "shortening_reason"] = period
+            key = "end_on" if end_on < start_on else ("start_on" if today and start_on < today else "shortening_reason")
+            errors[key] = period
     if errors:
         raise ValidationFailed(errors)
     before = audit.jsonable(c) if c else None
@@ -151,6 +152,9 @@ def results_docx(session: Session, *, actor: Actor, version_id: int) -> tuple[st
         Para.of(title, "Title", align="center"),
         Para.of("1 意見募集の概要", "Heading 1"),
         Para.of(f"募集期間: {period}"), Para.of(f"募集方法: {c.method}"),
+        *([Para.of(f"期間を短縮した特段の理由: {c.shortening_reason}")] if c.shortening_reason else []),
+        *([Para.of(f"終了日前の終了: {wareki(c.closed_on)}に終了しました。理由: {c.early_close_reason}")]
+          if c.early_close_reason and c.closed_on else []),
         Para.of(f"意見の件数: {len(rows) - 1 if rows[1][0].blocks[0].text != '-' else 0}件"),
         Para.of("2 意見の概要と考え方", "Heading 1"),
         Table(rows, [12, 36, 62, 60], header_rows=1),

@@ -86,6 +86,11 @@ def current_review(session: Session, version_id: int) -> Review | None:
     return session.exec(select(Review).where(Review.version_id == version_id).order_by(Review.id.desc())).first()
 
 
+def rounds(session: Session, version_id: int) -> list[Review]:
+    """Every round of the 第三者点検 of a version, oldest first (「再度の点検を求める」 opens a new one)."""
+    return list(session.exec(select(Review).where(Review.version_id == version_id).order_by(Review.id)).all())
+
+
 def setup_review(session: Session, *, actor: Actor, version_id: int, council_id: str, consulted_on: str,
                  method: str) -> Review:
     _records_only(actor)

@@ -12,11 +12,11 @@ from app.domain.policy import Actor
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.models import (
-    Approval, AssessmentVersion, Finding, Opinion, Organisation, PublicComment, Review, ReviewCondition, StageEvent,
+    Approval, Assessment, AssessmentVersion, Finding, Opinion, Organisation, PublicComment, Review, ReviewCondition, StageEvent,
     WorkflowStep,
 )
 from app.models.base import utcnow
-from app.services import assessments, audit, completeness, fill, snapshots
+from app.services import assessments, audit, completeness, fill, pairing, snapshots
 
 DATE_FOR = {"submit": ("submitted_on", "提出日"), "publish": ("published_on", "公表日"),
             "record_approval": ("approved_on", "承認日")}
@@ -38,20 +38,21 @@ def problems_count(session: Session, version: AssessmentVersion, assessment, tod
 
 
 def context(session: Session, v: AssessmentVersion, a, today: date, *, on_date: date | None = None,
-            action: str = "") -> workflow.GuardContext:
+            action: str = "", problems: int | None = None) -> workflow.GuardContext:
     comment = session.exec(select(PublicComment).where(PublicComment.version_id == v.id)
                            .order_by(PublicComment.id.desc())).first()
     review = session.exec(select(Review).where(Review.version_id == v.id).order_by(Review.id.desc())).first()
     approval = session.exec(select(Approval).where(Approval.version_id == v.id)).first()
-    ctx = workflow.GuardContext(today=today, problems=problems_count(session, v, a, today))
+    ctx = workflow.GuardContext(today=today, problems=problems_count(session, v, a, today) if problems is None else problems)
     earlier: dict[str, date] = {}
     if comment:
         missing = session.exec(select(func.count()).select_from(Opinion).where(
             Opinion.comment_id == comment.id, Opinion.response == "")).one()
         ctx.comment = {"method": comment.method, "start_on": comment.start_on, "end_on": comment.end_on,
                        "reason": comment.shortening_reason, "opinions_without_response": missing}
-        if comment.end_on:
-            earlier["意見公募の終了日"] = comment.end_on
+        ended = min(d for d in (comment.end_on, comment.closed_on) if d) if comment.end_on else None
+        if ended:  # closed early (with its reason): the day it was closed
+            earlier["意見公募の終了日"] = ended
     if review:
         open_findings = session.exec(select(func.count()).select_from(Finding).where(
             Finding.review_id == review.id, Finding.status == "open")).one()
@@ -70,6 +71,7 @@ def context(session: Session, v: AssessmentVersion, a, today: date, *, on_date: 
     if action == "record_approval" and on_date and approval:
         ctx.approval = {**ctx.approval, "approved_on": on_date}
     ctx.earlier_dates = earlier
+    ctx.partner = pairing.problem(session, a, v, action)
     return ctx
 
 
@@ -81,7 +83,9 @@ class Fired:
 
 
 def fire(session: Session, *, actor: Actor, version_id: int, action: str, lock: str, reason: str = "",
-         on_date: str = "", today: date) -> Fired:
+         on_date: str = "", today: date, with_basic: bool = False) -> Fired:
+    """Fire one transition; `with_basic` first moves the 基礎項目評価書 of a 重点/全項目 through the same step, in
+    the same transaction (「基礎と一緒に提出・公表」)."""
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=version_id)
     v = assessments.lock_for_transition(session, v.id)  # content writes in flight finish first (see ensure_writable)
     if actor.role == "staff":
@@ -89,6 +93,27 @@ def fire(session: Session, *, actor: Actor, version_id: int, action: str, lock: 
     elif actor.role == "council":
         raise Forbidden("審議会委員は手続を操作できません。")
     org = session.get(Organisation, a.organisation_id)
+    if with_basic and pairing.problem(session, a, v, action):
+        bv = pairing.basic_version(session, a)
+        if bv is None or not movable_with(session, bv, action):
+            raise Conflict(pairing.problem(session, a, v, action) if bv is None else
+                           f"基礎項目評価書は現在「{workflow.stage_label(bv.stage)}」の段階で、一緒に{pairing.STEP[action]}できません。"
+                           f"基礎項目評価書の手続を先に進めてください。")
+        _fire_one(session, actor, bv, pairing.basic_of(session, a), org, action, str(bv.stage_lock), reason, on_date, today)
+    fired = _fire_one(session, actor, v, a, org, action, lock, reason, on_date, today)
+    session.commit()
+    return fired
+
+
+def movable_with(session: Session, bv: AssessmentVersion, action: str) -> bool:
+    """Whether the 基礎 version `bv` has `action` from its current stage (the offer 「基礎と一緒に…」)."""
+    basic = session.get(Assessment, bv.assessment_id)
+    org = session.get(Organisation, basic.organisation_id)
+    return any(tr.source == bv.stage and tr.action == action for tr in table_for(session, basic, org, bv))
+
+
+def _fire_one(session: Session, actor: Actor, v: AssessmentVersion, a, org, action: str, lock: str, reason: str,
+              on_date: str, today: date) -> Fired:
     day = _date(on_date, action, today)
     ctx = context(session, v, a, today, on_date=day, action=action)
     try:
@@ -99,7 +124,7 @@ def fire(session: Session, *, actor: Actor, version_id: int, action: str, lock: 
         if exc.status == 422:
             raise ValidationFailed({"reason": exc.reason}) from None
         raise Conflict(exc.reason) from None
-    filled = _side_effects(session, actor, v, a, tr, day, today)
+    filled = _side_effects(session, actor, v, a, tr, day, today, reason)
     result = session.exec(update(AssessmentVersion).where(
         AssessmentVersion.id == v.id, AssessmentVersion.stage == tr.source,
         AssessmentVersion.stage_lock == (int(lock) if str(lock).isdigit() else -1),
@@ -113,7 +138,7 @@ def fire(session: Session, *, actor: Actor, version_id: int, action: str, lock: 
     session.add(event)
     audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action=f"stage:{tr.action}",
                  before={"stage": tr.source}, after={"stage": tr.target, "date": day, "filled": filled}, note=reason)
-    session.commit()
+    session.flush()
     return Fired(event, tr, filled)
 
 
@@ -132,7 +157,8 @@ def _date(raw: str, action: str, today: date) -> date | None:
     return value
 
 
-def _side_effects(session: Session, actor: Actor, v, a, tr: workflow.Transition, day: date | None, today: date) -> list[str]:
+def _side_effects(session: Session, actor: Actor, v, a, tr: workflow.Transition, day: date | None, today: date,
+                  reason: str = "") -> list[str]:
     filled: list[str] = []
     if tr.action == "start_comment":
         comment = session.exec(select(PublicComment).where(PublicComment.version_id == v.id)
@@ -144,6 +170,8 @@ def _side_effects(session: Session, actor: Actor, v, a, tr: workflow.Transition,
         comment = session.exec(select(PublicComment).where(PublicComment.version_id == v.id)
                                .order_by(PublicComment.id.desc())).first()
         comment.closed_on = today
+        if comment.end_on and today <= comment.end_on:  # closed early: the reason is printed in the results
+            comment.early_close_reason = reason.strip()[:2000]
         session.add(comment)
         filled = fill.from_procedure(session, actor=actor, version=v, assessment=a, prefix="comment.")
     elif tr.action == "start_review":
@@ -155,6 +183,8 @@ def _side_effects(session: Session, actor: Actor, v, a, tr: workflow.Transition,
         review.closed_on = today
         session.add(review)
         filled = fill.from_procedure(session, actor=actor, version=v, assessment=a, prefix="review.")
+    elif tr.action == "reopen_review":
+        _next_round(session, actor, v, today)
     elif tr.action in ("apply_approval", "record_approval"):
         if tr.action == "record_approval":
             approval = session.exec(select(Approval).where(Approval.version_id == v.id)).first()
@@ -175,6 +205,26 @@ def _side_effects(session: Session, actor: Actor, v, a, tr: workflow.Transition,
     session.add(v)
     session.flush()
     return filled
+
+
+def _next_round(session: Session, actor: Actor, v, today: date) -> Review:
+    """「再度の点検を求める」: a new round of the 第三者点検 with a new snapshot of the current text (what the council
+    reads now) and no 答申 yet; the previous round (its 答申, 指摘事項 and conditions) stays as history."""
+    previous = session.exec(select(Review).where(Review.version_id == v.id).order_by(Review.id.desc())).first()
+    if previous is None:
+        raise Conflict("再度の点検を求める前の第三者点検の記録がありません。")
+    if previous.closed_on is None:
+        previous.closed_on = today
+        session.add(previous)
+        session.flush()
+    snap = snapshots.take(session, actor=actor, version_id=v.id, purpose="council", today=today)
+    review = Review(version_id=v.id, council_id=previous.council_id, round=(previous.round or 1) + 1,
+                    consulted_on=today, method=previous.method, snapshot_id=snap.id)
+    session.add(review)
+    session.flush()
+    audit.record(session, actor=actor, entity="review", entity_id=review.id, action="reopened",
+                 after={"round": review.round, "previous": previous.id, "snapshot": snap.id})
+    return review
 
 
 def timeline(session: Session, version_id: int) -> list[StageEvent]:

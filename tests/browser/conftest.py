@@ -90,13 +90,25 @@ def sign_in(page, login_id: str, password: str) -> None:
     page.wait_for_url("**/")
 
 
-def fire(page, action: str, *, on_date: str = "") -> None:
-    """Press a procedure button on the 評価書 page (with its date when the step has one)."""
-    form = page.locator(f"form.transition:has(button[data-action='{action}'])")
+def fire(page, action: str, *, on_date: str = "", reason: str = "", with_basic: bool = False) -> None:
+    """Press a procedure button on the 評価書 page (with its date or reason when the step has one); an
+    irreversible step opens the confirmation page, which states what will happen and is confirmed there.
+    `with_basic` presses 「基礎と一緒に提出・公表」 instead."""
+    kind = "transition-with-basic" if with_basic else "transition"
+    form = page.locator(f"form.{kind}:has(button[data-action='{action}'])")
     if on_date:
         form.locator("input[name=on_date]").fill(on_date)
+    if reason:
+        form.locator("input[name=reason]").fill(reason)
     form.locator("button").click()
     page.wait_for_load_state()
+    confirm = page.locator("[data-testid=confirm-transition]")
+    if action in ("start_comment", "submit", "publish"):
+        from playwright.sync_api import expect
+
+        expect(page.locator("[data-testid=confirm-statements]")).to_be_visible()
+        confirm.click()
+        page.wait_for_url("**/assessments/*")
 
 
 def register_and_determine(page, *, name: str, department: str, file_name: str, subjects: int, handlers: int,

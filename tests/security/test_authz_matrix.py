@@ -178,7 +178,8 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("POST", "/assessments/{aid}/changes"): dept(303),  # refused with the reason in the flash message
     ("GET", "/assessments/{aid}/changes.docx"): dept(),
     # --- the procedure
-    ("POST", "/versions/{vid}/transition"): dept(409),  # no action: refused by the state machine
+    ("POST", "/versions/{vid}/transition"): dept(303),  # no action: refused, back to the 評価書 page with the reason
+    ("GET", "/versions/{vid}/transition/confirm"): dept(303),  # no action to confirm: back with the reason
     ("GET", "/versions/{vid}/comment"): dept(),
     ("POST", "/versions/{vid}/comment"): records_only(409),  # an opinion before the comment period started
     ("GET", "/versions/{vid}/comment/results.docx"): (

@@ -102,7 +102,7 @@ CHANGES: dict[tuple[str, str], Change] = {
                                                            "after_text": "委託する"}),
     ("POST", "/versions/{vid}/transition"): Change("own", {"action": "submit_for_check", "lock": "1"}),
     ("POST", "/versions/{vid}/comment"): Change("records", {"what": "setup", "method": "市ホームページ",
-                                                            "start_on": "2026-09-25", "end_on": "2026-10-24"}),
+                                                            "start_on": "2026-11-23", "end_on": "2026-12-22"}),
     ("POST", "/versions/{vid}/review"): Change("records", {"what": "finding", "text": "委託先の監督方法を明記すること。"}),
     ("POST", "/findings/{finding_id}/answer"): Change("own", {"status": "open", "response": "Ⅲ4に追記します。"}),
     ("POST", "/conditions/{condition_id}/meet"): Change("records", {"met_on": "2026-11-15", "note": "報告した。"}),

@@ -193,7 +193,7 @@ def inject(browser, ids, engine) -> set[str]:
         "council")
     _ok(browser.post("/admin/checklist", {"text": P("CHECKLIST")}), "checklist")
     _ok(browser.post(f"/versions/{kv}/comment", {"what": "setup", "method": P("COMMENT-METHOD"),
-                                                "start_on": "2026-10-01", "end_on": "2026-10-15",
+                                                "start_on": "2026-11-23", "end_on": "2026-12-07",
                                                 "shortening_reason": P("COMMENT-SHORT")}), "comment setup")
     with Session(engine) as s:  # the comment period has started (its 案 frozen), as start_comment would do
         from app.models import PublicComment
@@ -202,7 +202,7 @@ def inject(browser, ids, engine) -> set[str]:
         c.snapshot_id = snapshots.take(s, actor=SYSTEM, version_id=kv, purpose="public_comment", today=DEMO_TODAY).id
         s.add(c)
         s.commit()
-    _ok(browser.post(f"/versions/{kv}/comment", {"what": "opinion", "received_on": "2026-10-02", "channel": "郵送",
+    _ok(browser.post(f"/versions/{kv}/comment", {"what": "opinion", "received_on": "2026-11-23", "channel": "郵送",
                                                 "submitter": P("OPINION-SUBMITTER"), "text": P("OPINION-TEXT"),
                                                 "response": P("OPINION-RESPONSE")}), "opinion")
     _ok(browser.post(f"/versions/{kv}/review", {"what": "setup", "council_id": str(ids["council"]),
