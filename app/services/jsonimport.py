@@ -22,7 +22,7 @@ from app.models.base import MAX_ID
 from app.services import audit
 from app.services.assessments import current_version
 from app.services.assessments import get as get_assessment
-from app.services.assessments import get_version, writable_version
+from app.services.assessments import writable_version
 from app.services.determinations import latest as latest_determination
 from app.services.jsonio import _date, export_version, validate
 from app.services.register import get_jimu

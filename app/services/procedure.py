@@ -95,6 +95,8 @@ def fire(session: Session, *, actor: Actor, version_id: int, action: str, lock: 
     org = session.get(Organisation, a.organisation_id)
     if with_basic and pairing.problem(session, a, v, action):
         bv = pairing.basic_version(session, a)
+        if bv is not None:
+            bv = assessments.lock_for_transition(session, bv.id)
         if bv is None or not movable_with(session, bv, action):
             raise Conflict(pairing.problem(session, a, v, action) if bv is None else
                            f"基礎項目評価書は現在「{workflow.stage_label(bv.stage)}」の段階で、一緒に{pairing.STEP[action]}できません。"

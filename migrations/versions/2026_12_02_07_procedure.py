@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes
 
 
 revision = '0007_procedure'
-down_revision = '0005_lifecycle'
+down_revision = "0006_locks"
 branch_labels = None
 depends_on = None
 
