@@ -82,3 +82,14 @@ def public_payload(payload: dict[str, Any]) -> dict[str, Any]:
         answers.append(e)
     out["answers"] = answers
     return out
+
+
+MIN_SCRUB_LEN = 4  # free text (opinions, responses, minutes) is scrubbed of 非公表 answer strings this long or longer
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Free text written for the public with every quoted 非公表 answer string replaced by 「(非公表)」."""
+    for s in sorted((s for s in secrets if len(s) >= MIN_SCRUB_LEN), key=len, reverse=True):
+        if s in text:
+            text = text.replace(s, WITHHELD)
+    return text

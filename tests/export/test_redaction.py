@@ -71,6 +71,38 @@ def _change_rows(db, v, secrets: set[str]) -> None:
     db.commit()
 
 
+def _free_text_artefacts(db, system, v, secrets: list[str]) -> dict[str, bytes]:
+    """意見募集結果, the public 会議録 and the ICS feed, each quoting 非公表 answers where people write freely."""
+    from app.models import Council, Meeting, Opinion, PublicComment, Review, User
+    from app.services import auth, calendar, comments, minutes
+
+    pc = PublicComment(version_id=v.id, method="ホームページ", start_on=date(2026, 10, 1), end_on=date(2026, 10, 31))
+    db.add(pc)
+    db.flush()
+    db.add(Opinion(comment_id=pc.id, received_on=date(2026, 10, 5), channel="郵送", text=f"「{secrets[0]}」は不十分",
+                   response=f"{secrets[1]}のとおりです。"))
+    body = Council(organisation_id=v.assessment.organisation_id if hasattr(v, "assessment") else system.organisation_id,
+                   name="個人情報保護審議会")
+    db.add(body)
+    db.flush()
+    review = Review(version_id=v.id, council_id=body.id)
+    db.add(review)
+    db.flush()
+    meeting = Meeting(review_id=review.id, session_name="令和8年度第1回", held_on=date(2026, 11, 1),
+                      minutes=[{"speaker": "委員", "text": f"{secrets[2]}について確認したい。", "private": False}])
+    db.add(meeting)
+    admin = db.exec(select(User).where(User.role == "admin")).first()
+    db.add(ImprovementAction(assessment_id=v.assessment_id, version_id=v.id, item_id="II.6.1", content=secrets[3],
+                             owner="担当", due_on=date(2026, 12, 20)))
+    db.commit()
+    token = auth.create_api_token(db, actor=auth.actor_for(db, admin), name="予定表", purpose="calendar")
+    return {
+        "results.docx": comments.results_docx(db, actor=system, version_id=v.id)[1],
+        "minutes.docx": minutes.minutes_docx(db, actor=system, meeting_id=meeting.id, public=True)[1],
+        "feed.ics": calendar.feed(db, token=token, today=TODAY),
+    }
+
+
 def _assert_clean(name: str, text: str, secrets: set[str]) -> None:
     leaked = sorted(s for s in secrets if s in text)
     assert not leaked, f"{name}: {leaked[:5]}"
@@ -104,6 +136,10 @@ def test_every_public_artefact_withholds_every_answer(db, system, full_version):
             assert redaction.WITHHELD in text, name
     _assert_clean("snapshot.data", json.dumps(snap.data, ensure_ascii=False), secrets)
     _assert_clean("plan.csv", plan.to_csv(rows).decode("utf-8-sig", "ignore"), secrets)
+    for name, data in _free_text_artefacts(db, system, v, sorted(secrets)).items():
+        text = package_text(data) if name.endswith(".docx") else data.decode().replace("\r\n ", "")  # unfold ICS
+        _assert_clean(name, text, secrets)
+        assert {"results.docx": "(非公表)", "minutes.docx": "(非公表)", "feed.ics": "改善策の期限"}[name] in text
     db.rollback()
     if not ((shutil.which("soffice") or shutil.which("libreoffice")) and shutil.which("pdftotext")):
         pytest.skip("LibreOffice / pdftotext がないため PDF の確認は省略")
