@@ -186,3 +186,39 @@ def test_public_editions_embed_no_actions_or_change_decisions(db, system, full_v
         text = package_text(data)
         for s in (secret_action, owner, "4321", "2027-03-31"):
             assert s not in text, (edition, s)
+
+
+def test_generated_rows_of_a_withheld_judgement_change(db, system, full_version):
+    """Publish, revise, turn a judgement from 特に力を入れている to 課題が残されている, mark it 非公表, generate the rows."""
+    from app.services import revisions
+
+    v, _ = full_version
+    item = "III.2.r1.j"
+    first = db.exec(select(Answer).where(Answer.version_id == v.id, Answer.item_id == item)).first()
+    first.value = JUDGEMENT_BEFORE
+    db.add(first)
+    v.stage, v.frozen, v.published_on = "published", True, date(2026, 4, 1)
+    db.add(v)
+    db.commit()
+    v2 = revisions.revise(db, actor=system, assessment_id=v.assessment_id, reason="change")
+    ans = db.exec(select(Answer).where(Answer.version_id == v2.id, Answer.item_id == item,
+                                       Answer.file_uid == first.file_uid)).one()
+    ans.value, ans.withheld, ans.withheld_reason = JUDGEMENT_AFTER, True, "セキュリティ上のリスク"
+    db.add(ans)
+    db.commit()
+    assert revisions.generate_rows(db, actor=system, version_id=v2.id, today=TODAY) >= 1
+    row = db.exec(select(ChangeRow).where(ChangeRow.assessment_id == v.assessment_id, ChangeRow.item_id == item)).one()
+    assert (row.before_text, row.after_text) == (JUDGEMENT_BEFORE, JUDGEMENT_AFTER)  # kept for the 提出用
+
+    def row_cells(data: bytes) -> list[str]:
+        texts = [t for _, t in body_sequence(open_docx(data))]
+        k = texts.index(row.item_label)
+        return texts[k + 1:k + 3]
+
+    full = exports.export(db, actor=system, version_id=v2.id, edition="full", today=TODAY).content
+    assert row_cells(full) == [JUDGEMENT_BEFORE, JUDGEMENT_AFTER]
+    for edition in ("draft", "public"):
+        data = exports.export(db, actor=system, version_id=v2.id, edition=edition, today=TODAY).content
+        assert row_cells(data) == [redaction.WITHHELD, redaction.WITHHELD], edition
+    assert row_cells(changes.comparison_docx(db, actor=system, assessment_id=v.assessment_id)[1]) == \
+        [redaction.WITHHELD, redaction.WITHHELD]
