@@ -17,7 +17,7 @@ from app.export.model import Cell, ExportDoc, PageBreak, Para, Run, Table
 
 Edition = Literal["draft", "full", "public"]
 EDITION_LABEL = {"draft": "案", "full": "提出用", "public": "公表用"}
-WITHHELD = "(非公表)"
+from app.domain.redaction import WITHHELD  # noqa: E402,F401 - the one 非公表 convention
 DASH = "-"
 LEGEND = "※ 重要な変更の対象である記載項目"
 CHANGE_COLUMNS = ("変更日", "項目", "変更前の記載", "変更後の記載", "提出時期", "提出時期に係る説明")

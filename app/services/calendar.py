@@ -37,7 +37,9 @@ def feed(session: Session, *, token: str, today: date) -> bytes | None:
             ev = Event()
             digest = hashlib.sha1(d.label.encode()).hexdigest()[:10]
             ev.add("uid", f"spia-{row.assessment.id}-{d.kind}-{d.due_on.isoformat()}-{digest}@spia.local")
-            ev.add("summary", _text(STATUS_PREFIX.get(d.status, "") + d.label))
+            # the feed leaves the system (calendar services): no improvement-action text, only what is due
+            label = f"改善策の期限: {row.title}" if d.kind == "action" else d.label
+            ev.add("summary", _text(STATUS_PREFIX.get(d.status, "") + label))
             ev.add("dtstart", d.due_on)
             ev.add("dtend", d.due_on + timedelta(days=1))
             ev.add("dtstamp", stamp)

@@ -77,14 +77,18 @@ def comparison_docx(session: Session, *, actor: Actor, assessment_id: int) -> tu
     from app.export.model import Cell, ExportDoc, Para, Table
     from app.domain.wareki import wareki
 
+    from app.services import redaction
+
     a, jimu = get(session, actor=actor, assessment_id=assessment_id)
     rows = rows_of(session, a.id)
+    keys, secrets = redaction.withheld_of_assessment(session, a.id)  # a published table: 非公表 text never printed
     title = f"{jimu.name} {FORM_LABEL[a.form]} 変更箇所(新旧対照表)"
     head = [Cell([Para.of(c, bold=True)], shade=True) for c in ("版",) + CHANGE_COLUMNS]
     body = []
     for r in rows:
+        before, after = redaction.change_row(r, keys, secrets)
         cells = [f"第{r.version_seq}版", wareki(r.changed_on) if r.changed_on else DASH, r.item_label,
-                 r.before_text or DASH, r.after_text or DASH, r.timing or DASH, r.timing_note or DASH]
+                 before or DASH, after or DASH, r.timing or DASH, r.timing_note or DASH]
         body.append([Cell([Para.of(line) for line in c.split("\n")]) for c in cells])
     if not body:
         body = [[Cell([Para.of(DASH)]) for _ in head]]

@@ -139,11 +139,15 @@ def results_docx(session: Session, *, actor: Actor, version_id: int) -> tuple[st
     org = session.get(Organisation, a.organisation_id)
     title = f"{jimu.name} {FORM_LABEL[a.form]}(案)に対する意見募集の結果"
     rows = [[Cell([Para.of(h, bold=True)], shade=True) for h in ("番号", "関連する項目", "意見の概要", f"{org.municipality or '市'}の考え方")]]
+    from app.domain.redaction import scrub
+    from app.services.redaction import withheld_of_assessment
+
+    _, secrets = withheld_of_assessment(session, a.id)  # published: a quoted 非公表 answer prints 「(非公表)」
     for n, o in enumerate(opinions(session, c.id), 1):
         where = "、".join(d.item(i).display for i in (o.items or []) if d.has(i)) or "全般"
         rows.append([Cell([Para.of(str(n))]), Cell([Para.of(where)]),
-                     Cell([Para.of(line) for line in o.text.split("\n")]),
-                     Cell([Para.of(line) for line in (o.response or "-").split("\n")])])
+                     Cell([Para.of(line) for line in scrub(o.text, secrets).split("\n")]),
+                     Cell([Para.of(line) for line in scrub(o.response or "-", secrets).split("\n")])])
     if len(rows) == 1:
         rows.append([Cell([Para.of("-")]), Cell([Para.of("-")]), Cell([Para.of("意見はありませんでした。")]), Cell([Para.of("-")])])
     period = f"{wareki(c.start_on)}から{wareki(c.end_on)}まで" if c.start_on and c.end_on else "-"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from app.domain import redaction
 from app.domain.forms import FORM_LABEL
 from app.domain.policy import Actor
 from app.domain.wareki import wareki_compact
@@ -19,6 +20,7 @@ from app.export import assessment_doc
 from app.export.docx import render
 from app.models import ChangeRow, Organisation
 from app.services import catalogue, jsonio
+from app.services import redaction as redaction_service
 from app.services.answers import answers_of
 from app.services.assessments import files as version_files
 from app.services.assessments import get_version
@@ -53,16 +55,23 @@ def bundle(session: Session, *, actor: Actor, version_id: int, edition: str) -> 
             if d.item(item_id).readonly:
                 values.setdefault(uid, {})[item_id] = value
     withheld = {uid: {i: x.withheld_reason for i, x in items.items() if x.withheld} for uid, items in answers.items()}
-    payload = jsonio.export_version(session, actor=actor, version_id=v.id, public=edition != "full")
+    public = redaction.is_public(edition)
+    payload = jsonio.export_version(session, actor=actor, version_id=v.id, public=public)
+    if public:  # the embedded data carries only what the edition prints (no actions, no 重要な変更 decisions)
+        payload = redaction.public_payload(payload)
     payload["edition"] = edition
     changes = session.exec(select(ChangeRow).where(ChangeRow.assessment_id == a.id, ChangeRow.version_seq <= v.seq)
                            .order_by(ChangeRow.version_seq, ChangeRow.position, ChangeRow.id)).all()
+    keys, secrets = redaction_service.withheld_of_assessment(session, a.id, v.seq) if public else (set(), set())
+
+    def texts(c: ChangeRow) -> tuple[str, str]:
+        return redaction_service.change_row(c, keys, secrets) if public else (c.before_text, c.after_text)
     return assessment_doc.Bundle(
         definition=d, label=catalogue.labels(session).get((d.form, d.version), d.label), org_name=org.name,
         jimu_name=jimu.name, jimu_ended_on=jimu.end_date if jimu.status == "ended" else None,
         files=[(f.uid, f.name) for f in vfiles], values=values, withheld=withheld,
-        changes=[assessment_doc.ChangeRowData(c.changed_on, c.item_label, c.before_text, c.after_text, c.timing,
-                                              c.timing_note) for c in changes],
+        changes=[assessment_doc.ChangeRowData(c.changed_on, c.item_label, *texts(c), c.timing, c.timing_note)
+                 for c in changes],
         published_on=v.published_on, approved_on=v.approved_on,
         custom_json=json.dumps(payload, ensure_ascii=False, sort_keys=True),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app.domain.policy import Actor
+from app.domain.redaction import scrub
 from app.domain.wareki import wareki
 from app.errors import Forbidden, NotFound
 from app.models import Council, Meeting, Review
@@ -32,6 +33,12 @@ def minutes_docx(session: Session, *, actor: Actor, meeting_id: int, public: boo
             ("公開・非公開の別", "公開" if meeting.public else "非公開")]
     rows = [[Cell([Para.of(k, bold=True)], shade=True), Cell([Para.of(line) for line in v.split("\n")])] for k, v in info]
     blocks = [Para.of(title, "Title", align="center"), Table(rows, [40, 130]), Para.of("審議の経過", "Heading 1")]
+    secrets: set[str] = set()
+    if public:  # the public minutes never quote a 非公表 answer of the 評価書 under review
+        from app.models import AssessmentVersion
+        from app.services.redaction import withheld_of_assessment
+
+        _, secrets = withheld_of_assessment(session, session.get(AssessmentVersion, review.version_id).assessment_id)
     hidden = 0
     for entry in meeting.minutes or []:
         if public and entry.get("private"):
@@ -42,7 +49,7 @@ def minutes_docx(session: Session, *, actor: Actor, meeting_id: int, public: boo
         speaker = entry.get("speaker", "")
         if speaker:
             blocks.append(Para.of(f"【{speaker}】", bold=True))
-        blocks.extend(Para.of(line) for line in entry.get("text", "").split("\n"))
+        blocks.extend(Para.of(line) for line in scrub(entry.get("text", ""), secrets).split("\n"))
     doc = ExportDoc(title=title, header_text=title, author=body.name, subject="会議録")
     doc.blocks = blocks
     suffix = "_公開用" if public else ""

@@ -5,6 +5,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from app.domain import redaction
 from app.domain.policy import Actor
 from app.errors import NotFound
 from app.models import Snapshot
@@ -19,6 +20,8 @@ def take(session: Session, *, actor: Actor, version_id: int, purpose: str, today
     """Freeze the version now: its lossless JSON and the Word file of the matching edition."""
     edition = PURPOSE_EDITION[purpose]
     data = jsonio.export_version(session, actor=actor, version_id=version_id)
+    if redaction.is_public(edition):  # the 意見公募 / 公表 record keeps only what was published
+        data = redaction.public_payload(data)
     out = exports.export(session, actor=actor, version_id=version_id, edition=edition, today=today)
     snap = Snapshot(version_id=version_id, purpose=purpose, edition=edition, data=data, filename=out.filename,
                     docx=out.content, created_by_id=actor.user_id)
