@@ -64,9 +64,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             body = {"detail": exc.message}
             if isinstance(exc, ValidationFailed):
                 body["errors"] = [{"field": k, "message": v} for k, v in exc.errors.items()]
-            return JSONResponse(body, status_code=exc.status)
-        return render(request, "errors/error.html", {"status": exc.status, "message": exc.message,
-                                                     "errors": getattr(exc, "errors", {})}, status=exc.status)
+            resp = JSONResponse(body, status_code=exc.status)
+        else:
+            resp = render(request, "errors/error.html", {"status": exc.status, "message": exc.message,
+                                                         "errors": getattr(exc, "errors", {})}, status=exc.status)
+        resp.headers.update(getattr(exc, "headers", None) or {})
+        return resp
 
     app.add_exception_handler(RequestValidationError, api_validation_error)
 
