@@ -63,3 +63,16 @@ def test_output_row_is_kept_even_if_the_request_fails_later(browser, read, monke
     except RuntimeError:
         pass
     assert len(_outputs(read)) == before + 1
+
+
+def test_audit_page_filters_downloads(browser):
+    browser.login_as("records")
+    browser.get("/plan/export?format=csv")
+    browser.login_as("admin")
+    page = browser.page("/audit?action=output&login=records")
+    options = {o["value"]: o.get_text(strip=True) for o in page.select("#f-action option")}
+    assert options["output"] == "出力・ダウンロード" and options["denied"] == "拒否された操作"
+    assert page.select_one("#f-action option[selected]")["value"] == "output"
+    cells = [[td.get_text(strip=True) for td in tr.select("td")] for tr in page.select("#audit-table tbody tr")]
+    assert cells and all(c[1] == "records" and c[3] == "output" for c in cells)
+    assert any("計画管理書" in c[4] for c in cells)
