@@ -79,6 +79,11 @@ def run_domain(fn):
             typer.echo(f"エラー: {field}: {message}", err=True)
         raise typer.Exit(2) from None
     except DomainError as exc:
+        if exc.status == 403:
+            from app.services import denials
+
+            denials.record(login=_state.get("user") or "(system)", method="CLI",
+                           path=" ".join(sys.argv[1:3])[:64], status=403, reason=exc.message, engine=engine())
         fail(exc.message, EXIT.get(exc.status, 1))
 
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -15,6 +16,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine
 from app.deps import NotAuthenticated
 from app.errors import DomainError, ValidationFailed
+from app.services import denials
 from app.middleware import BodyLimit, SecurityHeaders, with_csrf
 from app.routes import ROUTERS
 from app.routes.api.errors import api_validation_error
@@ -34,6 +36,7 @@ def create_app(settings: Settings | None = None, *, engine=None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
+    denials.configure(app.state.engine)
     app.mount("/static", StaticFiles(directory=str(ROOT / "app" / "static")), name="static")
     for router in ROUTERS:
         app.include_router(router)
@@ -49,6 +52,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotAuthenticated)
     async def _login_required(request: Request, exc: NotAuthenticated) -> Response:
         if _wants_json(request):
+            await run_in_threadpool(denials.record_request, request, status=401, reason="ログインが必要です。")
             return JSONResponse({"detail": "ログインが必要です。"}, status_code=401,
                                 headers={"WWW-Authenticate": "Bearer"})
         if request.headers.get("HX-Request"):
@@ -60,6 +64,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:
+        if exc.status == 403:
+            await run_in_threadpool(denials.record_request, request, status=403, reason=exc.message)
         if _wants_json(request):
             body = {"detail": exc.message}
             if isinstance(exc, ValidationFailed):

@@ -80,7 +80,7 @@ def audit_count(engine) -> int:
     from app.models import AuditLog
 
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(AuditLog)).scalar_one()
+        return conn.execute(select(func.count()).select_from(AuditLog).where(AuditLog.action.not_in(("output", "denied")))).scalar_one()
 
 
 @dataclass
