@@ -79,6 +79,11 @@ def run_domain(fn):
             typer.echo(f"エラー: {field}: {message}", err=True)
         raise typer.Exit(2) from None
     except DomainError as exc:
+        if exc.status == 403:
+            from app.services import denials
+
+            denials.record(login=_state.get("user") or "(system)", method="CLI",
+                           path=" ".join(sys.argv[1:3])[:64], status=403, reason=exc.message, engine=engine())
         fail(exc.message, EXIT.get(exc.status, 1))
 
 
@@ -327,6 +332,13 @@ def due_command(
         raise typer.Exit(6)
 
 
+def _record_output(actor, entity: str, entity_id, what: str, **detail) -> None:
+    """CLI exports are audited like downloads (own transaction, before the file is written)."""
+    from app.services import audit
+
+    audit.record_output(engine(), actor=actor, entity=entity, entity_id=entity_id, what=what, **detail)
+
+
 @app.command("export-json")
 def export_json(assessment_id: int, out: Annotated[Path, typer.Option("--out", help="出力ファイル(- で標準出力)")],
                 version: Annotated[Optional[int], typer.Option(help="版の番号(省略時は最新)")] = None) -> None:
@@ -345,6 +357,7 @@ def export_json(assessment_id: int, out: Annotated[Path, typer.Option("--out", h
         if v is None:
             fail("指定された版がありません。", 4)
         data = run_domain(lambda: jsonio.export_version(session, actor=actor, version_id=v.id))
+    _record_output(actor, "version", v.id, "JSON(CLI)", fmt="json", filename=str(out), version=v.id)
     text = json.dumps(data, ensure_ascii=False, indent=2)
     if str(out) == "-":
         typer.echo(text)
@@ -407,6 +420,7 @@ def export_doc(
             fail("指定された版がありません。", 4)
         result = run_domain(lambda: exports.export(session, actor=actor, version_id=v.id, edition=edition, fmt=fmt,
                                                    today=date.today()))
+    _record_output(actor, "version", v.id, "評価書(CLI)", edition=edition, fmt=fmt, filename=str(out), version=v.id)
     out.write_bytes(result.content)
     typer.echo(f"{out} に出力しました({result.filename}、{len(result.content):,} バイト)。")
 
@@ -422,6 +436,7 @@ def export_plan(out: Annotated[Path, typer.Option("--out", help="出力ファイ
         actor = actor_for(session)
         org, rows = run_domain(lambda: plan.rows(session, actor=actor, today=date.today()))
         data = plan.to_csv(rows) if out.suffix.lower() == ".csv" else plan.to_docx(org, rows, date.today())
+    _record_output(actor, "plan", org.id, "計画管理書(CLI)", fmt=out.suffix.lstrip("."), filename=str(out))
     out.write_bytes(data)
     typer.echo(f"{out} に出力しました({len(rows)}件)。")
 
@@ -529,6 +544,7 @@ def backup(out: Annotated[Path, typer.Option("--out", help="出力ファイル")
         message = do_backup(get_settings().database_url, out)
     except RuntimeError as exc:
         fail(str(exc))
+    _record_output(None, "database", "", "バックアップ(CLI)", filename=str(out))
     typer.echo(message)
 
 

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     login_lock_minutes: int = 15
     forms_dir: Path = ROOT / "assessments"
     soffice_path: str = "soffice"
+    pdf_concurrency: int = 1  # LibreOffice conversions at once, across all worker processes
+    pdf_queue: int = 2  # further requests that may wait for a slot; beyond that 503
+    pdf_wait_seconds: float = 60
+    pdf_timeout_seconds: float = 120
+    pdf_slot_dir: Path = ROOT / "data" / "pdf-slots"
     timezone: str = "Asia/Tokyo"
 
     @model_validator(mode="after")

@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -16,6 +17,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine
 from app.deps import NotAuthenticated
 from app.errors import DomainError, ValidationFailed
+from app.services import denials
 from app.middleware import BearerScope, BodyLimit, SecurityHeaders, with_csrf
 from app.routes import ROUTERS
 from app.routes.api.errors import api_validation_error
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None, *, engine=None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
+    denials.configure(app.state.engine)
     app.mount("/static", StaticFiles(directory=str(ROOT / "app" / "static")), name="static")
     for router in ROUTERS:
         app.include_router(router)
@@ -50,6 +53,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotAuthenticated)
     async def _login_required(request: Request, exc: NotAuthenticated) -> Response:
         if _wants_json(request):
+            await run_in_threadpool(denials.record_request, request, status=401, reason="ログインが必要です。")
             return JSONResponse({"detail": "ログインが必要です。"}, status_code=401,
                                 headers={"WWW-Authenticate": "Bearer"})
         if request.headers.get("HX-Request"):
@@ -61,13 +65,18 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:
+        if exc.status == 403:
+            await run_in_threadpool(denials.record_request, request, status=403, reason=exc.message)
         if _wants_json(request):
             body = {"detail": exc.message}
             if isinstance(exc, ValidationFailed):
                 body["errors"] = [{"field": k, "message": v} for k, v in exc.errors.items()]
-            return JSONResponse(body, status_code=exc.status)
-        return render(request, "errors/error.html", {"status": exc.status, "message": exc.message,
-                                                     "errors": getattr(exc, "errors", {})}, status=exc.status)
+            resp = JSONResponse(body, status_code=exc.status)
+        else:
+            resp = render(request, "errors/error.html", {"status": exc.status, "message": exc.message,
+                                                         "errors": getattr(exc, "errors", {})}, status=exc.status)
+        resp.headers.update(getattr(exc, "headers", None) or {})
+        return resp
 
     app.add_exception_handler(RequestValidationError, api_validation_error)
 

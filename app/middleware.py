@@ -166,6 +166,11 @@ async def _plain_error(scope, send, status: int, message: str) -> None:
 
 
 async def _csrf_failed(scope, send, message_id):
+    from starlette.concurrency import run_in_threadpool
+
+    from app.services import denials
+
+    await run_in_threadpool(denials.record_scope, scope, status=403, reason="CSRFトークンが正しくありません。")
     accept = dict(scope.get("headers") or []).get(b"accept", b"")
     if scope.get("path", "").startswith("/api/") or b"application/json" in accept:
         body = '{"detail":"CSRFトークンが正しくありません。画面を再読み込みしてください。"}'.encode()

@@ -12,6 +12,8 @@ from app.web import render
 
 router = APIRouter(prefix="/audit", include_in_schema=False)
 PAGE = 100
+ACTION_KINDS = [("", "すべて"), ("output", "出力・ダウンロード"), ("denied", "拒否された操作"), ("created", "作成"),
+                ("updated", "更新"), ("saved", "保存")]
 
 
 @router.get("")
@@ -30,4 +32,5 @@ def index(request: Request, session: SessionDep, actor: ActorDep, entity: str = 
                                since=dates.get("since"), until=dates.get("until"), limit=PAGE, offset=(page - 1) * PAGE)
     filters = {"entity": entity, "entity_id": entity_id, "login": login, "action": action, "since": since, "until": until}
     return render(request, "audit/index.html", {"rows": rows, "total": total, "page": page, "pages": (total + PAGE - 1) // PAGE,
-                                                "filters": filters, "errors": errors})
+                                                "filters": filters, "errors": errors,
+                                                "action_kinds": ACTION_KINDS})

@@ -8,7 +8,8 @@ from starlette.responses import Response
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.errors import ValidationFailed
 from app.services import changes, exports
-from app.web import content_disposition, redirect
+from app.downloads import send
+from app.web import redirect
 
 router = APIRouter(include_in_schema=False)
 
@@ -17,8 +18,8 @@ router = APIRouter(include_in_schema=False)
 def download(request: Request, vid: int, session: SessionDep, actor: ActorDep, today: TodayDep,
              edition: str = "full", format: str = "docx") -> Response:
     out = exports.export(session, actor=actor, version_id=vid, edition=edition, fmt=format, today=today)
-    return Response(out.content, media_type=out.media_type,
-                    headers={"Content-Disposition": content_disposition(out.filename)})
+    return send(request, actor, content=out.content, media_type=out.media_type, filename=out.filename,
+                entity="version", entity_id=vid, what="評価書", edition=edition, fmt=format, version=vid)
 
 
 @router.post("/assessments/{aid}/changes")
@@ -52,13 +53,14 @@ def plan_export(request: Request, session: SessionDep, actor: ActorDep, today: T
     org, rows = plan.rows(session, actor=actor, today=today)
     name = f"特定個人情報保護評価計画管理書_{wareki_compact(today)}"
     if format == "csv":
-        return Response(plan.to_csv(rows), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": content_disposition(name + ".csv")})
-    return Response(plan.to_docx(org, rows, today), media_type=exports.DOCX_TYPE,
-                    headers={"Content-Disposition": content_disposition(name + ".docx")})
+        return send(request, actor, content=plan.to_csv(rows), media_type="text/csv; charset=utf-8",
+                    filename=name + ".csv", entity="plan", entity_id=org.id, what="計画管理書", fmt="csv")
+    return send(request, actor, content=plan.to_docx(org, rows, today), media_type=exports.DOCX_TYPE,
+                filename=name + ".docx", entity="plan", entity_id=org.id, what="計画管理書", fmt="docx")
 
 
 @router.get("/assessments/{aid}/changes.docx")
 def changes_docx(request: Request, aid: int, session: SessionDep, actor: ActorDep) -> Response:
     name, data = changes.comparison_docx(session, actor=actor, assessment_id=aid)
-    return Response(data, media_type=exports.DOCX_TYPE, headers={"Content-Disposition": content_disposition(name)})
+    return send(request, actor, content=data, media_type=exports.DOCX_TYPE, filename=name, entity="assessment",
+                entity_id=aid, what="新旧対照表", fmt="docx")

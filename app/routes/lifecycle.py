@@ -17,7 +17,8 @@ from app.models import AssessmentVersion
 from app.services import annual, assessments, calendar, changes, due, exports, revisions
 from app.services.assessment_list import KIND_LABEL
 from app.services.organisation import department_labels, get_organisation, list_departments
-from app.web import content_disposition, redirect, render
+from app.downloads import send
+from app.web import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -210,7 +211,8 @@ def review_post(request: Request, rid: int, form: FormDep, session: WriteSession
 @router.get("/annual-reviews/{rid}/report.docx")
 def review_report(request: Request, rid: int, session: SessionDep, actor: ActorDep) -> Response:
     name, data = annual.report_docx(session, actor=actor, review_id=rid)
-    return Response(data, media_type=exports.DOCX_TYPE, headers={"Content-Disposition": content_disposition(name)})
+    return send(request, actor, content=data, media_type=exports.DOCX_TYPE, filename=name, entity="annual_review",
+                entity_id=rid, what="年次点検報告", fmt="docx")
 
 
 @router.get("/dashboard")

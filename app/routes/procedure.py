@@ -13,7 +13,8 @@ from app.services import (
     approval, assessments, catalogue, comments, council, exports, procedure, procedure_view, snapshots,
 )
 from app.services.minutes import minutes_docx
-from app.web import content_disposition, redirect, render
+from app.downloads import send
+from app.web import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,7 +97,8 @@ def comment_post(request: Request, vid: int, form: FormDep, session: WriteSessio
 @router.get("/versions/{vid}/comment/results.docx")
 def comment_results(request: Request, vid: int, session: SessionDep, actor: ActorDep) -> Response:
     name, data = comments.results_docx(session, actor=actor, version_id=vid)
-    return Response(data, media_type=exports.DOCX_TYPE, headers={"Content-Disposition": content_disposition(name)})
+    return send(request, actor, content=data, media_type=exports.DOCX_TYPE, filename=name, entity="version",
+                entity_id=vid, what="意見公募の結果", fmt="docx", version=vid)
 
 
 def _review_ctx(session, actor, vid: int, errors=None) -> dict:
@@ -184,8 +186,10 @@ def condition_meet(request: Request, condition_id: int, form: FormDep, session: 
 
 @router.get("/meetings/{meeting_id}/minutes.docx")
 def minutes(request: Request, meeting_id: int, session: SessionDep, actor: ActorDep, public: int = 1) -> Response:
-    name, data = minutes_docx(session, actor=actor, meeting_id=meeting_id, public=bool(public) or actor.role == "council")
-    return Response(data, media_type=exports.DOCX_TYPE, headers={"Content-Disposition": content_disposition(name)})
+    is_public = bool(public) or actor.role == "council"
+    name, data = minutes_docx(session, actor=actor, meeting_id=meeting_id, public=is_public)
+    return send(request, actor, content=data, media_type=exports.DOCX_TYPE, filename=name, entity="meeting",
+                entity_id=meeting_id, what="議事録", edition="public" if is_public else "full", fmt="docx")
 
 
 @router.get("/versions/{vid}/approval")
@@ -236,4 +240,6 @@ def snapshot_download(request: Request, snapshot_id: int, session: SessionDep, a
     snap = _snapshot_access(session, actor, snapshot_id)
     if not snap.docx:
         raise DomainError("この記録には Word ファイルがありません。")
-    return Response(snap.docx, media_type=exports.DOCX_TYPE, headers={"Content-Disposition": content_disposition(snap.filename)})
+    return send(request, actor, content=snap.docx, media_type=exports.DOCX_TYPE, filename=snap.filename,
+                entity="snapshot", entity_id=snapshot_id, what="記録(スナップショット)", edition=snap.edition, fmt="docx",
+                version=snap.version_id)

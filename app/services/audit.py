@@ -64,3 +64,14 @@ def search(
     total = session.exec(select(func.count()).select_from(q.subquery())).one()
     rows = session.exec(q.order_by(AuditLog.id.desc()).limit(limit).offset(offset)).all()
     return list(rows), total
+
+
+def record_output(engine, *, actor: Actor | None, entity: str, entity_id: Any, what: str, edition: str = "",
+                  fmt: str = "", filename: str = "", version: Any = None) -> None:
+    """Record an export / download (action `output`) in a short transaction of its own, committed before the
+    bytes are sent: the record stays even when the transfer fails, and a read-only request can write it."""
+    after = {"what": what, "edition": edition, "format": fmt, "filename": filename, "version": version}
+    with Session(engine) as s:
+        record(s, actor=actor, entity=entity, entity_id=entity_id, action="output",
+               after={k: v for k, v in after.items() if v not in ("", None)}, note=f"出力: {what} {filename}".strip())
+        s.commit()

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -101,19 +98,9 @@ def to_pdf(docx: bytes, *, soffice: str | None = None, timeout: int = 120) -> by
     if not exe:
         raise ConversionUnavailable("PDF に変換するには LibreOffice(soffice)が必要ですが、見つかりません。"
                                     "Word 形式(docx)で出力するか、LibreOffice を導入してください。")
-    with tempfile.TemporaryDirectory(prefix="spia-pdf-") as tmp:
-        src = Path(tmp) / "doc.docx"
-        src.write_bytes(docx)
-        profile = Path(tmp) / "profile"
-        try:
-            subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                            "--outdir", tmp, str(src)], check=True, capture_output=True, timeout=timeout)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            raise ConversionUnavailable(f"LibreOffice による PDF への変換に失敗しました: {exc}") from None
-        out = Path(tmp) / "doc.pdf"
-        if not out.exists():
-            raise ConversionUnavailable("LibreOffice による PDF への変換に失敗しました(出力がありません)。")
-        return out.read_bytes()
+    from app.services import pdf
+
+    return pdf.convert(docx, exe)
 
 
 # A DOCX is a zip: refuse it before python-docx unpacks it when the file, the unpacked total or the compression

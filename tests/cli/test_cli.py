@@ -87,3 +87,21 @@ def test_demo_is_idempotent_and_prints_accounts(cli_db):
     r = run("demo")
     assert r.exit_code == 0 and "デモデータは登録済みです" in r.stdout
     assert "records" in r.stdout and "Bunsho-Demo-2025" in r.stdout
+
+
+def test_cli_refusals_and_exports_are_audited(cli_db, read, tmp_path):
+    """Item 14: a CLI 403 is a `denied` row; `spia export` / `export-plan` are `output` rows with the edition."""
+    from sqlmodel import select
+
+    from app.models import AuditLog
+
+    everyone = json.loads(run("jimu", "list", "--json").stdout)
+    other = [j for j in everyone if j["name"] == "個人住民税の賦課徴収に関する事務"][0]
+    assert run("--user", "shimin", "jimu", "show", str(other["id"])).exit_code == 3
+    denied = read(select(AuditLog).where(AuditLog.action == "denied"))
+    assert denied and denied[-1].after["method"] == "CLI" and denied[-1].after["login"] == "shimin"
+    aid = json.loads(run("list", "--json").stdout)[0]["id"]
+    assert run("export", str(aid), "--out", str(tmp_path / "a.docx"), "--edition", "full").exit_code == 0
+    assert run("export-plan", "--out", str(tmp_path / "p.csv")).exit_code == 0
+    outputs = read(select(AuditLog).where(AuditLog.action == "output").order_by(AuditLog.id))
+    assert [o.entity for o in outputs[-2:]] == ["version", "plan"] and outputs[-2].after["edition"] == "full"

@@ -69,7 +69,10 @@ def fingerprint(engine) -> dict[str, int]:
     with engine.connect() as conn:
         for t in dbutil.tables():
             out[t.name] = conn.execute(select(func.count()).select_from(t)).scalar_one()
-        out["auditlog.max_id"] = conn.execute(select(func.max(AuditLog.id))).scalar_one() or 0
+        # Records of reading (exports, downloads) and of refused attempts are not changes.
+        changes = AuditLog.action.not_in(("output", "denied"))
+        out["auditlog"] = conn.execute(select(func.count()).select_from(AuditLog).where(changes)).scalar_one()
+        out["auditlog.max_id"] = conn.execute(select(func.max(AuditLog.id)).where(changes)).scalar_one() or 0
     return out
 
 
@@ -77,7 +80,7 @@ def audit_count(engine) -> int:
     from app.models import AuditLog
 
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(AuditLog)).scalar_one()
+        return conn.execute(select(func.count()).select_from(AuditLog).where(AuditLog.action.not_in(("output", "denied")))).scalar_one()
 
 
 @dataclass

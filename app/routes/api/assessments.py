@@ -9,12 +9,13 @@ from pydantic import BaseModel, Field
 
 from typing import Literal
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from app.deps import ActorDep, SessionDep, TodayDep, WriteSessionDep
 from app.routes.api.schemas import ERRORS, WRITE_ERRORS, Error, PathId, QueryId
-from app.services import assessments, exports, jsonimport, jsonio
-from app.web import content_disposition
+from app.services import assessments, audit, exports, jsonimport, jsonio
+from app.downloads import send
 
 router = APIRouter(prefix="/api/v1", tags=["評価書"])
 
@@ -100,8 +101,11 @@ def due_list(session: SessionDep, actor: ActorDep, today: TodayDep,
 
 
 @router.get("/versions/{version_id}/json", responses=ERRORS, summary="評価書の版をJSONで取り出す(可逆)")
-def export_json(version_id: PathId, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
-    return jsonio.export_version(session, actor=actor, version_id=version_id)
+def export_json(request: Request, version_id: PathId, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+    data = jsonio.export_version(session, actor=actor, version_id=version_id)
+    audit.record_output(request.app.state.engine, actor=actor, entity="version", entity_id=version_id,
+                        what="JSON", fmt="json", version=version_id)
+    return data
 
 
 class ImportResult(BaseModel):
@@ -124,11 +128,11 @@ def import_json(session: WriteSessionDep, actor: ActorDep, document: dict[str, A
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}, "application/pdf": {}}},
     503: {"model": Error, "description": "PDF への変換ができない(LibreOffice がない・変換に失敗した)"}},
     summary="評価書(最新の版)を Word / PDF で出力する")
-def export_document(assessment_id: PathId, session: SessionDep, actor: ActorDep, today: TodayDep,
+def export_document(request: Request, assessment_id: PathId, session: SessionDep, actor: ActorDep, today: TodayDep,
                     edition: Literal["draft", "full", "public"] = "full",
                     format: Literal["docx", "pdf"] = "docx") -> Response:
     assessments.get(session, actor=actor, assessment_id=assessment_id)
     v = assessments.current_version(session, assessment_id)
     out = exports.export(session, actor=actor, version_id=v.id, edition=edition, fmt=format, today=today)
-    return Response(out.content, media_type=out.media_type,
-                    headers={"Content-Disposition": content_disposition(out.filename)})
+    return send(request, actor, content=out.content, media_type=out.media_type, filename=out.filename,
+                entity="version", entity_id=v.id, what="評価書", edition=edition, fmt=format, version=v.id)
