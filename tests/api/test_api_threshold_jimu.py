@@ -92,3 +92,17 @@ def test_api_update_is_optimistically_locked(browser, read):
     stale = browser.api("PUT", f"/api/v1/jimu/{j.id}", json={**body, "handlers": 70})
     assert stale.status_code == 409
     assert browser.api("GET", f"/api/v1/jimu/{j.id}").json()["handlers"] == 50
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/me", "/api/v1/jimu", "/api/v1/jimu/1", "/api/v1/assessments", "/api/v1/due",
+    "/api/v1/versions/1/json", "/api/v1/assessments/1/export?edition=public&format=docx",
+])
+def test_an_unknown_query_parameter_is_refused_by_name(browser, path):
+    # a misspelt ?editon=public must not fall back to the 内部用 document: every API operation names the stranger
+    browser.login_as("records")
+    sep = "&" if "?" in path else "?"
+    r = browser.api("GET", f"{path}{sep}editon=public")
+    assert r.status_code == 422, r.text
+    assert {e["field"]: e["message"] for e in r.json()["errors"]} == {"editon": "editonは指定できない項目です。"}
+    assert browser.api("GET", path).status_code == 200

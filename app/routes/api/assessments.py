@@ -4,7 +4,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Depends, Body, Query
 from pydantic import BaseModel, Field
 
 from typing import Literal
@@ -13,11 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.deps import ActorDep, SessionDep, TodayDep, WriteSessionDep
+from app.routes.api.strict import reject_unknown_query
 from app.routes.api.schemas import ERRORS, WRITE_ERRORS, Error, PathId, QueryId
 from app.services import assessments, audit, exports, jsonimport, jsonio
 from app.downloads import send
 
-router = APIRouter(prefix="/api/v1", tags=["評価書"])
+router = APIRouter(prefix="/api/v1", tags=["評価書"], dependencies=[Depends(reject_unknown_query)])
 
 
 class AssessmentSummary(BaseModel):

@@ -1,13 +1,14 @@
 """POST /api/v1/threshold — the しきい値判断 as a pure calculation (nothing is recorded)."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from app.deps import ActorDep
 from app.domain import threshold as th
+from app.routes.api.strict import reject_unknown_query
 from app.routes.api.schemas import WRITE_ERRORS, ThresholdRequest, ThresholdResponse
 
-router = APIRouter(prefix="/api/v1", tags=["しきい値判断"])
+router = APIRouter(prefix="/api/v1", tags=["しきい値判断"], dependencies=[Depends(reject_unknown_query)])
 
 
 @router.post("/threshold", response_model=ThresholdResponse,
