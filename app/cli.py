@@ -492,8 +492,9 @@ def demo_check(path: Path) -> None:
 
 
 @forms_app.command("check")
-def forms_check(path: Annotated[Optional[Path], typer.Argument(help="様式の版のフォルダ(省略時はすべて)")] = None) -> None:
-    """様式の定義を検査し、項目数を表示する。"""
+def forms_check(path: Annotated[Optional[Path], typer.Argument(help="様式の版のフォルダ(省略時はすべて)")] = None,
+                flagged: Annotated[bool, typer.Option("--flagged", help="出典のない項目を一覧する")] = False) -> None:
+    """様式の定義を検査し、項目数と出典の有無(出典あり・未確認)を表示する。"""
     from app.domain.forms import DefinitionError, load_catalogue, load_definition
 
     base = get_settings().forms_dir
@@ -503,11 +504,19 @@ def forms_check(path: Annotated[Optional[Path], typer.Argument(help="様式の�
         fail(str(exc), 2)
     for d in defs:
         answerable = d.answerable()
-        typer.echo(f"{d.key} {d.label}: セクション {len(d.sections)}, 項目 {len(d.items())}, "
-                   f"回答項目 {len(answerable)}, ※ {len(d.important_ids())}, ページ {len(d.pages)}")
+        typer.echo(f"{d.key} {d.label}: 項目 {len(d.items())}, 出典あり {len(d.sourced())}, "
+                   f"未確認(recall) {len(d.flagged())}, 出典も recall もない {len(d.unmarked())} / "
+                   f"セクション {len(d.sections)}, 回答項目 {len(answerable)}, ※ {len(d.important_ids())}, "
+                   f"ページ {len(d.pages)}")
         for s in d.sections:
             n = sum(1 for i in s.walk() if i.answerable)
-            typer.echo(f"    {s.id:<10} {s.heading[:40]:<42} {s.scope:<10} 回答項目 {n}")
+            src = sum(1 for i in s.walk() if i.source)
+            total = sum(1 for _ in s.walk())
+            typer.echo(f"    {s.id:<10} {s.heading[:40]:<42} {s.scope:<10} 回答項目 {n:>3}  出典 {src:>3}/{total}")
+        if flagged:
+            for item in d.flagged() + d.unmarked():
+                state = "recall" if item.recall else "出典なし"
+                typer.echo(f"      {state:<8} {item.id:<24} {item.display}")
 
 
 @app.command("library-seed")

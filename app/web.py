@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from app.domain.answers import dom_id
-from app.domain.forms import AUDIENCES, FORM_LABEL, ISSUE_CHOICE
+from app.domain.forms import AUDIENCES, FORM_LABEL
 from app.domain.policy import ROLE_LABEL
 from app.domain.wareki import wareki
 from app.security import CookieSigner
@@ -67,7 +67,7 @@ templates.env.filters.update(
     zip_pairs=lambda values: [(v, v) for v in values],
 )
 templates.env.globals.update(ROLE_LABEL=ROLE_LABEL, STATIC_VERSION=STATIC_VERSION, AUDIENCES=AUDIENCES,
-                             ISSUE=ISSUE_CHOICE, FORM_LABEL=FORM_LABEL)
+                             FORM_LABEL=FORM_LABEL)
 
 
 def csrf_token(request: Request) -> str:

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from app.domain.answers import empty, holds, row_label, skip_reason
-from app.domain.forms import ISSUE_CHOICE, Definition, Item
+from app.domain.forms import Definition, Item
 
 
 @dataclass(frozen=True)
@@ -88,11 +88,11 @@ def evaluate(
                     answered += 1
             if item.type == "group" and value:
                 problems.extend(_group_rows(d, item, value, uid, where, page.id, vals))
-            if item.type == "judgement" and value == ISSUE_CHOICE:
+            if item.type == "judgement" and value == item.issue_choice:
                 act = actions.get((uid, item.id))
                 if not act or not (act.get("content") and act.get("owner") and act.get("due_on")):
                     problems.append(Problem("action", item.id, uid,
-                                            f"{where}{_path(d, item)}が「課題が残されている」ですが、改善策(内容・担当・期限)が"
+                                            f"{where}{_path(d, item)}が「{item.issue_choice}」ですが、改善策(内容・担当・期限)が"
                                             "登録されていません。", page.id))
         statuses.append(PageStatus(page.id, uid, required, answered))
     if checks:

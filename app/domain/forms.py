@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 ID_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 FORMS = ("basic", "focused", "full")
@@ -39,8 +39,6 @@ ItemType = Literal[
 ]
 ANSWERABLE = {"text", "longtext", "choice", "multi", "multi_text", "date", "number", "ref", "measures",
               "judgement", "group"}
-JUDGEMENT_CHOICES = ("特に力を入れている", "十分である", "課題が残されている")
-ISSUE_CHOICE = "課題が残されている"
 AUDIENCES = {"external": "市民・事業者・委託先等に対する措置", "staff": "職員に対する措置"}
 
 PREFILL_SOURCES = {
@@ -93,6 +91,29 @@ class Condition(BaseModel):
             yield from c.items()
 
 
+class SourceRef(BaseModel):
+    """Where an item's label, choices, ※ and position were read: a document of assessments/sources/ and a place in it."""
+
+    model_config = ConfigDict(extra="forbid")
+    doc: str                         # id of assessments/sources/<id>.yaml
+    at: str = ""                     # where in that document (page, section, row)
+    note: str = ""                   # what was read there, when not everything was
+
+
+class Source(BaseModel):
+    """A document a definition was read from (assessments/sources/<id>.yaml): something a reader can open."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: str
+    kind: Literal["様式", "記載要領", "公表評価書", "評価書案", "その他"]
+    publisher: str                   # who issued it (個人情報保護委員会, ○○市長, …)
+    date: str = ""                   # as printed (e.g. 平成30年5月, 令和3年3月15日公表)
+    form_label: str = ""             # the 様式 label the document itself prints, e.g. [平成30年5月 様式4]
+    address: str                     # where to open it (URL of the copy that was read)
+    note: str = ""                   # which parts are legible, known gaps
+
+
 class Choice(BaseModel):
     model_config = ConfigDict(extra="forbid")
     label: str
@@ -117,6 +138,9 @@ class Item(BaseModel):
     help: str = ""                   # 記載要領-style guidance
     example: str = ""                # an example answer
     recall: bool = False             # from spia-rules [RECALL]: unconfirmed against the official 様式
+    source: SourceRef | None = None  # where the label/choices/position were read (recall comes off only with one)
+    issue_choice: str = ""           # judgement: the choice that needs an improvement action (from the manifest)
+    _manifest_choices: bool = PrivateAttr(default=False)  # judgement choices came from the manifest
     prefill: str | None = None
     skip_if: Condition | None = None
     skip_reason: str = ""
@@ -141,8 +165,8 @@ class Item(BaseModel):
             raise ValueError(f"id {self.id!r} may only use A-Z a-z 0-9 _ . -")
         if self.type in ("choice", "multi", "multi_text") and not self.choices:
             raise ValueError(f"{self.type} item {self.id} needs choices")
-        if self.type == "judgement" and not self.choices:
-            self.choices = [Choice(label=c) for c in JUDGEMENT_CHOICES]
+        if self.recall and self.source:
+            raise ValueError(f"item {self.id} has a source and recall: true (a sourced item is no longer recalled)")
         if self.type in ("heading", "group") and not self.children:
             raise ValueError(f"{self.type} item {self.id} needs children")
         if self.type not in ("heading", "group") and self.children:
@@ -191,6 +215,8 @@ class Section(BaseModel):
     heading_note: str = ""           # e.g. "※(7.リスク1⑨を除く。)"
     toc: bool = True                 # listed in the 項目一覧
     note: str = ""
+    recall: bool = False             # the heading (number, title, note) is unconfirmed
+    source: SourceRef | None = None  # where the heading was read
     items: list[Item]
 
     @property
@@ -211,6 +237,7 @@ class Patch(BaseModel):
     target: str
     values: dict[str, Any] = Field(default_factory=dict)   # set: fields to change
     item: dict[str, Any] | None = None                     # insert_after / append_to
+    source: SourceRef | None = None                        # where this version's difference was read
 
 
 class Check(BaseModel):
@@ -223,12 +250,29 @@ class Check(BaseModel):
     message: str
 
 
+class Judgement(BaseModel):
+    """「リスクへの対策は十分か」: its choices in this 様式 and the one that needs an improvement action."""
+
+    model_config = ConfigDict(extra="forbid")
+    choices: list[str]
+    issue: str
+    source: SourceRef | None = None
+    recall: bool = False
+
+    @model_validator(mode="after")
+    def _issue_is_a_choice(self) -> "Judgement":
+        if self.issue not in self.choices:
+            raise ValueError(f"judgement.issue {self.issue!r} is not one of its choices")
+        return self
+
+
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     form: Literal["basic", "focused", "full"]
     version: str
     label: str
     label_confirmed: bool = False
+    label_source: SourceRef | None = None  # where the 版 label printed on the cover was read
     title: str
     item_list: bool = True           # 項目一覧 page after the cover (全項目・重点; the 基礎 has none)
     effective_from: date | None = None
@@ -238,6 +282,7 @@ class Manifest(BaseModel):
     checks: list[Check] = Field(default_factory=list)
     version_notes: str = ""
     successor_map: dict[str, str] = Field(default_factory=dict)  # old item id -> new item id
+    judgement: Judgement | None = None   # inherited from the base version when `extends` and not set
 
 
 @dataclass
@@ -302,6 +347,18 @@ class Definition:
 
     def items(self) -> list[Item]:
         return [entry[0] for entry in self._items.values()]
+
+    def sourced(self) -> list[Item]:
+        """Items whose label, choices and position were read in a document of assessments/sources/."""
+        return [i for i in self.items() if i.source]
+
+    def flagged(self) -> list[Item]:
+        """Items still marked `recall: true` (from memory, unconfirmed against the official 様式)."""
+        return [i for i in self.items() if i.recall]
+
+    def unmarked(self) -> list[Item]:
+        """Items with neither a source nor `recall: true`: a defect of the definition (tests refuse it)."""
+        return [i for i in self.items() if not i.source and not i.recall]
 
     def answerable(self) -> list[Item]:
         """Answerable items, not counting the children of groups (a group is one answer)."""
@@ -419,6 +476,39 @@ def _load_sections(root: Path, names: list[str]) -> list[Section]:
     return sections
 
 
+def load_sources(base: Path) -> dict[str, Source]:
+    """assessments/sources/*.yaml: the documents `source.doc` may name (file name = id)."""
+    out: dict[str, Source] = {}
+    folder = base / "sources"
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            src = Source.model_validate(_read_yaml(path))
+        except ValidationError as exc:
+            raise DefinitionError(f"{path}: {_fmt(exc)}") from None
+        if src.id != path.stem:
+            raise DefinitionError(f"{path}: id {src.id!r} must equal the file name {path.stem!r}")
+        out[src.id] = src
+    return out
+
+
+def source_refs(d: "Definition") -> Iterator[tuple[str, SourceRef]]:
+    """Every (what, source) pair of a definition: label, judgement, sections, items, patches."""
+    m = d.manifest
+    if m.label_source:
+        yield "label", m.label_source
+    if m.judgement and m.judgement.source:
+        yield "judgement", m.judgement.source
+    for s in d.sections:
+        if s.source:
+            yield f"section {s.id}", s.source
+    for item in d.items():
+        if item.source:
+            yield item.id, item.source
+    for i, patch in enumerate(m.patches):
+        if patch.source:
+            yield f"patches[{i}]", patch.source
+
+
 def load_definition(root: Path, *, base_dir: Path | None = None) -> Definition:
     """Load assessments/<form>/<version>/ (manifest + sections), resolving `extends` and patches."""
     manifest_path = root / "manifest.yaml"
@@ -433,7 +523,8 @@ def load_definition(root: Path, *, base_dir: Path | None = None) -> Definition:
         base = load_definition(base_root, base_dir=base_dir or root.parent.parent)
         sections = copy.deepcopy(base.sections)
         checks = list(base.manifest.checks) + list(manifest.checks)
-        manifest = manifest.model_copy(update={"checks": checks, "sections": manifest.sections or base.manifest.sections})
+        manifest = manifest.model_copy(update={"checks": checks, "sections": manifest.sections or base.manifest.sections,
+                                               "judgement": manifest.judgement or base.manifest.judgement})
     else:
         sections = _load_sections(root, manifest.sections)
     for i, patch in enumerate(manifest.patches):
@@ -441,12 +532,29 @@ def load_definition(root: Path, *, base_dir: Path | None = None) -> Definition:
             _apply(sections, patch)
         except (KeyError, ValidationError, ValueError) as exc:
             raise DefinitionError(f"{manifest_path}: patches[{i}] ({patch.op} {patch.target}): {exc}") from None
+    _fill_judgements(sections, manifest, manifest_path)
     try:
         definition = Definition(manifest=manifest, sections=sections, path=root)
     except DefinitionError as exc:
         raise DefinitionError(f"{root}: {exc}") from None
     _cross_check(definition, manifest_path)
     return definition
+
+
+def _fill_judgements(sections: list[Section], manifest: Manifest, where: Path) -> None:
+    """Judgement items take the 様式's choices from the manifest (a 様式 revision may reword them)."""
+    for section in sections:
+        for item in (i for top in section.items for i in _walk_all(top)):
+            if item.type != "judgement":
+                continue
+            if manifest.judgement is None:
+                raise DefinitionError(f"{where}: judgement item {item.id} needs `judgement:` (choices, issue) in the manifest")
+            if not item.choices or item._manifest_choices:  # a derived version's manifest may reword them
+                item.choices = [Choice(label=c) for c in manifest.judgement.choices]
+                item.issue_choice = manifest.judgement.issue
+                item._manifest_choices = True
+            if item.issue_choice not in item.choice_labels:
+                raise DefinitionError(f"{where}: {item.id}: issue choice {item.issue_choice!r} is not one of its choices")
 
 
 def _apply(sections: list[Section], patch: Patch) -> None:
@@ -504,6 +612,10 @@ def _cross_check(d: Definition, where: Path) -> None:
     for old, new in d.manifest.successor_map.items():
         if not d.has(new):
             raise DefinitionError(f"{where}: successor_map {old} -> unknown item {new!r}")
+    known = load_sources(where.parent.parent.parent)
+    for what, ref in source_refs(d):
+        if ref.doc not in known:
+            raise DefinitionError(f"{where}: {what}.source names unknown document {ref.doc!r} (assessments/sources/)")
 
 
 class Catalogue:

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.domain.answers import BadOperation, ParsedPage, apply_op
-from app.domain.forms import ISSUE_CHOICE, Definition, Page
+from app.domain.forms import Definition, Page
 from app.domain.policy import Actor
 from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
@@ -128,7 +128,7 @@ def save_page(
             focus = apply_op(d, values, op, library_text=library_text)
         except (BadOperation, KeyError):
             raise ValidationFailed({"op": "操作を実行できませんでした(対象が見つからないか範囲外です)。"}) from None
-    action_errors, actions = _parse_actions(parsed.actions, values)
+    action_errors, actions = _parse_actions(d, parsed.actions, values)
     if action_errors:
         raise ValidationFailed(action_errors)
     existing_actions = actions_of(session, a.id)
@@ -191,7 +191,7 @@ def save_page(
                       focus=focus)
 
 
-def _parse_actions(raw: dict[str, dict[str, str]], values: dict[str, Any]) -> tuple[dict, dict]:
+def _parse_actions(d: Definition, raw: dict[str, dict[str, str]], values: dict[str, Any]) -> tuple[dict, dict]:
     errors, out = {}, {}
     for item_id, act in raw.items():
         content, owner, due = act.get("content", "").strip(), act.get("owner", "").strip(), act.get("due", "").strip()
@@ -205,7 +205,7 @@ def _parse_actions(raw: dict[str, dict[str, str]], values: dict[str, Any]) -> tu
                 due_on = parse_date(due, label="改善策の期限")
             except BadDate as exc:
                 errors[f"act|{item_id}|due"] = str(exc)
-        if values.get(item_id) == ISSUE_CHOICE or content or owner or due_on:
+        if (d.has(item_id) and values.get(item_id) == d.item(item_id).issue_choice) or content or owner or due_on:
             out[item_id] = {"content": content, "owner": owner, "due_on": due_on}
     return errors, out
 

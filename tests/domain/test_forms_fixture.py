@@ -85,3 +85,49 @@ def test_derived_version_cannot_drop_an_item_a_check_needs(tmp_path):
         encoding="utf-8")
     with pytest.raises(DefinitionError, match="unknown item 'I.as_of'"):
         load_definition(tmp_path / "full" / "t2", base_dir=tmp_path)
+
+
+def test_judgement_choices_and_the_issue_choice_come_from_the_manifest(mini):
+    item = mini.item("III.4.r.j")
+    assert item.issue_choice == "課題が残されている" and item.choice_labels[-1] == item.issue_choice
+
+
+def test_a_derived_version_may_reword_the_judgement(tmp_path):
+    shutil.copytree(FIXTURE / "full" / "t1", tmp_path / "full" / "t1")
+    (tmp_path / "full" / "t2").mkdir()
+    (tmp_path / "full" / "t2" / "manifest.yaml").write_text(
+        "form: full\nversion: t2\nlabel: x\ntitle: x\nextends: t1\n"
+        "judgement: {choices: [十分である, 十分でない], issue: 十分でない}\n", encoding="utf-8")
+    d = load_definition(tmp_path / "full" / "t2", base_dir=tmp_path)
+    assert d.item("III.4.r.j").choice_labels == ["十分である", "十分でない"]
+    assert d.item("III.4.r.j").issue_choice == "十分でない"
+    assert load_definition(tmp_path / "full" / "t1", base_dir=tmp_path).item("III.4.r.j").issue_choice == "課題が残されている"
+
+
+@pytest.mark.parametrize("file,old,new,fragment", [
+    ("manifest.yaml", "issue: 課題が残されている}", "issue: 課題がある}", "is not one of its choices"),
+    ("manifest.yaml", "judgement: {choices: [特に力を入れている, 十分である, 課題が残されている], issue: 課題が残されている}\n", "",
+     "needs `judgement:`"),
+    ("sections/10_I.yaml", "id: I.1.1,", "id: I.1.1, recall: true, source: {doc: ppc-x},", "has a source and recall"),
+    ("sections/10_I.yaml", "id: I.1.1,", "id: I.1.1, source: {doc: nowhere, at: p.1},", "unknown document 'nowhere'"),
+])
+def test_judgement_and_source_mistakes_are_rejected(tmp_path, file, old, new, fragment):
+    root = broken(tmp_path, file, old, new)
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "ppc-x.yaml").write_text(
+        "id: ppc-x\ntitle: 記載要領\nkind: 記載要領\npublisher: 個人情報保護委員会\naddress: 記載要領の写し(テスト用)\n",
+        encoding="utf-8")
+    with pytest.raises(DefinitionError) as exc:
+        load_definition(root, base_dir=tmp_path)
+    assert fragment in str(exc.value)
+
+
+def test_a_sourced_item_names_an_existing_document(tmp_path):
+    root = broken(tmp_path, "sections/10_I.yaml", "id: I.1.1,", "id: I.1.1, source: {doc: ppc-x, at: 'Ⅰ 1. ①'},")
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "ppc-x.yaml").write_text(
+        "id: ppc-x\ntitle: 記載要領\nkind: 記載要領\npublisher: 個人情報保護委員会\naddress: 記載要領の写し(テスト用)\n",
+        encoding="utf-8")
+    d = load_definition(root, base_dir=tmp_path)
+    assert d.item("I.1.1").source.at == "Ⅰ 1. ①" and d.item("I.1.1") in d.sourced()
+    assert d.item("I.1.1") not in d.flagged() + d.unmarked()
