@@ -53,8 +53,13 @@ def test_full_parts_shown_by_published_copies_are_sourced(version):
     assert d.item("I.1.2").important  # read as 「②事務の内容 ※」
 
 
-def test_full_h30_label_is_sourced_and_r06_label_is_not():
-    h30 = CAT.get("full", "h30-05").manifest
-    r06 = CAT.get("full", "r06-10").manifest
-    assert h30.label_source and SOURCES[h30.label_source.doc].form_label == h30.label
-    assert r06.label_source is None and not r06.label_confirmed
+@pytest.mark.parametrize("version", FULL_VERSIONS)
+def test_full_label_source_prints_that_label(version):
+    """A 版 label is sourced only by a document that prints it; an unsourced label is not marked confirmed."""
+    m = CAT.get("full", version).manifest
+    if m.label_source:
+        assert SOURCES[m.label_source.doc].form_label == m.label
+    else:
+        assert not m.label_confirmed
+    if version == "h30-05":
+        assert m.label_source, "[平成30年5月 様式4] is printed on published covers (札幌市 令和3年)"
