@@ -36,10 +36,10 @@ def test_focused_items_and_sections_are_sourced_or_flagged():
     assert _unknown_documents(d) == []
 
 
-def test_focused_cover_item_list_and_i1_are_sourced():
+def test_focused_cover_item_list_i1_and_i2_heading_are_sourced():
     d = catalogue().get("focused", "r06-10")
     cover = [i.id for i in d.section("cover").walk()]
-    assert _unsourced(d, cover + ["I.1", "I.1.1", "I.1.2"]) == []
+    assert _unsourced(d, cover + ["I.1", "I.1.1", "I.1.2", "I.2", "I.2.name"]) == []
     # the 項目一覧 headings (Ⅲ keeps recall: its note ※(7.②を除く。) was not read)
     assert [s.id for s in d.sections if s.source] == ["cover", "I", "II", "annex1", "IV", "V", "changes"]
 
