@@ -97,6 +97,9 @@ def test_focused_cover_item_list_i1_and_i2_heading_are_sourced():
     d = catalogue().get("focused", "r06-10")
     cover = [i.id for i in d.section("cover").walk()]
     assert _unsourced(d, cover + ["I.1", "I.1.1", "I.1.2", "I.2", "I.2.name"]) == []
+    # the published copy's Ⅰ2 has three columns: ③ was missing from our definition
+    assert [(c.number, c.label) for c in d.item("I.2").children] == [
+        ("①", "システムの名称"), ("②", "システムの機能"), ("③", "他のシステムとの接続")]
     # the 項目一覧 headings (Ⅲ keeps recall: its note ※(7.②を除く。) was not read)
     assert [s.id for s in d.sections if s.source] == ["cover", "I", "II", "annex1", "IV", "V", "changes"]
 
