@@ -88,9 +88,15 @@ def test_listing_shows_the_unverified_items_by_section(browser):
     assert row.find_parent("table")["data-section"] == "II"
     assert all(c in text_of(row, ".choices") for c in item.choice_labels)
     assert item.help[:20] in text_of(row, ".help") and text_of(row, ".state") == "未確認"
-    assert "4. ②" == text_of(rows["I.4.2"], ".number")
-    assert "情報提供ネットワークシステムによる情報連携" in text_of(rows["I.4.2"], ".label")
-    assert soup.select_one("#documents a") is None
+    nested = next(i for i in formnotice.unverified(d) if d.parent_of(i.id) and d.parent_of(i.id).number and i.number)
+    parent = d.parent_of(nested.id)
+    assert text_of(rows[nested.id], ".number").endswith(f"{parent.number} {nested.number}")
+    assert parent.display in text_of(rows[nested.id], ".label")
+    sourced = {tr["data-item"]: tr for tr in soup.select("table.sourced tbody tr")}
+    assert set(sourced) == {i.id for i in d.sourced()}
+    docs = {tr["data-doc"] for tr in soup.select("#documents tbody tr")}
+    assert docs == {i.source.doc for i in d.sourced()}
+    assert soup.select_one("#documents a") is None, "the address is plain text, not a link (LGWAN)"
 
 
 def test_listing_of_sourced_items_names_the_document_without_a_link(tmp_path):
