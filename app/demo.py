@@ -114,8 +114,10 @@ def _assessment(session: Session, actor: Actor, doc: dict, today: date) -> None:
     """Create the 評価書 of one demo file (and its companion 基礎) and apply the written answers."""
     jimu = session.exec(select(Jimu).where(Jimu.name == doc["jimu"])).one()
     forms = [doc["form"]] if doc["form"] == "basic" else ["basic", doc["form"]]
+    published = (doc.get("version") or {}).get("published_on")
+    versions = {form: _in_force(form, published) for form in forms} | {doc["form"]: doc["form_version"]}
     created = assessments.create(session, actor=actor, jimu_id=jimu.id, forms=forms, number=str(doc.get("number", "")),
-                                 today=today, form_versions={doc["form"]: doc["form_version"]})
+                                 today=today, form_versions=versions)
     for a in created:
         v = assessments.current_version(session, a.id)
         d = catalogue.definition(a.form, v.form_version)
@@ -128,6 +130,17 @@ def _assessment(session: Session, actor: Actor, doc: dict, today: date) -> None:
         if v.stage == "published":
             _history(session, actor, a, v, doc.get("version") or {}, today)
     session.commit()
+
+
+def _in_force(form: str, published_on) -> str:
+    """The 様式 version in force on the 公表日 (the companion 基礎 of a 評価書 published before 令和6年10月 is on
+    the 平成30年5月 様式); the newest one for a 評価書 not published yet."""
+    versions = catalogue.catalogue().versions(form)
+    if not published_on:
+        return versions[-1].version
+    day = published_on if isinstance(published_on, date) else date.fromisoformat(str(published_on))
+    usable = [d for d in versions if d.manifest.effective_from is None or d.manifest.effective_from <= day]
+    return (usable or versions)[-1].version
 
 
 DEMO_REVIEWS = [("個人住民税の賦課徴収に関する事務", "focused", date(2025, 12, 1), date(2025, 12, 10),

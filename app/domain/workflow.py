@@ -12,6 +12,7 @@ from datetime import date
 from enum import StrEnum
 
 from app.domain.deadlines import period_days
+from app.domain.formversion import not_in_force
 
 
 class Stage(StrEnum):
@@ -108,7 +109,7 @@ def base_transitions(form: str, org_kind: str) -> list[Transition]:
                 _t("record_approval", "委員会の承認を記録", "ppc_approval", "approved", guards=("approved_on",)),
                 _t("submit", "個人情報保護委員会に提出", "approved", "submitted", guards=_CHECK + ("submitted_on",)),
             ]
-    t.append(_t("publish", "公表", "submitted", "published", guards=("published_on",)))
+    t.append(_t("publish", "公表", "submitted", "published", guards=("published_on", "form_in_force")))
     if form in ("focused", "full"):  # a 重点/全項目 is submitted and published with its 基礎 (spia issue 11 item 17)
         t = [replace(x, guards=x.guards + ("partner",)) if x.action in ("submit", "publish") else x for x in t]
     for source in ("comment_revision", "review_revision", "ppc_approval", "approved", "submitted"):
@@ -176,6 +177,8 @@ class GuardContext:
     published_on: date | None = None
     earlier_dates: dict[str, date] = field(default_factory=dict)   # label -> date (for 公表日 ≥ every earlier date)
     partner: str | None = None         # pairing: why the 基礎項目評価書 is not ready for this step (None: ready)
+    form_label: str = ""               # the 版 label of the 様式 version the assessment version uses
+    form_effective_from: date | None = None   # ... and the day that 様式 came into force
 
 
 COMMENT_MIN_DAYS = 30
@@ -251,6 +254,8 @@ def check_guard(name: str, ctx: GuardContext) -> str | None:
         if not ctx.published_on:
             return "公表日を入力してください。"
         return _order_problem("公表日", ctx.published_on, {**ctx.earlier_dates, "提出日": ctx.submitted_on})
+    if name == "form_in_force":  # the cover prints the 様式's 版 label: it must be in force on the 公表日
+        return not_in_force(ctx.form_label, ctx.form_effective_from, ctx.published_on, ctx.today)
     raise KeyError(name)
 
 

@@ -11,8 +11,9 @@ from app.domain.answers import empty, skip_reason
 from app.domain.completeness import PageStatus, Problem, percent
 from app.domain.completeness import scope_values as completeness_scope
 from app.domain.forms import Definition, Page
+from app.domain.formversion import not_in_force
 from app.models import Answer, Assessment, AssessmentVersion, ImprovementAction, Jimu, VersionFile
-from app.services import catalogue, completeness, prefill
+from app.services import catalogue, completeness, formnotice, prefill
 from app.services.answers import actions_of, page_lock, scope_answers, version_values
 from app.services.assessments import files as version_files
 
@@ -47,6 +48,8 @@ class EditorContext:
     label: str
     errors: dict[str, str] = field(default_factory=dict)
     editable: bool = True
+    notice: formnotice.Notice | None = None   # 「この様式の N 項目は公式様式との照合が済んでいません」
+    form_warning: str | None = None           # the 様式 version is not in force on the 公表日 (or today)
 
 
 def build(session: Session, *, version: AssessmentVersion, assessment: Assessment, jimu: Jimu, page_id: str,
@@ -91,14 +94,15 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
         else:
             outline.extend(OutlineEntry(p, None, status_of.get((p.id, ""), "not_started"), p.id == page.id)
                            for p in pages)
-    labels = catalogue.labels(session)
+    label = catalogue.labels(session).get((d.form, d.version), d.label)
     return EditorContext(
         version=version, assessment=assessment, jimu=jimu, definition=d, page=page, file=vfile, files=vfiles,
         values=scope_values, answers=scope_answers(session, version.id, file_uid, {i.id for i in page.walk()}), prefill=scope_prefill,
         prefill_diff=diff,
         skipped=skipped, actions=acts, lock=lock, outline=outline,
-        problems=problems, percent=percent(statuses), label=labels.get((d.form, d.version), d.label),
-        editable=editable,
+        problems=problems, percent=percent(statuses), label=label, editable=editable,
+        notice=formnotice.notice(session, assessment.organisation_id, d),
+        form_warning=not_in_force(label, d.manifest.effective_from, version.published_on, today),
     )
 
 

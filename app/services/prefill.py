@@ -5,6 +5,7 @@ now, the editor shows 「登録情報と異なります」.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, select
@@ -14,11 +15,17 @@ from app.domain.forms import FORM_LABEL, Definition, Item
 from app.models import Assessment, AssessmentVersion, Determination, Jimu, Organisation, SpecificFile, VersionFile
 from app.services.organisation import department_labels, list_departments
 
-FILE_KIND_FULL = {"system": "システム用ファイル", "other_electronic": "その他の電子ファイル(表計算ファイル等)"}
-FILE_BANDS = ((10_000, "1万人未満"), (100_000, "1万人以上10万人未満"), (1_000_000, "10万人以上100万人未満"),
-              (10_000_000, "100万人以上1,000万人未満"), (None, "1,000万人以上"))
-SUBMITTED_KIND = {None: "基礎項目評価書", "basic": "基礎項目評価書", "focused": "基礎項目評価書及び重点項目評価書",
-                  "full": "基礎項目評価書及び全項目評価書"}
+
+@dataclass(frozen=True)
+class Pick:
+    """A choice given by its position in the item's choice list (the wording stays in the 様式 definition)."""
+
+    index: int
+
+
+FILE_KIND_POSITION = {"system": 0, "other_electronic": 1}   # システム用ファイル / その他の電子ファイル
+FILE_BAND_UPPER = (10_000, 100_000, 1_000_000, 10_000_000)   # Ⅱ2② 対象となる本人の数: 5 bands, the last open-ended
+SUBMITTED_POSITION = {None: 0, "basic": 0, "focused": 1, "full": 2}  # 基礎 / 基礎及び重点 / 基礎及び全項目
 
 
 def declaration(org_name: str, jimu_name: str) -> str:
@@ -28,11 +35,8 @@ def declaration(org_name: str, jimu_name: str) -> str:
             "取り組んでいることを宣言する。")
 
 
-def file_band(subjects: int) -> str:
-    for upper, label in FILE_BANDS:
-        if upper is None or subjects < upper:
-            return label
-    return FILE_BANDS[-1][1]
+def file_band(subjects: int) -> Pick:
+    return Pick(next((n for n, upper in enumerate(FILE_BAND_UPPER) if subjects < upper), len(FILE_BAND_UPPER)))
 
 
 class Sources:
@@ -73,13 +77,13 @@ class Sources:
             table.update({
                 "det.band": det.band,
                 "det.subjects_as_of": _iso(det.subjects_as_of),
-                "det.handlers_band": "500人以上" if det.handlers >= th.HANDLERS_LIMIT else "500人未満",
+                "det.handlers_band": Pick(0 if det.handlers >= th.HANDLERS_LIMIT else 1),  # 500人以上 / 500人未満
                 "det.handlers_as_of": _iso(det.handlers_as_of),
-                "det.incident": "発生あり" if det.serious_incident else "発生なし",
+                "det.incident": Pick(0 if det.serious_incident else 1),                    # 発生あり / 発生なし
                 "det.result_basic": th.RESULT_LABEL[det.result],
                 "det.result_full": ("voluntary", det.result) if det.voluntary_level else th.RESULT_LABEL[det.result],
                 "det.determined_on": _iso(det.determined_on),
-                "det.submitted_kind": SUBMITTED_KIND[performed],
+                "det.submitted_kind": Pick(SUBMITTED_POSITION[performed]),
             })
         return table.get(source)
 
@@ -90,7 +94,7 @@ class Sources:
         if reg is None:
             return None
         if source == "file.kind_full":
-            return FILE_KIND_FULL.get(reg.kind)
+            return Pick(FILE_KIND_POSITION[reg.kind]) if reg.kind in FILE_KIND_POSITION else None
         if source == "file.subjects_band":
             return file_band(reg.subjects)
         return None
@@ -109,6 +113,9 @@ def _fit(item: Item, value: Any) -> Any:
         return voluntary if voluntary in labels else (base if base in labels else None)
     if value is None:
         return None
+    if isinstance(value, Pick):
+        labels = item.choice_labels
+        return labels[value.index] if item.type == "choice" and value.index < len(labels) else None
     if item.type in ("choice", "judgement"):
         if value in item.choice_labels:
             return value

@@ -16,7 +16,7 @@ from app.models import (
     WorkflowStep,
 )
 from app.models.base import utcnow
-from app.services import assessments, audit, completeness, fill, pairing, snapshots
+from app.services import assessments, audit, catalogue, completeness, fill, pairing, snapshots
 
 DATE_FOR = {"submit": ("submitted_on", "提出日"), "publish": ("published_on", "公表日"),
             "record_approval": ("approved_on", "承認日")}
@@ -72,6 +72,9 @@ def context(session: Session, v: AssessmentVersion, a, today: date, *, on_date: 
         ctx.approval = {**ctx.approval, "approved_on": on_date}
     ctx.earlier_dates = earlier
     ctx.partner = pairing.problem(session, a, v, action)
+    d = catalogue.definition(a.form, v.form_version)
+    ctx.form_label = catalogue.labels(session).get((d.form, d.version), d.label)
+    ctx.form_effective_from = d.manifest.effective_from
     return ctx
 
 
