@@ -29,7 +29,7 @@ STATUS_LABEL = {"match": "一致", "differs": "相違", "missing": "ファイル
 
 _CIRCLED = {chr(0x2460 + i): f"({i + 1})" for i in range(20)}  # ①..⑳
 _QUOTES = str.maketrans("", "", "「」『』")
-_TRAILING_NOTE = re.compile(r"※(\([^()]*\))?$")
+_TRAILING_NOTE = re.compile(r"※(\(.*\))?$")
 _NUMBER = re.compile(
     r"^(?:\(別添\d+\)|別添\d+|リスク\d+:|\(\d+\)|\d+\)|\d+\.(?!\d)|(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(?=\s|$))")
 _CHOICE_MARK = re.compile(r"(?:^|(?<=\s))(?:\d+\)|\[\s*\]|[□☐■☑])")
