@@ -1,7 +1,7 @@
 """Routers, one module per screen or resource."""
 from app.routes import (
-    account, admin, assessments, audit, auth, determinations, docs, editor, exports, home, incidents, jimu, library,
-    lifecycle, procedure, queue,
+    account, admin, assessments, audit, auth, determinations, docs, editor, exports, formcheck, home, incidents, jimu,
+    library, lifecycle, procedure, queue,
 )
 from app.routes.api import assessments as api_assessments
 from app.routes.api import jimu as api_jimu
@@ -10,6 +10,6 @@ from app.routes.api import threshold as api_threshold
 ROUTERS = [
     auth.router, home.router, jimu.router, determinations.router, incidents.router, admin.router,
     audit.router, account.router, docs.router, assessments.router, editor.router, library.router, exports.router,
-    procedure.router, queue.router, lifecycle.router,
+    procedure.router, queue.router, lifecycle.router, formcheck.router,
     api_threshold.router, api_jimu.router, api_assessments.router,
 ]
