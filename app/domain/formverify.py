@@ -175,7 +175,7 @@ def parse_rows(rows: Sequence[tuple[str, Sequence[str]]]) -> list[Found]:
             number, label = split_number(cells[0])
             rest = cells[1:]
         label = re.sub(r"\s*\n\s*", "", label).strip()
-        if not label or (not number and _is_prose(label)):
+        if not label:
             continue
         choices = None
         for cell in rest:  # a cell beside the label: ＜選択肢＞ … or a choice of a list that began above
@@ -216,6 +216,8 @@ def join_wrapped(found: list[Found], expected: Sequence[Expected]) -> list[Found
                 prev.choices[-1] += f.label
                 prev.choices += f.choices or []
                 continue
+        if not f.number and _is_prose(f.label) and _key("", f.label) not in keys:
+            continue  # a sentence, a note or the version label: not a label (unless the definition has it)
         out.append(f)
     return [f for f in out if f.label]
 

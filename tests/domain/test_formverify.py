@@ -137,12 +137,17 @@ def test_differs_keeps_both_texts():
 def test_parse_rows_table_layout_and_prose():
     rows = [("p1", ["特定個人情報保護評価書(全項目評価書)"]), ("p2", ["[令和6年10月 様式4]"]),
             ("p3", ["※ 記載に当たっては記載要領を参照すること。"]), ("p4", ["この様式は記載例です。"]),
+            ("p5", ["委託しない場合は記載不要。"]),
             ("t1", ["①", "実施の有無", "＜選択肢＞\n1) 実施する\n2) 実施しない"]), ("t2", ["", "", ""]),
             ("t3", ["2. 特定個人情報ファイル名"])]
-    found = parse_rows(rows)
+    exp = [Expected("title", "", "特定個人情報保護評価書(全項目評価書)", None),
+           Expected("n", "", "委託しない場合は記載不要。", None),   # a label that ends like a sentence is kept
+           Expected("a", "①", "実施の有無", ("実施する", "実施しない")), Expected("b", "2.", "特定個人情報ファイル名", None)]
+    found = join_wrapped(parse_rows(rows), exp)
     assert [(f.number, f.label, f.choices) for f in found] == [
-        ("", "特定個人情報保護評価書(全項目評価書)", None), ("①", "実施の有無", ["実施する", "実施しない"]),
-        ("2.", "特定個人情報ファイル名", None)]
+        ("", "特定個人情報保護評価書(全項目評価書)", None), ("", "委託しない場合は記載不要。", None),
+        ("①", "実施の有無", ["実施する", "実施しない"]), ("2.", "特定個人情報ファイル名", None)]
+    assert align(exp, found).ok
 
 
 def test_join_wrapped_lines_of_a_text_file():
