@@ -32,8 +32,10 @@ def blocks(d: Definition, v: Variant | None = None) -> list[tuple[str, list[tupl
         if e.key == "title":
             out.append((v.relabel.get("title", e.label), []))
             continue
-        if e.key.startswith("section:"):
-            out.append((f"{e.number} {v.relabel.get(e.key, e.label)}".strip(), []))
+        if e.key.startswith(("section:", "toc:", "item_list")):
+            if e.key not in v.drop:
+                label = v.relabel.get(e.key.replace("toc:", "section:"), e.label)  # the 項目一覧 lists the heading
+                out.append((f"{e.number} {label}".strip(), []))
             continue
         if not out or (len(out) == 1):
             out.append(("", []))  # the cover: a table without a heading
@@ -127,7 +129,7 @@ def pdftotext_of_docx(data: bytes, tmp: Path) -> bytes | None:
 def first_numbered_item(d: Definition, number_prefix: str = "") -> Expected:
     """A numbered item of the first body section (the one the variants change)."""
     for e in expected_entries(d):
-        if e.key.startswith(("section:", "title")) or not e.number or d.section_of(e.key).kind == "cover":
+        if not d.has(e.key) or not e.number or d.section_of(e.key).kind == "cover":
             continue
         if e.number.startswith(number_prefix):
             return e

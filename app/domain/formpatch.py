@@ -65,6 +65,9 @@ def patch_manifest(d: Definition, result: Result, *, version: str, file_name: st
             continue
         if row.status != "differs":
             continue
+        if row.key == "item_list" or row.key.startswith("toc:"):
+            notes.append(f"# 項目一覧の「{row.expected}」がファイルでは「{row.found}」({where})(見出しの patch で直ります)")
+            continue
         values, extra = _values(d, row)
         notes.extend(f"# {row.key}: {n}" for n in extra)
         if row.key == "title":

@@ -31,7 +31,8 @@ _CIRCLED = {chr(0x2460 + i): f"({i + 1})" for i in range(20)}  # ①..⑳
 _QUOTES = str.maketrans("", "", "「」『』")
 _TRAILING_NOTE = re.compile(r"※(\(.*\))?$")
 _NUMBER = re.compile(
-    r"^(?:\(別添\d+\)|別添\d+|リスク\d+:|\(\d+\)|\d+\)|\d+\.(?!\d)|(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(?=\s|$))")
+    r"^(?:\(\s*別添\s*\d+\s*\)|別添\s*\d+|リスク\s*\d+\s*:|\(\s*\d+\s*\)|\d+\)|\d+\.(?!\d)"
+    r"|(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(?=\s|$))")  # pdftotext may put a space around digits: リスク 1:
 _CHOICE_MARK = re.compile(r"(?:^|(?<=\s))(?:\d+\)|\[\s*\]|[□☐■☑])")
 _CHOICES_HEAD = re.compile(r"^<\s*選択肢\s*>")
 _VERSION_LABEL = re.compile(r"^\[[^\]]*様式\d*\]$")
@@ -94,7 +95,7 @@ def _is_choice_text(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Expected:
-    key: str                          # item id, or "section:<id>" / "title"
+    key: str                          # item id, or "section:<id>" / "toc:<id>" / "item_list" / "title"
     number: str
     label: str
     choices: tuple[str, ...] | None   # None: no choice list
@@ -109,7 +110,8 @@ def _item_choices(item: Item) -> tuple[str, ...] | None:
 
 
 def expected_entries(d: Definition) -> list[Expected]:
-    """The title, every section heading (not the cover's) and every labelled item, in printed order."""
+    """The title, the 項目一覧 (when the 様式 has one), every section heading (not the cover's) and every labelled
+    item, in printed order."""
     out = [Expected("title", "", d.manifest.title, None)]
 
     def walk(item: Item) -> Iterable[Item]:
@@ -117,7 +119,11 @@ def expected_entries(d: Definition) -> list[Expected]:
         for child in item.children:
             yield from walk(child)
 
+    body = [s for s in d.sections if s.kind != "cover"]
     for s in d.sections:
+        if d.manifest.item_list and body and s is body[0]:  # 項目一覧: after the cover, the headings listed
+            out.append(Expected("item_list", "", "項目一覧", None))
+            out.extend(Expected(f"toc:{t.id}", t.number, t.title, None) for t in body if t.toc)
         if s.kind != "cover":
             out.append(Expected(f"section:{s.id}", s.number, s.title, None))
         for top in s.items:
@@ -146,6 +152,7 @@ class Found:
     label: str
     where: str
     choices: list[str] | None = None
+    beside: list[str] = field(default_factory=list)  # other cells of the row (a wrapped choice, an answer box)
 
     @property
     def text(self) -> str:
@@ -177,11 +184,13 @@ def parse_rows(rows: Sequence[tuple[str, Sequence[str]]]) -> list[Found]:
         label = re.sub(r"\s*\n\s*", "", label).strip()
         if not label:
             continue
-        choices = None
+        choices, beside = None, []
         for cell in rest:  # a cell beside the label: ＜選択肢＞ … or a choice of a list that began above
             if _is_choice_text(cell) or re.match(r"^\d+\)", _nfkc(cell)):
                 choices = (choices or []) + parse_choices(cell)
-        found.append(Found(number=number.strip(), label=label, where=where, choices=choices))
+            else:
+                beside.append(cell)
+        found.append(Found(number=number.strip(), label=label, where=where, choices=choices, beside=beside))
     return found
 
 
@@ -195,6 +204,10 @@ def join_wrapped(found: list[Found], expected: Sequence[Expected]) -> list[Found
     label_prefixes = {k[:n] for k in keys for n in range(1, len(k) + 1)}
     choices = {normalize(c) for e in expected for c in e.choices or ()}
     choice_prefixes = {c[:n] for c in choices for n in range(1, len(c) + 1)}
+    def wraps_choice(prev: Found, piece: str) -> bool:
+        return bool(prev.choices) and normalize(prev.choices[-1]) not in choices \
+            and normalize(prev.choices[-1] + piece) in choice_prefixes
+
     out: list[Found] = []
     for f in found:
         prev = out[-1] if out else None
@@ -208,11 +221,13 @@ def join_wrapped(found: list[Found], expected: Sequence[Expected]) -> list[Found
             if not f.number and _key(prev.number, prev.label) not in keys \
                     and _key(prev.number, prev.label + f.label) in label_prefixes:
                 prev.label += f.label
+                for piece in f.beside:  # the rest of a wrapped choice printed beside the wrapped label
+                    if wraps_choice(prev, piece):
+                        prev.choices[-1] += piece
                 if f.choices is not None:
                     prev.choices = (prev.choices or []) + f.choices
                 continue
-            if not f.number and prev.choices and normalize(prev.choices[-1]) not in choices \
-                    and normalize(prev.choices[-1] + f.label) in choice_prefixes:
+            if not f.number and wraps_choice(prev, f.label):
                 prev.choices[-1] += f.label
                 prev.choices += f.choices or []
                 continue

@@ -56,6 +56,8 @@ def test_canon_number(a, b, same):
     ("リスク1： 目的外の入手が行われるリスク", "リスク1：", "目的外の入手が行われるリスク"),
     ("Ⅲ 特定個人情報ファイルの取扱いプロセスにおけるリスク対策", "Ⅲ", "特定個人情報ファイルの取扱いプロセスにおけるリスク対策"),
     ("(別添1) 事務の内容", "(別添1)", "事務の内容"),
+    ("(別添 1) 事務の内容", "(別添 1)", "事務の内容"),        # pdftotext puts a space before a digit
+    ("リスク 1: 目的外の入手", "リスク 1:", "目的外の入手"),
     ("1,000人未満", "", "1,000人未満"),          # a number that is not an item number
     ("10万人以上", "", "10万人以上"),
     ("IT 基盤", "", "IT 基盤"),                  # a Latin word is not a Roman numeral
@@ -150,6 +152,15 @@ def test_parse_rows_table_layout_and_prose():
     assert align(exp, found).ok
 
 
+def test_a_wrapped_choice_beside_a_wrapped_label():
+    exp = [Expected("x", "", "再委託先による取扱いの確保", ("特に力を入れて行っている", "十分に行っている"))]
+    rows = [("1", ["再委託先による取扱い", "＜選択肢＞"]), ("2", ["", "1) 特に力を入れて行って"]),
+            ("3", ["の確保", "いる"]), ("4", ["", "2) 十分に行っている"])]
+    found = join_wrapped(parse_rows(rows), exp)
+    assert [r.status for r in align(exp, found).rows] == ["match"]
+    assert found[0].choices == ["特に力を入れて行っている", "十分に行っている"]
+
+
 def test_join_wrapped_lines_of_a_text_file():
     exp = [Expected("x", "1.", "特定個人情報ファイルを取り扱う事務", None),
            Expected("y", "", "評価対象の事務の対象人数は何人か", ("1,000人未満(任意実施)", "1,000人以上1万人未満")),
@@ -185,7 +196,10 @@ def test_expected_entries_cover_headings_items_and_choices():
     keys = [e.key for e in entries]
     assert keys[0] == "title" and "section:cover" not in keys and "section:III" in keys
     order = [i.id for s in d.sections for top in s.items for i in _walk(top) if i.label]
-    assert [k for k in keys if not k.startswith(("title", "section:"))] == order
+    assert [k for k in keys if not k.startswith(("title", "section:", "toc:", "item_list"))] == order
+    toc = keys[keys.index("item_list") + 1:keys.index("section:I")]
+    assert toc == [f"toc:{s.id}" for s in d.sections if s.kind != "cover" and s.toc]
+    assert "item_list" not in [e.key for e in expected_entries(catalogue().get("basic", "r06-10"))]
     judgement = next(e for e in entries if d.has(e.key) and d.item(e.key).type == "judgement")
     assert judgement.choices == tuple(d.manifest.judgement.choices)
 
