@@ -17,7 +17,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import Literal
 
@@ -204,13 +204,14 @@ def join_wrapped(found: list[Found], expected: Sequence[Expected]) -> list[Found
     label_prefixes = {k[:n] for k in keys for n in range(1, len(k) + 1)}
     choices = {normalize(c) for e in expected for c in e.choices or ()}
     choice_prefixes = {c[:n] for c in choices for n in range(1, len(c) + 1)}
+
     def wraps_choice(prev: Found, piece: str) -> bool:
         return bool(prev.choices) and normalize(prev.choices[-1]) not in choices \
             and normalize(prev.choices[-1] + piece) in choice_prefixes
 
     out: list[Found] = []
-    for f in found:
-        prev = out[-1] if out else None
+    for f in (replace(x, choices=list(x.choices) if x.choices is not None else None) for x in found):
+        prev = out[-1] if out else None  # a copy: the caller's list is left as it was
         if prev is not None:
             if not f.label and f.choices is not None:
                 prev.choices = (prev.choices or []) + f.choices

@@ -168,7 +168,10 @@ def test_join_wrapped_lines_of_a_text_file():
     rows = [("1", ["1.", "特定個人情報ファイルを取"]), ("2", ["り扱う事務"]),
             ("3", ["評価対象の事務の対象人数", "＜選択肢＞"]), ("4", ["は何人か", "1) 1,000 人未満(任意実"]),
             ("5", ["施)"]), ("6", ["2) 1,000 人以上 1 万人未"]), ("7", ["満"]), ("8", ["いつ時点の計数か"])]
-    found = join_wrapped(parse_rows(rows), exp)
+    parsed = parse_rows(rows)
+    before = copy.deepcopy(parsed)
+    found = join_wrapped(parsed, exp)
+    assert parsed == before  # the pieces are copied, not changed
     assert [r.status for r in align(exp, found).rows] == ["match", "match", "match"]
     assert [normalize(c) for c in found[1].choices] == ["1,000人未満(任意実施)", "1,000人以上1万人未満"]
 
