@@ -519,6 +519,73 @@ def forms_check(path: Annotated[Optional[Path], typer.Argument(help="様式の�
                 typer.echo(f"      {state:<8} {item.id:<24} {item.display}")
 
 
+@forms_app.command("verify")
+def forms_verify(
+    form_version: Annotated[str, typer.Argument(help="様式の版(例 full/r06-10)")],
+    path: Annotated[Path, typer.Argument(help="公式様式のファイル(.docx / .xlsx / pdftotext -layout の .txt)")],
+    as_json: Annotated[bool, typer.Option("--json", help="結果を JSON で出力する")] = False,
+    write_patch: Annotated[Optional[Path], typer.Option(
+        "--write-patch", help="ファイルの文言に合わせた新しい版のフォルダ(assessments/<form>/<新しい版>)を作る")] = None,
+) -> None:
+    """公式様式のファイルと様式の定義を項目ごとに照合する(一致・相違・ファイルにない・定義にない)。差異がなければ終了コード 0。"""
+    from app.domain.formpatch import patch_manifest
+    from app.errors import NotFound
+    from app.services.formcheck import check_file, resolve
+    from app.services.formfiles import FormFileError
+
+    try:
+        d = resolve(form_version)
+    except NotFound as exc:
+        fail(exc.message, 4)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        fail(f"ファイルを読み込めません: {exc}", 2)
+    try:
+        checked = check_file(d, file_name=path.name, data=data)
+    except FormFileError as exc:
+        fail(str(exc), 2)
+    result = checked.result
+    if as_json:
+        echo_json({"form": d.form, "version": d.version, "label": d.label, "file": checked.file_name,
+                   "file_sha256": checked.file_sha256, "definition_digest": checked.digest,
+                   "counts": result.counts, "differences": result.differences, "rows": [r.as_dict() for r in result.rows]})
+    else:
+        typer.echo(f"{d.key} {d.label} と {checked.file_name} の照合")
+        for r in result.rows:
+            line = f"  {r.status_label:<8} {r.key or '-':<22} {r.expected or r.found}"
+            if r.status == "differs":
+                line += f"  →  {r.found}"
+                if "choices" in r.what:
+                    line += f"  選択肢: {' / '.join(r.expected_choices or ())} → {' / '.join(r.found_choices or ())}"
+            if r.where:
+                line += f"  [{r.where}]"
+            typer.echo(line)
+        typer.echo(result.summary())
+    if write_patch is not None:
+        _write_patch(d, checked, write_patch, patch_manifest, quiet=as_json)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _write_patch(d, checked, folder: Path, patch_manifest, *, quiet: bool) -> None:
+    from app.domain.forms import ID_RE, DefinitionError, load_definition
+
+    if not ID_RE.match(folder.name):
+        fail(f"版のフォルダ名 {folder.name!r} には英数字と ._- だけを使ってください。", 2)
+    if folder.exists() and any(folder.iterdir()):
+        fail(f"{folder} はすでにあり、空ではありません。", 5)
+    text = patch_manifest(d, checked.result, version=folder.name, file_name=checked.file_name,
+                          file_sha256=checked.file_sha256, today=date.today().isoformat())
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.yaml").write_text(text, encoding="utf-8")
+    try:
+        load_definition(folder, base_dir=get_settings().forms_dir)
+    except DefinitionError as exc:
+        typer.echo(f"注意: 作成した版は読み込めません({exc})。assessments/{d.form}/ の下に置いてください。", err=True)
+    if not quiet:
+        typer.echo(f"{folder / 'manifest.yaml'} を作成しました(extends: {d.version})。")
+
+
 @app.command("library-seed")
 def library_seed() -> None:
     """措置ライブラリに標準的な措置(assessments/library.yaml)を登録する(未登録の場合のみ)。"""

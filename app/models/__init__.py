@@ -5,6 +5,7 @@ from app.models.assessment import (
 )
 from app.models.review import AnnualReview, AnnualReviewCheck, ChecklistItem
 from app.models.audit import AuditLog
+from app.models.formcheck import FormConfirmation
 from app.models.procedure import (
     Approval, Council, CouncilMember, Finding, Meeting, Opinion, PublicComment, Review, ReviewCondition, Snapshot,
     StageEvent, WorkflowStep,
@@ -15,7 +16,7 @@ from app.models.register import Determination, Jimu, SeriousIncident, SpecificFi
 
 __all__ = [
     "AnnualReview", "AnnualReviewCheck", "ChangeClass", "ChecklistItem", "UnmappedAnswer",
-    "Answer", "Assessment", "ChangeRow", "AssessmentVersion", "FormLabel", "ImprovementAction", "LibraryMeasure", "PageLock",
+    "Answer", "Assessment", "ChangeRow", "AssessmentVersion", "FormConfirmation", "FormLabel", "ImprovementAction", "LibraryMeasure", "PageLock",
     "VersionFile", "ApiToken", "Approval", "Council", "CouncilMember", "Finding", "Meeting", "Opinion",
     "PublicComment", "Review", "ReviewCondition", "Snapshot", "StageEvent", "WorkflowStep", "AuditLog", "Department", "Determination", "Jimu", "LoginSession", "Organisation",
     "SeriousIncident", "SpecificFile", "User", "UserDepartment", "metadata",

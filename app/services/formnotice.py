@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.domain.forms import Definition, Item, Section, Source, load_sources
-from app.services import catalogue
+from app.services import catalogue, formcheck
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,10 @@ def unverified(d: Definition) -> list[Item]:
 def _confirmed(session: Session, organisation_id: int | None, definition: Definition) -> bool:
     """Whether the organisation recorded that it checked this 様式 version against the official files (issue 12 §4).
 
-    Not wired yet: the confirmation record comes from the 様式の照合 work (`confirmation(session, organisation_id,
-    definition)`, None when missing or stale). Until it is merged, no organisation has confirmed anything."""
-    return False
+    A record made against an older definition (digest differs) no longer counts: the notice comes back."""
+    if organisation_id is None:
+        return False
+    return formcheck.confirmation(session, organisation_id, definition) is not None
 
 
 def notice(session: Session, organisation_id: int | None, definition: Definition) -> Notice | None:
@@ -46,8 +47,7 @@ def notice(session: Session, organisation_id: int | None, definition: Definition
     count = len(unverified(definition))
     if not count:
         return None
-    confirmed = _confirmed(session, organisation_id, definition)
-    if confirmed:
+    if _confirmed(session, organisation_id, definition):
         return None
     return Notice(definition.form, definition.version, count)
 

@@ -157,6 +157,9 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("GET", "/audit"): records_only(),
     ("GET", "/admin/councils"): records_only(),
     ("POST", "/admin/councils"): records_only(422),
+    ("GET", "/admin/forms"): records_only(),
+    ("POST", "/admin/forms/verify"): records_only(422),
+    ("POST", "/admin/forms/confirm"): records_only(422),
     ("POST", "/admin/workflow-steps"): admin_only(422),
     ("POST", "/admin/workflow-steps/{step_id}/toggle"): admin_only(303),
     ("GET", "/admin/checklist"): records_only(),  # lifecycle

@@ -57,6 +57,19 @@ def _editor_page(ctx, browser, url):
     return replace(pairs, **{area["name"]: "CSRF の確認のために書き換えた回答"})
 
 
+def _form_confirmation(browser) -> list[tuple[str, str]]:
+    """The confirm form shown after a file in the official layout verified with 0 differences."""
+    from app.services.catalogue import catalogue
+    from tests.formfiles import build_docx
+    from tests.html import parse
+
+    d = catalogue().get("basic", "r06-10")
+    r = browser.client.post("/admin/forms/verify", data={"csrftoken": browser.csrf(), "form_version": d.key},
+                            files={"file": ("yoshiki2.docx", build_docx(d), "application/octet-stream")})
+    token = parse(r.text).select_one("#confirm-form input[name=token]")["value"]
+    return [("token", token), ("checked_on", "2026-11-20"), ("checked_by", "総務課 佐藤")]
+
+
 def _review_answers(ctx, browser, url):
     pairs = form_fields(browser, url, url)
     statuses = {k: "in_place" for k, _ in pairs if k.startswith("status-")}
@@ -82,6 +95,7 @@ CHANGES: dict[tuple[str, str], Change] = {
                                                    "role": "council", "password": "Shinnin-2026-pass"}),
     ("POST", "/admin/users/{user_id}"): Change("admin", _page("/admin/users/{user_id}", display_name="保険年金課 伊藤")),
     ("POST", "/admin/councils"): Change("records", {"name": "しののめ市情報公開・個人情報保護審査会"}),
+    ("POST", "/admin/forms/confirm"): Change("records", lambda ctx, b, url: _form_confirmation(b)),
     ("POST", "/admin/workflow-steps"): Change("admin", {"key": "mayor_report", "label": "市長への報告",
                                                         "before": "submitted", "forms": "full"}),
     ("POST", "/admin/workflow-steps/{step_id}/toggle"): Change("admin"),
@@ -123,7 +137,8 @@ CHANGES: dict[tuple[str, str], Change] = {
 }
 # POSTs that only compute and show a result (nothing to change), and those whose genuine request needs
 # records the demo does not have (two 変更箇所 rows to merge, a ※ item to classify): forgeries are still refused.
-READ_ONLY = {("POST", "/jimu/{jimu_id}/threshold/preview"), ("POST", "/api/v1/threshold")}
+READ_ONLY = {("POST", "/jimu/{jimu_id}/threshold/preview"), ("POST", "/api/v1/threshold"),
+             ("POST", "/admin/forms/verify")}
 NO_GENUINE = {("POST", "/versions/{vid}/changes/merge"), ("POST", "/versions/{vid}/classify")}
 
 
