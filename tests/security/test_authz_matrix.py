@@ -160,6 +160,7 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("GET", "/admin/forms"): records_only(),
     ("POST", "/admin/forms/verify"): records_only(422),
     ("POST", "/admin/forms/confirm"): records_only(422),
+    ("GET", "/forms/{form}/{version}/unverified"): records_only(params={"form": "full", "version": "r06-10"}),
     ("POST", "/admin/workflow-steps"): admin_only(422),
     ("POST", "/admin/workflow-steps/{step_id}/toggle"): admin_only(303),
     ("GET", "/admin/checklist"): records_only(),  # lifecycle
