@@ -71,6 +71,7 @@ def bundle(session: Session, *, actor: Actor, version_id: int, edition: str) -> 
                  for c in changes],
         published_on=v.published_on, approved_on=v.approved_on,
         custom_json=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        draft_marker="above" if org.draft_marker == "above" else "name",
     )
 
 
