@@ -321,6 +321,11 @@ def render(model: ExportDoc) -> bytes:
     return out.getvalue()
 
 
+APP_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+           '<Application>SPIA</Application><DocSecurity>0</DocSecurity></Properties>').encode("utf-8")
+
+
 def _properties(doc, model: ExportDoc) -> None:
     """File properties: the document's own title and author and the time of export (the template says python-docx,
     2013-12-23 and carries a thumbnail of another document). Only what the edition prints goes in (the caller passes
@@ -342,6 +347,8 @@ def _properties(doc, model: ExportDoc) -> None:
     for r_id, rel in list(package.rels.items()):
         if rel.reltype == RT.THUMBNAIL:
             package.rels.pop(r_id)
+        elif rel.reltype == RT.EXTENDED_PROPERTIES:  # the template claims "Microsoft Macintosh Word", 1 page
+            rel.target_part._blob = APP_XML
 
 
 def read_custom_json(data: bytes) -> str | None:

@@ -297,7 +297,9 @@ def test_file_properties_are_the_documents_own(db, system, form):
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         assert not any("thumbnail" in n for n in z.namelist())
         core = z.read("docProps/core.xml").decode()
+        app_xml = z.read("docProps/app.xml").decode()
     assert "python-docx" not in core and "2013" not in core
+    assert "<Application>SPIA</Application>" in app_xml and "Macintosh" not in app_xml
 
 
 def _utc(at: datetime) -> datetime:
