@@ -28,6 +28,7 @@ PAGE_MM = LABEL_MM + ANSWER_MM   # the text width of an A4 page with 20 mm margi
 COVER_MM = PAGE_MM
 NUMBER_MM = 14.0
 CHOICES_PREFIX = "<選択肢> "
+FULL_WIDTH_TYPES = {"figure"}    # answers printed across the page under their label (a diagram in (別添1))
 NAME_MARK = "(案)"               # a draft marked in its 評価書名 (organisation setting draft_marker = name)
 ABOVE_MARK = "(素案)"            # a draft marked above the title (draft_marker = above)
 
@@ -296,6 +297,9 @@ def _rows(ctx: _Ctx, uid: str, item: Item, vals: dict) -> list[list[Cell]]:
         # 「委託事項」 above 「委託事項1」 says nothing: the group's label is printed once only when the entries don't
         return entries if row_label(item, 1).startswith(item.label) and not _star(ctx, item) else \
             [_span_row(_display(ctx, item))] + entries
+    if item.type in FULL_WIDTH_TYPES:  # the label above, the answer at page width below
+        return [_span_row(_display(ctx, item)), [Cell(_value(ctx, uid, item, vals, ctx.value(uid, item), PAGE_MM),
+                                                      span=2)]]
     return [[_label(ctx, item), Cell(_value(ctx, uid, item, vals, ctx.value(uid, item)))]]
 
 
@@ -356,7 +360,7 @@ def keep_choices(paras: list[Para], width_mm: float) -> list[Para]:
     printed width of each choice (a choice wider than the cell still wraps inside itself)."""
     out = []
     for p in paras:
-        text = p.text
+        text = p.text if isinstance(p, Para) else ""  # (other blocks, e.g. a figure, pass through)
         if text.startswith(CHOICES_PREFIX):
             tokens, sep = re.split(r" (?=\d+\) )", text), " "
         elif text.startswith("[") and "　[" in text:
