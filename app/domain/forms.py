@@ -214,6 +214,7 @@ class Section(BaseModel):
     important: bool = False
     heading_note: str = ""           # e.g. "※(7.リスク1⑨を除く。)"
     toc: bool = True                 # listed in the 項目一覧
+    new_page: bool = True            # printed from a new page (a 基礎's Ⅱ–Ⅳ flow on, as in published ones)
     note: str = ""
     recall: bool = False             # the heading (number, title, note) is unconfirmed
     source: SourceRef | None = None  # where the heading was read

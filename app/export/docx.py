@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import math
+from datetime import datetime, timezone
 from xml.sax.saxutils import escape as xml_escape
 
 from docx import Document
@@ -15,7 +17,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from app.domain.text import strip_unsafe
-from app.export.model import ExportDoc, PageBreak, Para, Table
+from app.export.model import Cell, ExportDoc, PageBreak, Para, Table
 
 MINCHO = "ＭＳ 明朝"
 GOTHIC = "ＭＳ ゴシック"
@@ -51,6 +53,15 @@ def _styles(doc) -> None:
             style.font.bold = True
             style.paragraph_format.space_before = Pt(6)
             style.paragraph_format.space_after = Pt(3)
+    _no_border(doc.styles["Title"])
+
+
+def _no_border(style) -> None:
+    """python-docx's Title style draws a blue rule under the title (pBdr) and spaces it out: not in the 様式."""
+    ppr = style.element.find(qn("w:pPr"))
+    if ppr is not None:
+        for bdr in ppr.findall(qn("w:pBdr")):
+            ppr.remove(bdr)
 
 
 def _page(section, landscape: bool) -> None:
@@ -148,6 +159,9 @@ def _para(container, p: Para):
 # ---- body blocks as WordprocessingML text, parsed once (python-docx's object API is ~10x slower) ----
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 DXA_PER_MM = 56.6929
+CELL_PADDING_MM = 3.8          # Word's default left + right cell margins (0.19 cm each)
+PT_MM = 0.3528
+ROW_KEEP_LINES = 40            # a row up to this many lines never splits across pages (a page holds about 55)
 _JC = {"left": "", "center": "center", "right": "right"}
 
 
@@ -182,11 +196,42 @@ def _p_xml(p: Para) -> str:
         ppr += f'<w:pStyle w:val="{style_id}"/>'
     if p.keep_with_next:
         ppr += "<w:keepNext/>"
+    if p.at_foot:  # a frame (after keepNext: CT_PPr order) anchored to the bottom of the text area
+        ppr += ('<w:framePr w:wrap="around" w:vAnchor="margin" w:hAnchor="margin" w:xAlign="right" '
+                'w:yAlign="bottom"/>')
     if _JC[p.align]:
         ppr += f'<w:jc w:val="{_JC[p.align]}"/>'
     font = _font_for(p.style)
     runs = "".join(f"<w:r>{_rpr(font, r.bold, p.size_pt)}{_t(r.text)}</w:r>" for r in p.runs if r.text)
     return f"<w:p>{'<w:pPr>' + ppr + '</w:pPr>' if ppr else ''}{runs}</w:p>"
+
+
+def width_units(text: str) -> float:
+    """Printed width in em: full-width characters 1, ASCII half (MS/IPAex 明朝 metrics, rounded up)."""
+    return sum(0.5 if ord(ch) < 0x2000 else 1.0 for ch in text)
+
+
+def _lines(c: Cell, width_mm: float) -> int:
+    """Estimated printed lines of a cell (line breaks included)."""
+    total = 0
+    for p in c.blocks:
+        per_line = max(1.0, (width_mm - CELL_PADDING_MM) / ((p.size_pt or BODY_PT) * PT_MM))
+        for line in p.text.split("\n"):
+            total += max(1, math.ceil(width_units(line) / per_line))
+    return total
+
+
+def _tr_pr(t: Table, r_idx: int, row, widths: list[int]) -> str:
+    """Rows do not split across pages (cantSplit) unless a row is longer than a page; header rows repeat."""
+    col, lines = 0, 0
+    for c in row:
+        span = max(1, min(c.span, len(widths) - col))
+        lines = max(lines, _lines(c, sum(widths[col:col + span]) / DXA_PER_MM))
+        col += span
+    props = "<w:cantSplit/>" if lines <= ROW_KEEP_LINES else ""
+    if r_idx < t.header_rows:
+        props += "<w:tblHeader/>"
+    return f"<w:trPr>{props}</w:trPr>" if props else ""
 
 
 def _tbl_xml(t: Table) -> str:
@@ -199,7 +244,7 @@ def _tbl_xml(t: Table) -> str:
     out.extend(f'<w:gridCol w:w="{w}"/>' for w in widths)
     out.append("</w:tblGrid>")
     for r_idx, row in enumerate(t.rows):
-        out.append("<w:tr>" + ("<w:trPr><w:tblHeader/></w:trPr>" if r_idx < t.header_rows else ""))
+        out.append("<w:tr>" + _tr_pr(t, r_idx, row, widths))
         col = 0
         for c in row:
             span = max(1, min(c.span, ncols - col))
@@ -268,18 +313,42 @@ def render(model: ExportDoc) -> bytes:
     _page(section, model.landscape)
     _header_footer(section, model)
     _set_body(doc, _body_xml(model.blocks))
-    props = doc.core_properties
-    props.title = strip_unsafe(model.title)[:250]
-    props.subject = strip_unsafe(model.subject)[:250]
-    props.author = strip_unsafe(model.author)[:250]
-    props.last_modified_by = ""
-    props.comments = ""
-    props.keywords = ""
+    _properties(doc, model)
     if model.custom_json:
         _custom_xml(doc, model.custom_json)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+APP_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+           '<Application>SPIA</Application><DocSecurity>0</DocSecurity></Properties>').encode("utf-8")
+
+
+def _properties(doc, model: ExportDoc) -> None:
+    """File properties: the document's own title and author and the time of export (the template says python-docx,
+    2013-12-23 and carries a thumbnail of another document). Only what the edition prints goes in (the caller passes
+    the printed title, so a 非公表 評価書名 never reaches core.xml)."""
+    props = doc.core_properties
+    at = (model.created or datetime.now(timezone.utc)).replace(microsecond=0)
+    if at.tzinfo is not None:  # core.xml holds UTC (W3CDTF with Z)
+        at = at.astimezone(timezone.utc).replace(tzinfo=None)
+    props.title = strip_unsafe(model.title)[:250]
+    props.subject = strip_unsafe(model.subject)[:250]
+    props.author = strip_unsafe(model.author)[:250]
+    props.last_modified_by = strip_unsafe(model.author)[:250]
+    props.comments = ""
+    props.keywords = ""
+    props.category = ""
+    props.revision = 1
+    props.created = props.modified = at
+    package = doc.part.package
+    for r_id, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            package.rels.pop(r_id)
+        elif rel.reltype == RT.EXTENDED_PROPERTIES:  # the template claims "Microsoft Macintosh Word", 1 page
+            rel.target_part._blob = APP_XML
 
 
 def read_custom_json(data: bytes) -> str | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal, Union
 
 
@@ -18,6 +19,7 @@ class Para:
     align: Literal["left", "center", "right"] = "left"
     keep_with_next: bool = False
     size_pt: float | None = None
+    at_foot: bool = False              # placed at the foot of the page (the 版 label on a cover)
 
     @classmethod
     def of(cls, text: str, style: str = "Normal", *, bold: bool = False, **kw) -> "Para":
@@ -39,7 +41,7 @@ class Cell:
 class Table:
     rows: list[list[Cell]]
     widths_mm: list[float]
-    header_rows: int = 0
+    header_rows: int = 0               # repeated at the top of every page the table runs onto
 
 
 @dataclass
@@ -58,7 +60,8 @@ class ExportDoc:
     footer: Literal["dash", "n_of_n"] = "dash"
     landscape: bool = False
     subject: str = ""
-    author: str = ""
+    author: str = ""                   # 評価実施機関名 (file properties)
+    created: datetime | None = None    # file properties created/modified; None: the time of rendering
     custom_json: str | None = None     # embedded as a custom XML part (lossless re-import)
 
     def texts(self) -> list[str]:

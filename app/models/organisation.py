@@ -15,6 +15,7 @@ class Organisation(SQLModel, table=True):
     kind: str = Field(default="local", max_length=20)  # local | national
     municipality: str = Field(default="", max_length=100)  # e.g. みなと市 (used in 宣言, 市の考え方)
     representative: str = Field(default="", max_length=200)  # 代表者
+    draft_marker: str = Field(default="name", max_length=10)  # 案の表示: name 評価書名に「(案)」 | above 表題の上に「(素案)」
     created_at: datetime = created_ts()
     lock_version: int = Field(default=1)
 

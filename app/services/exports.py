@@ -71,6 +71,7 @@ def bundle(session: Session, *, actor: Actor, version_id: int, edition: str) -> 
                  for c in changes],
         published_on=v.published_on, approved_on=v.approved_on,
         custom_json=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        draft_marker=_draft_marker(session, v.id),
     )
 
 
@@ -191,4 +192,15 @@ def bundle_from_snapshot(session: Session, snap, edition: str) -> assessment_doc
         org_name=data["organisation"]["name"], jimu_name=data["jimu"]["name"], jimu_ended_on=None,
         files=[(f["uid"], f["name"]) for f in sorted(data["files"], key=lambda f: f.get("position", 0))],
         values=values, withheld=withheld, published_on=day("published_on"), approved_on=day("approved_on"),
+        draft_marker=_draft_marker(session, snap.version_id),
     )
+
+
+def _draft_marker(session: Session, version_id: int) -> str:
+    """The organisation's 案の表示 setting for a version (name | above)."""
+    from app.models import Assessment, AssessmentVersion
+
+    v = session.get(AssessmentVersion, version_id)
+    a = session.get(Assessment, v.assessment_id) if v else None
+    org = session.get(Organisation, a.organisation_id) if a else None
+    return "above" if org is not None and org.draft_marker == "above" else "name"

@@ -12,6 +12,7 @@ from app.security import hash_password, password_problem
 from app.services import audit, auth, locking
 
 ORG_KINDS = {"local": "地方公共団体等", "national": "行政機関等"}
+DRAFT_MARKERS = {"name": "評価書名の末尾に「(案)」", "above": "表紙の表題の上に「(素案)」"}  # how an exported 案 says so
 
 
 def get_organisation(session: Session, organisation_id: int | None) -> Organisation:
@@ -33,6 +34,9 @@ def update_organisation(session: Session, *, actor: Actor, organisation_id: int,
             errors[key] = problem
     if data.get("kind") not in ORG_KINDS:
         errors["kind"] = "機関の種類を選択してください。"
+    marker = data.get("draft_marker") or org.draft_marker
+    if marker not in DRAFT_MARKERS:
+        errors["draft_marker"] = "案の表示を選択してください。"
     if errors:
         raise ValidationFailed(errors)
     before = audit.jsonable(org)
@@ -41,6 +45,7 @@ def update_organisation(session: Session, *, actor: Actor, organisation_id: int,
                                          f"団体名「{o.municipality}」、代表者「{o.representative}」")
     org.name, org.kind = data["name"].strip(), data["kind"]
     org.municipality, org.representative = data.get("municipality", "").strip(), data.get("representative", "").strip()
+    org.draft_marker = marker
     session.add(org)
     audit.record(session, actor=actor, entity="organisation", entity_id=org.id, action="updated", before=before, after=org)
     session.commit()

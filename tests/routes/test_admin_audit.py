@@ -79,3 +79,23 @@ def test_audit_page_filters(browser):
     assert browser.page("/audit?since=2026-02-30").select_one("#e-since")
     browser.login_as("shimin")
     assert browser.get("/audit").status_code == 403
+
+
+def test_admin_sets_where_a_draft_says_it_is_one(browser, read):
+    """Issue 13 item 7: 案の表示 (「(案)」 in the 評価書名, or 「(素案)」 above the title) is an organisation setting."""
+    from app.models import Organisation
+
+    browser.login_as("admin")
+    page = browser.page("/admin")
+    select_ = page.select_one("select#f-draft_marker")
+    assert [(o["value"], o.get_text(strip=True)) for o in select_.select("option")] == [
+        ("name", "評価書名の末尾に「(案)」"), ("above", "表紙の表題の上に「(素案)」")]
+    assert select_.select_one("option[selected]")["value"] == "name"
+    org = read(select(Organisation))[0]
+    fields = {"name": org.name, "kind": org.kind, "municipality": org.municipality,
+              "representative": org.representative, "lock_version": str(org.lock_version)}
+    bad = browser.post("/admin/organisation", {**fields, "draft_marker": "everywhere"})
+    assert bad.status_code == 422 and "案の表示を選択してください。" in bad.text
+    assert read(select(Organisation))[0].draft_marker == "name"
+    assert browser.post("/admin/organisation", {**fields, "draft_marker": "above"}).status_code == 303
+    assert read(select(Organisation))[0].draft_marker == "above"
