@@ -1,7 +1,7 @@
 """organisation setting for exported drafts: where the 案 marker is printed (issue 13 item 7)
 
-Revision ID: 0008_layout
-Revises: 0007_procedure
+Revision ID: 0009_layout
+Revises: 0008_form_confirmation
 Create Date: 2026-12-03 08:30:00
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 
 
-revision = '0008_layout'
-down_revision = "0007_procedure"
+revision = '0009_layout'
+down_revision = '0008_form_confirmation'
 branch_labels = None
 depends_on = None
 
