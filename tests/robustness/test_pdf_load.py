@@ -7,6 +7,7 @@ Japanese message, and the page keeps answering.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import subprocess
@@ -41,9 +42,18 @@ def _ancestors(pid: int) -> set[int]:
 
 
 def _soffice_running(servers: set[int]) -> int:
-    """LibreOffice binaries started by these server processes (other suites on the machine may convert too)."""
+    """LibreOffice conversions (process groups) started by these server processes (other suites on the machine may convert too)."""
+    # one conversion = one process group (run_converter starts a new session); on a fresh profile LibreOffice
+    # restarts soffice.bin once, so the old and the new binary of the same conversion may overlap for a moment
     out = subprocess.run(["pgrep", "-f", "soffice.bin"], capture_output=True, text=True).stdout
-    return sum(1 for pid in map(int, out.split()) if _ancestors(pid) & servers)
+    groups = set()
+    for pid in map(int, out.split()):
+        if _ancestors(pid) & servers:
+            try:
+                groups.add(os.getpgid(pid))
+            except ProcessLookupError:
+                continue
+    return len(groups)
 
 
 def test_parallel_pdf_requests_are_bounded_and_pages_stay_responsive(tmp_path):
