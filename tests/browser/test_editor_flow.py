@@ -63,3 +63,37 @@ def test_focused_draft_measures_survive_reload_and_conflict_shows_merge_view(pag
     page.reload()
     assert page.locator(MEASURES).locator(".audience.staff textarea").nth(0).input_value() == "こちらの画面で書いた措置。"
     assert not [e for e in page.csp_errors if "Content Security Policy" in e], page.csp_errors
+
+
+def test_text_typed_right_after_a_partial_update_is_autosaved(page, live_server):
+    """An editor operation (＋ 措置を追加) replaces the page form; text typed into the new form at once must still
+    be autosaved. htmx binds the new form's triggers when the swap settles: with a settle delay, input in that
+    window set 「未保存の変更があります」 and no save ever followed (a CI failure under load)."""
+    sign_in(page, "zeimu", "Kazei-Demo-2025")
+    register_and_determine(page, name="軽自動車税の減免に関する事務", department="財務部 市民税課",
+                           file_name="減免申請ファイル", subjects=150000, handlers=120,
+                           result="基礎項目評価及び重点項目評価の実施が義務付けられる")
+    page.click("text=事務の画面へ戻る")
+    page.click("text=評価書を作成")
+    page.click("form[action$='/assessments/new'] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/assessments/\d+$"))
+    page.click("text=編集する")
+    page.click("text=Ⅲ 2.特定個人情報の入手")
+
+    text = "窓口で受け付けた申請書は施錠できる書庫に保管している。"
+    # Type into the new field in the first task after the swap, before any settle delay could pass.
+    page.evaluate("""(text) => {
+      document.body.addEventListener("htmx:afterSwap", function once() {
+        document.body.removeEventListener("htmx:afterSwap", once);
+        setTimeout(function () {
+          var t = document.querySelector("#i-III_2_r1_m .audience.staff textarea");
+          t.value = text;
+          t.dispatchEvent(new Event("input", {bubbles: true}));
+        }, 0);
+      });
+    }""", text)
+    page.locator(MEASURES).locator(".audience.staff button[value^='add|']").click()
+    expect(page.locator(MEASURES).locator(".audience.staff textarea")).to_have_value(text)
+    expect(page.locator("#save-status")).to_contain_text("保存しました", timeout=15_000)
+    page.reload()
+    assert page.locator(MEASURES).locator(".audience.staff textarea").nth(0).input_value() == text
