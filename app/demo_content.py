@@ -20,7 +20,7 @@ import yaml
 from sqlmodel import Session, select
 
 from app.domain.answers import clean_value, new_id
-from app.domain.forms import Definition
+from app.domain.forms import AUDIENCES, Definition
 from app.errors import ValidationFailed
 from app.models import Answer, AssessmentVersion, ImprovementAction, VersionFile
 
@@ -34,7 +34,7 @@ def _normalise(d: Definition, item_id: str, value: Any) -> Any:
     item = d.item(item_id)
     if item.type == "measures" and isinstance(value, dict):
         return {aud: [m if isinstance(m, dict) else {"id": new_id("m"), "text": str(m)} for m in value.get(aud, [])]
-                for aud in ("external", "staff")}
+                for aud in AUDIENCES}
     if item.type == "group" and isinstance(value, list):
         rows = []
         for row in value:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from app.domain.answers import dom_id
-from app.domain.forms import AUDIENCES, FORM_LABEL
+from app.domain.forms import AUDIENCE_SHORT, AUDIENCES, FORM_LABEL
 from app.domain.policy import ROLE_LABEL
 from app.domain.wareki import wareki
 from app.security import CookieSigner
@@ -66,7 +66,7 @@ templates.env.filters.update(
     page_url=_page_url, answer_text=_answer_text, wareki_iso=_wareki_iso,
     zip_pairs=lambda values: [(v, v) for v in values],
 )
-templates.env.globals.update(ROLE_LABEL=ROLE_LABEL, STATIC_VERSION=STATIC_VERSION, AUDIENCES=AUDIENCES,
+templates.env.globals.update(ROLE_LABEL=ROLE_LABEL, STATIC_VERSION=STATIC_VERSION, AUDIENCES=AUDIENCES, AUDIENCE_SHORT=AUDIENCE_SHORT,
                              FORM_LABEL=FORM_LABEL)
 
 

@@ -37,9 +37,12 @@ def answer_text(item: Item, value: Any, *, empty: str = "") -> str:
 
 
 def measures_text(value: dict) -> str:
+    """The audiences that have measures, each under its 【heading】, one 「・」 line per measure; "" when none."""
     lines = []
     for aud, label in AUDIENCES.items():
-        entries = [m["text"] for m in value.get(aud, []) if m.get("text", "").strip()]
-        lines.append(f"【{label}】")
-        lines.extend(f"・{t}" for t in entries) if entries else lines.append("-")
+        entries = [str(m.get("text", "")).strip() for m in value.get(aud, []) if isinstance(m, dict)]
+        entries = [t for t in entries if t]
+        if entries:
+            lines.append(f"【{label}】")
+            lines.extend(f"・{t}" for t in entries)
     return "\n".join(lines)

@@ -3,7 +3,7 @@
 Value shapes by item type:
   text/longtext/ref/choice/judgement: str      multi: list[str]
   multi_text: {"checked": [label], "texts": {label: str}}     date: "YYYY-MM-DD"     number: int
-  measures: {"external": [{"id", "text"}], "staff": [{"id", "text"}]}
+  measures: {"external": [{"id", "text"}], "staff": [{"id", "text"}], "system": [{"id", "text"}]}
   group: [{"_id": row id, <child id>: value, ...}]
 """
 from __future__ import annotations
@@ -350,7 +350,10 @@ def apply_op(d: Definition, values: dict[str, Any], op: str, *, library_text: st
                 if kind == "del":
                     lst.pop(idx)
                 elif kind == "move":
-                    other = "staff" if aud == "external" else "external"
+                    # move|item|aud|idx|to; without `to`, between the two people-facing lists as before
+                    other = parts[4] if len(parts) > 4 else ("staff" if aud == "external" else "external")
+                    if other not in AUDIENCES or other == aud:
+                        raise BadOperation(op)
                     m[other].append(lst.pop(idx))
                 elif kind == "up" and idx > 0:
                     lst[idx - 1], lst[idx] = lst[idx], lst[idx - 1]

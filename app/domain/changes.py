@@ -13,7 +13,7 @@ from typing import Any
 from app.domain.answer_text import answer_text
 from app.domain.answers import empty, row_label
 from app.domain.completeness import item_path
-from app.domain.forms import Definition, Item
+from app.domain.forms import AUDIENCES, Definition, Item
 
 CLASSES = {
     "important": "重要な変更",
@@ -95,7 +95,7 @@ def _same(old_item: Item, before: Any, item: Item, after: Any) -> bool:
 def _measure_texts(value: Any) -> tuple:
     value = value or {}
     return tuple(tuple(m.get("text", "").strip() for m in value.get(a, []) if m.get("text", "").strip())
-                 for a in ("external", "staff"))
+                 for a in AUDIENCES)
 
 
 def _group(d: Definition, old_group: Item, group: Item, before: list, after: list, uid: str, where: str) -> list[Change]:

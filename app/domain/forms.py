@@ -32,14 +32,18 @@ ItemType = Literal[
     "date",
     "number",
     "ref",         # reference to an attachment (e.g. 別添2を参照) with optional note
-    "measures",    # risk measures in two audiences: external (市民・事業者・委託先等) and staff (職員)
+    "measures",    # risk measures by audience: external (市民・事業者・委託先等), staff (職員), system (システム)
     "judgement",   # リスクへの対策は十分か; 課題が残されている needs an improvement action
     "group",       # repeating group (systems, 委託事項, 提供先, 移転先, 記録項目); children repeat per row
     "fixed",       # printed text, not answerable
 ]
 ANSWERABLE = {"text", "longtext", "choice", "multi", "multi_text", "date", "number", "ref", "measures",
               "judgement", "group"}
-AUDIENCES = {"external": "市民・事業者・委託先等に対する措置", "staff": "職員に対する措置"}
+# Who a measure is aimed at. Councils ask that measures aimed at residents/contractors and those aimed at staff
+# be kept apart; technical controls (専用回線, ファイアウォール, アクセス制御, ログ) are aimed at neither, so they have a
+# list of their own (README, Decisions).
+AUDIENCES = {"external": "市民・事業者・委託先等に対する措置", "staff": "職員に対する措置", "system": "システムにおける措置"}
+AUDIENCE_SHORT = {"external": "市民・事業者等", "staff": "職員", "system": "システム"}
 
 PREFILL_SOURCES = {
     # values taken from the register and the procedure (see app/services/prefill.py)

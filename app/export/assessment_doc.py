@@ -60,6 +60,8 @@ class Bundle:
     approved_on: date | None = None
     custom_json: str | None = None
     draft_marker: Literal["name", "above"] = "name"    # organisation setting: where a draft says it is one
+    measure_headings: bool = True                      # organisation setting: 【対象】 headings over the measures
+    measure_numbering: Literal["dot", "number"] = "dot"  # organisation setting: 「・」 lines or 1. 2. …
     exported_at: datetime | None = None               # file properties created/modified (None: now)
 
 
@@ -389,7 +391,7 @@ def _answer(ctx: _Ctx, uid: str, item: Item, value: Any) -> list[Para]:
     """How one answer prints, the official way (choices in brackets, check boxes, two measure lists)."""
     t = item.type
     if t == "measures":
-        return _measures(value or {})
+        return _measures(value or {}, headings=ctx.b.measure_headings, numbering=ctx.b.measure_numbering)
     if t in ("multi", "multi_text") and value is None:
         value = [] if t == "multi" else {"checked": [], "texts": {}}
     if t not in ("multi", "multi_text") and (value is None or empty(item, value)):
@@ -416,17 +418,28 @@ def _answer(ctx: _Ctx, uid: str, item: Item, value: Any) -> list[Para]:
     return _lines(str(value))
 
 
-def _measures(value: dict) -> list[Para]:
-    out: list[Para] = []
+def _measures(value: dict, *, headings: bool = True, numbering: str = "dot") -> list[Para]:
+    """Measures as a person prints them: only the audiences that have measures, each under its 【heading】 (or,
+    with headings off, one list); every measure a plain 「・」 (or 「1.」) line — no Word list style — with its
+    further lines indented; nothing at all → a single 「-」."""
+    groups = []
     for aud, heading in AUDIENCES.items():
-        out.append(Para([Run(f"【{heading}】", True)]))
-        entries = [m for m in value.get(aud, []) if str(m.get("text", "")).strip()]
-        if not entries:
-            out.append(Para.of(DASH))
-        for m in entries:
-            lines = strip_unsafe(str(m["text"])).split("\n")
-            out.append(Para.of(lines[0], "List Bullet"))
-            out.extend(Para.of(line) for line in lines[1:])
+        texts = [str(m.get("text", "")) for m in value.get(aud, []) if isinstance(m, dict)]
+        texts = [t for t in (strip_unsafe(t).strip() for t in texts) if t]
+        if texts:
+            groups.append((heading, texts))
+    if not groups:
+        return [Para.of(DASH)]
+    if not headings:
+        groups = [(None, [t for _, texts in groups for t in texts])]
+    out: list[Para] = []
+    for heading, texts in groups:
+        if heading:
+            out.append(Para([Run(f"【{heading}】", True)]))
+        for n, text in enumerate(texts, 1):
+            first, *rest = text.split("\n")
+            out.append(Para.of((f"{n}. " if numbering == "number" else "・") + first))
+            out.extend(Para.of("\u3000" + line) for line in rest)
     return out
 
 

@@ -16,6 +16,8 @@ class Organisation(SQLModel, table=True):
     municipality: str = Field(default="", max_length=100)  # e.g. みなと市 (used in 宣言, 市の考え方)
     representative: str = Field(default="", max_length=200)  # 代表者
     draft_marker: str = Field(default="name", max_length=10)  # 案の表示: name 評価書名に「(案)」 | above 表題の上に「(素案)」
+    measure_headings: bool = Field(default=True)  # 対象別の見出しを印字する (【市民・事業者…】【職員…】【システム…】)
+    measure_numbering: str = Field(default="dot", max_length=10)  # 措置の番号付け: dot 「・」 | number 「1.」
     created_at: datetime = created_ts()
     lock_version: int = Field(default=1)
 

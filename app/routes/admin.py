@@ -26,6 +26,8 @@ def _ctx(session, actor, **extra) -> dict:
     return {"org": org, "departments": departments, "labels": orgs.department_labels(departments),
             "roles": [(r, ROLE_LABEL[r]) for r in ROLES], "kinds": list(orgs.ORG_KINDS.items()),
             "draft_markers": list(orgs.DRAFT_MARKERS.items()),
+            "measure_headings": list(orgs.MEASURE_HEADINGS.items()),
+            "measure_numberings": list(orgs.MEASURE_NUMBERING.items()),
             "errors": {}, **extra}
 
 
@@ -38,7 +40,8 @@ def index(request: Request, session: SessionDep, actor: ActorDep) -> Response:
 @router.post("/organisation")
 def update_org(request: Request, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
     _guard(actor)
-    data = {k: str(form.get(k, "")) for k in ("name", "kind", "municipality", "representative", "draft_marker")}
+    data = {k: str(form.get(k, "")) for k in ("name", "kind", "municipality", "representative", "draft_marker",
+                                                 "measure_headings", "measure_numbering")}
     data["lock_version"] = form.get("lock_version")  # absent: not an edit of a displayed version (bumped anyway)
     org = orgs.get_organisation(session, actor.organisation_id)
     try:

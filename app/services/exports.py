@@ -71,7 +71,7 @@ def bundle(session: Session, *, actor: Actor, version_id: int, edition: str) -> 
                  for c in changes],
         published_on=v.published_on, approved_on=v.approved_on,
         custom_json=json.dumps(payload, ensure_ascii=False, sort_keys=True),
-        draft_marker=_draft_marker(session, v.id),
+        **_print_settings(session, v.id),
     )
 
 
@@ -192,15 +192,19 @@ def bundle_from_snapshot(session: Session, snap, edition: str) -> assessment_doc
         org_name=data["organisation"]["name"], jimu_name=data["jimu"]["name"], jimu_ended_on=None,
         files=[(f["uid"], f["name"]) for f in sorted(data["files"], key=lambda f: f.get("position", 0))],
         values=values, withheld=withheld, published_on=day("published_on"), approved_on=day("approved_on"),
-        draft_marker=_draft_marker(session, snap.version_id),
+        **_print_settings(session, snap.version_id),
     )
 
 
-def _draft_marker(session: Session, version_id: int) -> str:
-    """The organisation's 案の表示 setting for a version (name | above)."""
+def _print_settings(session: Session, version_id: int) -> dict:
+    """The organisation's print settings for a version: 案の表示 (name | above), 対象別の見出し, 措置の番号付け."""
     from app.models import Assessment, AssessmentVersion
 
     v = session.get(AssessmentVersion, version_id)
     a = session.get(Assessment, v.assessment_id) if v else None
     org = session.get(Organisation, a.organisation_id) if a else None
-    return "above" if org is not None and org.draft_marker == "above" else "name"
+    if org is None:
+        return {}
+    return {"draft_marker": "above" if org.draft_marker == "above" else "name",
+            "measure_headings": bool(org.measure_headings),
+            "measure_numbering": "number" if org.measure_numbering == "number" else "dot"}

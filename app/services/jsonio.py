@@ -30,6 +30,19 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
+def _canonical(d, item_id: str, value: Any) -> Any:
+    """Measures (also inside group rows) with every audience present, as an import would store them: a value
+    saved before an audience existed exports the same as after a round trip."""
+    try:
+        item = d.item(item_id)
+    except KeyError:
+        return value
+    if item.type not in ("measures", "group") or value is None:
+        return value
+    clean, err = clean_value(item, value)
+    return value if err else clean
+
+
 def export_version(session: Session, *, actor: Actor, version_id: int, public: bool = False) -> dict[str, Any]:
     """The version as JSON. `public=True` leaves out the values of items flagged 非公表."""
     v, a, jimu = get_version(session, actor=actor, version_id=version_id)
@@ -37,10 +50,11 @@ def export_version(session: Session, *, actor: Actor, version_id: int, public: b
     dept = session.get(Department, jimu.department_id)
     vfiles = version_files(session, v.id)
     order = {"": -1} | {f.uid: f.position for f in vfiles}
+    d = catalogue.definition(a.form, v.form_version)
     answers = []
     for uid, items in answers_of(session, v.id).items():
         for item_id, ans in items.items():
-            entry = {"file": uid, "item": item_id, "value": ans.value, "withheld": ans.withheld,
+            entry = {"file": uid, "item": item_id, "value": _canonical(d, item_id, ans.value), "withheld": ans.withheld,
                      "withheld_reason": ans.withheld_reason}
             if public and ans.withheld:
                 entry["value"], entry["withheld_reason"] = None, ""

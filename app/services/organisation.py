@@ -13,6 +13,8 @@ from app.services import audit, auth, locking
 
 ORG_KINDS = {"local": "地方公共団体等", "national": "行政機関等"}
 DRAFT_MARKERS = {"name": "評価書名の末尾に「(案)」", "above": "表紙の表題の上に「(素案)」"}  # how an exported 案 says so
+MEASURE_HEADINGS = {"on": "印字する(対象ごとに【見出し】を付けて分ける)", "off": "印字しない(措置を1つの一覧にする)"}
+MEASURE_NUMBERING = {"dot": "「・」で始める", "number": "「1.」「2.」と番号を付ける"}
 
 
 def get_organisation(session: Session, organisation_id: int | None) -> Organisation:
@@ -37,6 +39,12 @@ def update_organisation(session: Session, *, actor: Actor, organisation_id: int,
     marker = data.get("draft_marker") or org.draft_marker
     if marker not in DRAFT_MARKERS:
         errors["draft_marker"] = "案の表示を選択してください。"
+    headings = data.get("measure_headings") or ("on" if org.measure_headings else "off")
+    if headings not in MEASURE_HEADINGS:
+        errors["measure_headings"] = "対象別の見出しを印字するかを選択してください。"
+    numbering = data.get("measure_numbering") or org.measure_numbering
+    if numbering not in MEASURE_NUMBERING:
+        errors["measure_numbering"] = "措置の番号付けを選択してください。"
     if errors:
         raise ValidationFailed(errors)
     before = audit.jsonable(org)
@@ -46,6 +54,7 @@ def update_organisation(session: Session, *, actor: Actor, organisation_id: int,
     org.name, org.kind = data["name"].strip(), data["kind"]
     org.municipality, org.representative = data.get("municipality", "").strip(), data.get("representative", "").strip()
     org.draft_marker = marker
+    org.measure_headings, org.measure_numbering = headings == "on", numbering
     session.add(org)
     audit.record(session, actor=actor, entity="organisation", entity_id=org.id, action="updated", before=before, after=org)
     session.commit()

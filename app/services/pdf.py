@@ -84,9 +84,19 @@ def slot(slot_dir: Path, *, concurrency: int, queue: int, wait_seconds: float, p
         _release(fd)
 
 
+FONTCONFIG_FILE = Path(__file__).resolve().parent.parent / "export" / "fontconfig" / "fonts.conf"
+
+
+def converter_env() -> dict[str, str]:
+    """The environment of a conversion: our fontconfig file maps ＭＳ 明朝/ゴシック (and the generic families
+    LibreOffice falls back to) to IPAex明朝/IPAexゴシック for every script, so the PDF uses only those two."""
+    return {**os.environ, "FONTCONFIG_FILE": str(FONTCONFIG_FILE)}
+
+
 def run_converter(argv: list[str], *, timeout: float) -> None:
     """Run in a new process group; on timeout kill the whole group (soffice forks oosplash/soffice.bin)."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            env=converter_env())
     try:
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -84,8 +84,14 @@ def test_measure_operations_move_between_audiences():
     apply_op(D, vals, "del|III.4.r.m|staff|0")
     apply_op(D, vals, "lib|III.4.r.m|external", library_text="ライブラリの措置")
     assert [m["text"] for m in vals["III.4.r.m"]["external"]] == ["B", "ライブラリの措置"]
+    # the third list: technical controls go to 【システムにおける措置】 and back
+    apply_op(D, vals, "move|III.4.r.m|external|0|system")
+    assert [m["text"] for m in vals["III.4.r.m"]["system"]] == ["B"]
+    apply_op(D, vals, "move|III.4.r.m|system|0|staff")
+    assert vals["III.4.r.m"]["system"] == [] and vals["III.4.r.m"]["staff"][-1]["text"] == "B"
     for bad in ("move|III.4.r.m|external|9", "add|I.1.1|external", "add|III.4.r.m|public", "explode|x",
-                "delrow|I.systems|nope", "lib|III.4.r.m|staff"):
+                "delrow|I.systems|nope", "lib|III.4.r.m|staff", "move|III.4.r.m|staff|0|staff",
+                "move|III.4.r.m|staff|0|public"):
         with pytest.raises(BadOperation):
             apply_op(D, vals, bad)
 
@@ -129,5 +135,8 @@ def test_completeness_and_consistency_checks():
 
 def test_answer_text_for_exports():
     m = {"external": [{"id": "1", "text": "A"}], "staff": []}
-    assert answer_text(D.item("III.4.r.m"), m) == "【市民・事業者・委託先等に対する措置】\n・A\n【職員に対する措置】\n-"
+    assert answer_text(D.item("III.4.r.m"), m) == "【市民・事業者・委託先等に対する措置】\n・A"
+    m3 = {"external": [], "staff": [{"id": "2", "text": "B"}], "system": [{"id": "3", "text": "C"}]}
+    assert answer_text(D.item("III.4.r.m"), m3) == "【職員に対する措置】\n・B\n【システムにおける措置】\n・C"
+    assert answer_text(D.item("III.4.r.m"), {"external": [], "staff": [{"id": "4", "text": " "}]}, empty="-") == "-"
     assert answer_text(D.item("I.systems.links"), {"checked": ["その他"], "texts": {"その他": "X"}}) == "その他(X)"

@@ -99,8 +99,9 @@ def test_risk_judgements_per_process_of_the_full_form():
     assert {k: v for k, v in per_heading.items() if v} == {"2.": 4, "3.": 4, "4.": 1, "5.": 3, "6.": 7, "7.": 3}
 
 
-def test_measures_items_are_in_risk_sections_and_two_audiences():
-    assert set(AUDIENCES) == {"external", "staff"}
+def test_measures_items_are_in_risk_sections_and_three_audiences():
+    # residents/contractors and staff kept apart (council minutes), technical controls on their own
+    assert list(AUDIENCES) == ["external", "staff", "system"]
     for d, sections in ((FULL, {"III", "IV"}), (FOCUSED, {"III"}), (BASIC, {"IV"})):
         found = [i for i in d.items() if i.type == "measures"]
         assert found, d.key

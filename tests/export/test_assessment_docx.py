@@ -82,14 +82,15 @@ def test_choice_checkbox_measure_and_date_printing(db, system, full_version):
     # check boxes: every option in order, [○] for checked
     connect = [t for t in texts if t.startswith("[○] 情報提供ネットワークシステム")]
     assert connect and "[ ] 庁内連携システム" in connect[0]
-    # measures: two headings, each measure its own bullet, in the right list
+    # measures: a heading per audience, each measure a plain 「・」 line (no Word list style), in the right list
     tag = f"[{uid}:III.2.r2.m]"
     seq = body_sequence(open_docx(export(db, system, v).content))
-    j = seq.index(("List Bullet", f"市民向けの措置A{tag}"))
+    j = seq.index(("Normal", f"・市民向けの措置A{tag}"))
     assert seq[j - 1] == ("Normal", "【市民・事業者・委託先等に対する措置】")
-    assert seq[j + 1] == ("List Bullet", f"委託先向けの措置B{tag}")
+    assert seq[j + 1] == ("Normal", f"・委託先向けの措置B{tag}")
     assert seq[j + 2] == ("Normal", "【職員に対する措置】")
-    assert seq[j + 3] == ("List Bullet", f"職員向けの措置C{tag}")
+    assert seq[j + 3] == ("Normal", f"・職員向けの措置C{tag}")
+    assert not any(style == "List Bullet" for style, _ in seq)
     assert "令和7年4月1日" in texts
 
 
@@ -106,8 +107,10 @@ def test_empty_items_print_a_dash_and_empty_measure_lists_too(db, system, full_v
     texts = [t for _, t in seq]
     i = texts.index("②事務の内容 ※")
     assert texts[i + 1] == "-"
-    tag_free = [k for k, (s, t) in enumerate(seq) if t == "【市民・事業者・委託先等に対する措置】"]
-    assert any(seq[k + 1][1] == "-" and seq[k + 2][1] == "【職員に対する措置】" and seq[k + 3][1] == "-" for k in tag_free)
+    # an empty measures item prints a single 「-」, never a heading over nothing or over 「-」
+    for k, (_, t) in enumerate(seq):
+        if t.startswith("【") and t.endswith("措置】"):
+            assert seq[k + 1][1].startswith("・"), (t, seq[k + 1])
 
 
 def test_draft_edition_marks_and_blank_publication_date(db, system, full_version):

@@ -118,6 +118,11 @@ def test_pdf_has_the_japanese_text(db, system, full_version):
     text = subprocess.run(["pdftotext", "-", "-"], input=out.content, capture_output=True, check=True).stdout.decode()
     assert "特定個人情報保護評価書" in text.replace(" ", "")
     assert "住民基本台帳" in text.replace(" ", "")
+    # issue 13 item 3: 明朝 → IPAex明朝, ゴシック → IPAexゴシック for every script (no DejaVu digits, no OpenSymbol bullets)
+    if shutil.which("pdffonts"):
+        listing = subprocess.run(["pdffonts", "-"], input=out.content, capture_output=True, check=True).stdout.decode()
+        fonts = {line.split()[0].split("+")[-1] for line in listing.splitlines()[2:] if line.strip()}
+        assert fonts == {"IPAexMincho", "IPAexGothic"}, listing
 
 
 def test_pdf_without_libreoffice_says_so_in_japanese(db, system, full_version, monkeypatch):

@@ -153,7 +153,7 @@ def poison(draw, posted: list[Posted]) -> tuple[list[Posted], str | None]:
     if kind == "control":
         if t == "measures":
             aud = draw(st.sampled_from(list(AUDIENCES)))
-            raw = {**p.raw, aud: [*p.raw[aud], f"措置{bad_char}"]}
+            raw = {**p.raw, aud: [*p.raw.get(aud, []), f"措置{bad_char}"]}
         elif t == "multi_text":
             label = next(iter(p.raw["texts"]))
             raw = {**p.raw, "texts": {**p.raw["texts"], label: p.raw["texts"][label] + bad_char}}
@@ -250,7 +250,7 @@ def _put(f: dict[str, list[str]], item: Item, key: str, raw: Any) -> None:
     elif t == "measures":
         for aud, texts in raw.items():
             f[f"m|{key}|{aud}"] = list(texts)
-            f[f"mi|{key}|{aud}"] = [f"m{aud[0]}{n:04d}" for n in range(len(texts))]
+            f[f"mi|{key}|{aud}"] = [f"m{aud[:2]}{n:04d}" for n in range(len(texts))]
     elif t == "group":
         f[f"r|{key}"] = [row_id for row_id, _ in raw]
         children = {c.id: c for c in item.children}
@@ -282,7 +282,7 @@ def expected_value(item: Item, raw: Any) -> Any:
     if t == "number":
         return "" if raw == "" else int(raw.replace(",", "").translate(str.maketrans("０１２３４５６７８９", "0123456789")))
     if t == "measures":
-        return {aud: [{"id": f"m{aud[0]}{n:04d}", "text": newlines(text)} for n, text in enumerate(raw[aud])]
+        return {aud: [{"id": f"m{aud[:2]}{n:04d}", "text": newlines(text)} for n, text in enumerate(raw.get(aud, []))]
                 for aud in AUDIENCES}
     if t == "group":
         # check boxes and measures of a row are always posted (an unchecked box sends nothing): empty, not absent

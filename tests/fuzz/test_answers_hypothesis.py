@@ -396,7 +396,7 @@ def mutate(doc: dict, edits) -> dict:
             a["value"] = like(a["value"], text, pick)
         elif kind == "entry_id":  # the id of a measure or of a group row
             entries = [m for x in answers if isinstance(x["value"], dict)
-                       for aud in ("external", "staff") for m in x["value"].get(aud) or []]
+                       for aud in ("external", "staff", "system") for m in x["value"].get(aud) or []]
             entries += [row for x in answers if isinstance(x["value"], list)
                         for row in x["value"] if isinstance(row, dict) and "_id" in row]
             if entries:

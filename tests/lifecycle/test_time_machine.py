@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from app.deps import today
 from app.domain.answers import field_name
+from app.domain.forms import AUDIENCES
 from app.models import (
     AnnualReview, AnnualReviewCheck, Answer, Assessment, AssessmentVersion, ChangeClass, ChangeRow, Jimu,
 )
@@ -112,9 +113,9 @@ def test_review_overdue_then_a_review_opens_a_correction_with_exactly_the_change
                                                     AnnualReviewCheck.kind == "measure"))
     expected = sum(len([m for m in (ans.value or {}).get(aud, []) if m.get("text", "").strip()])
                    for ans in read(select(Answer).where(Answer.version_id == v1.id))
-                   if d.has(ans.item_id) and d.item(ans.item_id).type == "measures" for aud in ("external", "staff"))
+                   if d.has(ans.item_id) and d.item(ans.item_id).type == "measures" for aud in AUDIENCES)
     assert len(measures) == expected > 20
-    assert {m.audience for m in measures} == {"external", "staff"}
+    assert {m.audience for m in measures} == set(AUDIENCES)
     checklist = read(select(AnnualReviewCheck).where(AnnualReviewCheck.review_id == rid,
                                                      AnnualReviewCheck.kind == "checklist"))
     assert any("ログ" in c.text for c in checklist) and any("研修" in c.text for c in checklist)

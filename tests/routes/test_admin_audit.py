@@ -99,3 +99,33 @@ def test_admin_sets_where_a_draft_says_it_is_one(browser, read):
     assert read(select(Organisation))[0].draft_marker == "name"
     assert browser.post("/admin/organisation", {**fields, "draft_marker": "above"}).status_code == 303
     assert read(select(Organisation))[0].draft_marker == "above"
+
+
+def test_admin_sets_how_measures_print(browser, read):
+    """Issue 13 item 1: 対象別の見出しを印字する (default on) and 措置の番号付け are organisation settings."""
+    from app.models import AuditLog, Organisation
+
+    browser.login_as("admin")
+    page = browser.page("/admin")
+    headings = page.select_one("select#f-measure_headings")
+    numbering = page.select_one("select#f-measure_numbering")
+    assert [o["value"] for o in headings.select("option")] == ["on", "off"]
+    assert headings.select_one("option[selected]")["value"] == "on"
+    assert [o["value"] for o in numbering.select("option")] == ["dot", "number"]
+    assert numbering.select_one("option[selected]")["value"] == "dot"
+    org = read(select(Organisation))[0]
+    fields = {"name": org.name, "kind": org.kind, "municipality": org.municipality,
+              "representative": org.representative, "draft_marker": org.draft_marker,
+              "lock_version": str(org.lock_version)}
+    for bad, message in ((("measure_headings", "maybe"), "対象別の見出しを印字するかを選択してください。"),
+                         (("measure_numbering", "roman"), "措置の番号付けを選択してください。")):
+        r = browser.post("/admin/organisation", {**fields, bad[0]: bad[1]})
+        assert r.status_code == 422 and message in r.text
+    org = read(select(Organisation))[0]
+    assert (org.measure_headings, org.measure_numbering) == (True, "dot")
+    audits = len(read(select(AuditLog)))
+    r = browser.post("/admin/organisation", {**fields, "measure_headings": "off", "measure_numbering": "number"})
+    assert r.status_code == 303
+    org = read(select(Organisation))[0]
+    assert (org.measure_headings, org.measure_numbering) == (False, "number")
+    assert len(read(select(AuditLog))) == audits + 1

@@ -38,7 +38,7 @@ def test_queries_do_not_grow_with_files_and_measures(browser, read, demo_engine)
     with Session(demo_engine) as s:
         for row in s.exec(select(Answer).where(Answer.version_id == v.id, Answer.file_uid == uid)).all():
             if isinstance(row.value, dict) and "staff" in row.value:
-                row.value = {"external": row.value["external"] + [{"id": f"x{i}", "text": f"追加{i}"} for i in range(20)],
+                row.value = {**row.value, "external": row.value["external"] + [{"id": f"x{i}", "text": f"追加{i}"} for i in range(20)],
                              "staff": row.value["staff"] + [{"id": f"y{i}", "text": f"追加{i}"} for i in range(20)]}
                 s.add(row)
         s.commit()
