@@ -91,10 +91,11 @@ def no_console_errors(request):
     """Fail any browser test whose page logged a console error or an uncaught exception (a CSP violation,
     a failed request, a script error). A test that provokes one on purpose marks itself
     `allow_console_errors` or lists the exact expected message in `page.expected_console_errors`."""
-    yield
     if "page" not in request.fixturenames or request.node.get_closest_marker("allow_console_errors"):
+        yield
         return
-    page = request.getfixturevalue("page")
+    page = request.getfixturevalue("page")  # set up before (so torn down after) this fixture
+    yield
     expected = set(page.expected_console_errors)
     unexpected = [m for m in page.console_errors if m not in expected]
     if unexpected:
