@@ -80,5 +80,25 @@
     if (ev.target.matches("form[data-autosave]")) { dirty = false; }
   });
 
+  // Keyboard and screen readers: after 「＋ 措置を追加」 or a library 挿入 the form is swapped; focus the new
+  // measure (the last one of that list) instead of letting focus fall to <body>.
+  var focusNew = null;
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var elt = ev.detail.elt;
+    var trigger = ev.detail.requestConfig && ev.detail.requestConfig.triggeringEvent;
+    var button = (elt && elt.getAttribute && elt.getAttribute("data-focus-new")) ? elt :
+      (trigger && trigger.submitter && trigger.submitter.getAttribute("data-focus-new") ? trigger.submitter : null);
+    focusNew = button ? button.getAttribute("data-focus-new") : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!focusNew) { return; }
+    var name = focusNew;
+    focusNew = null;
+    var fields = document.querySelectorAll("textarea[name]");
+    var last = null;
+    fields.forEach(function (t) { if (t.getAttribute("name") === name) { last = t; } });
+    if (last) { last.focus(); }
+  });
+
   window.SPIA = { isDirty: function () { return dirty; } };
 })();
