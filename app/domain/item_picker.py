@@ -54,7 +54,24 @@ def groups(d: Definition) -> list[SectionGroup]:
             current.groups.append(Group(title))
         path = SEP.join([heading, *chain, item.display])
         current.groups[-1].options.append(Option(item.id, item.display, path))
+    for s in sections:
+        for g in s.groups:
+            _disambiguate(g)
     return sections
+
+
+def _disambiguate(group: Group) -> None:
+    """「具体的な管理方法」 three times under one risk: each names the question it details (the one before it)."""
+    counts: dict[str, int] = {}
+    for o in group.options:
+        counts[o.label] = counts.get(o.label, 0) + 1
+    previous = None
+    for o in group.options:
+        if counts[o.label] > 1 and previous is not None:
+            o.path = f"{o.path}(「{previous.label}」について)"
+            o.label = f"{o.label}(「{previous.label}」について)"
+        elif counts[o.label] == 1:
+            previous = o
 
 
 def labels(d: Definition) -> dict[str, str]:
