@@ -24,7 +24,7 @@ def test_plan_fits_1280_and_shows_every_column_on_request(page):
     page.goto("/plan")
     width = "document.querySelector('#plan-table').getBoundingClientRect().right"
     assert page.evaluate(width) <= 1280 - 24
-    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     for column in ("公表日", "次回の見直し期限", "再実施の期限", "備考"):
         expect(page.locator(f"#plan-table thead th[data-column='{column}']")).to_be_visible()
     expect(page.locator("#plan-table thead th[data-column='対象人数']")).to_be_hidden()
@@ -65,3 +65,26 @@ def test_admin_renames_and_retires_a_department_and_confirms_a_password(page):
     page.fill("#f-password_confirm", "Sakura-pass-2026")
     page.click("form[action='/admin/users/new'] button[type=submit]")
     expect(page.locator(".flash")).to_contain_text("利用者「山田 花子」を登録しました。")
+
+
+def test_review_conditions_keep_a_readable_column(page, demo_engine):
+    """答申の条件: with the 対応済 form beside it, the condition text kept one character per line at 1280 px."""
+    from sqlmodel import Session, select
+
+    from app.models import Review, ReviewCondition
+
+    with Session(demo_engine) as s:
+        review = s.exec(select(Review)).first()
+        s.add(ReviewCondition(review_id=review.id, text="委託先への立入検査の結果を、次回の審議会に報告すること。"))
+        s.commit()
+        vid = review.version_id
+    sign_in(page, "records", PASSWORDS["records"])
+    page.set_viewport_size({"width": 1024, "height": 800})  # a smaller laptop: the 対応済 form needs its room
+    page.goto(f"/versions/{vid}/review")
+    row = page.locator("#conditions tbody tr[data-status=open]").first
+    cell = row.locator("td").first.bounding_box()
+    assert cell["width"] >= 16 * 14, cell  # at least 16em of text
+    assert cell["height"] < 120, cell  # a couple of lines, not one character per line
+    form = row.locator("form.inline-form")
+    expect(form.locator("input[name=note]")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
