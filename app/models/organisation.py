@@ -28,7 +28,8 @@ class Department(SQLModel, table=True):
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     parent_id: int | None = Field(default=None, foreign_key="department.id")
     name: str = Field(max_length=200)
-    active: bool = Field(default=True)
+    active: bool = Field(default=True)  # False: retired — hidden from pickers, still named on old records
+    lock_version: int = Field(default=1)
 
 
 class User(SQLModel, table=True):

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from app.deps import FormDep, WriteSessionDep, ActorDep, SessionDep
 from app.domain.policy import ROLE_LABEL, ROLES, can_manage_users
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import User, UserDepartment
 from app.services import organisation as orgs
 from app.web import redirect, render
@@ -24,6 +24,7 @@ def _ctx(session, actor, **extra) -> dict:
     org = orgs.get_organisation(session, actor.organisation_id)
     departments = orgs.list_departments(session, org.id)
     return {"org": org, "departments": departments, "labels": orgs.department_labels(departments),
+            "active_departments": orgs.active_department_options(departments),
             "roles": [(r, ROLE_LABEL[r]) for r in ROLES], "kinds": list(orgs.ORG_KINDS.items()),
             "draft_markers": list(orgs.DRAFT_MARKERS.items()),
             "measure_headings": list(orgs.MEASURE_HEADINGS.items()),
@@ -69,6 +70,25 @@ def add_department(request: Request, form: FormDep, session: WriteSessionDep, ac
     return redirect(request, "/admin", flash="部署を登録しました。")
 
 
+@router.post("/departments/{department_id}")
+def update_department(request: Request, form: FormDep, department_id: int, session: WriteSessionDep,
+                      actor: ActorDep) -> Response:
+    """Rename a 部署, or retire / reinstate it (`active` is "1" or "0")."""
+    _guard(actor)
+    org = orgs.get_organisation(session, actor.organisation_id)
+    try:
+        dept = orgs.update_department(session, actor=actor, organisation_id=org.id, department_id=department_id,
+                                      name=str(form.get("name", "")), active=form.get("active") == "1",
+                                      lock_version=str(form.get("lock_version", "")) or None)
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {f"dept-{department_id}-name": exc.message}
+        return render(request, "admin/index.html", _ctx(session, actor, users=orgs.list_users(session, actor=actor),
+                                                          errors=errors), status=409 if isinstance(exc, Conflict) else 422)
+    state = "" if dept.active else "(廃止)"
+    return redirect(request, "/admin", flash=f"部署「{dept.name}」{state}を更新しました。")
+
+
 @router.get("/users/new")
 def new_user(request: Request, session: SessionDep, actor: ActorDep) -> Response:
     _guard(actor)
@@ -85,6 +105,11 @@ def _user_data(form) -> dict:
     }
 
 
+def _optional(form, key: str) -> str | None:
+    value = form.get(key)
+    return None if value is None else str(value)
+
+
 @router.post("/users/new")
 def create_user(request: Request, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
     _guard(actor)
@@ -93,7 +118,8 @@ def create_user(request: Request, form: FormDep, session: WriteSessionDep, actor
     try:
         user = orgs.create_user(session, actor=actor, organisation_id=org.id, login_id=data["login_id"],
                                 display_name=data["display_name"], role=data["role"], password=data["password"],
-                                department_ids=data["department_ids"])
+                                department_ids=data["department_ids"],
+                                password_confirm=str(form.get("password_confirm", "")))
     except ValidationFailed as exc:
         session.rollback()
         return render(request, "admin/user_form.html", _ctx(session, actor, user=None, data=data, errors=exc.errors),
@@ -123,6 +149,7 @@ def update_user(request: Request, form: FormDep, user_id: int, session: WriteSes
         orgs.update_user(session, actor=actor, user_id=user_id, display_name=data["display_name"], role=data["role"],
                          department_ids=data["department_ids"], active=data["active"],
                          new_password=str(form.get("new_password", "")), unlock=data["unlock"],
+                         new_password_confirm=_optional(form, "new_password_confirm"),
                          lock_version=data["lock_version"])
     except ValidationFailed as exc:
         session.rollback()

@@ -42,7 +42,8 @@ def plan_page(request: Request, session: SessionDep, actor: ActorDep, today: Tod
     from app.web import render
 
     org, rows = plan.rows(session, actor=actor, today=today)
-    return render(request, "assessments/plan.html", {"org": org, "rows": rows, "columns": plan.COLUMNS})
+    return render(request, "assessments/plan.html", {"org": org, "rows": rows, "columns": plan.COLUMNS,
+                                                         "optional": plan.SCREEN_OPTIONAL})
 
 
 @router.get("/plan/export")

@@ -17,8 +17,12 @@ router = APIRouter(prefix="/jimu", include_in_schema=False)
 
 
 def _form_ctx(session, actor, org, data: JimuInput, errors: dict, jimu=None) -> dict:
-    labels = department_labels(list_departments(session, org.id))
-    options = [(i, l) for i, l in labels.items() if actor.sees_all or i in actor.department_ids]
+    departments = list_departments(session, org.id)
+    labels = department_labels(departments)
+    # a retired 部署 is offered only to the 事務 that already names it
+    current = str(data.department_id)
+    options = [(d.id, labels[d.id]) for d in departments
+               if (actor.sees_all or d.id in actor.department_ids) and (d.active or str(d.id) == current)]
     return {"data": data, "errors": errors, "jimu": jimu, "departments": options, "file_kinds": FILE_KINDS,
             "statuses": {k: v for k, v in STATUSES.items() if k != "ended"}, "org": org}
 

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from app.models import Council, Review
-from app.domain import workflow
+from app.domain import item_picker, workflow
 from app.services import (
     approval, assessments, catalogue, comments, council, exports, procedure, procedure_view, snapshots,
 )
@@ -59,13 +59,20 @@ def transition_confirm(request: Request, vid: int, session: SessionDep, actor: A
     return render(request, "procedure/confirm.html", ctx)
 
 
+def _items(d) -> tuple[list, list[tuple[str, str]]]:
+    """The related-item picker's groups and (id, full path) pairs for single choices and listings."""
+    groups = item_picker.groups(d)
+    return groups, [(o.id, o.path) for s in groups for g in s.groups for o in g.options]
+
+
 def _comment_ctx(session, actor, vid: int, errors=None, data=None) -> dict:
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
     c = comments.current(session, v.id)
     d = catalogue.definition(a.form, v.form_version)
-    items = [(i.id, f"{d.section_of(i.id).number} {i.display}") for i in d.answerable()]
+    picker, items = _items(d)
     return {"v": v, "a": a, "jimu": jimu, "c": c, "opinions": comments.opinions(session, c.id) if c else [],
-            "channels": comments.CHANNELS, "items": items, "labels": dict(items), "errors": errors or {},
+            "channels": comments.CHANNELS, "items": items, "labels": dict(items), "picker": picker,
+            "errors": errors or {},
             "data": data or {}}
 
 
@@ -105,11 +112,11 @@ def _review_ctx(session, actor, vid: int, errors=None) -> dict:
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
     r = council.current_review(session, v.id)
     d = catalogue.definition(a.form, v.form_version)
-    items = [(i.id, f"{d.section_of(i.id).number} {i.display}") for i in d.answerable()]
+    picker, items = _items(d)
     return {"v": v, "a": a, "jimu": jimu, "r": r, "councils": council.councils(session, a.organisation_id),
             "meetings": council.meetings(session, r.id) if r else [], "findings": council.findings(session, r.id) if r else [],
             "conditions": council.conditions(session, r.id) if r else [], "items": items, "labels": dict(items),
-            "results": council.RESULTS, "status": council.FINDING_STATUS, "errors": errors or {},
+            "picker": picker, "results": council.RESULTS, "status": council.FINDING_STATUS, "errors": errors or {},
             "council_name": session.get(Council, r.council_id).name if r else "",
             "earlier": [x for x in council.rounds(session, v.id) if r and x.id != r.id]}
 

@@ -98,6 +98,47 @@ def create_department(session: Session, *, actor: Actor, organisation_id: int, n
     return dept
 
 
+def active_department_options(departments: list[Department]) -> list[tuple[int, str]]:
+    """(id, label) of the departments a picker offers: retired ones are left out (old records keep their name)."""
+    labels = department_labels(departments)
+    return [(d.id, labels[d.id]) for d in departments if d.active]
+
+
+def update_department(session: Session, *, actor: Actor, organisation_id: int, department_id: int, name: str,
+                      active: bool, lock_version: str | None) -> Department:
+    """Rename and/or retire (active=False) or reinstate a 部署. Records that name it keep pointing at it."""
+    if not can_manage_users(actor):
+        raise Forbidden("部署は管理者のみ変更できます。")
+    dept = session.get(Department, department_id)
+    if dept is None or dept.organisation_id != organisation_id:
+        raise NotFound("部署が見つかりません。")
+    name = name.strip()
+    problem = text_problem(name, label="部署名", max_len=200, required=True, single_line=True)
+    if problem:
+        raise ValidationFailed({f"dept-{dept.id}-name": problem})
+    same = session.exec(select(Department).where(Department.organisation_id == organisation_id,
+                                                 Department.name == name, Department.id != dept.id)).first()
+    if same:
+        raise ValidationFailed({f"dept-{dept.id}-name": f"部署「{name}」は既に登録されています。"})
+    if not active and dept.active:
+        children = session.exec(select(Department).where(Department.parent_id == dept.id,
+                                                         Department.active == True)).first()  # noqa: E712
+        if children:
+            raise ValidationFailed({f"dept-{dept.id}-name":
+                                    f"「{dept.name}」の下に使用中の課「{children.name}」があります。先に課を廃止してください。"})
+    before = audit.jsonable(dept)
+    locking.claim_row(session, dept, lock_version, message="この部署は他の管理者により先に変更されています。",
+                      describe=lambda d: f"部署名「{d.name}」、{'使用中' if d.active else '廃止'}")
+    action = "updated" if active == dept.active else ("retired" if not active else "reinstated")
+    dept.name, dept.active = name, active
+    session.add(dept)
+    session.flush()
+    audit.record(session, actor=actor, entity="department", entity_id=dept.id, action=action, before=before,
+                 after=dept)
+    session.commit()
+    return dept
+
+
 def list_users(session: Session, *, actor: Actor) -> list[tuple[User, list[int]]]:
     if not can_manage_users(actor):
         raise Forbidden("利用者の管理は管理者のみ行えます。")
@@ -111,8 +152,9 @@ def list_users(session: Session, *, actor: Actor) -> list[tuple[User, list[int]]
 
 def create_user(
     session: Session, *, actor: Actor, organisation_id: int, login_id: str, display_name: str,
-    role: str, password: str, department_ids: list[int],
+    role: str, password: str, department_ids: list[int], password_confirm: str | None = None,
 ) -> User:
+    """`password_confirm` (the screen's second entry) must equal `password` when given; the CLI passes none."""
     if not can_manage_users(actor):
         raise Forbidden("利用者の登録は管理者のみ行えます。")
     login_id, display_name = login_id.strip(), display_name.strip()
@@ -120,6 +162,8 @@ def create_user(
     problem = password_problem(password, login_id=login_id)
     if problem:
         errors["password"] = problem
+    if password_confirm is not None and password_confirm != password:
+        errors["password_confirm"] = "確認用のパスワードが一致しません。同じパスワードをもう一度入力してください。"
     if errors:
         raise ValidationFailed(errors)
     user = User(
@@ -161,7 +205,7 @@ def _user_errors(session, organisation_id, login_id, display_name, role, departm
 def update_user(
     session: Session, *, actor: Actor, user_id: int, display_name: str, role: str,
     department_ids: list[int], active: bool, new_password: str = "", unlock: bool = False,
-    lock_version: str | None = None,
+    lock_version: str | None = None, new_password_confirm: str | None = None,
 ) -> User:
     if not can_manage_users(actor):
         raise Forbidden("利用者の変更は管理者のみ行えます。")
@@ -173,6 +217,8 @@ def update_user(
         problem = password_problem(new_password, login_id=user.login_id)
         if problem:
             errors["new_password"] = problem
+        if new_password_confirm is not None and new_password_confirm != new_password:
+            errors["new_password_confirm"] = "確認用のパスワードが一致しません。同じパスワードをもう一度入力してください。"
     if user.id == actor.user_id and (not active or role != "admin"):
         errors["role"] = "自分自身の管理者権限を外したり、無効にしたりすることはできません。"
     if errors:

@@ -18,6 +18,8 @@ from app.services.organisation import get_organisation
 
 COLUMNS = ("評価書番号", "評価書名", "事務の名称", "担当部署", "義務付けられる評価", "実施する評価", "対象人数", "取扱者数",
            "重大事故", "しきい値判断結果", "しきい値判断日", "提出日", "公表日", "次回の見直し期限", "再実施の期限", "備考")
+# on the screen these are shown on request (「列をすべて表示」), so the table fits 1280 px; Word and CSV have all
+SCREEN_OPTIONAL = ("事務の名称", "対象人数", "取扱者数", "重大事故", "しきい値判断結果")
 
 
 @dataclass
@@ -44,7 +46,7 @@ def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, 
         published = d.published_on if d else v.published_on  # the latest publication, also while a revision is open
         review = d.next_review_due if d else None
         reassess = d.reassessment_due if d and r.assessment.form != "basic" else None
-        notes = [f for f in d.flags if f.startswith(due.REASSESS_FLAG)] if d else []
+        notes = remarks(d)
         if r.jimu.status == "ended" and r.jimu.end_date:
             notes.append(f"事務終了({wareki(r.jimu.end_date)})、{wareki(deadlines.keep_published_until(r.jimu.end_date))}まで公表")
         if r.open_actions:
@@ -63,6 +65,19 @@ def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, 
             "次回の見直し期限": wareki(review), "再実施の期限": wareki(reassess), "備考": "、".join(notes),
         }))
     return org, out
+
+
+def remarks(d: due.DueRow | None) -> list[str]:
+    """備考 from the due flags: overdue 見直し・再実施, a 再実施 the register calls for, deadlines within 30 days.
+    (事務終了 is written by the caller with the date until which the 評価書 stays published.)"""
+    if d is None:
+        return []
+    notes = [f for f in d.flags if not f.startswith("事務終了")]
+    for item in d.items:
+        if item.kind in ("review", "reassessment") and item.status == "due_30":
+            what = "見直し" if item.kind == "review" else "再実施"
+            notes.append(f"{what}の期限が30日以内です({wareki(item.due_on)})")
+    return notes
 
 
 def _required(det: Determination | None) -> str:

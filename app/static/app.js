@@ -80,5 +80,67 @@
     if (ev.target.matches("form[data-autosave]")) { dirty = false; }
   });
 
+  // Keyboard and screen readers: after 「＋ 措置を追加」 or a library 挿入 the form is swapped; focus the new
+  // measure (the last one of that list) instead of letting focus fall to <body>.
+  var focusNew = null;
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var elt = ev.detail.elt;
+    var trigger = ev.detail.requestConfig && ev.detail.requestConfig.triggeringEvent;
+    var button = (elt && elt.getAttribute && elt.getAttribute("data-focus-new")) ? elt :
+      (trigger && trigger.submitter && trigger.submitter.getAttribute("data-focus-new") ? trigger.submitter : null);
+    focusNew = button ? button.getAttribute("data-focus-new") : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!focusNew) { return; }
+    var name = focusNew;
+    focusNew = null;
+    var fields = document.querySelectorAll("textarea[name]");
+    var last = null;
+    fields.forEach(function (t) { if (t.getAttribute("name") === name) { last = t; } });
+    if (last) { last.focus(); }
+  });
+
+  // Related-item picker: filter the options by every word typed (path text), open the sections that match,
+  // and say how many are checked.
+  function pickerUpdate(picker) {
+    var input = picker.querySelector("[data-picker-search]");
+    var words = (input ? input.value : "").toLowerCase().split(/\s+/).filter(Boolean);
+    var any = false;
+    picker.querySelectorAll(".picker-section").forEach(function (section) {
+      var shown = 0;
+      section.querySelectorAll(".picker-option").forEach(function (opt) {
+        var path = (opt.getAttribute("data-path") || "").toLowerCase();
+        var ok = words.every(function (w) { return path.indexOf(w) >= 0; });
+        opt.hidden = !ok;
+        if (ok) { shown += 1; }
+      });
+      section.querySelectorAll(".picker-group").forEach(function (group) {
+        group.hidden = !group.querySelector(".picker-option:not([hidden])");
+      });
+      section.hidden = shown === 0;
+      if (words.length && shown) { section.open = true; }
+      if (shown) { any = true; }
+    });
+    var none = picker.querySelector("[data-picker-none]");
+    if (none) { none.hidden = any; }
+    var status = picker.querySelector("[data-picker-status]");
+    if (status) {
+      var n = picker.querySelectorAll("input[type=checkbox]:checked").length;
+      status.textContent = "選択中 " + n + "件" + (words.length ? "(検索で絞り込み中)" : "");
+    }
+  }
+  document.addEventListener("input", function (ev) {
+    var picker = ev.target.closest && ev.target.closest("[data-item-picker]");
+    if (picker && ev.target.matches("[data-picker-search]")) { pickerUpdate(picker); }
+  });
+  document.addEventListener("change", function (ev) {
+    var picker = ev.target.closest && ev.target.closest("[data-item-picker]");
+    if (picker) { pickerUpdate(picker); }
+  });
+  // Enter in the search box filters; it must not submit the form
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && ev.target.matches && ev.target.matches("[data-picker-search]")) { ev.preventDefault(); }
+  });
+
   window.SPIA = { isDirty: function () { return dirty; } };
 })();

@@ -77,9 +77,29 @@ def page(playwright_browser, live_server):
     page.set_default_timeout(10_000)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
     page.csp_errors = errors  # type: ignore[attr-defined]
+    page.console_errors = errors  # type: ignore[attr-defined]
+    # exact console messages a test expects (and explains where it adds them); anything else fails the test
+    page.expected_console_errors = []  # type: ignore[attr-defined]
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def no_console_errors(request):
+    """Fail any browser test whose page logged a console error or an uncaught exception (a CSP violation,
+    a failed request, a script error). A test that provokes one on purpose marks itself
+    `allow_console_errors` or lists the exact expected message in `page.expected_console_errors`."""
+    if "page" not in request.fixturenames or request.node.get_closest_marker("allow_console_errors"):
+        yield
+        return
+    page = request.getfixturevalue("page")  # set up before (so torn down after) this fixture
+    yield
+    expected = set(page.expected_console_errors)
+    unexpected = [m for m in page.console_errors if m not in expected]
+    if unexpected:
+        pytest.fail("console errors in the browser:\n" + "\n".join(unexpected[:20]), pytrace=False)
 
 
 def sign_in(page, login_id: str, password: str) -> None:

@@ -84,6 +84,18 @@ def _unbounded(page, ids: Ids, browser) -> None:
     page.evaluate("() => { document.querySelector('main').style.maxWidth = 'none'; }")
 
 
+def _picker(page, ids: Ids, browser) -> None:
+    """The 指摘事項 form open, 「リスク1 入手」 typed into the picker, two items ticked, the picker in view."""
+    page.click("summary:has-text('指摘事項を登録する')")
+    picker = page.locator("fieldset.item-picker")
+    picker.locator("input[type=search]").fill("リスク1 入手")
+    options = picker.locator(".picker-option:visible label")
+    options.nth(0).click()
+    options.nth(1).click()
+    picker.scroll_into_view_if_needed()
+    page.evaluate("() => document.querySelector('fieldset.item-picker').scrollIntoView({block: 'center'})")
+
+
 def _scroll_to(page, selector: str) -> None:
     """Scroll so that `selector` starts just below the editor's sticky bar."""
     page.evaluate("""(sel) => {
@@ -127,8 +139,13 @@ SHOTS: list[Shot] = [
     Shot("queue", "records", lambda i: "/queue", "手続状況(総務・文書担当)"),
     Shot("council", "council", lambda i: f"/snapshots/{i.council_snapshot}" if i.council_snapshot else "/council",
          "審議会委員の閲覧画面(送付された評価書、読み取り専用)", full_page=False),
-    Shot("plan", "records", lambda i: "/plan", "計画管理書(16列の表を全部見せるため幅 1920 px)", width=1920,
-         prepare=_unbounded),
+    Shot("plan", "records", lambda i: "/plan", "計画管理書(1280 px に収まる表、備考に期限超過)"),
+    Shot("plan-all-columns", "records", lambda i: "/plan", "計画管理書: 「列をすべて表示する」で16列(幅 1920 px)",
+         width=1920, prepare=lambda page, ids, browser: (_unbounded(page, ids, browser),
+                                                         page.check("#f-plan-all-columns"))),
+    Shot("item-picker", "records", lambda i: f"/versions/{i.juki_full_v}/review",
+         "指摘事項の関連する項目: 検索して複数選択(節 › リスク › 項目)", full_page=False, prepare=_picker),
+    Shot("admin-departments", "admin", lambda i: "/admin", "管理: 部署の名称変更・廃止"),
     Shot("dashboard", "records", lambda i: "/dashboard", "期限の一覧(見直し・再実施・手続)"),
     Shot("review", "records", lambda i: "/annual-reviews/1", "見直し(住民税 重点、令和7年12月): 措置ごとの実施状況",
          full_page=False),

@@ -31,7 +31,8 @@ def test_admin_creates_a_staff_user_with_departments(browser, read):
         "ログインIDは半角英数字と . _ - @ で入力してください。", "氏名を入力してください。",
         "パスワードは10文字以上にしてください。", "担当課職員には所属部署を1つ以上指定してください。"}
     ok = browser.post("/admin/users/new", [("login_id", "yamada"), ("display_name", "山田"), ("role", "staff"),
-                                           ("password", "Sakura-pass-2026"), ("department_ids", str(dept))])
+                                           ("password", "Sakura-pass-2026"), ("password_confirm", "Sakura-pass-2026"),
+                                           ("department_ids", str(dept))])
     assert ok.status_code == 303
     user = read(select(User).where(User.login_id == "yamada"))[0]
     assert read(select(UserDepartment.department_id).where(UserDepartment.user_id == user.id)) == [dept]

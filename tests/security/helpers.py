@@ -46,7 +46,8 @@ def app_mounts(asgi) -> list[str]:
 def path_params(ids, subject: str) -> dict[str, Any]:
     common = {"user_id": ids["hoken_user"], "token_id": ids["hoken_api_token"], "step_id": ids["workflow_step"],
               "token": ids["hoken_calendar"], "page_id": "I", "action_id": ids["kokuho_action"],
-              "finding_id": ids["finding"], "condition_id": ids["condition"], "meeting_id": ids["meeting"]}
+              "finding_id": ids["finding"], "condition_id": ids["condition"], "meeting_id": ids["meeting"],
+              "department_id": ids["department"]}
     if subject == "kokuho":
         return {**common, "jimu_id": ids["kokuho_jimu"], "aid": ids["kokuho_full"], "vid": ids["kokuho_full_v"],
                 "det_id": ids["kokuho_det"], "snapshot_id": ids["council_snapshot"],

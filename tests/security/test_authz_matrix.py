@@ -150,6 +150,7 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("GET", "/admin"): admin_only(),
     ("POST", "/admin/organisation"): admin_only(422),
     ("POST", "/admin/departments"): admin_only(422),
+    ("POST", "/admin/departments/{department_id}"): admin_only(422),  # no name: refused
     ("GET", "/admin/users/new"): admin_only(),
     ("POST", "/admin/users/new"): admin_only(422),
     ("GET", "/admin/users/{user_id}"): admin_only(),

@@ -165,7 +165,8 @@ def test_an_admin_password_reset_ends_the_users_sessions(browser, demo_engine):
         uid = s.exec(select(User.id).where(User.login_id == "zeimu")).one()
     from tests.security.helpers import form_fields, replace
 
-    form = replace(form_fields(browser, f"/admin/users/{uid}", f"/admin/users/{uid}"), new_password="Kazei-Reset-2026")
+    form = replace(form_fields(browser, f"/admin/users/{uid}", f"/admin/users/{uid}"), new_password="Kazei-Reset-2026",
+                   new_password_confirm="Kazei-Reset-2026")
     assert browser.post(f"/admin/users/{uid}", form).status_code == 303
     assert me(victim) is None, "the session opened with the old password still works"
     assert me(browser.client) == "admin"

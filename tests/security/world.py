@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from app.domain.policy import Actor
 from app.models import (
-    ApiToken, Assessment, AssessmentVersion, ChangeRow, ChecklistItem, Determination, Finding, ImprovementAction, Jimu,
+    ApiToken, Assessment, AssessmentVersion, ChangeRow, ChecklistItem, Department, Determination, Finding, ImprovementAction, Jimu,
     LibraryMeasure, Meeting, ReviewCondition, Snapshot, UnmappedAnswer, User, VersionFile, WorkflowStep,
 )
 from tests import dbutil
@@ -136,4 +136,5 @@ def _build(session: Session, today: date) -> Ids:
         "library_measure": session.exec(select(LibraryMeasure.id)).first(),
         "annual_review": annual_review.id, "unmapped": unmapped.id,
         "change_row": session.exec(select(ChangeRow.id)).first(),
+        "department": session.exec(select(Department.id).where(Department.name == "市民課")).one(),
     })

@@ -1,0 +1,26 @@
+"""部署 can be renamed and retired by the administrator: an optimistic-lock counter on department (issue 14 item 14)
+
+Revision ID: 0015_screensb
+Revises: 0009_layout
+Create Date: 2026-12-04 02:00:00
+"""
+from __future__ import annotations
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0015_screensb'
+down_revision = '0009_layout'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('department', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('lock_version', sa.Integer(), nullable=False, server_default='1'))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('department', schema=None) as batch_op:
+        batch_op.drop_column('lock_version')
