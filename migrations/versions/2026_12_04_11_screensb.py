@@ -1,7 +1,7 @@
 """部署 can be renamed and retired by the administrator: an optimistic-lock counter on department (issue 14 item 14)
 
-Revision ID: 0015_screensb
-Revises: 0009_layout
+Revision ID: 0011_screensb
+Revises: 0010_measure_print
 Create Date: 2026-12-04 02:00:00
 """
 from __future__ import annotations
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0015_screensb'
-down_revision = '0009_layout'
+revision = '0011_screensb'
+down_revision = '0010_measure_print'
 branch_labels = None
 depends_on = None
 
