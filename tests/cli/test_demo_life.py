@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -13,13 +15,37 @@ from app.models import (
     AuditLog, ChangeRow, Finding, ImprovementAction, Jimu, Meeting, Opinion, PublicComment, Review, StageEvent,
 )
 
+from tests import dbutil
+
 runner = CliRunner()
 
 
-def _list(demo_engine, monkeypatch) -> list[dict]:
-    monkeypatch.setenv("DATABASE_URL", demo_engine.url.render_as_string(hide_password=False))
+@pytest.fixture
+def life_engine(engine):
+    """The whole demo, as `spia demo` loads it (the shared `demo_engine` leaves the procedures in flight out)."""
+    rows, _ = dbutil.demo_snapshot(in_flight=True)
+    dbutil.load_rows(engine, rows)
+    return engine
+
+
+@pytest.fixture
+def read(life_engine):
+    from sqlmodel import Session
+
+    def run(stmt):
+        with Session(life_engine) as s:
+            return list(s.exec(stmt).all())
+
+    return run
+
+
+def _list(engine, monkeypatch, *, load: bool = False) -> list[dict]:
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     try:
+        if load:
+            r = runner.invoke(app, ["demo", "--today", dbutil.DEMO_TODAY.isoformat()])
+            assert r.exit_code == 0 and "デモデータを登録しました" in r.stdout, r.output
         r = runner.invoke(app, ["list", "--json"])
     finally:
         get_settings.cache_clear()
@@ -27,8 +53,8 @@ def _list(demo_engine, monkeypatch) -> list[dict]:
     return json.loads(r.stdout)
 
 
-def test_spia_list_shows_five_stages(demo_engine, monkeypatch):
-    rows = _list(demo_engine, monkeypatch)
+def test_spia_demo_then_list_shows_five_stages(engine, monkeypatch):
+    rows = _list(engine, monkeypatch, load=True)
     by = {(r["jimu"], r["form"]): r for r in rows}
     stages = {r["stage"] for r in rows}
     assert len(stages) >= 5, stages
@@ -42,8 +68,8 @@ def test_spia_list_shows_five_stages(demo_engine, monkeypatch):
     assert by[("国民健康保険に関する事務", "full")]["open_actions"] >= 1  # an open 改善策
 
 
-def test_procedures_in_flight_were_made_through_the_services(read, demo_engine, monkeypatch):
-    rows = {(r["jimu"], r["form"]): r for r in _list(demo_engine, monkeypatch)}
+def test_procedures_in_flight_were_made_through_the_services(read, life_engine, monkeypatch):
+    rows = {(r["jimu"], r["form"]): r for r in _list(life_engine, monkeypatch)}
     juki = rows[("住民基本台帳に関する事務", "full")]["version_id"]
     zeimin = rows[("個人住民税の賦課徴収に関する事務", "focused")]["version_id"]
     jidou = rows[("児童手当の支給に関する事務", "basic")]
