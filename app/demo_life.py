@@ -11,7 +11,7 @@ stages. Dates are counted back from `today` so the demo stays current whenever i
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlmodel import Session, select
 
@@ -67,9 +67,14 @@ def _revise(session: Session, actor: Actor, a: Assessment, reason: str, edits: d
 
 def _fire(session: Session, actor: Actor, v, action: str, day: date, reason: str = "") -> None:
     session.refresh(v)
-    procedure.fire(session, actor=actor, version_id=v.id, action=action, lock=str(v.stage_lock), reason=reason,
-                   today=day)
+    fired = procedure.fire(session, actor=actor, version_id=v.id, action=action, lock=str(v.stage_lock), reason=reason,
+                           today=day)
     session.refresh(v)
+    # The service stamps "now"; the demo's step happened on `day` (days in stage, the timeline's dates).
+    at = datetime.combine(day, time(10, 0), tzinfo=timezone.utc)
+    fired.event.at, v.stage_since = at, at
+    session.add_all([fired.event, v])
+    session.commit()
 
 
 def _juki_comment(session: Session, actor: Actor, today: date) -> None:

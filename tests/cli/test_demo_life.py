@@ -60,6 +60,7 @@ def test_spia_demo_then_list_shows_five_stages(engine, monkeypatch):
     assert len(stages) >= 5, stages
     assert by[("住民基本台帳に関する事務", "full")]["stage"] == "public_comment"
     assert by[("住民基本台帳に関する事務", "full")]["kind"] == "reassessment"
+    assert by[("住民基本台帳に関する事務", "full")]["days_in_stage"] >= 12  # dated the day the comment started
     assert by[("個人住民税の賦課徴収に関する事務", "focused")]["stage"] == "third_party_review"
     assert by[("児童手当の支給に関する事務", "basic")]["stage"] == "internal_check"
     assert by[("児童手当の支給に関する事務", "basic")]["kind"] == "correction"
