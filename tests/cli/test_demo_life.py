@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from app.cli import app
 from app.config import get_settings
 from app.models import (
-    AuditLog, ChangeRow, Finding, ImprovementAction, Jimu, Meeting, Opinion, PublicComment, Review, StageEvent,
+    Answer, AuditLog, ChangeRow, Finding, ImprovementAction, Jimu, Meeting, Opinion, PublicComment, Review, StageEvent,
 )
 
 from tests import dbutil
@@ -111,3 +111,7 @@ def test_legal_bases_cite_the_act_not_an_ellipsis(read):
     assert "地方税の賦課徴収に関する事務であって主務省令で定めるもの" in basis["個人住民税の賦課徴収に関する事務"]
     assert "国民健康保険法による保険給付の支給又は保険料の徴収" in basis["国民健康保険に関する事務"]
     assert "第7条(住民票の記載事項)" in basis["住民基本台帳に関する事務"]
+    # what the exports print: the 評価書 answers pre-filled from the register carry the same text
+    printed = [json.dumps(a.value, ensure_ascii=False) for a in read(select(Answer).where(Answer.item_id.like("%.basis")))]
+    assert len(printed) >= 6 and not any("…" in t for t in printed)
+    assert any("地方税の賦課徴収に関する事務であって主務省令で定めるもの" in t for t in printed)
