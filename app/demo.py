@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from app.domain.policy import SYSTEM, Actor
 from app.models import Department, Jimu, Organisation, User
-from app import demo_content
+from app import demo_content, demo_life
 from app.services import annual, assessments, catalogue, council, determinations, library, register
 from app.services import organisation as orgs
 from app.services.determinations import WizardInput
@@ -37,24 +37,31 @@ DEPARTMENTS = [
 JIMU = [
     {
         "name": "住民基本台帳に関する事務", "department": "市民課", "handlers": 350, "handlers_as_of": "2025-04-01",
-        "legal_basis": "住民基本台帳法、行政手続における特定の個人を識別するための番号の利用等に関する法律(番号法)第7条、第9条第1項 別表 項番…",
+        "legal_basis": ("住民基本台帳法第5条(住民基本台帳の備付け)、第6条(住民基本台帳の作成)、第7条(住民票の記載事項)、"
+                        "第30条の6(市町村長から都道府県知事への本人確認情報の通知等)、"
+                        "行政手続における特定の個人を識別するための番号の利用等に関する法律(番号法)第7条(指定及び通知)、"
+                        "第16条(本人確認の措置)、第17条(個人番号カードの交付等)"),
         "dedup_subjects": 418_000, "dedup_note": "3ファイルに共通して記録される住民を住民票コードで名寄せし、重複を除いた人数(除票を含む)。",
         "files": [("住民基本台帳ファイル", 418_000), ("本人確認情報ファイル", 412_000), ("送付先情報ファイル", 405_000)],
         "as_of": "2025-04-01", "assessed_on": "2020-10-01", "determined_on": "2025-04-10",
     },
     {
         "name": "個人住民税の賦課徴収に関する事務", "department": "市民税課", "handlers": 180, "handlers_as_of": "2025-04-01",
-        "legal_basis": "地方税法、番号法第9条第1項 別表 項番…", "files": [("個人住民税ファイル", 236_000)],
+        "legal_basis": ("番号法第9条第1項 別表(地方税法その他の地方税に関する法律及びこれらの法律に基づく条例による地方税の"
+                        "賦課徴収に関する事務であって主務省令で定めるもの)、地方税法第294条(市町村民税の納税義務者等)、"
+                        "第317条の2(市町村民税の申告)"), "files": [("個人住民税ファイル", 236_000)],
         "as_of": "2025-04-01", "assessed_on": "2024-04-15", "determined_on": "2025-04-15",
     },
     {
         "name": "児童手当の支給に関する事務", "department": "こども家庭課", "handlers": 45, "handlers_as_of": "2025-04-01",
-        "legal_basis": "児童手当法、番号法第9条第1項 別表 項番…", "files": [("児童手当ファイル", 48_500)],
+        "legal_basis": ("番号法第9条第1項 別表(児童手当法による児童手当又は特例給付の支給に関する事務であって主務省令で定める"
+                        "もの)、児童手当法第7条(認定)"), "files": [("児童手当ファイル", 48_500)],
         "as_of": "2025-04-01", "determined_on": "2025-04-20",
     },
     {
         "name": "国民健康保険に関する事務", "department": "保険年金課", "handlers": 520, "handlers_as_of": "2025-10-01",
-        "legal_basis": "国民健康保険法、番号法第9条第1項 別表 項番…",
+        "legal_basis": ("番号法第9条第1項 別表(国民健康保険法による保険給付の支給又は保険料の徴収に関する事務であって主務省令で"
+                        "定めるもの)、国民健康保険法第9条(届出等)"),
         "files": [("国民健康保険資格ファイル", 152_000), ("国民健康保険給付ファイル", 98_000)],
         "dedup_subjects": 152_000, "dedup_note": "給付ファイルの対象者はすべて資格ファイルに含まれるため、資格ファイルの人数とした。",
         "as_of": "2025-10-01", "determined_on": "2025-10-15",
@@ -62,8 +69,10 @@ JIMU = [
 ]
 
 
-def load_demo(session: Session, *, today: date | None = None) -> tuple[bool, list[tuple[str, str, str]]]:
-    """Create the demo once; return (created, accounts)."""
+def load_demo(session: Session, *, today: date | None = None,
+              in_flight: bool = True) -> tuple[bool, list[tuple[str, str, str]]]:
+    """Create the demo once; return (created, accounts). `in_flight`: also take three 評価書 part of the way through a
+    revision and its procedure (app/demo_life.py); the shared test fixture leaves them out (see tests/dbutil.py)."""
     accounts = [(a[0], a[1], a[2]) for a in ACCOUNTS]
     if session.exec(select(Organisation).where(Organisation.name == ORG_NAME)).first():
         return False, accounts
@@ -92,6 +101,8 @@ def load_demo(session: Session, *, today: date | None = None) -> tuple[bool, lis
         if "assessed_on" in spec:
             jimu = session.exec(select(Jimu).where(Jimu.name == spec["name"])).one()
             _determine(session, actor, org, jimu, spec["determined_on"], today)
+    if in_flight:
+        demo_life.run(session, organisation_id=org.id, today=today)  # procedures in flight (issue 14 item 15)
     return True, accounts
 
 

@@ -169,7 +169,7 @@ def demo_database(path: str):
             jid = s.exec(select(Jimu.id).where(Jimu.name == name)).one()
             aid = s.exec(select(Assessment.id).where(Assessment.jimu_id == jid, Assessment.form == "full")).one()
             vid = s.exec(select(AssessmentVersion.id).where(AssessmentVersion.assessment_id == aid)
-                         .order_by(AssessmentVersion.seq.desc())).first()
+                         .order_by(AssessmentVersion.seq)).first()  # the first version: the 住基 one published in 2021
             uid = s.exec(select(VersionFile.uid).where(VersionFile.version_id == vid)
                          .order_by(VersionFile.position)).first()
             return jid, aid, vid, uid
