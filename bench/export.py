@@ -1,7 +1,10 @@
 """Issue 4 benchmark: the demo 全項目評価書 (住基, 3 files) exported in-process, median of 20 runs,
 against a floor that writes the same paragraphs, tables and runs with bare python-docx calls.
 
-    .venv/bin/python bench/export.py [--runs 20]
+    .venv/bin/python bench/export.py [--runs 20] [--pdf-runs 3]
+
+Then each demo form (全項目 住基, 重点 住民税, 基礎 児童手当): docx median of --runs, PDF (LibreOffice) median of
+--pdf-runs when soffice is installed.
 """
 from __future__ import annotations
 
@@ -49,6 +52,7 @@ def floor_render(model) -> bytes:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--pdf-runs", type=int, default=3)
     args = ap.parse_args()
     from sqlmodel import Session, select
 
@@ -91,6 +95,44 @@ def main() -> None:
           f"(document model alone {statistics.median(build_only) * 1000:.0f} ms)")
     print(f"floor (same blocks with bare python-docx calls): median {fmed * 1000:.0f} ms")
     print(f"ratio export / floor: {med / fmed:.2f}")
+    per_form(engine, actor, runs=args.runs, pdf_runs=args.pdf_runs)
+
+
+DEMO_FORMS = (("full", "住民基本台帳に関する事務", "全項目"), ("focused", "個人住民税の賦課徴収に関する事務", "重点"),
+              ("basic", "児童手当の支給に関する事務", "基礎"))
+
+
+def per_form(engine, actor, *, runs: int, pdf_runs: int) -> None:
+    """docx and PDF export times of the demo 全項目 / 重点 / 基礎, from the service (what the page calls)."""
+    import shutil
+
+    from sqlmodel import Session, select
+
+    from app.models import Assessment, Jimu
+    from app.services import assessments, exports
+
+    has_soffice = bool(shutil.which("soffice") or shutil.which("libreoffice"))
+    with Session(engine, expire_on_commit=False) as s:
+        for form, jimu, label in DEMO_FORMS:
+            jid = s.exec(select(Jimu.id).where(Jimu.name == jimu)).one()
+            aid = s.exec(select(Assessment.id).where(Assessment.jimu_id == jid, Assessment.form == form)).first()
+            v = assessments.current_version(s, aid)
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                exports.export(s, actor=actor, version_id=v.id, edition="full", today=date.today())
+                times.append(time.perf_counter() - t0)
+            line = f"{label} ({jimu}): docx median {statistics.median(times) * 1000:.0f} ms over {runs} runs"
+            if has_soffice and pdf_runs:
+                ptimes = []
+                for _ in range(pdf_runs):
+                    t0 = time.perf_counter()
+                    exports.export(s, actor=actor, version_id=v.id, edition="full", fmt="pdf", today=date.today())
+                    ptimes.append(time.perf_counter() - t0)
+                line += f"; PDF median {statistics.median(ptimes):.2f} s over {pdf_runs} runs"
+            else:
+                line += "; PDF skipped (LibreOffice is not installed)"
+            print(line)
 
 
 if __name__ == "__main__":
