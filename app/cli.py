@@ -292,8 +292,7 @@ def _assessment_json(d) -> dict:
             "open_actions": r.open_actions, "open_conditions": d.open_conditions,
             "last_published_on": d.published_on.isoformat() if d.published_on else None,
             "next_review_due": d.next_review_due.isoformat() if d.next_review_due else None,
-            "reassessment_due": d.reassessment_due.isoformat() if d.reassessment_due and r.assessment.form != "basic"
-            else None,
+            "reassessment_due": d.reassessment_due.isoformat() if d.reassessment_due else None,
             "flags": d.flags}
 
 

@@ -140,7 +140,7 @@ def _items(row: DueRow, q, versions, actions, today: date) -> None:
     title = q.row.title
     if row.next_review_due and q.row.jimu.status != "ended":
         row.items.append(Due("review", f"見直し期限: {title}", row.next_review_due, status_of(row.next_review_due, today)))
-    if row.reassessment_due and q.row.assessment.form != "basic" and q.row.jimu.status != "ended":
+    if row.reassessment_due and q.row.jimu.status != "ended":
         row.items.append(Due("reassessment", f"再実施(5年)の期限: {title}", row.reassessment_due,
                              status_of(row.reassessment_due, today)))
     working = versions[-1] if versions else None

@@ -45,7 +45,7 @@ def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, 
         d = dues.get(r.assessment.id)
         published = d.published_on if d else v.published_on  # the latest publication, also while a revision is open
         review = d.next_review_due if d else None
-        reassess = d.reassessment_due if d and r.assessment.form != "basic" else None
+        reassess = d.reassessment_due if d else None
         notes = remarks(d)
         if r.jimu.status == "ended" and r.jimu.end_date:
             notes.append(f"事務終了({wareki(r.jimu.end_date)})、{wareki(deadlines.keep_published_until(r.jimu.end_date))}まで公表")

@@ -329,8 +329,11 @@ def test_five_year_date_shows_in_dashboard_cli_and_ics(browser, app, read, juki,
 
     events = [e for e in Calendar.from_ical(feed.content).walk("VEVENT")]
     reassess = [e for e in events if "再実施(5年)の期限" in str(e["summary"]) and "住民基本台帳" in str(e["summary"])]
-    assert len(reassess) == 1 and reassess[0].decoded("dtstart") == date(2026, 3, 15)
-    assert str(reassess[0]["summary"]).startswith("【期限超過】")
+    # the 全項目 and its 基礎 (規則第15条 names no exception for 基礎; issue 14 item 16), both published 令和3年3月15日
+    assert len(reassess) == 2 and {e.decoded("dtstart") for e in reassess} == {date(2026, 3, 15)}
+    assert {("全項目評価書" in str(e["summary"]), "基礎項目評価書" in str(e["summary"])) for e in reassess} == {
+        (True, False), (False, True)}
+    assert all(str(e["summary"]).startswith("【期限超過】") for e in reassess)
     browser.login_as("records")
     page = browser.page("/account")
     form = page.select_one("form[action$='/revoke']")
@@ -398,7 +401,8 @@ def test_plan_shows_the_due_dates_of_the_lifecycle(browser, read):
     juki = next(x for x in rows if x["事務の名称"] == "住民基本台帳に関する事務" and x["実施する評価"] == "全項目評価書")
     assert (juki["次回の見直し期限"], juki["再実施の期限"]) == ("令和4年3月15日", "令和8年3月15日")
     basic = next(x for x in rows if x["事務の名称"] == "児童手当の支給に関する事務")
-    assert basic["再実施の期限"] == "" and basic["次回の見直し期限"] == "令和8年6月2日"
+    # the 5-year clock runs for a 基礎 too (issue 14 item 16): five years from its publication
+    assert basic["再実施の期限"] == "令和12年6月2日" and basic["次回の見直し期限"] == "令和8年6月2日"
 
 
 def test_a_revision_round_trips_through_json_with_its_change_classes(browser, read, db):
@@ -424,3 +428,35 @@ def test_a_revision_round_trips_through_json_with_its_change_classes(browser, re
     with pytest.raises(Exception) as exc:
         jsonio.import_version(db, actor=actor, data=bad, into=aid)
     assert "重要な変更の区分" in str(getattr(exc.value, "errors", exc.value))
+
+
+def test_basic_has_the_five_year_clock_and_a_correction_does_not_reset_it(browser, read, demo_engine):
+    """Issue 14 item 16: 規則第15条 makes no exception for 基礎; only an 初回 or 再実施 publication restarts the clock."""
+    from sqlmodel import Session
+
+    aid = assessment_id(read, "児童手当の支給に関する事務", "basic")
+    browser.login_as("records")
+
+    def listed():
+        return next(x for x in browser.api("GET", "/api/v1/assessments").json() if x["id"] == aid)
+
+    before = listed()
+    first = versions(read, aid)[0]
+    assert before["reassessment_due"] == date(first.published_on.year + 5, first.published_on.month,
+                                              first.published_on.day).isoformat()
+    # a published 修正 a year later: the 見直し moves, the 5-year deadline does not
+    later = date(first.published_on.year + 1, first.published_on.month, 1)
+    with Session(demo_engine) as s:
+        s.add(AssessmentVersion(assessment_id=aid, seq=99, kind="correction", form_version=first.form_version,
+                                stage="published", frozen=True, published_on=later, based_on_id=first.id))
+        s.commit()
+    try:
+        after = listed()
+        assert after["last_published_on"] == later.isoformat()
+        assert after["reassessment_due"] == before["reassessment_due"]
+        assert after["next_review_due"] != before["next_review_due"]
+    finally:
+        with Session(demo_engine) as s:
+            s.delete(s.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == aid,
+                                                            AssessmentVersion.seq == 99)).one())
+            s.commit()

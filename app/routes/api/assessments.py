@@ -67,7 +67,7 @@ def summary(d) -> dict:
             "open_actions": r.open_actions, "days_in_stage": q.days_in_stage, "next_action": q.next_action,
             "next_due": _iso(q.next_due), "last_published_on": _iso(d.published_on),
             "next_review_due": _iso(d.next_review_due),
-            "reassessment_due": _iso(d.reassessment_due) if r.assessment.form != "basic" else None,
+            "reassessment_due": _iso(d.reassessment_due),
             "open_conditions": d.open_conditions, "flags": d.flags}
 
 
