@@ -3,6 +3,8 @@ measure (not <body>); choice items are fieldsets whose options are named by thei
 「その他(具体的に)」 text inputs have labels."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
@@ -16,6 +18,17 @@ pytestmark = pytest.mark.browser
 ACTIVE = """() => { const a = document.activeElement;
   return {tag: a.tagName, name: a.getAttribute('name'), last: a.tagName === 'TEXTAREA' &&
           [...document.querySelectorAll('textarea')].filter(t => t.name === a.name).pop() === a}; }"""
+
+
+def _wait_for_textarea_focus(page, timeout_s: float = 10.0) -> None:
+    """Poll from Python: page.wait_for_function compiles its predicate with eval when it has to poll, which the
+    site's CSP (script-src 'self') refuses; page.evaluate is not subject to the page's CSP."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if page.evaluate("() => !!document.activeElement && document.activeElement.tagName === 'TEXTAREA'"):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("focus did not move to a textarea")
 
 
 def _kokuho(engine):
@@ -38,7 +51,7 @@ def test_focus_moves_to_the_new_measure_after_add_and_library_insert(page, demo_
     add.focus()
     page.keyboard.press("Enter")
     expect(page.locator(f"textarea[name='{name}']")).to_have_count(before + 1)
-    page.wait_for_function("document.activeElement && document.activeElement.tagName === 'TEXTAREA'")
+    _wait_for_textarea_focus(page)
     assert page.evaluate(ACTIVE) == {"tag": "TEXTAREA", "name": name, "last": True}
     page.keyboard.type("キーボードだけで追加した措置。")
     assert page.locator(f"textarea[name='{name}']").last.input_value() == "キーボードだけで追加した措置。"
@@ -51,7 +64,7 @@ def test_focus_moves_to_the_new_measure_after_add_and_library_insert(page, demo_
     before = page.locator(f"textarea[name='{name}']").count()
     insert.click()
     expect(page.locator(f"textarea[name='{name}']")).to_have_count(before + 1)
-    page.wait_for_function("document.activeElement && document.activeElement.tagName === 'TEXTAREA'")
+    _wait_for_textarea_focus(page)
     assert page.evaluate(ACTIVE) == {"tag": "TEXTAREA", "name": name, "last": True}
 
 
