@@ -284,35 +284,38 @@ def _bulk_page(request, session, actor, rid: int, group, *, confirm: bool = True
                                                          "message": message}, status=status)
 
 
-@router.get("/annual-reviews/{rid}/groups/{slug}/bulk")
-def review_bulk_confirm(request: Request, rid: int, slug: str, session: SessionDep, actor: ActorDep,
+@router.get("/annual-reviews/{rid}/groups/{group}/bulk")
+def review_bulk_confirm(request: Request, rid: int, group: str, session: SessionDep, actor: ActorDep,
                         cancel: str = "") -> Response:
     """The confirmation of a group's bulk action: names the group and the count (inline with htmx, else a page)."""
     try:
-        group = annual.bulk_preview(session, actor=actor, review_id=rid, slug=slug)
+        found = annual.bulk_preview(session, actor=actor, review_id=rid, slug=group)
     except Conflict as exc:
         return redirect(request, f"/annual-reviews/{rid}", flash=exc.message)
-    return _bulk_page(request, session, actor, rid, group, confirm=not cancel)
+    return _bulk_page(request, session, actor, rid, found, confirm=not cancel)
 
 
-@router.post("/annual-reviews/{rid}/groups/{slug}/bulk")
-def review_bulk(request: Request, rid: int, slug: str, form: FormDep, session: WriteSessionDep,
+@router.post("/annual-reviews/{rid}/groups/{group}/bulk")
+def review_bulk(request: Request, rid: int, group: str, form: FormDep, session: WriteSessionDep,
                 actor: ActorDep) -> Response:
+    """A group's unanswered questions 「実施中」 at once, with the count the user confirmed."""
     try:
-        group, n = annual.mark_group(session, actor=actor, review_id=rid, slug=slug,
-                                     confirmed=form.get("confirm_count"))
+        done, n = annual.mark_group(session, actor=actor, review_id=rid, slug=group,
+                                    confirmed=form.get("confirm_count"))
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         message = " ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else exc.message
         review, checks = annual.get(session, actor=actor, review_id=rid)
-        group = annual.find_group(session, review, checks, slug)
-        return _bulk_page(request, session, actor, rid, group, message=message, status=exc.status)
-    flash = f"{group.full_title}の未回答{n}件を「実施中」にしました。"
+        if review.completed_on:
+            raise
+        found = annual.find_group(session, review, checks, group)
+        return _bulk_page(request, session, actor, rid, found, message=message, status=exc.status)
+    flash = f"{done.full_title}の未回答{n}件を「実施中」にしました。"
     if not request.headers.get("HX-Request"):
         return redirect(request, f"/annual-reviews/{rid}", flash=flash)
-    review, parts, part, group = _review_parts(session, actor, rid, slug=slug)
+    review, parts, part, found = _review_parts(session, actor, rid, slug=group)
     return render(request, "lifecycle/_review_group.html", {"review": review, "parts": parts, "part": part,
-                                                           "group": group, "STATUS": annual.STATUS, "done": flash})
+                                                           "group": found, "STATUS": annual.STATUS, "done": flash})
 
 
 @router.get("/annual-reviews/{rid}/report.docx")
