@@ -245,7 +245,7 @@ def review_check_save(request: Request, rid: int, cid: int, form: FormDep, sessi
     """Autosave of one answer (the dropdown or the memo of one question)."""
     htmx = bool(request.headers.get("HX-Request"))
     try:
-        check, _ = annual.save_check(session, actor=actor, review_id=rid, check_id=cid,
+        check, changed = annual.save_check(session, actor=actor, review_id=rid, check_id=cid,
                                      status=str(form.get(f"status-{cid}", "")), note=str(form.get(f"note-{cid}", "")),
                                      lock_version=form.get(f"lock-{cid}"))
     except (ValidationFailed, Conflict) as exc:
@@ -269,7 +269,7 @@ def review_check_save(request: Request, rid: int, cid: int, form: FormDep, sessi
     review, parts, part, group = _review_parts(session, actor, rid, check=cid)
     return render(request, "lifecycle/_review_saved.html", {
         "failed": False, "check": check, "review": review, "parts": parts, "part": part, "group": group,
-        "saved_at": datetime.now(TOKYO).strftime("%H:%M")})
+        "changed": changed, "saved_at": datetime.now(TOKYO).strftime("%H:%M")})
 
 
 def _bulk_page(request, session, actor, rid: int, group, *, confirm: bool = True, message: str = "",
