@@ -168,7 +168,9 @@ def _reviews(session: Session, actor: Actor, today: date) -> None:
         jimu = session.exec(select(Jimu).where(Jimu.name == jimu_name)).one()
         a = session.exec(select(Assessment).where(Assessment.jimu_id == jimu.id, Assessment.form == form)).one()
         review = annual.start(session, actor=actor, assessment_id=a.id, today=started)
-        annual.mark_unanswered(session, actor=actor, review_id=review.id)
+        _, checks = annual.get(session, actor=actor, review_id=review.id)
+        for group in annual.groups_of(annual.outline(session, review, checks)):  # each group, count confirmed
+            annual.mark_group(session, actor=actor, review_id=review.id, slug=group.slug, confirmed=group.unanswered)
         annual.complete(session, actor=actor, review_id=review.id, outcome="no_change", findings=findings,
                         completed_on=completed.isoformat(), today=today)
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from app.models.base import created_ts
+from app.models.base import created_ts, ts
 
 
 class ChecklistItem(SQLModel, table=True):
@@ -51,3 +51,7 @@ class AnnualReviewCheck(SQLModel, table=True):
     status: str = Field(default="", max_length=20)  # in_place | partial | not_in_place
     note: str = Field(default="", max_length=2000)
     position: int = 0
+    # autosave per answer: an optimistic lock per question, and who answered it when (shown on a 409)
+    lock_version: int = Field(default=1)
+    answered_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    answered_at: datetime | None = ts(default=None, nullable=True)

@@ -1,7 +1,7 @@
 """After publication: 改訂, the 変更箇所 page (※ questions, generated rows, merge), 見直し, due dates, ICS."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -18,7 +18,7 @@ from app.services import annual, assessments, calendar, changes, due, exports, r
 from app.services.assessment_list import KIND_LABEL
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.downloads import send
-from app.web import redirect, render
+from app.web import TOKYO, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -164,32 +164,46 @@ def start_review(request: Request, aid: int, session: WriteSessionDep, actor: Ac
     return redirect(request, f"/annual-reviews/{review.id}")
 
 
-def _review_ctx(session, actor, rid: int, errors=None, data=None) -> dict:
+def _review_ctx(session, actor, rid: int, errors=None, data=None, open_group: str = "") -> dict:
     review, checks = annual.get(session, actor=actor, review_id=rid)
     a, jimu = assessments.get(session, actor=actor, assessment_id=review.assessment_id)
+    parts = annual.outline(session, review, checks)
+    errors = errors or {}
+    failing = next((int(k.split("-", 1)[1]) for k in errors if k.startswith(("status-", "note-"))), None)
+    if failing is not None:  # the group with the first error is the one shown open
+        open_group = next((g.slug for g in annual.groups_of(parts) if any(c.id == failing for c in g.checks)), open_group)
     return {"review": review, "checks": checks, "a": a, "jimu": jimu, "STATUS": annual.STATUS,
-            "OUTCOMES": annual.OUTCOMES, "errors": errors or {}, "data": data or {},
+            "OUTCOMES": annual.OUTCOMES, "errors": errors, "data": data or {}, "parts": parts,
+            "opened": annual.open_group(parts, open_group),
             "reviewed": session.get(AssessmentVersion, review.version_id),
             "editable": review.completed_on is None and annual.can_edit(session, actor=actor, review=review)}
 
 
 @router.get("/annual-reviews/{rid}")
-def review_page(request: Request, rid: int, session: SessionDep, actor: ActorDep) -> Response:
-    return render(request, "lifecycle/review.html", _review_ctx(session, actor, rid))
+def review_page(request: Request, rid: int, session: SessionDep, actor: ActorDep, open: str = "") -> Response:
+    return render(request, "lifecycle/review.html", _review_ctx(session, actor, rid, open_group=open))
+
+
+def _answers(form) -> tuple[dict[int, tuple[str, str]], dict[int, str]]:
+    answers, locks = {}, {}
+    for key in form.keys():
+        if key.startswith("status-") and key[7:].isdigit():
+            cid = int(key[7:])
+            answers[cid] = (str(form.get(key, "")), str(form.get(f"note-{cid}", "")))
+            if form.get(f"lock-{cid}") is not None:
+                locks[cid] = str(form.get(f"lock-{cid}"))
+    return answers, locks
 
 
 @router.post("/annual-reviews/{rid}")
 def review_post(request: Request, rid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep,
                 today: TodayDep) -> Response:
-    answers = {}
-    for key in form.keys():
-        if key.startswith("status-") and key[7:].isdigit():
-            answers[int(key[7:])] = (str(form.get(key, "")), str(form.get(f"note-{key[7:]}", "")))
+    """A group's 「この区分の回答を保存する」 (the page without JavaScript), or 「見直しを完了する」."""
+    answers, locks = _answers(form)
+    slug = str(form.get("group", ""))
     try:
-        annual.save_answers(session, actor=actor, review_id=rid, answers=answers)
-        if form.get("complete") == "all":
-            n = annual.mark_unanswered(session, actor=actor, review_id=rid)
-            return redirect(request, f"/annual-reviews/{rid}", flash=f"未回答の{n}件を「実施中」にしました。")
+        if answers:
+            annual.save_answers(session, actor=actor, review_id=rid, answers=answers, locks=locks)
         if form.get("complete") == "1":
             review = annual.complete(session, actor=actor, review_id=rid, outcome=str(form.get("outcome")),
                                      findings=str(form.get("findings", "")), completed_on=str(form.get("completed_on", "")),
@@ -203,9 +217,105 @@ def review_post(request: Request, rid: int, form: FormDep, session: WriteSession
         errors = exc.errors if isinstance(exc, ValidationFailed) else {"review": exc.message}
         data = {k: str(form.get(k, "")) for k in ("outcome", "findings", "completed_on")}
         data.update({k: str(v) for k, v in form.items() if k.startswith(("status-", "note-"))})
-        return render(request, "lifecycle/review.html", _review_ctx(session, actor, rid, errors, data),
+        return render(request, "lifecycle/review.html", _review_ctx(session, actor, rid, errors, data, slug),
                       status=exc.status)
-    return redirect(request, f"/annual-reviews/{rid}", flash="回答を保存しました。")
+    review, checks = annual.get(session, actor=actor, review_id=rid)
+    group = next((g for g in annual.groups_of(annual.outline(session, review, checks)) if g.slug == slug), None)
+    if group is None:
+        return redirect(request, f"/annual-reviews/{rid}", flash="回答を保存しました。")
+    where = f"?open={group.slug}#g-{group.slug}" if group.unanswered else ""  # a finished group: on to the next
+    return redirect(request, f"/annual-reviews/{rid}{where}",
+                    flash=f"{group.full_title}の回答を保存しました({group.total}項目中 {group.answered}項目 確認済)。")
+
+
+def _review_parts(session, actor, rid: int, *, slug: str = "", check: int | None = None):
+    """The review's outline after a change, and the part and group that hold `slug` (or the question `check`)."""
+    review, checks = annual.get(session, actor=actor, review_id=rid)
+    parts = annual.outline(session, review, checks)
+    for part in parts:
+        for group in part.groups:
+            if group.slug == slug or any(c.id == check for c in group.checks):
+                return review, parts, part, group
+    raise NotFound("見直しの区分が見つかりません。")
+
+
+@router.post("/annual-reviews/{rid}/checks/{cid}")
+def review_check_save(request: Request, rid: int, cid: int, form: FormDep, session: WriteSessionDep,
+                      actor: ActorDep) -> Response:
+    """Autosave of one answer (the dropdown or the memo of one question)."""
+    htmx = bool(request.headers.get("HX-Request"))
+    try:
+        check, changed = annual.save_check(session, actor=actor, review_id=rid, check_id=cid,
+                                     status=str(form.get(f"status-{cid}", "")), note=str(form.get(f"note-{cid}", "")),
+                                     lock_version=form.get(f"lock-{cid}"))
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        if not htmx:
+            errors = exc.errors if isinstance(exc, ValidationFailed) else {"review": exc.message}
+            return render(request, "lifecycle/review.html", _review_ctx(session, actor, rid, errors), status=exc.status)
+        review, checks = annual.get(session, actor=actor, review_id=rid)
+        check = next(c for c in checks if c.id == cid)
+        reload = ""
+        if isinstance(exc, ValidationFailed):
+            message = " ".join(exc.errors.values()) + "(未保存)"
+        else:
+            message = f"保存できませんでした。{exc.message}"
+            _, _, _, group = _review_parts(session, actor, rid, check=cid)
+            reload = f"/annual-reviews/{rid}?open={group.slug}#check-{cid}"
+        return render(request, "lifecycle/_review_saved.html", {"failed": True, "check": check, "message": message,
+                                                               "reload": reload}, status=exc.status)
+    if not htmx:
+        return redirect(request, f"/annual-reviews/{rid}", flash="回答を保存しました。")
+    review, parts, part, group = _review_parts(session, actor, rid, check=cid)
+    return render(request, "lifecycle/_review_saved.html", {
+        "failed": False, "check": check, "review": review, "parts": parts, "part": part, "group": group,
+        "changed": changed, "saved_at": datetime.now(TOKYO).strftime("%H:%M")})
+
+
+def _bulk_page(request, session, actor, rid: int, group, *, confirm: bool = True, message: str = "",
+               status: int = 200) -> Response:
+    review, _ = annual.get(session, actor=actor, review_id=rid)
+    if request.headers.get("HX-Request"):  # in place of the group's button (also when the POST was refused)
+        return render(request, "lifecycle/_review_bulk.html", {"review": review, "group": group, "confirm": confirm,
+                                                              "message": message}, status=status,
+                      headers={"HX-Retarget": f"#bulk-{group.slug}", "HX-Reswap": "outerHTML"})
+    a, jimu = assessments.get(session, actor=actor, assessment_id=review.assessment_id)
+    return render(request, "lifecycle/review_bulk.html", {"review": review, "group": group, "a": a, "jimu": jimu,
+                                                         "message": message}, status=status)
+
+
+@router.get("/annual-reviews/{rid}/groups/{group}/bulk")
+def review_bulk_confirm(request: Request, rid: int, group: str, session: SessionDep, actor: ActorDep,
+                        cancel: str = "") -> Response:
+    """The confirmation of a group's bulk action: names the group and the count (inline with htmx, else a page)."""
+    try:
+        found = annual.bulk_preview(session, actor=actor, review_id=rid, slug=group)
+    except Conflict as exc:
+        return redirect(request, f"/annual-reviews/{rid}", flash=exc.message)
+    return _bulk_page(request, session, actor, rid, found, confirm=not cancel)
+
+
+@router.post("/annual-reviews/{rid}/groups/{group}/bulk")
+def review_bulk(request: Request, rid: int, group: str, form: FormDep, session: WriteSessionDep,
+                actor: ActorDep) -> Response:
+    """A group's unanswered questions 「実施中」 at once, with the count the user confirmed."""
+    try:
+        done, n = annual.mark_group(session, actor=actor, review_id=rid, slug=group,
+                                    confirmed=form.get("confirm_count"))
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        message = " ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else exc.message
+        review, checks = annual.get(session, actor=actor, review_id=rid)
+        if review.completed_on:
+            raise
+        found = annual.find_group(session, review, checks, group)
+        return _bulk_page(request, session, actor, rid, found, message=message, status=exc.status)
+    flash = f"{done.full_title}の未回答{n}件を「実施中」にしました。"
+    if not request.headers.get("HX-Request"):
+        return redirect(request, f"/annual-reviews/{rid}", flash=flash)
+    review, parts, part, found = _review_parts(session, actor, rid, slug=group)
+    return render(request, "lifecycle/_review_group.html", {"review": review, "parts": parts, "part": part,
+                                                           "group": found, "STATUS": annual.STATUS, "done": flash})
 
 
 @router.get("/annual-reviews/{rid}/report.docx")

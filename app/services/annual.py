@@ -2,12 +2,15 @@
 and — for 修正が必要 / 再実施が必要 — the next version opened with the findings attached."""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, select
 
 from app.domain.completeness import item_path
 from app.domain.forms import AUDIENCES
+from app.models.base import utcnow
 from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
@@ -127,43 +130,288 @@ def can_edit(session: Session, *, actor: Actor, review: AnnualReview) -> bool:
     return True
 
 
-def save_answers(session: Session, *, actor: Actor, review_id: int, answers: dict[int, tuple[str, str]]) -> None:
+CHECKLIST = "checklist"  # the slug of the checklist's group
+NOTE_REQUIRED = ("partial", "not_in_place")
+
+
+@dataclass
+class Group:
+    """The questions of one risk of one 特定個人情報ファイル (or of one heading of Ⅳ, or the checklist)."""
+
+    slug: str  # stable, URL- and id-safe: "checklist", "<file uid>-III_2_r1", "common-IV_1"
+    title: str  # 「2.特定個人情報の入手(…) › リスク1: 目的外の入手が行われるリスク」
+    part_title: str  # 【住民基本台帳ファイル】, 「Ⅳ その他のリスク対策」 or 「内部監査チェックリスト」
+    checks: list[AnnualReviewCheck] = field(default_factory=list)
+    labels: dict[int, str] = field(default_factory=dict)  # check id → the question within the group
+
+    @property
+    def total(self) -> int:
+        return len(self.checks)
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for c in self.checks if c.status)
+
+    @property
+    def unanswered(self) -> int:
+        return self.total - self.answered
+
+    @property
+    def shortfalls(self) -> int:
+        return sum(1 for c in self.checks if c.status in NOTE_REQUIRED)
+
+    @property
+    def complete(self) -> bool:
+        return self.answered == self.total
+
+    @property
+    def full_title(self) -> str:
+        return self.part_title if self.title == self.part_title else f"{self.part_title} {self.title}"
+
+
+@dataclass
+class Part:
+    """A 特定個人情報ファイル (its Ⅲ), a section answered once (Ⅳ), or the checklist: a list of groups."""
+
+    key: str
+    title: str
+    groups: list[Group] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(g.total for g in self.groups)
+
+    @property
+    def answered(self) -> int:
+        return sum(g.answered for g in self.groups)
+
+    @property
+    def shortfalls(self) -> int:
+        return sum(g.shortfalls for g in self.groups)
+
+    @property
+    def complete(self) -> bool:
+        return self.answered == self.total
+
+
+def _slug(*parts: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", "-".join(p for p in parts if p))[:120]
+
+
+def outline(session: Session, review: AnnualReview, checks: list[AnnualReviewCheck]) -> list[Part]:
+    """The questions as the 評価書 is built: the checklist first, then each 特定個人情報ファイル in the order of
+    the 評価書 with its risks (Ⅲ), then the sections answered once (Ⅳ); within them the order of `start`."""
+    from app.models import Assessment
+
+    v = session.get(AssessmentVersion, review.version_id)
+    a = session.get(Assessment, review.assessment_id)
+    d = catalogue.definition(a.form, v.form_version)
+    file_rows = assessments.files(session, v.id)
+    names = {f.uid: f.name for f in file_rows}
+    order = {f.uid: i for i, f in enumerate(file_rows)}
+    parts: dict[str, Part] = {}
+    groups: dict[str, Group] = {}
+    listed = [c for c in checks if c.kind == "checklist"]
+    if listed:
+        head = Part(CHECKLIST, "内部監査チェックリスト")
+        g = Group(CHECKLIST, "内部監査チェックリスト", head.title)
+        for n, c in enumerate(listed, 1):
+            g.checks.append(c)
+            g.labels[c.id] = f"確認事項{n}"
+        head.groups.append(g)
+        parts[CHECKLIST] = head
+    for c in checks:
+        if c.kind != "measure":
+            continue
+        aud = f"({AUDIENCES[c.audience]})" if c.audience in AUDIENCES else ""
+        if d.has(c.item_id):
+            section = d.section_of(c.item_id)
+            chain = []
+            node = d.parent_of(c.item_id)
+            while node is not None:
+                chain.insert(0, node)
+                node = d.parent_of(node.id)
+            heading = chain[:2]  # the subsection (「2.特定個人情報の入手」) and its risk (「リスク1: …」)
+            inner = [n.display for n in chain[2:]] + [d.item(c.item_id).display]
+            group_id = heading[-1].id if heading else section.id
+            title = " › ".join(n.display for n in heading) or f"{section.number} {section.title}".strip()
+            section_id, section_title = section.id, f"{section.number} {section.title}".strip()
+        else:  # an item the 様式 no longer has: kept, under its recorded label
+            group_id, title, inner, section_id, section_title = "other", "その他の措置", [c.label], "other", "その他"
+        if c.file_uid:
+            part_key, part_title = c.file_uid, f"【{names.get(c.file_uid, 'ファイル')}】"
+        else:
+            part_key, part_title = _slug("common", section_id), section_title
+        part = parts.setdefault(part_key, Part(part_key, part_title))
+        slug = _slug(c.file_uid or "common", group_id)
+        if slug not in groups:
+            groups[slug] = Group(slug, title, part_title)
+            part.groups.append(groups[slug])
+        groups[slug].checks.append(c)
+        groups[slug].labels[c.id] = " › ".join(inner) + aud
+
+    def rank(p: Part) -> tuple[int, int]:  # sorted() is stable: Ⅳ's headings keep the order of the questions
+        if p.key == CHECKLIST:
+            return (0, 0)
+        return (1, order[p.key]) if p.key in order else (2, 0)
+
+    return sorted(parts.values(), key=rank)
+
+
+def groups_of(parts: list[Part]) -> list[Group]:
+    return [g for p in parts for g in p.groups]
+
+
+def open_group(parts: list[Part], requested: str = "") -> str:
+    """The one group shown open: the one asked for (after a save, an error) or the first with unanswered items."""
+    all_groups = groups_of(parts)
+    if requested and any(g.slug == requested for g in all_groups):
+        return requested
+    return next((g.slug for g in all_groups if g.unanswered), "")
+
+
+def _editable(session: Session, actor: Actor, review_id: int) -> tuple[AnnualReview, list[AnnualReviewCheck]]:
     review, checks = get(session, actor=actor, review_id=review_id)
     assessments.get(session, actor=actor, assessment_id=review.assessment_id, edit=True)
     if review.completed_on:
         raise Conflict("完了した見直しは変更できません。")
+    return review, checks
+
+
+def _answer_problems(c: AnnualReviewCheck, status: str, note: str) -> dict[str, str]:
     errors = {}
-    for c in checks:
-        if c.id not in answers:
-            continue
-        status, note = answers[c.id]
-        if status and status not in STATUS:
-            errors[f"status-{c.id}"] = "実施状況を選択してください。"
-        problem = text_problem(note, label="メモ", max_len=2000)
-        if problem:
-            errors[f"note-{c.id}"] = problem
-        if status in ("partial", "not_in_place") and not note.strip():
-            errors[f"note-{c.id}"] = f"「{STATUS[status]}」の場合は、状況をメモに記入してください。"
+    if status and status not in STATUS:
+        errors[f"status-{c.id}"] = "実施状況を選択してください。"
+    problem = text_problem(note, label="メモ", max_len=2000)
+    if problem:
+        errors[f"note-{c.id}"] = problem
+    elif status in NOTE_REQUIRED and not note.strip():
+        errors[f"note-{c.id}"] = f"「{STATUS[status]}」の場合は、状況をメモに記入してください。"
+    return errors
+
+
+def _stale_message(session: Session, c: AnnualReviewCheck, actor: Actor) -> str:
+    """Who saved this question last and what it says now (the user sees what is there)."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from app.models import User
+
+    session.refresh(c)
+    now = f"「{STATUS.get(c.status, '未回答')}」" + (f"(メモ: {c.note[:200]})" if c.note else "")
+    when = ""
+    if c.answered_at:
+        at = c.answered_at if c.answered_at.tzinfo else c.answered_at.replace(tzinfo=UTC)
+        at = at.astimezone(ZoneInfo("Asia/Tokyo"))
+        when = f"{at.month}月{at.day}日 {at:%H:%M}"
+    if c.answered_by_id and c.answered_by_id == actor.user_id:
+        who = "あなたが別の画面で"
+    else:
+        user = session.get(User, c.answered_by_id) if c.answered_by_id else None
+        who = f"{user.display_name}さんが" if user else "他の利用者が"
+    return f"この項目は{who}{when + ' に' if when else '先に'}保存しています。現在の回答: {now}"
+
+
+def _apply(session: Session, actor: Actor, c: AnnualReviewCheck, status: str, note: str,
+           lock_version: int | str | None) -> bool:
+    """Store one answer if it differs from what is stored (claiming its lock); False when nothing changed."""
+    note = note.strip()
+    if c.status == status and c.note == note:
+        return False
+    try:
+        locking.claim_row(session, c, lock_version, message="この項目は他の利用者により先に更新されています。")
+    except Conflict as exc:
+        exc.message = _stale_message(session, c, actor)
+        exc.args = (exc.message,)
+        exc.current = {**(exc.current or {}), "check_id": c.id}
+        raise
+    c.status, c.note = status, note
+    c.answered_by_id, c.answered_at = actor.user_id, utcnow()
+    session.add(c)
+    return True
+
+
+def save_check(session: Session, *, actor: Actor, review_id: int, check_id: int, status: str, note: str,
+               lock_version: int | str | None) -> tuple[AnnualReviewCheck, bool]:
+    """Autosave of one question (the page saves each dropdown and memo as it changes).
+
+    A stale `lock_version` (someone saved this question since the page was loaded) is a Conflict (409) naming
+    who and when; saving what is already stored changes nothing and claims no lock."""
+    review, checks = _editable(session, actor, review_id)
+    c = next((x for x in checks if x.id == check_id), None)
+    if c is None:
+        raise NotFound("見直しの項目が見つかりません。")
+    errors = _answer_problems(c, status, note)
     if errors:
         raise ValidationFailed(errors)
+    changed = _apply(session, actor, c, status, note, lock_version)
+    if changed:
+        audit.record(session, actor=actor, entity="annual_review", entity_id=review.id, action="answered",
+                     after={c.id: status})
+    session.commit()
+    return c, changed
+
+
+def save_answers(session: Session, *, actor: Actor, review_id: int, answers: dict[int, tuple[str, str]],
+                 locks: dict[int, str] | None = None) -> int:
+    """Save several answers at once (a group's 「保存する」 without JavaScript). Each changed answer claims its
+    lock (`locks`: check id → the lock_version shown); one stale answer saves none. Returns how many changed."""
+    review, checks = _editable(session, actor, review_id)
+    locks = locks or {}
+    errors = {}
     for c in checks:
         if c.id in answers:
-            c.status, c.note = answers[c.id][0], answers[c.id][1].strip()
-            session.add(c)
-    audit.record(session, actor=actor, entity="annual_review", entity_id=review.id, action="answered",
-                 after={k: v[0] for k, v in answers.items()})
+            errors.update(_answer_problems(c, *answers[c.id]))
+    if errors:
+        raise ValidationFailed(errors)
+    changed = [c.id for c in checks if c.id in answers and _apply(session, actor, c, *answers[c.id], locks.get(c.id))]
+    if changed:
+        audit.record(session, actor=actor, entity="annual_review", entity_id=review.id, action="answered",
+                     after={k: answers[k][0] for k in changed})
     session.commit()
+    return len(changed)
 
 
-def mark_unanswered(session: Session, *, actor: Actor, review_id: int, status: str = "in_place") -> int:
-    """Answer every still-unanswered question at once (then correct the exceptions one by one)."""
-    review, checks = get(session, actor=actor, review_id=review_id)
-    if status not in ("in_place",):
+def find_group(session: Session, review: AnnualReview, checks: list[AnnualReviewCheck], slug: str) -> Group:
+    group = next((g for g in groups_of(outline(session, review, checks)) if g.slug == slug), None)
+    if group is None:
+        raise NotFound("見直しの区分が見つかりません。")
+    return group
+
+
+def bulk_preview(session: Session, *, actor: Actor, review_id: int, slug: str) -> Group:
+    """What the group's 「未回答をすべて「実施中」にする」 would answer (the confirmation names the group and count)."""
+    review, checks = _editable(session, actor, review_id)
+    return find_group(session, review, checks, slug)
+
+
+def mark_group(session: Session, *, actor: Actor, review_id: int, slug: str, confirmed: int | str | None,
+               status: str = "in_place") -> tuple[Group, int]:
+    """Answer every still-unanswered question of one group 「実施中」 (then correct the exceptions one by one).
+
+    Needs the confirmation: `confirmed` is the count the user saw and confirmed. Without it nothing changes
+    (ValidationFailed); when the count changed since (someone answered meanwhile) nothing changes (Conflict)."""
+    if status != "in_place":
         raise ValidationFailed({"status": "一括で設定できるのは「実施中」だけです。"})
-    answers = {c.id: (status, c.note) for c in checks if not c.status}
-    if answers:
-        save_answers(session, actor=actor, review_id=review.id, answers=answers)
-    return len(answers)
+    review, checks = _editable(session, actor, review_id)
+    group = find_group(session, review, checks, slug)
+    todo = [c for c in group.checks if not c.status]
+    seen = locking.parse_expected(confirmed)
+    if seen is None:
+        raise ValidationFailed({"confirm": f"{group.full_title}の未回答{len(todo)}件を「実施中」にするには、"
+                                           "確認の画面で件数を確かめてから実行してください。"})
+    if seen != len(todo):
+        raise Conflict(f"確認した後に回答が変わりました(確認した未回答 {seen}件、現在 {len(todo)}件)。"
+                       "もう一度確認してください。")
+    for c in todo:
+        locking.bump(session, AnnualReviewCheck, c.id)
+        c.status, c.answered_by_id, c.answered_at = status, actor.user_id, utcnow()
+        session.add(c)
+    if todo:
+        audit.record(session, actor=actor, entity="annual_review", entity_id=review.id, action="answered",
+                     after={c.id: status for c in todo}, note=f"一括: {group.full_title}"[:500])
+    session.commit()
+    return group, len(todo)
 
 
 def complete(session: Session, *, actor: Actor, review_id: int, outcome: str, findings: str, completed_on: str,

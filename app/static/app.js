@@ -142,5 +142,49 @@
     if (ev.key === "Enter" && ev.target.matches && ev.target.matches("[data-picker-search]")) { ev.preventDefault(); }
   });
 
-  window.SPIA = { isDirty: function () { return dirty; } };
+  // ---- 見直し: each answer (dropdown, memo) autosaves on its own; its row shows the state ----
+  var reviewDirty = {};
+  function reviewRow(el) { return el && el.closest ? el.closest("tr[id^='check-']") : null; }
+  function rowStatus(row, text, cls) {
+    var el = row && document.getElementById("saved-" + row.id.slice(6));
+    if (!el) { return; }
+    el.textContent = text;
+    el.className = "save-status row-status " + (cls || "");
+  }
+  document.addEventListener("input", function (ev) {
+    if (!ev.target.matches || !ev.target.matches("[data-review-field]")) { return; }
+    var row = reviewRow(ev.target);
+    reviewDirty[row.id] = true;
+    rowStatus(row, "未保存", "saving");
+  });
+  document.addEventListener("change", function (ev) {
+    if (ev.target.matches && ev.target.matches("select[data-review-field]")) {
+      reviewRow(ev.target).setAttribute("data-status", ev.target.value);
+    }
+  });
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var elt = ev.detail.elt;
+    if (elt.matches && elt.matches("[data-review-field]")) { rowStatus(reviewRow(elt), "保存中…", "saving"); }
+  });
+  document.addEventListener("htmx:afterRequest", function (ev) {
+    var elt = ev.detail.elt;
+    if (elt.matches && elt.matches("[data-review-field]") && ev.detail.xhr && ev.detail.xhr.status < 300) {
+      var row = reviewRow(elt);
+      if (row) { delete reviewDirty[row.id]; }
+    }
+  });
+  document.addEventListener("htmx:sendError", function (ev) {
+    var elt = ev.detail.elt;
+    if (elt.matches && elt.matches("[data-review-field]")) {
+      rowStatus(reviewRow(elt), "通信できません(未保存)。接続を確かめて、もう一度選び直すか「保存する」を押してください。", "failed");
+    }
+  });
+  window.addEventListener("beforeunload", function (ev) {
+    if (Object.keys(reviewDirty).length) { ev.preventDefault(); ev.returnValue = ""; return ""; }
+  });
+  document.addEventListener("submit", function (ev) {
+    if (ev.target.matches(".review-group-form")) { reviewDirty = {}; }
+  });
+
+  window.SPIA = { isDirty: function () { return dirty || Object.keys(reviewDirty).length > 0; } };
 })();

@@ -125,6 +125,32 @@ def _conflict(page, ids: Ids, browser) -> None:
     _scroll_to(page, "[data-testid=conflict]")
 
 
+def _review_in_progress(page, ids: Ids, browser) -> None:
+    """The 住基 全項目's 見直し started: the checklist done with its bulk action, two answers of the first risk of
+    the first file saved as chosen (one 一部実施 with its memo), and that risk's bulk confirmation open."""
+    import re
+
+    from playwright.sync_api import expect
+
+    page.click("[data-testid=start-review]")
+    page.wait_for_url(re.compile(r".*/annual-reviews/\d+$"))
+    checklist = page.locator("#g-checklist")
+    checklist.locator("[data-testid=bulk]").click()
+    checklist.locator("[data-testid=bulk-confirm-button]").click()
+    expect(page.locator("#g-checklist [data-testid=bulk-done]")).to_be_visible()
+    page.reload()
+    group = page.locator("details.review-group[open]")
+    rows = group.locator("tbody tr")
+    rows.nth(0).locator("select").select_option("in_place")
+    expect(rows.nth(0).locator("[data-testid=row-status]")).to_contain_text("保存しました")
+    rows.nth(1).locator("textarea").fill("窓口端末2台で入手時の確認画面の設定が未了(令和8年12月に設定予定)。")
+    rows.nth(1).locator("select").select_option("partial")
+    expect(rows.nth(1).locator("[data-testid=row-status]")).to_contain_text("保存しました")
+    group.locator("[data-testid=bulk]").click()
+    expect(group.locator("[data-testid=bulk-confirm]")).to_be_visible()
+    page.mouse.move(0, 0)
+
+
 # ------------------------------------------------------------------ the list (extend here)
 
 SHOTS: list[Shot] = [
@@ -147,8 +173,9 @@ SHOTS: list[Shot] = [
          "指摘事項の関連する項目: 検索して複数選択(節 › リスク › 項目)", full_page=False, prepare=_picker),
     Shot("admin-departments", "admin", lambda i: "/admin", "管理: 部署の名称変更・廃止"),
     Shot("dashboard", "records", lambda i: "/dashboard", "期限の一覧(見直し・再実施・手続)"),
-    Shot("review", "records", lambda i: "/annual-reviews/1", "見直し(住民税 重点、令和7年12月): 措置ごとの実施状況",
-         full_page=False),
+    Shot("review", "records", lambda i: f"/assessments/{i.juki_full}",
+         "見直し(住基 全項目、実施中): チェックリスト → ファイル → リスクの区分ごとの進み具合、選ぶと保存、区分ごとの一括(確認つき)",
+         prepare=_review_in_progress),
 ]
 
 

@@ -175,12 +175,26 @@ def test_whole_life_of_a_full_assessment(ctx, server, clock, demo_engine):
     row.locator("a").first.click()
     page.click("[data-testid=start-review]")
     page.wait_for_url(re.compile(r".*/annual-reviews/\d+$"))
-    assert page.locator("#checks-measure tbody tr").count() > 10
-    first = page.locator("#checks-measure tbody tr").first
+    assert page.locator("details.review-part tbody tr").count() > 10
+    part = page.locator("details.review-part").first
+    part.locator("summary").first.click()
+    group = part.locator("details.review-group").first
+    group.locator("summary").click()
+    first = group.locator("tbody tr").first
+    first.locator("textarea").fill("委託先の研修は一部の従事者が未受講。")
     first.locator("select").select_option("partial")
-    first.locator("input[type=text]").fill("委託先の研修は一部の従事者が未受講。")
-    page.click("[data-testid=mark-all]")
-    expect(page.locator("#checks-measure tbody tr[data-status=partial]")).to_have_count(1)
+    expect(first.locator("[data-testid=row-status]")).to_contain_text("保存しました")
+    # the rest 「実施中」, group by group, each after its confirmation (named group and count)
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    while page.locator("[data-testid=bulk]").count():
+        button = page.locator("[data-testid=bulk]").first
+        gid = button.evaluate("e => e.closest('details.review-group').id")
+        button.click()
+        page.locator(f"#{gid} [data-testid=bulk-confirm-button]").click()
+        expect(page.locator(f"#{gid} [data-testid=bulk-done]")).to_be_visible()
+    page.reload()
+    expect(page.locator("tr[data-status=partial]")).to_have_count(1)
+    expect(page.locator("#review-progress")).to_contain_text("(すべて確認済)")
     page.select_option("#f-outcome", "no_change")
     page.click("[data-testid=complete-review]")
     expect(page.locator(".error-summary")).to_contain_text("「変更なし」にはできません")

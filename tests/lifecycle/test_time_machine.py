@@ -125,7 +125,12 @@ def test_review_overdue_then_a_review_opens_a_correction_with_exactly_the_change
     bad = browser.post(url, {f"status-{missing.id}": "not_in_place", f"note-{missing.id}": ""})
     assert bad.status_code == 422 and "メモに記入" in bad.text
     assert browser.post(url, {f"status-{missing.id}": "not_in_place",
-                              f"note-{missing.id}": "令和8年度は研修を実施していない。", "complete": "all"}).status_code == 303
+                              f"note-{missing.id}": "令和8年度は研修を実施していない。"}).status_code == 303
+    # the rest 「実施中」 group by group, each confirmed with the count its confirmation shows
+    for group in {g["data-group"] for g in parse(browser.get(url).text).select("details.review-group")}:
+        confirm = parse(browser.get(f"{url}/groups/{group}/bulk").text).select_one("input[name=confirm_count]")
+        if confirm is not None:
+            assert browser.post(f"{url}/groups/{group}/bulk", {"confirm_count": confirm["value"]}).status_code == 303
     refused = browser.post(url, {"complete": "1", "outcome": "no_change", "findings": ""})
     assert refused.status_code == 422 and "「変更なし」にはできません" in refused.text
     assert read(select(AnnualReview.completed_on).where(AnnualReview.id == rid)) == [None]

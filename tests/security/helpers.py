@@ -55,7 +55,7 @@ def path_params(ids, subject: str) -> dict[str, Any]:
     return {**common, "jimu_id": ids["juki_jimu"], "aid": ids["juki_full"], "vid": ids["juki_full_revised_v"],
             "det_id": ids["juki_det"], "snapshot_id": ids["juki_submission_snapshot"],
             "version_id": ids["juki_full_published_v"], "assessment_id": ids["juki_full"],
-            "rid": ids["annual_review"], "uid": ids["unmapped"]}
+            "rid": ids["annual_review"], "uid": ids["unmapped"], "cid": ids["annual_check"], "group": "checklist"}
 
 
 def fill_path(template: str, params: dict[str, Any]) -> str:

@@ -219,6 +219,10 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("POST", "/assessments/{aid}/annual-reviews"): dept(303, subject="juki"),
     ("GET", "/annual-reviews/{rid}"): dept(subject="juki"),
     ("POST", "/annual-reviews/{rid}"): dept(303, subject="juki"),
+    # the autosave of one answer (no lock sent: saved unconditionally; not htmx: back to the page)
+    ("POST", "/annual-reviews/{rid}/checks/{cid}"): dept(303, subject="juki"),
+    ("GET", "/annual-reviews/{rid}/groups/{group}/bulk"): dept(subject="juki"),  # the confirmation
+    ("POST", "/annual-reviews/{rid}/groups/{group}/bulk"): dept(422, subject="juki"),  # not confirmed: nothing done
     ("GET", "/annual-reviews/{rid}/report.docx"): dept(subject="juki"),
     # --- JSON API (valid bodies: a 403 must not depend on the body being wrong)
     ("POST", "/api/v1/threshold"): ALL(200, data={"subjects": 120000, "handlers": 600}),

@@ -77,6 +77,20 @@ def _review_answers(ctx, browser, url):
     return replace(pairs, **statuses)
 
 
+def _check_answer(ctx, browser, url):
+    cid = ctx.params["cid"]
+    return {f"status-{cid}": "in_place", f"note-{cid}": ""}
+
+
+def _bulk_confirmed(ctx, browser, url):
+    """The count the group's confirmation page shows (what the user confirms)."""
+    from tests.html import parse
+
+    r = browser.get(url)
+    assert r.status_code == 200, r.text[:300]
+    return {"confirm_count": parse(r.text).select_one("input[name=confirm_count]")["value"]}
+
+
 CHANGES: dict[tuple[str, str], Change] = {
     ("POST", "/login"): Change(None, LOGIN_FORM),
     ("POST", "/logout"): Change("records"),
@@ -131,6 +145,8 @@ CHANGES: dict[tuple[str, str], Change] = {
     ("POST", "/unmapped/{uid}/resolve"): Change("own", {"resolution": "Ⅲ 9 に記載した。"}),
     ("POST", "/assessments/{aid}/annual-reviews"): Change("own"),
     ("POST", "/annual-reviews/{rid}"): Change("own", _review_answers),
+    ("POST", "/annual-reviews/{rid}/checks/{cid}"): Change("own", _check_answer),
+    ("POST", "/annual-reviews/{rid}/groups/{group}/bulk"): Change("own", _bulk_confirmed),
     # API
     ("POST", "/api/v1/jimu"): Change("own", lambda ctx, b, url: _jimu_body(ctx)),
     ("PUT", "/api/v1/jimu/{jimu_id}"): Change("own", lambda ctx, b, url: _jimu_update(ctx)),

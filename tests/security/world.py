@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from app.domain.policy import Actor
 from app.models import (
-    ApiToken, Assessment, AssessmentVersion, ChangeRow, ChecklistItem, Department, Determination, Finding, ImprovementAction, Jimu,
+    AnnualReviewCheck, ApiToken, Assessment, AssessmentVersion, ChangeRow, ChecklistItem, Department, Determination, Finding, ImprovementAction, Jimu,
     LibraryMeasure, Meeting, ReviewCondition, Snapshot, UnmappedAnswer, User, VersionFile, WorkflowStep,
 )
 from tests import dbutil
@@ -135,6 +135,8 @@ def _build(session: Session, today: date) -> Ids:
         "workflow_step": step.id, "checklist_item": session.exec(select(ChecklistItem.id)).first(),
         "library_measure": session.exec(select(LibraryMeasure.id)).first(),
         "annual_review": annual_review.id, "unmapped": unmapped.id,
+        "annual_check": session.exec(select(AnnualReviewCheck.id).where(AnnualReviewCheck.review_id == annual_review.id)
+                                     .order_by(AnnualReviewCheck.position)).first(),
         "change_row": session.exec(select(ChangeRow.id)).first(),
         "department": session.exec(select(Department.id).where(Department.name == "市民課")).one(),
     })
