@@ -151,6 +151,25 @@ def stage_label(stage: str, custom: list[CustomStep] | tuple[CustomStep, ...] = 
     return STAGE_LABEL.get(stage, stage)
 
 
+# The name of each step as the 経過 and the history show it (one name per action, whatever the form; the button
+# labels in base_transitions may add 「(任意)」 or the council's name).
+STEP_LABEL = {
+    "submit_for_check": "庁内確認に回す", "withdraw": "作成中に戻す(取下げ)", "submit": "個人情報保護委員会に提出",
+    "start_comment": "意見公募を開始", "close_comment": "意見公募を終了", "start_review": "第三者点検に付す",
+    "close_review": "第三者点検を終了(答申)", "reopen_review": "再度の点検を求める",
+    "apply_approval": "委員会に承認を申請", "record_approval": "委員会の承認を記録", "publish": "公表",
+    "return_to_draft": "作成中に差し戻す",
+}
+
+
+def step_label(action: str, custom: list[CustomStep] | tuple[CustomStep, ...] = ()) -> str:
+    """「庁内確認に回す」 for submit_for_check; 「審議会報告を完了」 for a municipality's own step; never the code."""
+    if action.startswith("complete:"):
+        key = action.split(":", 1)[1]
+        return f"{next((c.label for c in custom if c.key == key), '独自の手続')}を完了"
+    return STEP_LABEL.get(action, "その他の操作")
+
+
 def editable(stage: str) -> bool:
     return stage in EDITABLE
 
