@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from app.domain.deadlines import period_days
 from app.domain.formversion import not_in_force
+from app.domain.wareki import wareki
 
 
 class Stage(StrEnum):
@@ -211,8 +212,8 @@ def comment_period_problem(start: date | None, end: date | None, reason: str, to
     if end < start:
         return "意見公募の終了日が開始日より前になっています。"
     if today is not None and start < today:
-        return (f"意見公募の開始日({start.isoformat()})が過ぎています。開始日は案を公表する日(意見公募を開始する日、"
-                f"{today.isoformat()})以降にしてください。")
+        return (f"意見公募の開始日({wareki(start)})が過ぎています。開始日は案を公表する日(意見公募を開始する日、"
+                f"{wareki(today)})以降にしてください。")
     days = period_days(start, end)
     if days < COMMENT_MIN_DAYS and not reason.strip():
         return f"意見公募の期間が{days}日で30日未満です。期間を短縮する特段の理由を入力してください。"
@@ -222,7 +223,7 @@ def comment_period_problem(start: date | None, end: date | None, reason: str, to
 def early_close_problem(end: date | None, today: date, reason: str) -> str | None:
     """終了 before the period is over (on or before its end date) needs an explicit reason, printed in the results."""
     if end and today <= end and not reason.strip():
-        return (f"意見公募の期間中です(終了日 {end.isoformat()})。終了日より前に終了するには、"
+        return (f"意見公募の期間中です(終了日 {wareki(end)})。終了日より前に終了するには、"
                 "その理由を入力してください(意見と考え方に記載されます)。")
     return None
 
@@ -281,7 +282,7 @@ def check_guard(name: str, ctx: GuardContext) -> str | None:
 def _order_problem(label: str, value: date, earlier: dict[str, date]) -> str | None:
     for other, d in earlier.items():
         if d and value < d:
-            return f"{label}({value.isoformat()})が{other}({d.isoformat()})より前になっています。"
+            return f"{label}({wareki(value)})が{other}({wareki(d)})より前になっています。"
     return None
 
 
