@@ -50,6 +50,7 @@ class Ids:
     kokuho_uid: str
     council_snapshot: int | None
     base: str = ""
+    kokuho_jimu: int = 0
 
 
 @dataclass
@@ -125,6 +126,18 @@ def _conflict(page, ids: Ids, browser) -> None:
     _scroll_to(page, "[data-testid=conflict]")
 
 
+def _record_new_determination(page, ids: Ids, browser) -> None:
+    """A new 事務 registered and its しきい値判断 recorded in the browser: the 「記録しました」 page with its next step."""
+    from tests.browser.conftest import register_and_determine
+
+    register_and_determine(page, name="印鑑登録に関する事務", department="市民部 市民課", file_name="印鑑登録原票ファイル",
+                           subjects=120_000, handlers=600, result="基礎項目評価及び全項目評価の実施が義務付けられる")
+
+
+def _pair_in_view(page, ids: Ids, browser) -> None:
+    page.evaluate("() => document.querySelector('#pair-panel').scrollIntoView({block: 'start'})")
+
+
 # ------------------------------------------------------------------ the list (extend here)
 
 SHOTS: list[Shot] = [
@@ -149,6 +162,15 @@ SHOTS: list[Shot] = [
     Shot("dashboard", "records", lambda i: "/dashboard", "期限の一覧(見直し・再実施・手続)"),
     Shot("review", "records", lambda i: "/annual-reviews/1", "見直し(住民税 重点、令和7年12月): 措置ごとの実施状況",
          full_page=False),
+    Shot("jimu-next-step", "hoken", lambda i: f"/jimu/{i.kokuho_jimu}",
+         "事務の画面(国保): 次の手順が主な操作、評価書の組(段階・完成度)"),
+    Shot("overview-pair", "hoken", lambda i: f"/assessments/{i.kokuho_full}",
+         "全項目評価書の画面(国保): 同じ評価書番号の基礎項目評価書(段階・完成度)", full_page=False, prepare=_pair_in_view),
+    Shot("version-history", "records", lambda i: f"/versions/{i.juki_full_v}/history",
+         "版の経過(住基 全項目 第1版): 操作の名前・和暦の日時・様式の版"),
+    # last: it adds a 事務 to the database
+    Shot("determination-next-step", "shimin", lambda i: "/jimu/new",
+         "しきい値判断の記録: 「記録しました」と次の手順(評価書を作成)", full_page=False, prepare=_record_new_determination),
 ]
 
 
@@ -185,7 +207,7 @@ def demo_database(path: str):
                 s.add(review)
                 s.commit()
             snap_id = s.get(Snapshot, review.snapshot_id).id
-    ids = Ids(juki[0], juki[1], juki[2], juki[3], kokuho[1], kokuho[2], kokuho[3], snap_id)
+    ids = Ids(juki[0], juki[1], juki[2], juki[3], kokuho[1], kokuho[2], kokuho[3], snap_id, kokuho_jimu=kokuho[0])
     return engine, ids
 
 
