@@ -217,7 +217,7 @@ def _history(session: Session, actor: Actor, a, v, state: dict, today: date) -> 
     first = v.submitted_on or today
     for action, src, dst, day in steps:
         session.add(StageEvent(version_id=v.id, action=action, from_stage=src, to_stage=dst, on_date=day,
-                               at=at(day or first), actor_login="demo", note="システム導入前の手続(デモ)"))
+                               at=at(day or first), actor_login="", note="システム導入前の手続(デモ)"))
     v.stage, v.frozen = "published", False
     session.add(v)
     session.flush()

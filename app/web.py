@@ -1,11 +1,10 @@
 """Templating, flash messages and small response helpers shared by the HTML routes."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
@@ -14,24 +13,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from app.domain.answers import dom_id
 from app.domain.forms import AUDIENCE_SHORT, AUDIENCES, FORM_LABEL
 from app.domain.policy import ROLE_LABEL
-from app.domain.wareki import wareki
+from app.domain.wareki import TOKYO, wareki, wareki_datetime  # noqa: F401 (TOKYO re-exported)
 from app.security import CookieSigner
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKYO = ZoneInfo("Asia/Tokyo")
 templates = Jinja2Blocks(directory=str(ROOT / "templates"))
 FLASH_COOKIE = "spia_flash"
 STATIC_VERSION = "1"
-
-
-def _local(dt: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if dt is None:
-        return ""
-    if dt.tzinfo is None:
-        from datetime import UTC
-
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(TOKYO).strftime(fmt)
 
 
 def _num(value: Any) -> str:
@@ -62,7 +50,9 @@ def _wareki_iso(value: str | None) -> str:
 
 
 templates.env.filters.update(
-    wareki=lambda d: wareki(d, empty="-"), local=_local, num=_num, iso=_iso, domid=dom_id, save_url=_page_url,
+    wareki=lambda d: wareki(d, empty="-"),
+    # timestamps: 令和8年11月20日 10:05 (Japan time); the only way a template prints one
+    wareki_dt=lambda dt, seconds=False: wareki_datetime(dt, seconds=seconds, empty="-"), num=_num, iso=_iso, domid=dom_id, save_url=_page_url,
     page_url=_page_url, answer_text=_answer_text, wareki_iso=_wareki_iso,
     zip_pairs=lambda values: [(v, v) for v in values],
 )

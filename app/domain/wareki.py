@@ -1,7 +1,10 @@
 """和暦 (Japanese era) formatting for documents: 令和7年4月1日, 元年 for the first year."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 # (era name, short letter, first day of the era)
 ERAS: tuple[tuple[str, str, date], ...] = (
@@ -27,6 +30,15 @@ def wareki(d: date | None, *, empty: str = "") -> str:
     name, _, year = era_of(d)
     y = "元" if year == 1 else str(year)
     return f"{name}{y}年{d.month}月{d.day}日"
+
+
+def wareki_datetime(dt: datetime | None, *, seconds: bool = False, empty: str = "") -> str:
+    """令和8年11月20日 10:05 in Japan time (a timestamp stored in UTC; a naive one is taken as UTC)."""
+    if dt is None:
+        return empty
+    local = (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(TOKYO)
+    clock = f"{local.hour}:{local.minute:02d}" + (f":{local.second:02d}" if seconds else "")
+    return f"{wareki(local.date())} {clock}"
 
 
 def wareki_month(d: date | None, *, empty: str = "") -> str:

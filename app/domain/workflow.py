@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from app.domain.deadlines import period_days
 from app.domain.formversion import not_in_force
+from app.domain.wareki import wareki
 
 
 class Stage(StrEnum):
@@ -151,6 +152,25 @@ def stage_label(stage: str, custom: list[CustomStep] | tuple[CustomStep, ...] = 
     return STAGE_LABEL.get(stage, stage)
 
 
+# The name of each step as the 経過 and the history show it (one name per action, whatever the form; the button
+# labels in base_transitions may add 「(任意)」 or the council's name).
+STEP_LABEL = {
+    "submit_for_check": "庁内確認に回す", "withdraw": "作成中に戻す(取下げ)", "submit": "個人情報保護委員会に提出",
+    "start_comment": "意見公募を開始", "close_comment": "意見公募を終了", "start_review": "第三者点検に付す",
+    "close_review": "第三者点検を終了(答申)", "reopen_review": "再度の点検を求める",
+    "apply_approval": "委員会に承認を申請", "record_approval": "委員会の承認を記録", "publish": "公表",
+    "return_to_draft": "作成中に差し戻す",
+}
+
+
+def step_label(action: str, custom: list[CustomStep] | tuple[CustomStep, ...] = ()) -> str:
+    """「庁内確認に回す」 for submit_for_check; 「審議会報告を完了」 for a municipality's own step; never the code."""
+    if action.startswith("complete:"):
+        key = action.split(":", 1)[1]
+        return f"{next((c.label for c in custom if c.key == key), '独自の手続')}を完了"
+    return STEP_LABEL.get(action, "その他の操作")
+
+
 def editable(stage: str) -> bool:
     return stage in EDITABLE
 
@@ -192,8 +212,8 @@ def comment_period_problem(start: date | None, end: date | None, reason: str, to
     if end < start:
         return "意見公募の終了日が開始日より前になっています。"
     if today is not None and start < today:
-        return (f"意見公募の開始日({start.isoformat()})が過ぎています。開始日は案を公表する日(意見公募を開始する日、"
-                f"{today.isoformat()})以降にしてください。")
+        return (f"意見公募の開始日({wareki(start)})が過ぎています。開始日は案を公表する日(意見公募を開始する日、"
+                f"{wareki(today)})以降にしてください。")
     days = period_days(start, end)
     if days < COMMENT_MIN_DAYS and not reason.strip():
         return f"意見公募の期間が{days}日で30日未満です。期間を短縮する特段の理由を入力してください。"
@@ -203,7 +223,7 @@ def comment_period_problem(start: date | None, end: date | None, reason: str, to
 def early_close_problem(end: date | None, today: date, reason: str) -> str | None:
     """終了 before the period is over (on or before its end date) needs an explicit reason, printed in the results."""
     if end and today <= end and not reason.strip():
-        return (f"意見公募の期間中です(終了日 {end.isoformat()})。終了日より前に終了するには、"
+        return (f"意見公募の期間中です(終了日 {wareki(end)})。終了日より前に終了するには、"
                 "その理由を入力してください(意見と考え方に記載されます)。")
     return None
 
@@ -262,7 +282,7 @@ def check_guard(name: str, ctx: GuardContext) -> str | None:
 def _order_problem(label: str, value: date, earlier: dict[str, date]) -> str | None:
     for other, d in earlier.items():
         if d and value < d:
-            return f"{label}({value.isoformat()})が{other}({d.isoformat()})より前になっています。"
+            return f"{label}({wareki(value)})が{other}({wareki(d)})より前になっています。"
     return None
 
 

@@ -8,7 +8,9 @@ from starlette.responses import Response
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.domain.completeness import percent
 from app.domain.forms import FORM_LABEL
+from app.domain.policy import can_edit_department
 from app.errors import ValidationFailed
+from app.models import Determination
 from app.services import assessment_list, assessments, catalogue, changes, completeness, determinations, register
 from app.services import actions as action_service
 from app.services.organisation import department_labels, get_organisation, list_departments
@@ -40,7 +42,9 @@ def _new_ctx(session, actor, jimu_id: int, errors: dict, data: dict) -> dict:
 
 @router.get("/jimu/{jimu_id}/assessments/new")
 def new(request: Request, jimu_id: int, session: SessionDep, actor: ActorDep) -> Response:
-    return render(request, "assessments/new.html", _new_ctx(session, actor, jimu_id, {}, {"forms": []}))
+    # ?forms=full: the form chosen on the 事務 / しきい値判断 page (else every required form not created yet)
+    chosen = [f for f in request.query_params.getlist("forms") if f in FORM_LABEL]
+    return render(request, "assessments/new.html", _new_ctx(session, actor, jimu_id, {}, {"forms": chosen}))
 
 
 @router.post("/jimu/{jimu_id}/assessments/new")
@@ -79,8 +83,11 @@ def overview_ctx(session, actor, aid: int, today) -> dict:
         "change_rows": changes.rows_of(session, a.id), "org": org,
         "stage_label": workflow.stage_label(v.stage, custom),
         "buttons": procedure_view.buttons(session, actor, a, v, org, today, len(problems)),
-        "companions": pairing.companions(session, a),
-        "timeline": procedure.timeline(session, v.id), "custom": custom,
+        "pair": pairing.members(session, jimu_id=jimu.id, det=session.get(Determination, v.determination_id)
+                                if v.determination_id else None, today=today, current_id=a.id, custom=custom),
+        "can_create": jimu.status != "ended" and can_edit_department(actor, jimu.department_id),
+        "FV": catalogue.version_labels(session, a.form),
+        "timeline": procedure.timeline_rows(session, v.id, custom), "custom": custom,
         "label_of": lambda s: workflow.stage_label(s, custom),
         "snapshots": snapshots.of_version(session, v.id), "PURPOSE": snapshots.PURPOSE_LABEL,
         "comment": comments.current(session, v.id), "review": council.current_review(session, v.id),
@@ -101,7 +108,7 @@ def _lifecycle_ctx(session, actor, a, jimu, versions, v, today) -> dict:
     return {"due": due.one(session, actor=actor, assessment=a, jimu=jimu, versions=versions, today=today),
             "reviews": reviews, "STATUS_LABEL": STATUS_LABEL,
             "open_review": next((r for r in reviews if r.completed_on is None), None),
-            "REASONS": revisions.REASONS, "other_forms": [(x.version, f"{x.label}({x.version})") for x in newer],
+            "REASONS": revisions.REASONS, "other_forms": [(x.version, x.label) for x in newer],
             "can_edit": assessments.can_edit(session, actor=actor, assessment=a),
             "has_published": any(x.published_on for x in versions)}
 

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from app.deps import ActorDep, SessionDep
 from app.domain.wareki import BadDate, parse_date
-from app.services import audit
+from app.services import audit, procedure
 from app.web import render
 
 router = APIRouter(prefix="/audit", include_in_schema=False)
@@ -31,6 +31,7 @@ def index(request: Request, session: SessionDep, actor: ActorDep, entity: str = 
     rows, total = audit.search(session, actor=actor, entity=entity, entity_id=entity_id, login=login, action=action,
                                since=dates.get("since"), until=dates.get("until"), limit=PAGE, offset=(page - 1) * PAGE)
     filters = {"entity": entity, "entity_id": entity_id, "login": login, "action": action, "since": since, "until": until}
-    return render(request, "audit/index.html", {"rows": rows, "total": total, "page": page, "pages": (total + PAGE - 1) // PAGE,
+    custom = procedure.custom_steps(session, actor.organisation_id) if actor.organisation_id else []
+    return render(request, "audit/index.html", {"rows": audit.views(session, rows, custom), "total": total, "page": page, "pages": (total + PAGE - 1) // PAGE,
                                                 "filters": filters, "errors": errors,
                                                 "action_kinds": ACTION_KINDS})

@@ -9,7 +9,8 @@ from app.deps import FormDep, WriteSessionDep, ActorDep, SessionDep, TodayDep
 from app.domain import threshold as th
 from app.errors import NotFound, ValidationFailed
 from app.models import Determination, SeriousIncident
-from app.services import determinations, register
+from app.domain.policy import can_edit_department
+from app.services import assessment_list, determinations, pairing, procedure, register
 from app.services.determinations import WizardInput
 from app.services.organisation import get_organisation
 from app.web import redirect, render
@@ -82,13 +83,21 @@ def wizard_record(request: Request, form: FormDep, jimu_id: int, session: WriteS
 
 
 @router.get("/determinations/{det_id}")
-def show(request: Request, det_id: int, session: SessionDep, actor: ActorDep) -> Response:
+def show(request: Request, det_id: int, session: SessionDep, actor: ActorDep, today: TodayDep) -> Response:
     det = session.get(Determination, det_id)
     if det is None:
         raise NotFound("しきい値判断が見つかりません。")
     jimu = register.get_jimu(session, actor=actor, jimu_id=det.jimu_id)
     incidents = [session.get(SeriousIncident, i) for i in det.incident_ids]
+    latest = determinations.latest(session, jimu.id)
+    pair = pairing.members(session, jimu_id=jimu.id, det=det, today=today,
+                           custom=procedure.custom_steps(session, jimu.organisation_id))
+    can_create = jimu.status != "ended" and can_edit_department(actor, jimu.department_id)
+    is_latest = latest is not None and latest.id == det.id
     return render(request, "determinations/show.html", {
+        "pair": pair, "can_create": can_create and is_latest, "latest": latest, "is_latest": is_latest,
+        "next": pairing.next_step(jimu.id, pair, can_create=can_create) if is_latest else None,
+        "KIND": assessment_list.KIND_LABEL,
         "det": det, "jimu": jimu, "incidents": [i for i in incidents if i],
         "result_label": th.RESULT_LABEL[det.result], "performed": determinations.performed_level(det),
         "level_label": {lv.value: label for lv, label in th.LEVEL_LABEL.items()},

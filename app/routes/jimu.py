@@ -8,7 +8,8 @@ from starlette.responses import Response
 from app.deps import FormDep, WriteSessionDep, ActorDep, SessionDep, TodayDep
 from app.errors import Conflict, ValidationFailed
 from app.routes.forms import apply_row_op, jimu_input
-from app.services import assessment_list, dashboard, determinations, register
+from app.domain.policy import can_edit_department
+from app.services import assessment_list, assessments, dashboard, determinations, pairing, procedure, register
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.services.register import FILE_KINDS, STATUSES, FileInput, JimuInput
 from app.web import redirect, render
@@ -71,7 +72,15 @@ def detail(request: Request, jimu_id: int, session: SessionDep, actor: ActorDep,
     history = determinations.history(session, jimu.id)
     warning = determinations.rerun_warning(current, history[0] if history else None)
     labels = department_labels(list_departments(session, org.id))
+    pair = pairing.members(session, jimu_id=jimu.id, det=history[0] if history else None, today=today,
+                           custom=procedure.custom_steps(session, org.id))
+    can_create = jimu.status != "ended" and can_edit_department(actor, jimu.department_id)
     return render(request, "jimu/detail.html", {
+        "pair": pair, "can_create": can_create, "KIND": assessment_list.KIND_LABEL,
+        "next": pairing.next_step(jimu.id, pair, can_create=can_create) if history and not warning else None,
+        # a form the latest determination offers (任意実施 too) that does not exist yet
+        "more_forms": bool(history) and any(form not in {m.form for m in pair if m.assessment}
+                                            for form, _ in assessments.offered_forms(history[0])),
         "jimu": jimu, "files": files, "inputs": inputs, "current": current, "history": history,
         "warning": warning, "department": labels.get(jimu.department_id, ""), "file_kinds": FILE_KINDS,
         "statuses": STATUSES, "today": today, "org": org,

@@ -14,7 +14,7 @@ from app.domain.policy import can_manage_register_settings
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import AssessmentVersion
-from app.services import annual, assessments, calendar, changes, due, exports, revisions
+from app.services import annual, assessments, calendar, catalogue, changes, due, exports, revisions
 from app.services.assessment_list import KIND_LABEL
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.downloads import send
@@ -57,7 +57,8 @@ def _changes_ctx(session, actor, vid: int, errors=None) -> dict:
             "unmapped": revisions.unmapped(session, v.id), "REASONS": revisions.REASONS, "KIND": KIND_LABEL,
             "key_of": diffs.class_key, "errors": errors or {}, "editable": not v.frozen and workflow.editable(v.stage),
             "opened_by": opened_by, "OUTCOMES": annual.OUTCOMES, "STATUS": annual.STATUS,
-            "opened_findings": annual.shortfalls(session, opened_by.id) if opened_by else []}
+            "opened_findings": annual.shortfalls(session, opened_by.id) if opened_by else [],
+            "FV": catalogue.version_labels(session, a.form)}
 
 
 @router.get("/versions/{vid}/changes")
@@ -74,7 +75,8 @@ def history(request: Request, vid: int, session: SessionDep, actor: ActorDep) ->
     custom = procedure.custom_steps(session, a.organisation_id)
     return render(request, "lifecycle/history.html", {
         "v": v, "a": a, "jimu": jimu, "KIND": KIND_LABEL, "REASONS": revisions.REASONS,
-        "timeline": procedure.timeline(session, v.id), "label_of": lambda st: workflow.stage_label(st, custom),
+        "FV": catalogue.version_labels(session, a.form),
+        "timeline": procedure.timeline_rows(session, v.id, custom), "label_of": lambda st: workflow.stage_label(st, custom),
         "snapshots": snapshots.of_version(session, v.id), "PURPOSE": snapshots.PURPOSE_LABEL})
 
 

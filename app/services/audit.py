@@ -1,6 +1,7 @@
 """Writing and reading the append-only audit log (same transaction as the change)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -75,3 +76,55 @@ def record_output(engine, *, actor: Actor | None, entity: str, entity_id: Any, w
         record(s, actor=actor, entity=entity, entity_id=entity_id, action="output",
                after={k: v for k, v in after.items() if v not in ("", None)}, note=f"出力: {what} {filename}".strip())
         s.commit()
+
+
+# What the audit viewer shows in Japanese (the filters still take the codes; unknown codes are shown as they are).
+ENTITY_LABEL = {
+    "action": "改善策", "annual_review": "見直し", "api_token": "APIトークン", "approval": "委員会の承認",
+    "assessment": "評価書", "assessment_version": "評価書の版", "version": "評価書の版", "change_row": "変更箇所",
+    "checklist_item": "見直しの確認項目", "council": "審議会", "department": "部署", "determination": "しきい値判断",
+    "finding": "指摘事項", "form_confirmation": "様式の照合", "incident": "重大事故", "jimu": "事務",
+    "library": "記載例ライブラリ", "login": "ログイン", "meeting": "審議会の会議", "opinion": "意見",
+    "organisation": "評価実施機関", "plan": "計画管理書", "public_comment": "意見公募", "request": "要求",
+    "review": "第三者点検", "review_condition": "答申の条件", "snapshot": "保存した評価書",
+    "unmapped_answer": "移せなかった記載", "user": "利用者", "workflow_step": "独自の手続",
+}
+ACTION_LABEL = {
+    "created": "作成", "create": "作成", "updated": "更新", "saved": "保存", "answered": "回答", "toggled": "切替",
+    "started": "開始", "revoked": "失効", "revised": "改訂", "resolved": "確認済", "reopened": "再開",
+    "recorded": "記録", "planned_change": "変更予定日", "password_changed": "パスワード変更", "page_saved": "ページの保存",
+    "output": "出力・ダウンロード", "met": "条件を満たした", "merged": "まとめた", "logout": "ログアウト",
+    "imported": "取込み", "file_renamed": "ファイル名の変更", "file_removed": "ファイルの削除", "file_moved": "ファイルの移動",
+    "file_added": "ファイルの追加", "ended": "終了", "denied": "拒否", "deleted": "削除", "completed": "完了",
+    "closed": "終了", "changes_generated": "変更箇所の作成", "change_classified": "変更の区分", "retired": "廃止",
+    "reinstated": "再開", "login_succeeded": "ログイン", "login_failed": "ログイン失敗", "login_locked": "ロック",
+    "login_refused_locked": "ロック中のログイン",
+}
+
+
+@dataclass(frozen=True)
+class AuditView:
+    row: AuditLog
+    who: str
+    entity: str
+    action: str
+
+
+def views(session: Session, rows: list[AuditLog], custom=()) -> list[AuditView]:
+    """The rows as a person reads them: display names, Japanese names of the entity and the action (a procedure
+    step by its name, 「公表」 not stage:publish)."""
+    from app.domain.workflow import step_label
+    from app.services.people import display_names
+
+    names = display_names(session, (r.actor_id for r in rows), (r.actor_login for r in rows))
+
+    def action_of(code: str) -> str:
+        if code.startswith("stage:"):
+            return f"手続: {step_label(code.split(':', 1)[1], custom)}"
+        return ACTION_LABEL.get(code, code)
+
+    def who(r: AuditLog) -> str:
+        name = names(r.actor_id, r.actor_login)
+        return r.actor_login if name == "-" and r.actor_login else name  # a user no longer on file keeps the login
+
+    return [AuditView(r, who(r), ENTITY_LABEL.get(r.entity, r.entity), action_of(r.action)) for r in rows]

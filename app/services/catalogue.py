@@ -30,3 +30,8 @@ def labels(session: Session) -> dict[tuple[str, str], str]:
     for row in session.exec(select(FormLabel)).all():
         out[(row.form, row.version)] = row.label
     return out
+
+
+def version_labels(session: Session, form: str) -> dict[str, str]:
+    """{"r06-10": "[令和6年10月 様式4]"} for one form: what screens show instead of the internal version code."""
+    return {version: label for (f, version), label in labels(session).items() if f == form}

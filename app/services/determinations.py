@@ -10,7 +10,7 @@ from app.domain import threshold as th
 from app.domain.counting import FileFact, IncidentFact, RegisterInputs, register_inputs
 from app.domain.policy import Actor
 from app.domain.text import text_problem
-from app.domain.wareki import BadDate, parse_date
+from app.domain.wareki import BadDate, parse_date, wareki
 from app.errors import ValidationFailed
 from app.models import Determination, Jimu, Organisation, SeriousIncident, SpecificFile
 from app.services import audit
@@ -58,7 +58,7 @@ def rerun_warning(current: th.ThresholdResult, last) -> str | None:
         return None
     if th.is_higher(current.result, last.result):
         return (f"しきい値判断の再実施が必要です: 登録情報による判定「{current.label}」が、"
-                f"前回の判断({last.determined_on.isoformat()})の「{th.RESULT_LABEL[last.result]}」より高くなっています。")
+                f"前回の判断({wareki(last.determined_on)})の「{th.RESULT_LABEL[last.result]}」より高くなっています。")
     return None
 
 

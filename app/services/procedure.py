@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, update
 from sqlmodel import Session, select
@@ -16,7 +16,7 @@ from app.models import (
     WorkflowStep,
 )
 from app.models.base import utcnow
-from app.services import assessments, audit, catalogue, completeness, fill, pairing, snapshots
+from app.services import assessments, audit, catalogue, completeness, fill, pairing, people, snapshots
 
 DATE_FOR = {"submit": ("submitted_on", "提出日"), "publish": ("published_on", "公表日"),
             "record_approval": ("approved_on", "承認日")}
@@ -235,3 +235,25 @@ def _next_round(session: Session, actor: Actor, v, today: date) -> Review:
 def timeline(session: Session, version_id: int) -> list[StageEvent]:
     return list(session.exec(select(StageEvent).where(StageEvent.version_id == version_id)
                              .order_by(StageEvent.at, StageEvent.id)).all())
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One step of the 経過 as a person reads it: the step's name, the stages, the person's name, 和暦 dates."""
+
+    action: str            # the code, kept for data-action (tests, styling) — never shown
+    at: datetime
+    step: str
+    from_stage: str
+    to_stage: str
+    on_date: date | None
+    who: str
+    note: str
+
+
+def timeline_rows(session: Session, version_id: int, custom: list[workflow.CustomStep]) -> list[TimelineRow]:
+    events = timeline(session, version_id)
+    names = people.display_names(session, (e.actor_id for e in events), (e.actor_login for e in events))
+    return [TimelineRow(e.action, e.at, workflow.step_label(e.action, custom), workflow.stage_label(e.from_stage, custom),
+                        workflow.stage_label(e.to_stage, custom), e.on_date, names(e.actor_id, e.actor_login), e.note)
+            for e in events]

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.domain import workflow
 from app.domain.policy import Actor
+from app.domain.wareki import wareki
 from app.errors import Conflict, ValidationFailed
 from app.models import Organisation
 from app.services import assessments, comments, pairing, procedure
@@ -68,7 +69,7 @@ def confirmation(session: Session, *, actor: Actor, version_id: int, action: str
     if action == "start_comment":
         c = comments.current(session, v.id)
         if c and c.start_on and c.end_on:
-            statements.append(f"意見公募の期間: {c.start_on.isoformat()} 〜 {c.end_on.isoformat()}(方法: {c.method})")
+            statements.append(f"意見公募の期間: {wareki(c.start_on)} 〜 {wareki(c.end_on)}(方法: {c.method})")
     bv = pairing.basic_version(session, a) if with_basic else None
     if bv is not None:
         statements.append(f"同じ評価書番号({a.number})の基礎項目評価書(第{bv.seq}版)も同時に{pairing.STEP[action]}します。")

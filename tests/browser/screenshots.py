@@ -50,6 +50,7 @@ class Ids:
     kokuho_uid: str
     council_snapshot: int | None
     base: str = ""
+    kokuho_jimu: int = 0
 
 
 @dataclass
@@ -151,6 +152,18 @@ def _review_in_progress(page, ids: Ids, browser) -> None:
     page.mouse.move(0, 0)
 
 
+def _record_new_determination(page, ids: Ids, browser) -> None:
+    """A new 事務 registered and its しきい値判断 recorded in the browser: the 「記録しました」 page with its next step."""
+    from tests.browser.conftest import register_and_determine
+
+    register_and_determine(page, name="印鑑登録に関する事務", department="市民部 市民課", file_name="印鑑登録原票ファイル",
+                           subjects=120_000, handlers=600, result="基礎項目評価及び全項目評価の実施が義務付けられる")
+
+
+def _pair_in_view(page, ids: Ids, browser) -> None:
+    page.evaluate("() => document.querySelector('#pair-panel').scrollIntoView({block: 'start'})")
+
+
 # ------------------------------------------------------------------ the list (extend here)
 
 SHOTS: list[Shot] = [
@@ -176,6 +189,15 @@ SHOTS: list[Shot] = [
     Shot("review", "records", lambda i: f"/assessments/{i.juki_full}",
          "見直し(住基 全項目、実施中): チェックリスト → ファイル → リスクの区分ごとの進み具合、選ぶと保存、区分ごとの一括(確認つき)",
          prepare=_review_in_progress),
+    Shot("jimu-next-step", "hoken", lambda i: f"/jimu/{i.kokuho_jimu}",
+         "事務の画面(国保): 次の手順が主な操作、評価書の組(段階・完成度)"),
+    Shot("overview-pair", "hoken", lambda i: f"/assessments/{i.kokuho_full}",
+         "全項目評価書の画面(国保): 同じ評価書番号の基礎項目評価書(段階・完成度)", full_page=False, prepare=_pair_in_view),
+    Shot("version-history", "records", lambda i: f"/versions/{i.juki_full_v}/history",
+         "版の経過(住基 全項目 第1版): 操作の名前・和暦の日時・様式の版"),
+    # last: it adds a 事務 to the database
+    Shot("determination-next-step", "shimin", lambda i: "/jimu/new",
+         "しきい値判断の記録: 「記録しました」と次の手順(評価書を作成)", full_page=False, prepare=_record_new_determination),
 ]
 
 
@@ -212,7 +234,7 @@ def demo_database(path: str):
                 s.add(review)
                 s.commit()
             snap_id = s.get(Snapshot, review.snapshot_id).id
-    ids = Ids(juki[0], juki[1], juki[2], juki[3], kokuho[1], kokuho[2], kokuho[3], snap_id)
+    ids = Ids(juki[0], juki[1], juki[2], juki[3], kokuho[1], kokuho[2], kokuho[3], snap_id, kokuho_jimu=kokuho[0])
     return engine, ids
 
 

@@ -46,3 +46,13 @@ def test_parse_errors(text, fragment):
     with pytest.raises(BadDate) as exc:
         parse_date(text)
     assert fragment in str(exc.value)
+
+
+def test_wareki_datetime_is_japan_time():
+    from datetime import UTC, datetime
+
+    from app.domain.wareki import wareki_datetime
+
+    assert wareki_datetime(datetime(2026, 11, 19, 15, 5, tzinfo=UTC)) == "令和8年11月20日 0:05"  # JST is UTC+9
+    assert wareki_datetime(datetime(2019, 5, 1, 1, 2, 3), seconds=True) == "令和元年5月1日 10:02:03"  # naive = UTC
+    assert wareki_datetime(None, empty="-") == "-"

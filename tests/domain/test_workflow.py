@@ -110,7 +110,7 @@ def ctx(**kw) -> wf.GuardContext:
     ("start_comment", "internal_check", ctx(comment=None), "方法・期間を登録"),
     ("start_comment", "internal_check", ctx(comment={**STARTING.comment, "end_on": date(2026, 12, 21)}), "30日未満"),
     ("start_comment", "internal_check", ctx(comment={**STARTING.comment, "end_on": date(2026, 11, 1)}), "開始日より前"),
-    ("start_comment", "internal_check", ctx(), "開始日(2026-09-01)が過ぎています"),
+    ("start_comment", "internal_check", ctx(), "開始日(令和8年9月1日)が過ぎています"),
     ("close_comment", "public_comment", ctx(today=date(2026, 9, 30)), "期間中です"),
     ("close_comment", "public_comment", ctx(comment={**OK.comment, "opinions_without_response": 2}), "市の考え方が未記入"),
     ("start_review", "comment_revision", ctx(review=None), "諮問日を登録"),
@@ -120,7 +120,7 @@ def ctx(**kw) -> wf.GuardContext:
     ("submit", "review_revision", ctx(submitted_on=None), "提出日を入力"),
     ("submit", "review_revision", ctx(submitted_on=date(2026, 10, 1)), "答申日"),
     ("publish", "submitted", ctx(submitted_on=None), "先に提出日"),
-    ("publish", "submitted", ctx(published_on=date(2026, 10, 31)), "公表日(2026-10-31)が提出日(2026-11-01)より前"),
+    ("publish", "submitted", ctx(published_on=date(2026, 10, 31)), "公表日(令和8年10月31日)が提出日(令和8年11月1日)より前"),
 ])
 def test_guards_refuse_in_japanese(action, stage, context, fragment):
     table = wf.transitions("full", "local")

@@ -76,7 +76,7 @@ def test_audit_page_filters(browser):
     browser.login_as("records")
     page = browser.page("/audit?entity=jimu")
     rows = page.select("#audit-table tbody tr")
-    assert rows and all("jimu #" in r.get_text() for r in rows)
+    assert rows and all("事務 #" in r.get_text() for r in rows)  # the entity by its Japanese name
     assert browser.page("/audit?since=2026-02-30").select_one("#e-since")
     browser.login_as("shimin")
     assert browser.get("/audit").status_code == 403

@@ -74,5 +74,5 @@ def test_audit_page_filters_downloads(browser):
     assert options["output"] == "出力・ダウンロード" and options["denied"] == "拒否された操作"
     assert page.select_one("#f-action option[selected]")["value"] == "output"
     cells = [[td.get_text(strip=True) for td in tr.select("td")] for tr in page.select("#audit-table tbody tr")]
-    assert cells and all(c[1] == "records" and c[3] == "output" for c in cells)
+    assert cells and all(c[1] == "総務課 文書担当 佐藤" and c[3] == "出力・ダウンロード" for c in cells)  # names, not codes
     assert any("計画管理書" in c[4] for c in cells)

@@ -174,7 +174,7 @@ def test_a_period_in_the_past_is_refused_at_start(app, browser, read, pair, demo
     page = browser.page(f"/assessments/{full}")
     assert page.select_one("form.transition button[data-action='start_comment']").has_attr("disabled")
     assert "過ぎています" in text_of(page, "[data-testid=missing-start_comment]")
-    refused(browser, fire(browser, read, full, "start_comment"), full, "開始日(2026-10-20)が過ぎています")
+    refused(browser, fire(browser, read, full, "start_comment"), full, "開始日(令和8年10月20日)が過ぎています")
     assert version(read, full).stage == "internal_check"
     assert not read(select(Snapshot).where(Snapshot.version_id == v.id, Snapshot.purpose == "public_comment"))
 
