@@ -51,6 +51,7 @@ def close(session: Session, *, actor: Actor, action_id: int, closed_on: str, not
         raise Forbidden("他の部署の改善策は変更できません。")
     # the stale-form check comes first: a second 完了 from the same page is a conflict, not a validation error
     locking.claim_row(session, act, lock_version, message="この改善策は他の利用者により先に更新されています。",
+                      what="この改善策", entity="action", actor_id=actor.user_id,
                       describe=lambda x: f"状態 {'完了' if x.status == 'closed' else '未完了'}、内容「{x.content[:100]}」")
     errors = {}
     try:
