@@ -8,7 +8,9 @@ from datetime import date
 from sqlmodel import Session, select
 
 from app.domain import threshold as th
-from app.domain.policy import Actor, can_edit_department, can_register_jimu, can_view_department
+from app.domain.policy import (
+    Actor, can_edit_department, can_register_jimu, can_view_department, department_denial, register_denial,
+)
 from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -56,7 +58,7 @@ def get_jimu(session: Session, *, actor: Actor, jimu_id: int, edit: bool = False
         raise NotFound("事務が見つかりません。")
     allowed = can_edit_department if edit else can_view_department
     if not allowed(actor, jimu.department_id):
-        raise Forbidden("他の部署の事務は閲覧・編集できません。")
+        raise Forbidden(department_denial(actor, "事務"))
     return jimu
 
 
@@ -194,7 +196,7 @@ def _files(rows: list[FileInput], today: date, errors: dict) -> list[dict]:
 def require_can_register(actor: Actor) -> None:
     """Refuse (403, before any input is looked at) those who may not register a 事務, e.g. council members."""
     if not can_register_jimu(actor):
-        raise Forbidden("事務を登録できるのは、担当課職員・総務・文書担当・管理者です。")
+        raise Forbidden(register_denial(actor))
 
 
 def create(session: Session, *, actor: Actor, organisation_id: int, data: JimuInput, today: date) -> Jimu:
