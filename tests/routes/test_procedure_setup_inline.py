@@ -8,7 +8,7 @@ from datetime import date
 from sqlmodel import select
 
 from app.models import Council
-from tests.html import parse, text_of
+from tests.html import text_of
 from tests.routes.test_procedure import clock, fire, version
 from tests.routes.test_procedure_guards import complete_version, pair  # noqa: F401 - fixture
 

@@ -26,7 +26,7 @@ MAIN_PAGES = ("/", "/jimu", "/assessments", "/dashboard", "/queue", "/plan", "/a
               "/council", "/account", "/admin", "/audit", "/incidents", "/admin/councils", "/admin/forms",
               "/admin/checklist")
 # role of the login in the matrix: staff only ever see their own department's records
-MATRIX_ROLE = {"admin": "admin", "records": "records", "shimin": "own", "zeimu": "own", "hoken": "own",
+MATRIX_ROLE = {"admin": "admin", "records": "records", "shimin": "own", "zeimu": "own", "hoken": "own", "kodomo": "own",
                "council": "council"}
 SKIP = re.compile(r"format=pdf|/logout$")  # PDF needs LibreOffice (its access rule is the docx one)
 POST_ROUTES = [(t, re.compile("^" + re.sub(r"\{\w+\}", r"[^/]+", t) + "$")) for m, t in EXPECTED if m == "POST"]
@@ -69,7 +69,7 @@ def _post_refused(role: str, url: str) -> str | None:
     return f"POST {url} ({template}) is offered, but {role} is refused ({expected})" if expected == 403 else None
 
 
-@pytest.mark.parametrize("login", ["admin", "records", "shimin", "zeimu", "council"])
+@pytest.mark.parametrize("login", ["admin", "records", "shimin", "zeimu", "kodomo", "hoken", "council"])
 def test_no_page_offers_a_role_what_it_may_not_do(life_browser, login):
     b = life_browser
     b.login_as(login)
