@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from app.domain.answers import dom_id
 from app.domain.forms import AUDIENCE_SHORT, AUDIENCES, FORM_LABEL
-from app.domain.policy import ROLE_LABEL
+from app.domain.policy import ROLE_LABEL, can_manage_register_settings, can_register_jimu
 from app.domain.wareki import TOKYO, wareki, wareki_datetime  # noqa: F401 (TOKYO re-exported)
 from app.security import CookieSigner
 
@@ -57,7 +57,8 @@ templates.env.filters.update(
     zip_pairs=lambda values: [(v, v) for v in values],
 )
 templates.env.globals.update(ROLE_LABEL=ROLE_LABEL, STATIC_VERSION=STATIC_VERSION, AUDIENCES=AUDIENCES, AUDIENCE_SHORT=AUDIENCE_SHORT,
-                             FORM_LABEL=FORM_LABEL)
+                             FORM_LABEL=FORM_LABEL, can_register_jimu=can_register_jimu,
+                             can_manage_register_settings=can_manage_register_settings)
 
 
 def csrf_token(request: Request) -> str:

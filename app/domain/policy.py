@@ -73,3 +73,23 @@ def expand_departments(own: set[int], parent_of: dict[int, int | None]) -> froze
                 result.add(dept)
                 changed = True
     return frozenset(result)
+
+
+def department_denial(actor: Actor, what: str) -> str:
+    """The 403 message for a 事務 / 評価書 / 改善策 outside the user's reach, worded for the user's role: council
+    members have no department (they read only what was sent to the council), staff are told about departments."""
+    if actor.role == "council":
+        return (f"審議会委員が閲覧できるのは、審議会に送付された評価書だけです(この{what}は閲覧できません)。"
+                "メニューの「審議会資料」から開いてください。")
+    if actor.role == "staff" and not actor.department_ids:
+        return f"所属部署が設定されていないため、{what}を閲覧できません。管理者に所属部署の設定を依頼してください。"
+    return f"他の部署の{what}は閲覧・編集できません(所属部署とその配下の課のものだけを扱えます)。"
+
+
+def register_denial(actor: Actor) -> str:
+    """Why 事務を登録する is refused, for this role."""
+    if actor.role == "council":
+        return "審議会委員は事務を登録できません(審議会に送付された評価書の閲覧のみです)。"
+    if actor.role == "staff" and not actor.department_ids:
+        return "所属部署が設定されていないため、事務を登録できません。管理者に所属部署の設定を依頼してください。"
+    return "事務を登録できるのは、担当課職員・総務・文書担当・管理者です。"

@@ -63,6 +63,7 @@ class Bundle:
     measure_headings: bool = True                      # organisation setting: 【対象】 headings over the measures
     measure_numbering: Literal["dot", "number"] = "dot"  # organisation setting: 「・」 lines or 1. 2. …
     exported_at: datetime | None = None               # file properties created/modified (None: now)
+    unpublished_note: str = ""                        # screen views only: said in an empty 公表日 (Word keeps it blank)
 
 
 def title_of(b: Bundle, edition: Edition = "full") -> str:
@@ -162,7 +163,7 @@ def _cover(ctx: _Ctx, name: str) -> list:
             return [Para.of(WITHHELD)]
         v = ctx.value("", item)
         if v is None or empty(item, v):
-            return [Para.of("")]
+            return [Para.of(ctx.b.unpublished_note if item.prefill == "version.published_on" else "")]
         return _answer(ctx, "", item, v)
 
     if block:

@@ -92,6 +92,7 @@ def overview_ctx(session, actor, aid: int, today) -> dict:
         "snapshots": snapshots.of_version(session, v.id), "PURPOSE": snapshots.PURPOSE_LABEL,
         "comment": comments.current(session, v.id), "review": council.current_review(session, v.id),
         "approval": approval.current(session, v.id), "date_for": procedure.DATE_FOR, "today": today,
+        "councils": council.councils(session, org.id),
         **_lifecycle_ctx(session, actor, a, jimu, versions, v, today),
     }
 

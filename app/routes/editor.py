@@ -8,11 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
+from app.domain import conflicts
 from app.domain.answer_text import answer_text
 from app.domain.answers import parse_page, skip_reason
 from app.domain.forms import FORM_LABEL
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import User
 from app.services import answers as answer_service
 from app.domain.changes import CLASSES
 from app.services import assessments, editor, library, revisions
@@ -149,14 +149,19 @@ def _invalid(request, session, actor, vid, page_id, file, today, parsed, fields,
 def _conflict(request, session, actor, vid, page_id, file, today, parsed, exc: Conflict, htmx: bool) -> Response:
     E = _load(session, actor, vid, page_id, file, today, overrides=parsed.values)
     info = exc.current or {}
-    by = session.get(User, info.get("by")) if info.get("by") else None
+    saver = answer_service.page_saver(session, info.get("by"), info.get("at"))
     items = []
     for c in info.get("items", []):
         item = E.definition.item(c.item_id)
         items.append({"item_id": c.item_id, "label": c.label, "mine_text": answer_text(item, c.mine, empty="(空欄)"),
                       "theirs_text": answer_text(item, c.theirs, empty="(空欄)")})
-    conflict = {"message": exc.message, "lock": info.get("lock"), "items": items, "at": info.get("at"),
-                "by": by.display_name if by else ""}
+    mine = conflicts.is_me(saver, actor.user_id)
+    conflict = {"message": exc.message, "lock": info.get("lock"), "items": items,
+                "heading": conflicts.heading(saver, actor.user_id), "mine": mine,
+                "theirs_label": "保存済みの内容(別の画面)" if mine else
+                (f"保存済みの内容({saver.name}さん)" if saver and saver.name else "保存済みの内容(他の利用者)"),
+                "status": "別の画面で先に保存されています" if mine else
+                (f"{saver.name}さんが先に保存しました" if saver and saver.name else "他の利用者が先に保存しました")}
     if htmx:
         return render(request, "assessments/_conflict_response.html", {"E": E, "conflict": conflict}, status=409,
                       headers={"HX-Retarget": "#conflict", "HX-Reswap": "innerHTML"})

@@ -7,7 +7,8 @@ from starlette.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from app.deps import ActorDep, SessionDep, TodayDep
-from app.services import dashboard
+from app.domain.deadlines import STATUS_LABEL
+from app.services import dashboard, due
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.web import render
 
@@ -20,8 +21,11 @@ def home(request: Request, session: SessionDep, actor: ActorDep, today: TodayDep
     dept_id = int(department) if department.isdigit() else None
     rows = dashboard.jimu_rows(session, actor=actor, org=org, today=today, department_id=dept_id)
     depts = department_labels(list_departments(session, org.id)) if actor.sees_all else {}
+    upcoming, more = ([], 0) if actor.role == "council" else \
+        due.upcoming(due.rows(session, actor=actor, today=today, department_id=dept_id, register=rows))
     return render(request, "home/index.html", {
         "org": org, "rows": rows, "departments": depts, "department": dept_id, "today": today,
+        "deadlines": upcoming, "more_deadlines": more, "STATUS_LABEL": STATUS_LABEL,
     })
 
 

@@ -9,6 +9,7 @@ from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from app.models import Council, Review
 from app.domain import item_picker, workflow
+from app.domain.policy import can_manage_register_settings
 from app.services import (
     approval, assessments, catalogue, comments, council, exports, procedure, procedure_view, snapshots,
 )
@@ -72,7 +73,7 @@ def _comment_ctx(session, actor, vid: int, errors=None, data=None) -> dict:
     picker, items = _items(d)
     return {"v": v, "a": a, "jimu": jimu, "c": c, "opinions": comments.opinions(session, c.id) if c else [],
             "channels": comments.CHANNELS, "items": items, "labels": dict(items), "picker": picker,
-            "errors": errors or {},
+            "errors": errors or {}, "can_record": can_manage_register_settings(actor),
             "data": data or {}}
 
 
@@ -98,7 +99,15 @@ def comment_post(request: Request, vid: int, form: FormDep, session: WriteSessio
     except ValidationFailed as exc:
         session.rollback()
         return render(request, "procedure/comment.html", _comment_ctx(session, actor, vid, exc.errors, data), status=422)
+    if what == "setup" and form.get("back") == "procedure":
+        return _back_to_procedure(request, session, actor, vid, "意見公募の方法と期間を登録しました。")
     return redirect(request, f"/versions/{vid}/comment", flash="意見公募の記録を更新しました。")
+
+
+def _back_to_procedure(request: Request, session, actor, vid: int, note: str) -> Response:
+    """A setup saved from the form under a disabled procedure button returns to that button (issue 14 item 7)."""
+    _, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
+    return redirect(request, f"/assessments/{a.id}#procedure", flash=note)
 
 
 @router.get("/versions/{vid}/comment/results.docx")
@@ -117,6 +126,7 @@ def _review_ctx(session, actor, vid: int, errors=None) -> dict:
             "meetings": council.meetings(session, r.id) if r else [], "findings": council.findings(session, r.id) if r else [],
             "conditions": council.conditions(session, r.id) if r else [], "items": items, "labels": dict(items),
             "picker": picker, "results": council.RESULTS, "status": council.FINDING_STATUS, "errors": errors or {},
+            "can_record": can_manage_register_settings(actor),
             "council_name": session.get(Council, r.council_id).name if r else "",
             "earlier": [x for x in council.rounds(session, v.id) if r and x.id != r.id]}
 
@@ -154,6 +164,8 @@ def review_post(request: Request, vid: int, form: FormDep, session: WriteSession
         session.rollback()
         errors = exc.errors if isinstance(exc, ValidationFailed) else {"review": exc.message}
         return render(request, "procedure/review.html", _review_ctx(session, actor, vid, errors), status=exc.status)
+    if what == "setup" and form.get("back") == "procedure":
+        return _back_to_procedure(request, session, actor, vid, "審議会への諮問の内容を登録しました。")
     return redirect(request, f"/versions/{vid}/review", flash="第三者点検の記録を更新しました。")
 
 
@@ -234,12 +246,8 @@ def _snapshot_access(session, actor, snapshot_id: int):
 
 @router.get("/snapshots/{snapshot_id}")
 def snapshot_view(request: Request, snapshot_id: int, session: SessionDep, actor: ActorDep) -> Response:
-    from app.export import assessment_doc, html
-
     snap = _snapshot_access(session, actor, snapshot_id)
-    doc = assessment_doc.build(exports.bundle_from_snapshot(session, snap, snap.edition), snap.edition)
-    return render(request, "procedure/snapshot.html", {"snap": snap, "blocks": html.blocks(doc), "title": doc.title,
-                                                       "purpose": snapshots.PURPOSE_LABEL[snap.purpose]})
+    return render(request, "procedure/snapshot.html", {"snap": snap, "s": snapshots.view(session, snap)})
 
 
 @router.get("/snapshots/{snapshot_id}/download")

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from app.domain.policy import Actor, can_edit_department
+from app.domain.policy import Actor, can_edit_department, department_denial
 from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Forbidden, NotFound, ValidationFailed
@@ -48,9 +48,10 @@ def close(session: Session, *, actor: Actor, action_id: int, closed_on: str, not
     asm = session.get(Assessment, act.assessment_id)
     jimu = session.get(Jimu, asm.jimu_id)
     if asm.organisation_id != actor.organisation_id or not can_edit_department(actor, jimu.department_id):
-        raise Forbidden("他の部署の改善策は変更できません。")
+        raise Forbidden(department_denial(actor, "改善策"))
     # the stale-form check comes first: a second 完了 from the same page is a conflict, not a validation error
     locking.claim_row(session, act, lock_version, message="この改善策は他の利用者により先に更新されています。",
+                      what="この改善策", entity="action", actor_id=actor.user_id,
                       describe=lambda x: f"状態 {'完了' if x.status == 'closed' else '未完了'}、内容「{x.content[:100]}」")
     errors = {}
     try:

@@ -58,6 +58,7 @@ def save_checklist_item(session: Session, *, actor: Actor, text: str, item_id: i
         raise NotFound("チェック項目が見つかりません。")
     if row is not None:
         locking.claim_row(session, row, lock_version, message="このチェック項目は他の利用者により先に更新されています。",
+                          what="このチェック項目", entity="checklist_item", actor_id=actor.user_id,
                           describe=lambda c: f"「{c.text[:200]}」({'使用中' if c.active else '停止中'})")
     row = row or ChecklistItem(organisation_id=actor.organisation_id, text=text,
                                position=len(checklist(session, actor.organisation_id, active_only=False)))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from app.domain import conflicts
 from app.domain.answers import BadOperation, ParsedPage, apply_op
 from app.domain.forms import Definition, Page
 from app.domain.policy import Actor
@@ -64,6 +65,23 @@ def page_lock(session: Session, version_id: int, page_id: str, file_uid: str) ->
     if row is None:
         raise NotFound("編集ページが見つかりません。")
     return row
+
+
+def page_saver(session: Session, by_id: int | None, at) -> conflicts.Saver | None:
+    """Who saved the editor page last (PageLock.updated_by_id / updated_at)."""
+    if by_id is None or at is None:
+        return None
+    from app.models import User
+
+    user = session.get(User, by_id)
+    return conflicts.Saver(by_id, user.display_name if user else "", at)
+
+
+def page_conflict_message(session: Session, by_id: int | None, at, me_id: int | None) -> str:
+    """「このページは、あなたが別の画面で 令和8年12月4日 14:05 に保存しています。…」 or 「…山田 花子さんが…」."""
+    return conflicts.stale_message("このページ", page_saver(session, by_id, at), me_id,
+                                   fallback="このページは他の利用者により先に保存されています。") + \
+        "内容を見比べて、どちらを残すか決めてから保存してください。"
 
 
 @dataclass
@@ -154,7 +172,7 @@ def save_page(
         diffs = [ConflictItem(i, d.item(i).display, values[i], stored[i].value if i in stored else None)
                  for i in changed]
         session.rollback()
-        raise Conflict("このページは他の利用者により先に保存されています。内容を見比べて、どちらを残すか決めてから保存してください。",
+        raise Conflict(page_conflict_message(session, seen["by"], seen["at"], actor.user_id),
                        current={"lock": seen["lock"], "items": diffs, "by": seen["by"], "at": seen["at"]})
     before, after = {}, {}
     now = utcnow()

@@ -10,7 +10,7 @@ from app.domain import threshold as th
 from app.domain import workflow
 from app.domain.answers import new_id
 from app.domain.forms import FORM_LABEL, FORMS
-from app.domain.policy import Actor, can_edit_department, can_view_department
+from app.domain.policy import Actor, can_edit_department, can_view_department, department_denial
 from app.domain.text import text_problem
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import (
@@ -47,7 +47,7 @@ def get(session: Session, *, actor: Actor, assessment_id: int, edit: bool = Fals
     jimu = session.get(Jimu, a.jimu_id)
     allowed = can_edit_department if edit else can_view_department
     if not allowed(actor, jimu.department_id):
-        raise Forbidden("他の部署の評価書は閲覧・編集できません。")
+        raise Forbidden(department_denial(actor, "評価書"))
     return a, jimu
 
 

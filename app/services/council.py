@@ -66,6 +66,7 @@ def save_council(session: Session, *, actor: Actor, name: str, member_ids: list[
         raise NotFound("審議会が見つかりません。")
     if council is not None:
         locking.claim_row(session, council, lock_version, message="この審議会の設定は他の利用者により先に更新されています。",
+                          what="この審議会の設定", entity="council", actor_id=actor.user_id,
                           describe=lambda c: f"名称「{c.name}」、委員 {len(members(session, c.id))}名")
     council = council or Council(organisation_id=actor.organisation_id, name=name)
     council.name = name

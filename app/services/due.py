@@ -59,7 +59,8 @@ class DueRow:
 
 
 def rows(session: Session, *, actor: Actor, today: date, department_id: int | None = None,
-         assessment_id: int | None = None) -> list[DueRow]:
+         assessment_id: int | None = None, register: list | None = None) -> list[DueRow]:
+    """`register`: the caller's dashboard.jimu_rows for the same user and department (ホーム has them), reused."""
     qrows = queue.rows(session, actor=actor, today=today, department_id=department_id, assessment_id=assessment_id)
     ids = [q.row.assessment.id for q in qrows]
     if not ids:
@@ -80,10 +81,12 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
                               .where(ReviewCondition.status == "open",
                                      Review.version_id.in_([q.row.version.id for q in qrows]))
                               .group_by(Review.version_id)).all())
-    org = get_organisation(session, actor.organisation_id)
     jimu_ids = sorted({q.row.jimu.id for q in qrows})
-    register_rows = {r.jimu.id: r for r in dashboard.jimu_rows(
-        session, actor=actor, org=org, today=today, jimu_id=jimu_ids[0] if len(jimu_ids) == 1 else None)}
+    if register is None:
+        org = get_organisation(session, actor.organisation_id)
+        register = dashboard.jimu_rows(session, actor=actor, org=org, today=today,
+                                       jimu_id=jimu_ids[0] if len(jimu_ids) == 1 else None)
+    register_rows = {r.jimu.id: r for r in register}
     published_level = _published_levels(session, jimu_ids)
     return [_build(q, versions.get(q.row.assessment.id, []), last_review.get(q.row.assessment.id),
                    actions.get(q.row.assessment.id, []), conds.get(q.row.version.id, 0),
@@ -182,6 +185,31 @@ def _flags(row: DueRow, q, register_row, published_level: int, today: date) -> N
 
 def _level_label(level: int) -> str:
     return {1: FORM_LABEL["basic"], 2: FORM_LABEL["focused"], 3: FORM_LABEL["full"]}[level]
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One dated deadline of one 評価書, for a person's list (ホーム)."""
+
+    row: DueRow
+    due: Due
+
+    @property
+    def what(self) -> str:
+        """The deadline without the 評価書's title (「見直し期限」, 「意見公募を終了する」, 「改善策の期限「…」」)."""
+        head, _, rest = self.due.label.partition(": ")
+        if self.due.kind == "action" and "「" in rest:
+            return head + rest[rest.index("「"):]
+        return head
+
+
+def upcoming(rows_: list[DueRow], *, limit: int = 12) -> tuple[list[Deadline], int]:
+    """Every dated deadline (見直し, 再実施, 手続 such as the end of 意見公募, 変更予定日, 改善策) of the rows the user
+    may see, most urgent first (the earliest date; overdue ones come first by construction); at most `limit`,
+    with the number left out. Ended 事務 have no 見直し/再実施 deadlines (see _items)."""
+    items = sorted((Deadline(r, d) for r in rows_ for d in r.items),
+                   key=lambda x: (x.due.due_on, x.row.assessment.id, x.due.kind))
+    return items[:limit], max(0, len(items) - limit)
 
 
 def counts(rows_: list[DueRow]) -> dict[str, int]:

@@ -187,6 +187,11 @@ def bundle_from_snapshot(session: Session, snap, edition: str) -> assessment_doc
         raw = data["version"].get(key)
         return _date.fromisoformat(raw) if raw else None
 
+    # read-only items the register fills (評価書番号) are not stored as answers: take them from the frozen JSON
+    for item in d.section("cover").items:
+        if item.prefill == "assessment.number" and data["assessment"].get("number") is not None:
+            values.setdefault("", {})[item.id] = data["assessment"]["number"]
+
     return assessment_doc.Bundle(
         definition=d, label=catalogue.labels(session).get((d.form, d.version), d.label),
         org_name=data["organisation"]["name"], jimu_name=data["jimu"]["name"], jimu_ended_on=None,

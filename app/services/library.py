@@ -75,6 +75,7 @@ def save(session: Session, *, actor: Actor, data: dict, measure_id: int | None =
             raise NotFound("措置が見つかりません。")
         before = audit.jsonable(row)
         locking.claim_row(session, row, data.get("lock_version"), message="この措置は他の利用者により先に更新されています。",
+                          what="この措置", entity="library", actor_id=actor.user_id,
                           describe=lambda m: f"見出し「{m.title}」、内容「{m.text[:100]}」")
     else:
         row, before = LibraryMeasure(organisation_id=actor.organisation_id, title="", text="", audience="external"), None

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app.domain import conflicts
 from app.errors import Conflict
 
 STALE = "他の利用者により先に更新されています。最新の内容を確認してから、もう一度保存してください。"
@@ -27,10 +28,14 @@ def parse_expected(raw: Any) -> int | None:
 
 
 def claim(session: Session, model: type, row_id: int, expected: int | str | None, *,
-          message: str = STALE, column: str = "lock_version") -> int:
+          message: str = STALE, column: str = "lock_version", what: str = "", entity: str = "",
+          actor_id: int | None = None) -> int:
     """Atomically move the row from `expected` to `expected + 1`; Conflict (409) when it is not at `expected`.
 
     Returns the new version. Call it before changing the row's attributes in the session.
+    With `what` (「この改善策」) the message says who saved first and when — 「あなたが別の画面で…」 when it was
+    `actor_id` — from the row's updated_by_id/updated_at or else the latest audit entry of `entity`; `message`
+    is the wording when nobody is known.
     """
     col = getattr(model, column)
     want = parse_expected(expected) if not isinstance(expected, int) else expected
@@ -42,8 +47,40 @@ def claim(session: Session, model: type, row_id: int, expected: int | str | None
             return want + 1
     stored = session.execute(select(col).where(model.id == row_id)).scalar_one_or_none()
     seen = "不明" if want is None else str(want)
+    message, saver = stale_message(session, model, row_id, message=message, what=what, entity=entity,
+                                   actor_id=actor_id)
     raise Conflict(f"{message}(編集を始めた時点の版: {seen}、現在の版: {stored})",
-                   current={"expected": want, "stored": stored})
+                   current={"expected": want, "stored": stored,
+                            "by": saver.user_id if saver else None, "at": saver.at if saver else None})
+
+
+def stale_message(session: Session, model: type, row_id: int, *, message: str, what: str = "", entity: str = "",
+                  actor_id: int | None = None) -> tuple[str, conflicts.Saver | None]:
+    """The 409 wording: 「{what}は、あなたが別の画面で … に保存しています。最新の内容を…」 or 「…さんが …」 when the
+    last save is known (`what` given), else `message`."""
+    saver = last_saver(session, model, row_id, entity) if what else None
+    said = conflicts.stale_message(what, saver, actor_id, fallback="")
+    return (f"{said}最新の内容を確認してから、もう一度保存してください。" if said else message), saver
+
+
+def last_saver(session: Session, model: type, row_id: int, entity: str = "") -> conflicts.Saver | None:
+    """Who saved the row last, and when: its own updated_by_id/updated_at columns when it has both, else the
+    latest audit entry of `entity` for it (every change writes one in the same transaction); None if unknown."""
+    from app.models import AuditLog, User
+
+    by = at = None
+    if hasattr(model, "updated_by_id") and hasattr(model, "updated_at"):
+        by, at = session.execute(select(model.updated_by_id, model.updated_at).where(model.id == row_id)).one_or_none() \
+            or (None, None)
+    if by is None and entity:
+        last = session.execute(select(AuditLog.actor_id, AuditLog.at).where(
+            AuditLog.entity == entity, AuditLog.entity_id == str(row_id)).order_by(AuditLog.id.desc()).limit(1)).first()
+        if last is not None:
+            by, at = last
+    if by is None or at is None:
+        return None
+    name = session.execute(select(User.display_name).where(User.id == by)).scalar_one_or_none() or ""
+    return conflicts.Saver(by, name, at)
 
 
 def bump(session: Session, model: type, row_id: int, *, column: str = "lock_version") -> int:
@@ -57,7 +94,8 @@ def bump(session: Session, model: type, row_id: int, *, column: str = "lock_vers
 
 
 def claim_row(session: Session, row: Any, expected: int | str | None, *, message: str = STALE,
-              column: str = "lock_version", describe: Any = None) -> int:
+              column: str = "lock_version", describe: Any = None, what: str = "", entity: str = "",
+              actor_id: int | None = None) -> int:
     """`claim` for a loaded row; `expected=None` (no version given: CLI, older API clients) bumps unconditionally.
 
     On a conflict `describe(row)` (the row as stored now) is appended to the message: the user sees what is there.
@@ -65,7 +103,8 @@ def claim_row(session: Session, row: Any, expected: int | str | None, *, message
     if expected is None:
         return bump(session, type(row), row.id, column=column)
     try:
-        return claim(session, type(row), row.id, expected, message=message, column=column)
+        return claim(session, type(row), row.id, expected, message=message, column=column, what=what, entity=entity,
+                     actor_id=actor_id)
     except Conflict as exc:
         if describe is not None:
             session.refresh(row)

@@ -49,6 +49,7 @@ def update_organisation(session: Session, *, actor: Actor, organisation_id: int,
         raise ValidationFailed(errors)
     before = audit.jsonable(org)
     locking.claim_row(session, org, data.get("lock_version"), message="評価実施機関の情報は他の管理者により先に更新されています。",
+                      what="評価実施機関の情報", entity="organisation", actor_id=actor.user_id,
                       describe=lambda o: f"評価実施機関名「{o.name}」、種類 {ORG_KINDS.get(o.kind, o.kind)}、"
                                          f"団体名「{o.municipality}」、代表者「{o.representative}」")
     org.name, org.kind = data["name"].strip(), data["kind"]
@@ -128,6 +129,7 @@ def update_department(session: Session, *, actor: Actor, organisation_id: int, d
                                     f"「{dept.name}」の下に使用中の課「{children.name}」があります。先に課を廃止してください。"})
     before = audit.jsonable(dept)
     locking.claim_row(session, dept, lock_version, message="この部署は他の管理者により先に変更されています。",
+                      what="この部署", entity="department", actor_id=actor.user_id,
                       describe=lambda d: f"部署名「{d.name}」、{'使用中' if d.active else '廃止'}")
     action = "updated" if active == dept.active else ("retired" if not active else "reinstated")
     dept.name, dept.active = name, active
@@ -226,6 +228,7 @@ def update_user(
     before = {**audit.jsonable(user), "department_ids": sorted(
         session.exec(select(UserDepartment.department_id).where(UserDepartment.user_id == user.id)).all())}
     locking.claim_row(session, user, lock_version, message="この利用者の設定は他の管理者により先に更新されています。",
+                      what="この利用者の設定", entity="user", actor_id=actor.user_id,
                       describe=lambda u: f"表示名「{u.display_name}」、役割 {u.role}、{'有効' if u.active else '無効'}")
     # issue 11 item 6: a reset, a new role or deactivation ends every session and token (auth.revoke_credentials)
     revoke = bool(new_password) or role != user.role or (user.active and not active)

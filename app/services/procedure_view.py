@@ -8,7 +8,7 @@ from datetime import date
 from sqlmodel import Session
 
 from app.domain import workflow
-from app.domain.policy import Actor
+from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.wareki import wareki
 from app.errors import Conflict, ValidationFailed
 from app.models import Organisation
@@ -22,6 +22,12 @@ class Button:
     confirm: bool = False          # irreversible: the button opens the confirmation page
     early_close: bool = False      # 終了 before the end date: the form asks for the reason
     with_basic: list[str] | None = None   # the offer 「基礎と一緒に…」 (None: not offered) and what it still misses
+    setup: str | None = None       # "comment" / "review": the 方法・期間 or 諮問 is missing; its form sits under the button
+    optional: bool = False         # a step the table offers as 任意 (its setup form starts folded)
+
+
+# guards whose missing record is entered on a form of its own (the 意見公募 / 第三者点検 pages): offered inline
+SETUP_GUARDS = {"comment_ready": "comment", "review_ready": "review"}
 
 
 def buttons(session: Session, actor: Actor, a, v, org: Organisation, today: date, problems: int) -> list[Button]:
@@ -31,6 +37,10 @@ def buttons(session: Session, actor: Actor, a, v, org: Organisation, today: date
         ctx = procedure.context(session, v, a, today, on_date=today, action=tr.action, problems=problems)
         b = Button(tr, confirm=workflow.needs_confirmation(tr.action), early_close=workflow.closes_early(tr, ctx))
         b.missing = workflow.unmet(tr, actor.role, ctx)
+        if can_manage_register_settings(actor):  # the records section registers them (comments/council services)
+            b.setup = next((kind for guard, kind in SETUP_GUARDS.items()
+                            if guard in tr.guards and workflow.check_guard(guard, ctx)), None)
+            b.optional = "任意" in tr.label
         if ctx.partner:
             b.with_basic = _basic_missing(session, actor, a, tr.action, today)
             if b.with_basic is not None:

@@ -8,7 +8,9 @@ from datetime import date
 from sqlmodel import Session, select
 
 from app.domain import threshold as th
-from app.domain.policy import Actor, can_edit_department, can_register_jimu, can_view_department
+from app.domain.policy import (
+    Actor, can_edit_department, can_register_jimu, can_view_department, department_denial, register_denial,
+)
 from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -56,7 +58,7 @@ def get_jimu(session: Session, *, actor: Actor, jimu_id: int, edit: bool = False
         raise NotFound("事務が見つかりません。")
     allowed = can_edit_department if edit else can_view_department
     if not allowed(actor, jimu.department_id):
-        raise Forbidden("他の部署の事務は閲覧・編集できません。")
+        raise Forbidden(department_denial(actor, "事務"))
     return jimu
 
 
@@ -194,7 +196,7 @@ def _files(rows: list[FileInput], today: date, errors: dict) -> list[dict]:
 def require_can_register(actor: Actor) -> None:
     """Refuse (403, before any input is looked at) those who may not register a 事務, e.g. council members."""
     if not can_register_jimu(actor):
-        raise Forbidden("事務を登録できるのは、担当課職員・総務・文書担当・管理者です。")
+        raise Forbidden(register_denial(actor))
 
 
 def create(session: Session, *, actor: Actor, organisation_id: int, data: JimuInput, today: date) -> Jimu:
@@ -214,14 +216,17 @@ def create(session: Session, *, actor: Actor, organisation_id: int, data: JimuIn
 def update(session: Session, *, actor: Actor, jimu_id: int, data: JimuInput, today: date) -> Jimu:
     jimu = get_jimu(session, actor=actor, jimu_id=jimu_id, edit=True)
     if str(jimu.lock_version) != data.lock_version.strip():
-        raise Conflict(f"{STALE_JIMU}(編集を始めた時点の版: {data.lock_version.strip() or '不明'}、"
+        said, _ = locking.stale_message(session, Jimu, jimu.id, message=STALE_JIMU, what="この事務", entity="jimu",
+                                        actor_id=actor.user_id)
+        raise Conflict(f"{said}(編集を始めた時点の版: {data.lock_version.strip() or '不明'}、"
                        f"現在の版: {jimu.lock_version})", current=jimu)
     clean = validate(session, actor=actor, organisation_id=jimu.organisation_id, data=data, today=today, jimu_id=jimu.id)
     files = clean.pop("files")
     # the write itself is conditional on the version (one UPDATE … WHERE lock_version = :seen): of concurrent saves
     # from the same version exactly one wins; the check above only gives the early, friendly answer
     before = {**audit.jsonable(jimu), "files": audit.jsonable(files_of(session, jimu.id))}
-    locking.claim(session, Jimu, jimu.id, data.lock_version, message=STALE_JIMU)
+    locking.claim(session, Jimu, jimu.id, data.lock_version, message=STALE_JIMU, what="この事務", entity="jimu",
+                  actor_id=actor.user_id)
     session.refresh(jimu)
     for key, value in clean.items():
         setattr(jimu, key, value)
@@ -262,13 +267,16 @@ def _replace_files(session: Session, jimu_id: int, files: list[dict]) -> None:
 def end(session: Session, *, actor: Actor, jimu_id: int, end_date_text: str, lock_version: str, today: date) -> Jimu:
     jimu = get_jimu(session, actor=actor, jimu_id=jimu_id, edit=True)
     if str(jimu.lock_version) != lock_version.strip():
-        raise Conflict("この事務は他の利用者により更新されています。画面を再読み込みしてください。", current=jimu)
+        said, _ = locking.stale_message(session, Jimu, jimu.id, what="この事務", entity="jimu", actor_id=actor.user_id,
+                                        message="この事務は他の利用者により更新されています。画面を再読み込みしてください。")
+        raise Conflict(said, current=jimu)
     try:
         end_date = parse_date(end_date_text, label="終了日")
     except BadDate as exc:
         raise ValidationFailed({"end_date": str(exc)}) from None
     before = audit.jsonable(jimu)
-    locking.claim(session, Jimu, jimu.id, lock_version, message="この事務は他の利用者により更新されています。画面を再読み込みしてください。")
+    locking.claim(session, Jimu, jimu.id, lock_version, message="この事務は他の利用者により更新されています。画面を再読み込みしてください。",
+                  what="この事務", entity="jimu", actor_id=actor.user_id)
     session.refresh(jimu)
     jimu.status, jimu.end_date = "ended", end_date
     jimu.updated_at = utcnow()

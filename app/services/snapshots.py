@@ -13,6 +13,9 @@ from app.services import exports, jsonio
 
 PURPOSE_LABEL = {"public_comment": "意見公募に付した案", "council": "審議会に送付した評価書",
                  "submission": "個人情報保護委員会に提出した評価書", "publication": "公表した評価書"}
+# what an empty 公表日 means in each frozen copy (the council reads a draft under review, not a published document)
+UNPUBLISHED = {"public_comment": "未公表(意見公募の案)", "council": "未公表(点検中の案)",
+               "submission": "未公表(提出した時点)", "publication": "未公表"}
 PURPOSE_EDITION = {"public_comment": "draft", "council": "full", "submission": "full", "publication": "public"}
 
 
@@ -42,3 +45,21 @@ def get(session: Session, snapshot_id: int) -> Snapshot:
     if snap is None:
         raise NotFound("保存された評価書が見つかりません。")
     return snap
+
+
+def view(session: Session, snap: Snapshot) -> dict:
+    """What the read-only view of a frozen copy shows: which 評価書 it is (評価書番号, 評価書名, 様式 and its 版, 第n版),
+    its 公表日 or why there is none, and the document as blocks."""
+    from app.domain.forms import FORM_LABEL
+    from app.export import assessment_doc, html
+
+    b = exports.bundle_from_snapshot(session, snap, snap.edition)
+    b.unpublished_note = UNPUBLISHED[snap.purpose]
+    doc = assessment_doc.build(b, snap.edition)
+    data = snap.data
+    published = data["version"].get("published_on")
+    return {"number": data["assessment"].get("number"), "name": assessment_doc.title_of(b, snap.edition),
+            "form": FORM_LABEL[data["assessment"]["form"]], "form_label": b.label, "seq": data["version"].get("seq"),
+            "jimu": data["jimu"]["name"], "published_on": date.fromisoformat(published) if published else None,
+            "unpublished": UNPUBLISHED[snap.purpose], "purpose": PURPOSE_LABEL[snap.purpose],
+            "blocks": html.blocks(doc)}

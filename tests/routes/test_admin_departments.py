@@ -30,7 +30,7 @@ def test_admin_renames_a_department_and_old_records_show_the_new_name(browser, r
     # a second post with the old lock_version is refused and changes nothing
     stale = browser.post(f"/admin/departments/{dept.id}", data | {"name": "別の名前"})
     assert stale.status_code == 409
-    assert "他の管理者により先に変更されています" in parse(stale.text).select_one(".error-summary").get_text()
+    assert "この部署は、あなたが別の画面で" in parse(stale.text).select_one(".error-summary").get_text()
     assert read(select(Department.name).where(Department.id == dept.id)) == ["市民窓口課"]
 
 

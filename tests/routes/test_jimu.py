@@ -133,7 +133,7 @@ def test_edit_with_stale_version_is_409_and_keeps_the_newer_data(browser, read):
     second = dict(form)
     second["handlers"] = "999"
     r = browser.post(f"/jimu/{jimu.id}/edit", list(second.items()))
-    assert r.status_code == 409 and "他の利用者により更新" in r.text
+    assert r.status_code == 409 and "この事務は、あなたが別の画面で" in r.text  # issue 14 item 11: who and when
     assert read(select(Jimu.handlers).where(Jimu.id == jimu.id)) == [360]
 
 

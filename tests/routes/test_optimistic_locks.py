@@ -6,6 +6,8 @@ nothing.
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import select
 
@@ -75,5 +77,8 @@ def test_stale_save_is_refused_with_both_versions(browser, read, path):
     assert stale.status_code == 409, stale.text[:500]
     assert f"編集を始めた時点の版: {seen}" in stale.text and f"現在の版: {seen + 1}" in stale.text
     assert "現在の登録内容" in stale.text
+    # issue 14 item 11: the same user saved from another window first, and is told so (with the time)
+    assert re.search(r"は、あなたが別の画面で 令和\d+年\d+月\d+日 \d\d:\d\d に保存しています", stale.text), stale.text[:600]
+    assert "他の利用者により" not in stale.text and "他の管理者により" not in stale.text
     after = read(select(model).where(model.id == row_id))[0]
     assert getattr(after, column) == stored and after.lock_version == seen + 1
