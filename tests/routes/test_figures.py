@@ -224,3 +224,21 @@ def test_the_five_megabyte_limit_of_a_picture():
     big = png_bytes(size=(3000, 2000))  # over the stored side: scaled to 2400 px on the long side
     clean = figures.sanitise(big)
     assert (clean.width, clean.height) == (2400, 1600)
+
+
+def test_the_council_reads_the_diagram_in_the_document_sent(browser, read, kokuho, db):
+    from datetime import date
+
+    from app.domain.policy import SYSTEM
+    from app.models import Organisation
+    from app.services import snapshots
+
+    org = db.exec(select(Organisation)).first()
+    system = SYSTEM.__class__(**{**SYSTEM.__dict__, "organisation_id": org.id})
+    snap = snapshots.take(db, actor=system, version_id=kokuho.id, purpose="council", today=date(2026, 11, 23))
+    db.commit()
+    browser.login_as("records")
+    soup = browser.page(f"/snapshots/{snap.id}")
+    img = soup.select_one(".doc-figure img")
+    assert img is not None and img["src"].startswith("data:image/png;base64,")
+    assert img["alt"] == "図1 国民健康保険に関する事務 特定個人情報の流れ"
