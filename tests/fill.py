@@ -114,6 +114,8 @@ def complete(session: Session, d: Definition, version_id: int) -> int:
                     continue  # skipped, or filled by the procedure when its step closes
                 if item.type == "judgement":
                     value = item.choice_labels[1]
+                elif item.type == "figure":
+                    value = figure_value(session, f"[{uid or 'A'}:{item.id}]")[:1]
                 else:
                     value = value_for(item, f"[{uid or 'A'}:{item.id}]")
                 if item.type == "group":
