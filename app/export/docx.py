@@ -214,7 +214,8 @@ class _Pictures:
         doc_pr = inline.find(qn("wp:docPr"))
         if doc_pr is not None and pic.alt:
             doc_pr.set("descr", strip_unsafe(pic.alt)[:250])
-        return f"<w:r><w:drawing>{etree.tostring(inline, encoding='unicode')}</w:drawing></w:r>"
+        return (f"<w:r>{_rpr(MINCHO, False, None)}<w:drawing>{etree.tostring(inline, encoding='unicode')}"
+                "</w:drawing></w:r>")
 
 
 def _p_xml(p: Para, pics=None) -> str:

@@ -88,6 +88,13 @@ def test_a_withheld_diagram_is_in_no_public_edition(db, system):
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             assert all("特定個人情報の流れ" not in z.read(n).decode("utf-8", "replace") for n in z.namelist())
     assert len(media(export(db, system, v, "full"))) == 1  # the 提出用 keeps everything
+    from app.services import snapshots
+
+    v.stage = "draft"
+    snap = snapshots.take(db, actor=system, version_id=v.id, purpose="public_comment", today=TODAY)
+    assert snap.data["figures"] == {} and media(snap.docx) == {}  # the record of the 案 as published
+    full_snap = snapshots.take(db, actor=system, version_id=v.id, purpose="council", today=TODAY)
+    assert list(full_snap.data["figures"]) == [ans.value[0]["sha"]]
 
 
 def test_json_round_trip_carries_the_pictures(db, system):
