@@ -13,6 +13,7 @@ Values use the shapes of app/domain/answers.py (measures: {external: [text...], 
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,21 @@ from app.domain.answers import clean_value, new_id
 from app.domain.forms import AUDIENCES, Definition
 from app.errors import ValidationFailed
 from app.models import Answer, AssessmentVersion, ImprovementAction, VersionFile
+
+
+FIGURES = Path(__file__).resolve().parent.parent / "assessments" / "demo" / "figures"
+
+
+@lru_cache(maxsize=16)
+def demo_figure(name: str):
+    """A demo diagram (assessments/demo/figures/*.png, drawn by draw.py there), through the same re-encoding as an
+    upload."""
+    from app.services.figures import sanitise
+
+    path = FIGURES / name
+    if path.parent != FIGURES or not path.is_file():
+        raise ValidationFailed({"demo": f"figure {name!r} is not in assessments/demo/figures"})
+    return sanitise(path.read_bytes())
 
 
 def read(path: Path) -> dict:
@@ -45,6 +61,9 @@ def _normalise(d: Definition, item_id: str, value: Any) -> Any:
                     row[child.id] = _normalise(d, child.id, row[child.id])
             rows.append(row)
         return rows
+    if item.type == "figure" and isinstance(value, list):  # {file: name.png, caption} -> the stored picture's key
+        return [{"id": f.get("id") or new_id("g"), "sha": demo_figure(f["file"]).sha, "caption": f.get("caption", "")}
+                if isinstance(f, dict) and "file" in f else f for f in value]
     if item.type in ("date",) and isinstance(value, date):
         return value.isoformat()
     return value
@@ -91,6 +110,11 @@ def apply(session: Session, d: Definition, version: AssessmentVersion, doc: dict
         real = uid_map.get(uid, "")
         for item_id, value in (items or {}).items():
             clean, _ = clean_value(d.item(item_id), _normalise(d, item_id, value))
+            if d.item(item_id).type == "figure":
+                from app.services.figures import store
+
+                for f in value or []:
+                    store(session, demo_figure(f["file"]))
             row = stored.get((real, item_id)) or Answer(version_id=version.id, file_uid=real, item_id=item_id)
             row.value, row.updated_by_id = clean, user_id
             session.add(row)

@@ -46,6 +46,30 @@ def value_for(item: Item, tag: str) -> Any:
     return None
 
 
+def png(tag: str, size: tuple[int, int] = (64, 40)) -> bytes:
+    """A small PNG whose pixels depend on `tag` (so each figure is a different picture)."""
+    import io
+
+    from PIL import Image
+
+    colour = tuple(hashlib.md5(tag.encode()).digest()[:3])
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def figure_value(session: Session, tag: str) -> list[dict]:
+    """Two stored pictures with captions (a figure answer needs its pictures in the database)."""
+    from app.services import figures
+
+    out = []
+    for n in (1, 2):
+        blob = figures.ingest(session, png(f"{tag}-{n}"))
+        h = hashlib.md5(f"{tag}-{n}".encode()).hexdigest()[:8]
+        out.append({"id": f"g{h}", "sha": blob.sha, "caption": f"図の表題{n}{tag}"})
+    return out
+
+
 def fill(session: Session, d: Definition, version_id: int, *, skip_readonly: bool = True,
          keep_prefill: bool = True) -> dict[str, dict[str, Any]]:
     """Write a value for every answerable item (per file for per-file sections); return what was written."""
@@ -61,7 +85,7 @@ def fill(session: Session, d: Definition, version_id: int, *, skip_readonly: boo
                 if keep_prefill and item.prefill and (uid, item.id) in existing:
                     continue
                 tag = f"[{uid or 'A'}:{item.id}]"
-                value = value_for(item, tag)
+                value = figure_value(session, tag) if item.type == "figure" else value_for(item, tag)
                 row = existing.get((uid, item.id)) or Answer(version_id=version_id, file_uid=uid, item_id=item.id)
                 row.value = value
                 session.add(row)
@@ -90,6 +114,8 @@ def complete(session: Session, d: Definition, version_id: int) -> int:
                     continue  # skipped, or filled by the procedure when its step closes
                 if item.type == "judgement":
                     value = item.choice_labels[1]
+                elif item.type == "figure":
+                    value = figure_value(session, f"[{uid or 'A'}:{item.id}]")[:1]
                 else:
                     value = value_for(item, f"[{uid or 'A'}:{item.id}]")
                 if item.type == "group":

@@ -25,6 +25,8 @@ def answer_text(item: Item, value: Any, *, empty: str = "") -> str:
         return "、".join(parts) or empty
     if t == "measures":
         return measures_text(value) or empty
+    if t == "figure":
+        return figures_text(value) or empty
     if t == "group":
         lines = []
         for n, row in enumerate(value, 1):
@@ -46,3 +48,10 @@ def measures_text(value: dict) -> str:
             lines.append(f"【{label}】")
             lines.extend(f"・{t}" for t in entries)
     return "\n".join(lines)
+
+
+def figures_text(value: Any) -> str:
+    """One line per figure, 「図1 表題」; a frozen version's old text reference prints as it was."""
+    if not isinstance(value, list):
+        return str(value or "")
+    return "\n".join(f"図{n} {f.get('caption') or '(表題なし)'}" for n, f in enumerate(value, 1) if isinstance(f, dict))

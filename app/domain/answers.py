@@ -5,6 +5,8 @@ Value shapes by item type:
   multi_text: {"checked": [label], "texts": {label: str}}     date: "YYYY-MM-DD"     number: int
   measures: {"external": [{"id", "text"}], "staff": [{"id", "text"}], "system": [{"id", "text"}]}
   group: [{"_id": row id, <child id>: value, ...}]
+  figure: [{"id": entry id, "sha": sha256 of the stored PNG, "caption": str}]   (a frozen version saved before the
+          item became a figure may still hold its old text: printed as it was)
 """
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ from app.domain.wareki import BadDate, parse_date
 
 MAX_MEASURES = 100
 MEASURE_MAX = 4_000
+MAX_FIGURES = 10
+CAPTION_MAX = 200
+SHA = re.compile(r"[0-9a-f]{64}")
 # Ids of measures and group rows are made by new_id(); a posted or imported id must look like one (it is used in
 # editor operations split on "|", and must survive XML and PostgreSQL unchanged).
 ENTRY_ID = re.compile(r"[A-Za-z0-9_.:-]{1,32}")
@@ -45,6 +50,8 @@ def empty(item: Item, value: Any) -> bool:
         return not any(m.get("text", "").strip() for aud in AUDIENCES for m in value.get(aud, []))
     if t == "group":
         return not value
+    if t == "figure":
+        return not value if isinstance(value, list) else str(value).strip() == ""
     return True
 
 
@@ -90,6 +97,8 @@ def clean_value(item: Item, value: Any, *, label: str | None = None) -> tuple[An
         return _measures(value, label)
     if t == "group":
         return _group(item, value, label)
+    if t == "figure":
+        return _figures(value, label)
     return None, f"{label}には値を入力できません。"
 
 
@@ -193,6 +202,38 @@ def _group(item: Item, value: Any, label: str) -> tuple[Any, str | None]:
             return None, f"{label}に様式にない項目「{unknown[0][:40]}」があります。"
         rows.append(clean)
     return rows, None
+
+
+def _figures(value: Any, label: str) -> tuple[Any, str | None]:
+    """A list of figures: each refers to a stored image by its sha256 and has an optional one-line caption."""
+    if value == "":
+        return [], None
+    if not isinstance(value, list):
+        return None, f"{label}は画像ファイルで添付してください。"
+    if len(value) > MAX_FIGURES:
+        return None, f"{label}の図は{MAX_FIGURES}枚までです。"
+    out = []
+    for n, entry in enumerate(value, 1):
+        if not isinstance(entry, Mapping):
+            return None, f"{label}の図{n}の値が不正です。"
+        unknown = [k for k in entry if k not in ("id", "sha", "caption")]
+        if unknown:
+            return None, f"{label}の図{n}に不明な項目「{str(unknown[0])[:40]}」があります。"
+        fid, err = _entry_id(entry.get("id"), "g", f"{label}の図{n}")
+        if err:
+            return None, err
+        sha = entry.get("sha")
+        if not isinstance(sha, str) or not SHA.fullmatch(sha):
+            return None, f"{label}の図{n}の画像が指定されていません(画像を添付し直してください)。"
+        caption = entry.get("caption", "")
+        if not isinstance(caption, str):
+            return None, f"{label}の図{n}の表題の値が不正です。"
+        caption = " ".join(normalise_newlines(caption).split("\n")).strip()
+        problem = text_problem(caption, label=f"{label}の図{n}の表題", max_len=CAPTION_MAX)
+        if problem:
+            return None, problem
+        out.append({"id": fid, "sha": sha, "caption": caption})
+    return out, None
 
 
 def _entry_id(raw: Any, prefix: str, label: str) -> tuple[str, str | None]:
@@ -303,6 +344,11 @@ def _raw(item: Item, key: str, form: Mapping[str, list[str]]) -> Any:
             ids = form.get(field_name("mi", key, aud), [])
             out[aud] = [{"id": ids[i] if i < len(ids) else new_id("m"), "text": text} for i, text in enumerate(texts)]
         return out
+    if t == "figure":
+        ids, shas = form.get(field_name("gi", key), []), form.get(field_name("gs", key), [])
+        captions = form.get(field_name("gc", key), [])
+        return [{"id": fid, "sha": shas[i] if i < len(shas) else "", "caption": captions[i] if i < len(captions) else ""}
+                for i, fid in enumerate(ids)]
     if t == "group":
         rows = []
         for row_id in form.get(field_name("r", key), []):
@@ -325,11 +371,36 @@ class BadOperation(ValueError):
     pass
 
 
-def apply_op(d: Definition, values: dict[str, Any], op: str, *, library_text: str | None = None) -> str | None:
-    """Apply an editor button to `values` in place; return the item id to scroll to."""
+def apply_op(d: Definition, values: dict[str, Any], op: str, *, library_text: str | None = None,
+             figure: dict[str, str] | None = None) -> str | None:
+    """Apply an editor button to `values` in place; return the item id to scroll to.
+
+    `figure` is the uploaded picture for `figadd|item` ({"sha", "caption"}), stored by the caller beforehand."""
     parts = op.split("|")
     kind = parts[0]
     try:
+        if kind in ("figadd", "figdel", "figup", "figdown"):
+            item_id = parts[1]
+            if d.item(item_id).type != "figure":
+                raise BadOperation(op)
+            current = values.get(item_id)
+            lst = list(current) if isinstance(current, list) else []
+            if kind == "figadd":
+                if figure is None or len(lst) >= MAX_FIGURES:
+                    raise BadOperation(op)
+                lst.append({"id": new_id("g"), "sha": figure["sha"], "caption": figure.get("caption", "")})
+            else:
+                idx = int(parts[2])
+                if not 0 <= idx < len(lst):
+                    raise BadOperation(op)
+                if kind == "figdel":
+                    lst.pop(idx)
+                elif kind == "figup" and idx > 0:
+                    lst[idx - 1], lst[idx] = lst[idx], lst[idx - 1]
+                elif kind == "figdown" and idx < len(lst) - 1:
+                    lst[idx + 1], lst[idx] = lst[idx], lst[idx + 1]
+            values[item_id] = lst
+            return item_id
         if kind in ("add", "del", "move", "up", "down", "lib"):
             item_id, aud = parts[1], parts[2]
             if d.item(item_id).type != "measures" or aud not in AUDIENCES:

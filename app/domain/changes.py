@@ -77,8 +77,11 @@ def diff(old_def: Definition, old: Mapping[str, Mapping[str, Any]], old_files: l
                     continue
                 if _same(old_item, before, item, after):
                     continue
+                before_text, after_text = _text(old_item, before), _text(item, after)
+                if item.type == "figure" and before_text == after_text:  # same captions, other pictures
+                    after_text += "(図を差し替え)"
                 out.append(Change(f"{uid}|{item.id}", item.id, uid, where + item_path(new_def, item),
-                                  _text(old_item, before), _text(item, after), new_def.is_important(item.id)))
+                                  before_text, after_text, new_def.is_important(item.id)))
     return out
 
 
@@ -89,6 +92,8 @@ def _same(old_item: Item, before: Any, item: Item, after: Any) -> bool:
         return True
     if item.type == "measures":
         return _measure_texts(before) == _measure_texts(after)
+    if item.type == "figure" and isinstance(before, list) and isinstance(after, list):
+        return [(f.get("sha"), f.get("caption")) for f in before] == [(f.get("sha"), f.get("caption")) for f in after]
     return before == after
 
 

@@ -35,10 +35,11 @@ ItemType = Literal[
     "measures",    # risk measures by audience: external (市民・事業者・委託先等), staff (職員), system (システム)
     "judgement",   # リスクへの対策は十分か; 課題が残されている needs an improvement action
     "group",       # repeating group (systems, 委託事項, 提供先, 移転先, 記録項目); children repeat per row
+    "figure",      # pictures with captions ((別添1) 事務の内容の図): [{"id", "sha", "caption"}], images in FigureBlob
     "fixed",       # printed text, not answerable
 ]
 ANSWERABLE = {"text", "longtext", "choice", "multi", "multi_text", "date", "number", "ref", "measures",
-              "judgement", "group"}
+              "judgement", "group", "figure"}
 # Who a measure is aimed at. Councils ask that measures aimed at residents/contractors and those aimed at staff
 # be kept apart; technical controls (専用回線, ファイアウォール, アクセス制御, ログ) are aimed at neither, so they have a
 # list of their own (README, Decisions).

@@ -81,6 +81,9 @@ def public_payload(payload: dict[str, Any]) -> dict[str, Any]:
             e["value"], e["withheld_reason"] = None, ""
         answers.append(e)
     out["answers"] = answers
+    if "figures" in payload:  # only the pictures a remaining answer shows (a 非公表 diagram's picture goes with it)
+        shown = {s for e in answers for s in text_strings(e.get("value"))}
+        out["figures"] = {sha: data for sha, data in (payload.get("figures") or {}).items() if sha in shown}
     return out
 
 

@@ -15,7 +15,7 @@ from app.domain.forms import AUDIENCES, FORM_LABEL, Definition, Item, Section
 from app.domain.text import strip_unsafe
 from app.domain.wareki import wareki
 from app.export.docx import BODY_PT, CELL_PADDING_MM, PT_MM, width_units
-from app.export.model import Cell, ExportDoc, PageBreak, Para, Run, Table
+from app.export.model import Cell, ExportDoc, PageBreak, Para, Picture, Run, Table
 
 Edition = Literal["draft", "full", "public"]
 EDITION_LABEL = {"draft": "案", "full": "提出用", "public": "公表用"}
@@ -64,6 +64,7 @@ class Bundle:
     measure_numbering: Literal["dot", "number"] = "dot"  # organisation setting: 「・」 lines or 1. 2. …
     exported_at: datetime | None = None               # file properties created/modified (None: now)
     unpublished_note: str = ""                        # screen views only: said in an empty 公表日 (Word keeps it blank)
+    figures: dict[str, tuple[bytes, int, int]] = field(default_factory=dict)  # sha -> (PNG, width px, height px)
 
 
 def title_of(b: Bundle, edition: Edition = "full") -> str:
@@ -393,6 +394,8 @@ def _answer(ctx: _Ctx, uid: str, item: Item, value: Any) -> list[Para]:
     t = item.type
     if t == "measures":
         return _measures(value or {}, headings=ctx.b.measure_headings, numbering=ctx.b.measure_numbering)
+    if t == "figure" and isinstance(value, list):
+        return _figures(ctx.b.figures, value)
     if t in ("multi", "multi_text") and value is None:
         value = [] if t == "multi" else {"checked": [], "texts": {}}
     if t not in ("multi", "multi_text") and (value is None or empty(item, value)):
@@ -417,6 +420,22 @@ def _answer(ctx: _Ctx, uid: str, item: Item, value: Any) -> list[Para]:
     if t == "number":
         return [Para.of(f"{value}{item.unit}")]
     return _lines(str(value))
+
+
+def _figures(stored: dict[str, tuple[bytes, int, int]], value: list) -> list[Para]:
+    """Each figure at the width of the page's text, centred, with 「図n 表題」 under it; nothing → 「-」."""
+    out: list[Para] = []
+    for n, f in enumerate(value, 1):
+        caption = f"図{n} {strip_unsafe(str(f.get('caption') or ''))}".rstrip()
+        blob = stored.get(f.get("sha"))
+        if blob is None:  # the picture is missing from the database: say so rather than print nothing
+            out.append(Para.of(f"(図{n}の画像がありません)", align="center"))
+        else:
+            data, w, h = blob
+            out.append(Para([], align="center", keep_with_next=True,
+                            picture=Picture(data, w, h, PAGE_MM - CELL_PADDING_MM - 2, alt=caption)))
+        out.append(Para.of(caption, align="center"))
+    return out or [Para.of(DASH)]
 
 
 def _measures(value: dict, *, headings: bool = True, numbering: str = "dot") -> list[Para]:

@@ -17,7 +17,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from app.domain.text import strip_unsafe
-from app.export.model import Cell, ExportDoc, PageBreak, Para, Table
+from app.export.model import Cell, ExportDoc, PageBreak, Para, Picture, Table
 
 MINCHO = "ＭＳ 明朝"
 GOTHIC = "ＭＳ ゴシック"
@@ -189,7 +189,36 @@ def _rpr(font: str, bold: bool, size_pt: float | None) -> str:
     return out + "</w:rPr>"
 
 
-def _p_xml(p: Para) -> str:
+MAX_PICTURE_MM = 220.0         # a picture taller than this (portrait A4 text area ~247 mm) is scaled down
+
+
+class _Pictures:
+    """Adds images to the document part while the body XML is written; returns the run holding each drawing."""
+
+    def __init__(self, doc):
+        self.doc, self.next_id = doc, 1000
+
+    def __call__(self, pic: Picture) -> str:
+        from docx.oxml.shape import CT_Inline
+        from docx.shared import Mm
+        from lxml import etree
+
+        r_id, _ = self.doc.part.get_or_add_image(io.BytesIO(pic.data))
+        cx = int(Mm(pic.width_mm))
+        cy = int(cx * pic.height_px / max(1, pic.width_px))
+        limit = int(Mm(MAX_PICTURE_MM))
+        if cy > limit:
+            cx, cy = int(cx * limit / cy), limit
+        self.next_id += 1
+        inline = CT_Inline.new_pic_inline(self.next_id, r_id, f"figure{self.next_id}.png", cx, cy)
+        doc_pr = inline.find(qn("wp:docPr"))
+        if doc_pr is not None and pic.alt:
+            doc_pr.set("descr", strip_unsafe(pic.alt)[:250])
+        return (f"<w:r>{_rpr(MINCHO, False, None)}<w:drawing>{etree.tostring(inline, encoding='unicode')}"
+                "</w:drawing></w:r>")
+
+
+def _p_xml(p: Para, pics=None) -> str:
     ppr = ""
     style_id = STYLE_ID.get(p.style)
     if style_id:
@@ -203,6 +232,8 @@ def _p_xml(p: Para) -> str:
         ppr += f'<w:jc w:val="{_JC[p.align]}"/>'
     font = _font_for(p.style)
     runs = "".join(f"<w:r>{_rpr(font, r.bold, p.size_pt)}{_t(r.text)}</w:r>" for r in p.runs if r.text)
+    if p.picture is not None and pics is not None:
+        runs = pics(p.picture) + runs
     return f"<w:p>{'<w:pPr>' + ppr + '</w:pPr>' if ppr else ''}{runs}</w:p>"
 
 
@@ -234,7 +265,7 @@ def _tr_pr(t: Table, r_idx: int, row, widths: list[int]) -> str:
     return f"<w:trPr>{props}</w:trPr>" if props else ""
 
 
-def _tbl_xml(t: Table) -> str:
+def _tbl_xml(t: Table, pics=None) -> str:
     widths = [int(w * DXA_PER_MM) for w in t.widths_mm]
     ncols = len(widths)
     out = [f'<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="{sum(widths)}" w:type="dxa"/>'
@@ -254,7 +285,7 @@ def _tbl_xml(t: Table) -> str:
                 tcpr += f'<w:gridSpan w:val="{span}"/>'
             if c.shade:
                 tcpr += '<w:shd w:val="clear" w:color="auto" w:fill="E7E6E6"/>'
-            paras = "".join(_p_xml(b) for b in c.blocks) or "<w:p/>"
+            paras = "".join(_p_xml(b, pics) for b in c.blocks) or "<w:p/>"
             out.append(f"<w:tc><w:tcPr>{tcpr}</w:tcPr>{paras}</w:tc>")
             col += span
         while col < ncols:  # a short row is padded so the grid stays valid
@@ -265,7 +296,7 @@ def _tbl_xml(t: Table) -> str:
     return "".join(out)
 
 
-def _body_xml(blocks) -> str:
+def _body_xml(blocks, pics=None) -> str:
     out = []
     started = False
     for block in blocks:
@@ -274,7 +305,7 @@ def _body_xml(blocks) -> str:
                 out.append(f'<w:p><w:r>{_rpr(MINCHO, False, None)}<w:br w:type="page"/></w:r></w:p>')
             continue
         started = True
-        out.append(_p_xml(block) if isinstance(block, Para) else _tbl_xml(block))
+        out.append(_p_xml(block, pics) if isinstance(block, Para) else _tbl_xml(block, pics))
     return "".join(out)
 
 
@@ -312,7 +343,7 @@ def render(model: ExportDoc) -> bytes:
     section = doc.sections[0]
     _page(section, model.landscape)
     _header_footer(section, model)
-    _set_body(doc, _body_xml(model.blocks))
+    _set_body(doc, _body_xml(model.blocks, _Pictures(doc)))
     _properties(doc, model)
     if model.custom_json:
         _custom_xml(doc, model.custom_json)

@@ -13,6 +13,16 @@ class Run:
 
 
 @dataclass
+class Picture:
+    """An image printed in its own paragraph, `width_mm` wide (height by the image's aspect, capped)."""
+    data: bytes                        # PNG
+    width_px: int
+    height_px: int
+    width_mm: float
+    alt: str = ""
+
+
+@dataclass
 class Para:
     runs: list[Run]
     style: str = "Normal"              # Normal | Heading 1..3 | Title | List Bullet | Caption
@@ -20,6 +30,7 @@ class Para:
     keep_with_next: bool = False
     size_pt: float | None = None
     at_foot: bool = False              # placed at the foot of the page (the 版 label on a cover)
+    picture: Picture | None = None     # a paragraph holding one image (its runs are empty)
 
     @classmethod
     def of(cls, text: str, style: str = "Normal", *, bold: bool = False, **kw) -> "Para":

@@ -5,6 +5,7 @@ from app.models.assessment import (
 )
 from app.models.review import AnnualReview, AnnualReviewCheck, ChecklistItem
 from app.models.audit import AuditLog
+from app.models.figure import FigureBlob
 from app.models.formcheck import FormConfirmation
 from app.models.procedure import (
     Approval, Council, CouncilMember, Finding, Meeting, Opinion, PublicComment, Review, ReviewCondition, Snapshot,
@@ -15,7 +16,7 @@ from app.models.organisation import ApiToken, Department, LoginSession, Organisa
 from app.models.register import Determination, Jimu, SeriousIncident, SpecificFile
 
 __all__ = [
-    "AnnualReview", "AnnualReviewCheck", "ChangeClass", "ChecklistItem", "UnmappedAnswer",
+    "AnnualReview", "AnnualReviewCheck", "FigureBlob", "ChangeClass", "ChecklistItem", "UnmappedAnswer",
     "Answer", "Assessment", "ChangeRow", "AssessmentVersion", "FormConfirmation", "FormLabel", "ImprovementAction", "LibraryMeasure", "PageLock",
     "VersionFile", "ApiToken", "Approval", "Council", "CouncilMember", "Finding", "Meeting", "Opinion",
     "PublicComment", "Review", "ReviewCondition", "Snapshot", "StageEvent", "WorkflowStep", "AuditLog", "Department", "Determination", "Jimu", "LoginSession", "Organisation",

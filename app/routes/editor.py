@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,7 +16,7 @@ from app.domain.forms import FORM_LABEL
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.services import answers as answer_service
 from app.domain.changes import CLASSES
-from app.services import assessments, editor, library, revisions
+from app.services import assessments, editor, figures, library, revisions
 from app.web import TOKYO, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -83,7 +84,17 @@ def page(request: Request, vid: int, page_id: str, session: SessionDep, actor: A
 
 
 def _multidict(form) -> dict[str, list[str]]:
-    return {k: [str(v) for v in form.getlist(k)] for k in form.keys()}
+    return {k: [str(v) for v in form.getlist(k) if not isinstance(v, UploadFile)] for k in form.keys()}
+
+
+def _upload(form, op: str) -> tuple[bytes | None, str]:
+    """The picture and caption posted with 「図を追加」 (figadd|item), read up to one byte over the limit."""
+    if not op.startswith("figadd|"):
+        return None, ""
+    item_id = op.split("|", 1)[1]
+    f = form.get(f"fu|{item_id}")
+    data = f.file.read(figures.MAX_UPLOAD_BYTES + 1) if isinstance(f, UploadFile) else None
+    return data, str(form.get(f"fc|{item_id}") or "")
 
 
 @router.post("/versions/{vid}/edit/{page_id}")
@@ -101,9 +112,11 @@ def save(request: Request, vid: int, page_id: str, form: FormDep, session: Write
     override = str(form.get("lock_override", ""))
     lock = override or str(form.get("lock", ""))
     htmx = bool(request.headers.get("HX-Request"))
+    upload, caption = _upload(form, op)
     try:
         result = answer_service.save_page(session, actor=actor, version_id=vid, page_id=page_id, file_uid=file,
-                                          lock=lock, parsed=parsed, op=op, today=today, loaded=(v, a, jimu))
+                                          lock=lock, parsed=parsed, op=op, today=today, loaded=(v, a, jimu),
+                                          upload=upload, upload_caption=caption)
     except ValidationFailed as exc:
         session.rollback()
         return _invalid(request, session, actor, vid, page_id, file, today, parsed, fields, exc, htmx and not op)
@@ -173,3 +186,15 @@ def progress(request: Request, vid: int, session: SessionDep, actor: ActorDep, t
     v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
     pct = editor.progress(session, version=v, assessment=a, today=today)
     return render(request, "assessments/_progress.html", {"percent": pct, "vid": vid})
+
+
+@router.get("/versions/{vid}/figures/{sha}.png")
+def figure(request: Request, vid: int, sha: str, session: SessionDep, actor: ActorDep) -> Response:
+    """A picture shown by one of the version's answers, to whoever may read the version (nothing else is served)."""
+    assessments.get_version(session, actor=actor, version_id=vid)
+    blob = figures.blobs(session, [sha]).get(sha)
+    if blob is None or not figures.version_uses(session, vid, sha):
+        raise NotFound("図が見つかりません。")
+    return Response(blob.data, media_type="image/png", headers={
+        "Cache-Control": "private, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": 'inline; filename="figure.png"'})

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.domain import conflicts
-from app.domain.answers import BadOperation, ParsedPage, apply_op
+from app.domain.answers import MAX_FIGURES, BadOperation, ParsedPage, apply_op, clean_value
 from app.domain.forms import Definition, Page
 from app.domain.policy import Actor
 from app.domain.text import text_problem
@@ -17,7 +17,7 @@ from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Answer, AssessmentVersion, ImprovementAction, LibraryMeasure, PageLock
 from app.models.base import utcnow
-from app.services import audit, catalogue, locking
+from app.services import audit, catalogue, figures, locking
 from app.services.assessments import ensure_writable, files, get_version
 
 
@@ -114,6 +114,7 @@ def _resolve_page(d: Definition, page_id: str, file_uid: str, known_files: set[s
 def save_page(
     session: Session, *, actor: Actor, version_id: int, page_id: str, file_uid: str, lock: str,
     parsed: ParsedPage, op: str = "", today: date, loaded: tuple | None = None,
+    upload: bytes | None = None, upload_caption: str = "",
 ) -> SaveResult:
     """Apply a posted page. Stale lock + any difference -> Conflict (409) with both values; nothing written.
 
@@ -142,10 +143,12 @@ def save_page(
         values[item_id], focus = computed[item_id], item_id
     elif op:
         library_text = _library_text(session, actor, op)
+        figure = _uploaded_figure(session, d, page, op, upload, upload_caption, values)
         try:
-            focus = apply_op(d, values, op, library_text=library_text)
+            focus = apply_op(d, values, op, library_text=library_text, figure=figure)
         except (BadOperation, KeyError):
             raise ValidationFailed({"op": "操作を実行できませんでした(対象が見つからないか範囲外です)。"}) from None
+    _check_figures(session, d, values)
     action_errors, actions = _parse_actions(d, parsed.actions, values)
     if action_errors:
         raise ValidationFailed(action_errors)
@@ -232,6 +235,34 @@ def _action_differs(row: ImprovementAction | None, act: dict) -> bool:
     if row is None or row.status == "closed":
         return bool(act["content"] or act["owner"] or act["due_on"])
     return (row.content, row.owner, row.due_on) != (act["content"], act["owner"], act["due_on"])
+
+
+def _uploaded_figure(session: Session, d: Definition, page: Page, op: str, upload: bytes | None, caption: str,
+                     values: dict[str, Any]) -> dict[str, str] | None:
+    """For 「図を追加」 (figadd|item): the upload decoded, re-encoded and stored; its key and caption for apply_op."""
+    if not op.startswith("figadd|"):
+        return None
+    item_id = op.split("|", 1)[1]
+    if item_id not in {i.id for i in page.walk()} or d.item(item_id).type != "figure":
+        raise ValidationFailed({"op": "操作を実行できませんでした(対象が見つからないか範囲外です)。"})
+    field = f"fu|{item_id}"
+    current = values.get(item_id)
+    if isinstance(current, list) and len(current) >= MAX_FIGURES:
+        raise ValidationFailed({field: f"図は1項目に{MAX_FIGURES}枚までです。"})
+    checked, err = clean_value(d.item(item_id), [{"sha": "0" * 64, "caption": caption}])
+    if err:
+        raise ValidationFailed({f"fc|{item_id}": err.replace("図1の", "追加する図の")})
+    blob = figures.ingest(session, upload or b"", field=field)
+    return {"sha": blob.sha, "caption": checked[0]["caption"]}
+
+
+def _check_figures(session: Session, d: Definition, values: dict[str, Any]) -> None:
+    """Every figure a save refers to is a stored picture (a forged or stale key is refused, nothing written)."""
+    wanted = {i: figures.shas_in(v) for i, v in values.items() if d.has(i) and d.item(i).type == "figure"}
+    known = figures.blobs(session, [s for shas in wanted.values() for s in shas])
+    for item_id, shas in wanted.items():
+        if any(s not in known for s in shas):
+            raise ValidationFailed({f"a|{item_id}": "添付された図が見つかりません。画面を再読み込みしてから添付し直してください。"})
 
 
 def _library_text(session: Session, actor: Actor, op: str) -> str | None:

@@ -71,7 +71,7 @@ def bundle(session: Session, *, actor: Actor, version_id: int, edition: str) -> 
                  for c in changes],
         published_on=v.published_on, approved_on=v.approved_on,
         custom_json=json.dumps(payload, ensure_ascii=False, sort_keys=True),
-        **_print_settings(session, v.id),
+        figures=_figures(session, d, values), **_print_settings(session, v.id),
     )
 
 
@@ -197,8 +197,17 @@ def bundle_from_snapshot(session: Session, snap, edition: str) -> assessment_doc
         org_name=data["organisation"]["name"], jimu_name=data["jimu"]["name"], jimu_ended_on=None,
         files=[(f["uid"], f["name"]) for f in sorted(data["files"], key=lambda f: f.get("position", 0))],
         values=values, withheld=withheld, published_on=day("published_on"), approved_on=day("approved_on"),
-        **_print_settings(session, snap.version_id),
+        figures=_figures(session, d, values), **_print_settings(session, snap.version_id),
     )
+
+
+def _figures(session: Session, d, values: dict[str, dict]) -> dict[str, tuple[bytes, int, int]]:
+    """The stored pictures the figure answers refer to (sha -> PNG, width, height)."""
+    from app.services import figures
+
+    shas = [s for items in values.values() for i, v in items.items()
+            if d.has(i) and d.item(i).type == "figure" for s in figures.shas_in(v)]
+    return {sha: (b.data, b.width, b.height) for sha, b in figures.blobs(session, shas).items()}
 
 
 def _print_settings(session: Session, version_id: int) -> dict:

@@ -79,6 +79,7 @@ def import_document(session: Session, *, actor: Actor, data: Any, into: int | No
             notices.append(PROCEDURE_NOTICE)
         a, jimu, v = _new_assessment(session, actor, d, doc, number)
         before, locks, old_links = None, {}, {}
+    _store_pictures(session, d, doc)
     dropped = _fill(session, actor, d, v, a, jimu, doc, locks, old_links)
     if dropped:
         notices.append(LINK_NOTICE.format(n=dropped))
@@ -87,6 +88,19 @@ def import_document(session: Session, *, actor: Actor, data: Any, into: int | No
                  before=before, after={"files": doc["files"], "answers": len(doc["answers"]), "notices": notices})
     session.commit()
     return ImportOutcome(v, notices)
+
+
+def _store_pictures(session: Session, d, doc: dict) -> None:
+    """Store the file's pictures; a figure whose picture is neither in the file nor already stored is refused."""
+    from app.services import figures
+
+    for clean in doc.get("_pictures", {}).values():
+        figures.store(session, clean)
+    wanted = {sha for e in doc["answers"] if d.item(e["item"]).type == "figure" for sha in figures.shas_in(e["value"])}
+    missing = wanted - set(figures.blobs(session, wanted))
+    if missing:
+        raise ValidationFailed({"figures": f"図の画像がファイルに含まれていません({len(missing)}枚)。"
+                                           "図を含めて書き出したファイルを取り込んでください。"})
 
 
 def _new_assessment(session: Session, actor: Actor, d, doc: dict, number: int | None):

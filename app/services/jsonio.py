@@ -1,6 +1,8 @@
 """Lossless JSON export/import of an assessment version (`spia export-json` / `import-json`, the API, DOCX)."""
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import date
 from typing import Any
 
@@ -15,7 +17,7 @@ from app.domain import changes as diffs
 from app.models import (
     AssessmentVersion, ChangeClass, Department, ImprovementAction, Organisation,
 )
-from app.services import catalogue
+from app.services import catalogue, figures
 from app.services.answers import answers_of
 from app.services.assessments import files as version_files
 from app.services.assessments import get_version
@@ -60,6 +62,8 @@ def export_version(session: Session, *, actor: Actor, version_id: int, public: b
                 entry["value"], entry["withheld_reason"] = None, ""
             answers.append(entry)
     answers.sort(key=lambda e: (order.get(e["file"], 999), e["file"], e["item"]))
+    figure_shas = [sha for e in answers if d.has(e["item"]) and d.item(e["item"]).type == "figure"
+                   for sha in figures.shas_in(e["value"])]
     acts = session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id == a.id)
                         .order_by(ImprovementAction.id)).all()
     return {
@@ -77,6 +81,9 @@ def export_version(session: Session, *, actor: Actor, version_id: int, public: b
         "files": [{"uid": f.uid, "name": f.name, "position": f.position, "register_file_id": f.register_file_id}
                   for f in vfiles],
         "answers": answers,
+        # the pictures the answers show (PNG, base64): the file carries its figures, whatever database reads it
+        "figures": {sha: base64.b64encode(b.data).decode("ascii")
+                    for sha, b in sorted(figures.blobs(session, figure_shas).items())},
         "actions": [{"file": x.file_uid, "item": x.item_id, "content": x.content, "owner": x.owner,
                      "due_on": _iso(x.due_on), "status": x.status, "closed_on": _iso(x.closed_on),
                      "close_note": x.close_note} for x in acts],
@@ -91,6 +98,34 @@ def _date(raw: Any, field: str, errors: dict) -> date | None:
     except ValueError:
         errors[field] = f"{field} の日付「{str(raw)[:40]}」が不正です。"
         return None
+
+
+MAX_FIGURES_IN_FILE = 100
+
+
+def _pictures(raw: Any, errors: dict) -> dict[str, figures.Clean]:
+    """The file's pictures, each decoded and re-encoded exactly as an upload is (sha in the file -> clean picture)."""
+    if raw in (None, {}):
+        return {}
+    if not isinstance(raw, dict) or len(raw) > MAX_FIGURES_IN_FILE:
+        errors["figures"] = f"figures の形式が不正か、図が多すぎます({MAX_FIGURES_IN_FILE}枚まで)。"
+        return {}
+    out = {}
+    for sha, b64 in raw.items():
+        label = f"figures[{str(sha)[:16]}]"
+        if not isinstance(b64, str) or len(b64) > figures.MAX_STORED_BYTES * 4 // 3 + 4:
+            errors[label] = "図のデータが文字列でないか、大きすぎます。"
+            continue
+        try:
+            data = base64.b64decode(b64, validate=True)
+        except (binascii.Error, ValueError):
+            errors[label] = "図のデータが base64 として読めません。"
+            continue
+        try:
+            out[str(sha)] = figures.sanitise(data, field=label, max_bytes=figures.MAX_STORED_BYTES)
+        except ValidationFailed as exc:
+            errors[label] = exc.message
+    return out
 
 
 def validate(data: Any) -> dict[str, Any]:
@@ -130,6 +165,7 @@ def validate(data: Any) -> dict[str, Any]:
         position = f.get("position", 0)
         if not isinstance(position, int) or isinstance(position, bool):
             errors[f"files[{n}].position"] = "ファイルの position は整数で指定してください。"
+    pictures = _pictures(data.get("figures"), errors)
     answers = data.get("answers") or []
     if not isinstance(answers, list) or len(answers) > MAX_ANSWERS:
         raise ValidationFailed({"answers": "answers の形式が不正か、件数が多すぎます。"})
@@ -164,6 +200,8 @@ def validate(data: Any) -> dict[str, Any]:
         if not isinstance(withheld, bool) and withheld is not None:
             errors[f"answers[{n}]"] = f"{item_id}: withheld は true または false で指定してください。"
             continue
+        if d.item(item_id).type == "figure" and isinstance(value, list):  # to the keys of the re-encoded pictures
+            value = [{**f, "sha": pictures[f["sha"]].sha} if f["sha"] in pictures else f for f in value]
         clean_answers.append({"file": uid, "item": item_id, "value": value, "withheld": bool(withheld),
                               "withheld_reason": reason})
     version = data.get("version") or {}
@@ -211,7 +249,7 @@ def validate(data: Any) -> dict[str, Any]:
         _date(act.get("closed_on"), f"actions[{n}].closed_on", errors)
     if errors:
         raise ValidationFailed(errors, message="JSONの内容に誤りがあります。何も取り込んでいません。")
-    return {**data, "answers": clean_answers, "_definition": d}
+    return {**data, "answers": clean_answers, "_definition": d, "_pictures": {c.sha: c for c in pictures.values()}}
 
 
 def import_version(session: Session, *, actor: Actor, data: Any, into: int | None = None,

@@ -2,7 +2,7 @@
 answered it when (issue 14 item 8)
 
 Revision ID: 0014_review_autosave
-Revises: 0011_screensb
+Revises: 0012_figures
 Create Date: 2026-12-04 14:00:00
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0014_review_autosave'
-down_revision = '0011_screensb'
+down_revision = '0012_figures'
 branch_labels = None
 depends_on = None
 

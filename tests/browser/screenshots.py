@@ -193,6 +193,8 @@ SHOTS: list[Shot] = [
          "エディタ(住基 全項目 Ⅲ3): 措置の2つの一覧", full_page=False, prepare=_measures_in_view),
     Shot("editor-conflict", "hoken", lambda i: f"/versions/{i.kokuho_full_v}/edit/III~III.3?file={i.kokuho_uid}",
          "エディタの 409: あなたの入力と保存済みの内容", full_page=False, prepare=_conflict),
+    Shot("editor-figure", "hoken", lambda i: f"/versions/{i.kokuho_full_v}/edit/annex1",
+         "エディタ(国保 全項目 (別添1)): 事務の内容の図の添付・表題・並べ替え", full_page=False),
     Shot("overview", "records", lambda i: f"/assessments/{i.juki_full}", "評価書の画面(住基 全項目): 手続と経過"),
     Shot("queue", "records", lambda i: "/queue", "手続状況(総務・文書担当)"),
     Shot("council", "council", lambda i: f"/snapshots/{i.council_snapshot}" if i.council_snapshot else "/council",

@@ -49,10 +49,12 @@ def path_params(ids, subject: str) -> dict[str, Any]:
               "finding_id": ids["finding"], "condition_id": ids["condition"], "meeting_id": ids["meeting"],
               "department_id": ids["department"]}
     if subject == "kokuho":
-        return {**common, "jimu_id": ids["kokuho_jimu"], "aid": ids["kokuho_full"], "vid": ids["kokuho_full_v"],
+        return {**common, "sha": ids["kokuho_figure"], "jimu_id": ids["kokuho_jimu"], "aid": ids["kokuho_full"],
+                "vid": ids["kokuho_full_v"],
                 "det_id": ids["kokuho_det"], "snapshot_id": ids["council_snapshot"],
                 "version_id": ids["kokuho_full_v"], "assessment_id": ids["kokuho_full"]}
-    return {**common, "jimu_id": ids["juki_jimu"], "aid": ids["juki_full"], "vid": ids["juki_full_revised_v"],
+    return {**common, "sha": ids["juki_figure"], "jimu_id": ids["juki_jimu"], "aid": ids["juki_full"],
+            "vid": ids["juki_full_revised_v"],
             "det_id": ids["juki_det"], "snapshot_id": ids["juki_submission_snapshot"],
             "version_id": ids["juki_full_published_v"], "assessment_id": ids["juki_full"],
             "rid": ids["annual_review"], "uid": ids["unmapped"], "cid": ids["annual_check"], "group": "checklist"}

@@ -177,6 +177,7 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("GET", "/versions/{vid}/edit/{page_id}"): dept(),
     ("POST", "/versions/{vid}/edit/{page_id}"): dept(303),  # nothing posted: nothing to save
     ("GET", "/versions/{vid}/progress"): dept(),
+    ("GET", "/versions/{vid}/figures/{sha}.png"): dept(),  # a picture of the version's (別添1), to its readers
     ("POST", "/library"): records_only(422),
     ("POST", "/actions/{action_id}/close"): dept(303),  # refused with the reason in the flash message
     ("GET", "/versions/{vid}/export"): dept(),

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from app.domain.policy import Actor
 from app.models import (
-    AnnualReviewCheck, ApiToken, Assessment, AssessmentVersion, ChangeRow, ChecklistItem, Department, Determination, Finding, ImprovementAction, Jimu,
+    AnnualReviewCheck, Answer, ApiToken, Assessment, AssessmentVersion, ChangeRow, ChecklistItem, Department, Determination, Finding, ImprovementAction, Jimu,
     LibraryMeasure, Meeting, ReviewCondition, Snapshot, UnmappedAnswer, User, VersionFile, WorkflowStep,
 )
 from tests import dbutil
@@ -124,6 +124,10 @@ def _build(session: Session, today: date) -> Ids:
         "juki_full_revised_v": revised.id,
         "kokuho_det": session.exec(select(Determination.id).where(Determination.jimu_id == kokuho.id)
                                    .order_by(Determination.id.desc())).first(),
+        "kokuho_figure": session.exec(select(Answer.value).where(Answer.version_id == kv.id,
+                                                                 Answer.item_id == "annex1.diagram")).one()[0]["sha"],
+        "juki_figure": session.exec(select(Answer.value).where(Answer.version_id == revised.id,
+                                                               Answer.item_id == "annex1.diagram")).one()[0]["sha"],
         "kokuho_action": session.exec(select(ImprovementAction.id).where(
             ImprovementAction.assessment_id == k_full.id)).first(),
         "council_snapshot": snap.id,
