@@ -186,5 +186,59 @@
     if (ev.target.matches(".review-group-form")) { reviewDirty = {}; }
   });
 
+  // PDF export with a visible state (issue 14 item 14): LibreOffice takes seconds, so the page says it is working,
+  // then hands the file over; a refusal (503 while converters are busy, 403, 409) is shown in words. Without
+  // JavaScript the form downloads as before.
+  function exportName(resp) {
+    var cd = resp.headers.get("Content-Disposition") || "";
+    var m = cd.match(/filename\*=UTF-8''([^;]+)/i);
+    if (m) { try { return decodeURIComponent(m[1]); } catch (e) { /* fall through */ } }
+    m = cd.match(/filename="([^"]+)"/i);
+    return m ? m[1] : "export.pdf";
+  }
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form.matches || !form.matches("form.export-form")) { return; }
+    var fmt = form.querySelector("[name=format]");
+    if (!fmt || fmt.value !== "pdf" || !window.fetch) { return; }
+    ev.preventDefault();
+    var status = form.querySelector("[data-export-status]");
+    var button = form.querySelector("button[type=submit]");
+    var started = Date.now();
+    function say(text, cls) { status.textContent = text; status.className = "export-status " + (cls || ""); }
+    button.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    say("PDF を作成しています(数秒かかります)…", "working");
+    var ticker = window.setInterval(function () {
+      say("PDF を作成しています… " + Math.round((Date.now() - started) / 1000) + " 秒", "working");
+    }, 1000);
+    var url = form.getAttribute("action") + "?" + new URLSearchParams(new FormData(form)).toString();
+    fetch(url, { credentials: "same-origin" }).then(function (resp) {
+      if (!resp.ok) {
+        return resp.text().then(function (body) {
+          var doc = new DOMParser().parseFromString(body, "text/html");
+          var msg = doc.querySelector(".error-message");
+          throw new Error(msg ? msg.textContent : ("PDF を作成できませんでした(" + resp.status + ")。"));
+        });
+      }
+      return resp.blob().then(function (blob) {
+        var a = document.createElement("a");
+        a.href = URL.createObjectURL(blob);
+        a.download = exportName(resp);
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        window.setTimeout(function () { URL.revokeObjectURL(a.href); }, 60000);
+        say("PDF を作成しました(" + ((Date.now() - started) / 1000).toFixed(1) + " 秒): " + a.download, "done");
+      });
+    }).catch(function (err) {
+      say(err.message || "PDF を作成できませんでした。通信を確かめて、もう一度お試しください。", "failed");
+    }).finally(function () {
+      window.clearInterval(ticker);
+      button.disabled = false;
+      form.removeAttribute("aria-busy");
+    });
+  });
+
   window.SPIA = { isDirty: function () { return dirty || Object.keys(reviewDirty).length > 0; } };
 })();
