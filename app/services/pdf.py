@@ -246,6 +246,8 @@ def _kill_office(pid: int, pipe: str) -> None:
     if office_alive(pid, pipe):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)  # started with setsid: its pid is its process group
+    with contextlib.suppress(OSError):
+        os.unlink(f"/tmp/OSL_PIPE_{os.getuid()}_{pipe}")  # its socket (uno_convert.pipe_path), left when killed
 
 
 def _state_path(slot_dir: Path, index: int) -> Path:

@@ -57,17 +57,31 @@ def convert(desktop, src: str, dst: str) -> None:
         doc.close(True)
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: SIGKILL when this helper dies (prctl PR_SET_PDEATHSIG), so nothing outlives it."""
+def _child_setup() -> None:
+    """In the child before exec: SIGKILL when this helper dies (prctl PR_SET_PDEATHSIG), so nothing outlives it;
+    its pipe (a socket in /tmp) and profile files for this user only."""
+    os.umask(0o077)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
 
 
+def pipe_path(pipe: str) -> str:
+    """Where LibreOffice (osl) puts the socket of a named pipe; a killed LibreOffice leaves it behind."""
+    return f"/tmp/OSL_PIPE_{os.getuid()}_{pipe}"
+
+
+def remove_pipe(pipe: str) -> None:
+    try:
+        os.unlink(pipe_path(pipe))
+    except OSError:
+        pass
+
+
 class Helper:
     def __init__(self) -> None:
-        self.children: dict[int, subprocess.Popen] = {}
+        self.children: dict[int, tuple[subprocess.Popen, str]] = {}  # pid -> (process, pipe name)
         self.desktops: dict[tuple[str, int], object] = {}
 
     def start(self, exe: str, pipe: str, profile: str, timeout: float) -> dict:
@@ -79,8 +93,8 @@ class Helper:
         def launch() -> subprocess.Popen:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, env=env, start_new_session=True,
-                                    preexec_fn=_die_with_parent)
-            self.children[proc.pid] = proc
+                                    preexec_fn=_child_setup)
+            self.children[proc.pid] = (proc, pipe)
             return proc
 
         proc = launch()
@@ -123,16 +137,28 @@ class Helper:
         return {"ok": False, "error": "unreachable"}
 
     def kill(self, pid: int) -> None:
-        proc = self.children.pop(pid, None)
+        proc, pipe = self.children.pop(pid, (None, None))
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         if proc is not None:
             proc.wait()
+            remove_pipe(pipe)
 
-    def close(self) -> None:
-        for pid in list(self.children):
+    def close(self, grace: float = 3.0) -> None:
+        """Ask each LibreOffice this helper started to quit (it removes its pipe and profile lock), then kill."""
+        for pid, (proc, pipe) in list(self.children.items()):
+            desktop = self.desktops.get((pipe, pid))
+            if desktop is not None and proc.poll() is None:
+                try:
+                    desktop.terminate()
+                except Exception:  # noqa: BLE001 - the bridge goes away while it quits
+                    pass
+                try:
+                    proc.wait(timeout=grace)
+                except subprocess.TimeoutExpired:
+                    pass
             self.kill(pid)
 
 
@@ -147,9 +173,11 @@ def serve() -> int:
         os._exit(0)
 
     def reap(signum, frame):  # noqa: ARG001 - a LibreOffice killed by someone else leaves no zombie behind
-        for pid, proc in list(helper.children.items()):
+        for pid, (proc, pipe) in list(helper.children.items()):
             if proc.poll() is not None:
                 helper.children.pop(pid, None)
+                if all(other != pipe for _, other in helper.children.values()):  # not restarting under that name
+                    remove_pipe(pipe)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, stop)

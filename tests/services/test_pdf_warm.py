@@ -201,10 +201,13 @@ def test_shutdown_leaves_no_libreoffice_behind(office):
     state = pdf.read_state(slots)
     helper = next(iter(pdf._helpers.values()))
     assert pdf.office_alive(state["pid"], state["pipe"])
+    pipe = Path(f"/tmp/OSL_PIPE_{os.getuid()}_{state['pipe']}")  # the socket LibreOffice listens on
+    assert pipe.is_socket() and pipe.stat().st_mode & 0o077 == 0  # only this user may connect
     pdf.shutdown()
     assert _gone(state["pid"], state["pipe"], within=2)
     assert helper.proc.poll() is not None
     assert _our_offices(slots) == []
+    assert not pipe.exists()
 
 
 def test_a_worker_killed_outright_takes_its_libreoffice_with_it(office, tmp_path):
@@ -226,3 +229,7 @@ def test_a_worker_killed_outright_takes_its_libreoffice_with_it(office, tmp_path
     assert state.get("pid"), state
     assert _gone(state["pid"], state["pipe"])
     assert _our_offices(slots) == []
+    deadline = time.monotonic() + 5
+    while Path(f"/tmp/OSL_PIPE_{os.getuid()}_{state['pipe']}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/tmp/OSL_PIPE_{os.getuid()}_{state['pipe']}").exists()
