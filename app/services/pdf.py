@@ -144,6 +144,10 @@ class WarmFailed(Exception):
     pass
 
 
+class WarmUnavailable(WarmFailed):
+    """No python with `uno` answered: nothing to kill, the cold start converts (logged once a while)."""
+
+
 class _Helper:
     """`python3 uno_convert.py serve` in a session of its own: JSON lines in and out, every read with a deadline."""
 
@@ -278,16 +282,18 @@ def _helper(slot_dir: Path, index: int, exe: str, deadline: float) -> _Helper:
     if helper is not None:
         helper.kill()
     if time.monotonic() < _unavailable_until[0]:
-        raise WarmFailed("no python with the uno module (python3-uno) answered; trying again later")
+        raise WarmUnavailable("no python with the uno module (python3-uno) answered; trying again later")
     python = uno_python(exe)
     if python is None:
         _unavailable_until[0] = time.monotonic() + UNAVAILABLE_RETRY
-        raise WarmFailed("no python with the uno module (python3-uno) was found")
+        raise WarmUnavailable("no python with the uno module (python3-uno) was found")
     try:
         helper = _Helper(python, deadline)
     except (WarmFailed, OSError) as exc:
         _unavailable_until[0] = time.monotonic() + UNAVAILABLE_RETRY
-        raise WarmFailed(f"{exc} ({python} {HELPER.name}; is python3-uno installed?)") from None
+        log.warning("PDF: cold starts for %d s: %s (%s %s; is python3-uno installed?)", UNAVAILABLE_RETRY, exc,
+                    python, HELPER.name)
+        raise WarmUnavailable(f"{exc} ({python} {HELPER.name}; is python3-uno installed?)") from None
     with _lock:
         _helpers[key] = helper
         if not _atexit[0]:
@@ -369,6 +375,8 @@ def convert(docx: bytes, exe: str) -> bytes:
                         last.update(mode="warm", pid=pid, seconds=time.monotonic() - t0)
                         return data
                     raise WarmFailed("no PDF was written")
+                except WarmUnavailable as exc:
+                    fallback = str(exc)
                 except WarmFailed as exc:
                     log.warning("PDF: the warm LibreOffice failed (%s); converting with a cold start", exc)
                     discard_warm(s.pdf_slot_dir, index)

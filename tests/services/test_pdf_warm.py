@@ -193,6 +193,8 @@ def test_without_python3_uno_the_cold_start_still_converts(office, monkeypatch):
     assert _is_pdf(pdf.convert(_docx(1), exe))
     assert pdf.last["mode"] == "cold" and "uno" in pdf.last["fallback"], pdf.last
     assert _our_offices(slots) == []
+    assert _is_pdf(pdf.convert(_docx(1), exe))  # no new helper for a while: straight to the cold start
+    assert pdf.last["mode"] == "cold" and "trying again later" in pdf.last["fallback"], pdf.last
 
 
 def test_shutdown_leaves_no_libreoffice_behind(office):
