@@ -129,9 +129,10 @@ def run_converter(argv: list[str], *, timeout: float) -> None:
 # through a helper of its own (uno_convert.py, run by the python that has `uno`), which starts the LibreOffice
 # processes as its children: they die with the helper (PR_SET_PDEATHSIG), the helper kills them when the worker
 # closes its stdin or dies (end of input), and shutdown() does it at the end of the app (lifespan, atexit).
-# Any failure of the warm path (no helper, LibreOffice dead, hung past WARM_SHARE of the timeout, a failed
-# conversion) kills the warm processes of the slot and converts with a cold start; the next conversion starts
-# a fresh warm LibreOffice.
+# A warm LibreOffice found dead before a conversion is simply started again. Any failure during the warm attempt
+# (the helper or LibreOffice dying, no answer within WARM_SHARE of the timeout, a failed start or conversion) kills
+# the slot's warm processes, forgets its profile and converts with a cold start; the next conversion starts a fresh
+# warm LibreOffice. Without a python that has `uno` every conversion is cold (the helper is tried again later).
 
 HELPER = Path(__file__).resolve().with_name("uno_convert.py")
 WARM_SHARE = 0.5  # of pdf_timeout_seconds for the warm attempt; the cold fallback gets the rest (at least as much)
