@@ -4,9 +4,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     SPIA_ENVIRONMENT=production SPIA_COOKIE_SECURE=true
 
-# LibreOffice and a Japanese font for the PDF export; postgresql-client for `spia backup` (pg_dump).
+# LibreOffice and a Japanese font for the PDF export (python3-uno: /usr/bin/python3 drives the warm LibreOffice,
+# SPIA_PDF_WARM); postgresql-client for `spia backup` (pg_dump).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libreoffice-writer-nogui fonts-ipaexfont postgresql-client \
+ && apt-get install -y --no-install-recommends libreoffice-writer-nogui python3-uno fonts-ipaexfont postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 spia

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     pdf_wait_seconds: float = 60
     pdf_timeout_seconds: float = 120
     pdf_slot_dir: Path = ROOT / "data" / "pdf-slots"
+    pdf_warm: bool = True  # keep one LibreOffice running per slot and convert over UNO (cold start as fallback)
     timezone: str = "Asia/Tokyo"
 
     @model_validator(mode="after")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -26,9 +27,18 @@ from app.web import ROOT, render
 log = logging.getLogger("spia")
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    yield
+    from app.services import pdf
+
+    await run_in_threadpool(pdf.shutdown)  # the warm LibreOffice processes of this worker
+
+
 def create_app(settings: Settings | None = None, *, engine=None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="特定個人情報保護評価 支援システム API",
         version="1",
         description="評価書の作成・手続・見直しを支援する API。認証は `Authorization: Bearer <APIトークン>`"

@@ -3,8 +3,10 @@ against a floor that writes the same paragraphs, tables and runs with bare pytho
 
     .venv/bin/python bench/export.py [--runs 20] [--pdf-runs 3]
 
-Then each demo form (全項目 住基, 重点 住民税, 基礎 児童手当): docx median of --runs, PDF (LibreOffice) median of
---pdf-runs when soffice is installed.
+Then each demo form (全項目 住基, 重点 住民税, 基礎 児童手当): docx median of --runs and, when soffice is installed,
+PDF medians of --pdf-runs, cold (SPIA_PDF_WARM=0: a LibreOffice started per conversion) and warm (the slot's
+LibreOffice kept running, converting over UNO; the first warm conversion, which starts it, is shown apart), and
+the warm path with a python3 started per conversion instead of the long-lived UNO helper.
 """
 from __future__ import annotations
 
@@ -102,16 +104,54 @@ DEMO_FORMS = (("full", "住民基本台帳に関する事務", "全項目"), ("f
               ("basic", "児童手当の支給に関する事務", "基礎"))
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process, its finished children (cold LibreOffice) and the running warm LibreOffice and
+    UNO helpers (busy machines make wall times noisy; CPU time much less so)."""
+    import os
+    from pathlib import Path
+
+    from app.config import get_settings
+    from app.services import pdf
+
+    t = os.times()
+    total = t.user + t.system + t.children_user + t.children_system
+    pids = [h.proc.pid for h in pdf._helpers.values()]
+    state = pdf.read_state(get_settings().pdf_slot_dir)
+    if state.get("pid"):
+        pids.append(state["pid"])
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def _pdf_mode(warm: bool) -> None:
+    import os
+
+    from app.config import get_settings
+
+    os.environ["SPIA_PDF_WARM"] = "1" if warm else "0"
+    get_settings.cache_clear()
+
+
 def per_form(engine, actor, *, runs: int, pdf_runs: int) -> None:
     """docx and PDF export times of the demo 全項目 / 重点 / 基礎, from the service (what the page calls)."""
+    import os
     import shutil
+    import tempfile
 
     from sqlmodel import Session, select
 
     from app.models import Assessment, Jimu
-    from app.services import assessments, exports
+    from app.services import assessments, exports, pdf
 
     has_soffice = bool(shutil.which("soffice") or shutil.which("libreoffice"))
+    os.environ["SPIA_PDF_SLOT_DIR"] = tempfile.mkdtemp(prefix="spia-bench-slots-")  # not the server's slots
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
     with Session(engine, expire_on_commit=False) as s:
         for form, jimu, label in DEMO_FORMS:
             jid = s.exec(select(Jimu.id).where(Jimu.name == jimu)).one()
@@ -124,15 +164,73 @@ def per_form(engine, actor, *, runs: int, pdf_runs: int) -> None:
                 times.append(time.perf_counter() - t0)
             line = f"{label} ({jimu}): docx median {statistics.median(times) * 1000:.0f} ms over {runs} runs"
             if has_soffice and pdf_runs:
-                ptimes = []
-                for _ in range(pdf_runs):
-                    t0 = time.perf_counter()
-                    exports.export(s, actor=actor, version_id=v.id, edition="full", fmt="pdf", today=date.today())
-                    ptimes.append(time.perf_counter() - t0)
-                line += f"; PDF median {statistics.median(ptimes):.2f} s over {pdf_runs} runs"
+                def pdf_times(n: int, version_id: int = v.id) -> tuple[float, float]:
+                    wall, cpu = [], []
+                    for _ in range(n):
+                        t0, c0 = time.perf_counter(), _cpu_seconds()
+                        exports.export(s, actor=actor, version_id=version_id, edition="full", fmt="pdf", today=date.today())
+                        wall.append(time.perf_counter() - t0)
+                        cpu.append(_cpu_seconds() - c0)
+                    return statistics.median(wall), statistics.median(cpu)
+
+                _pdf_mode(warm=False)
+                cold = pdf_times(pdf_runs)
+                _pdf_mode(warm=True)
+                first = pdf_times(1) if form == "full" else None  # the warm LibreOffice starts here
+                warm = pdf_times(pdf_runs)
+                modes = "warm" if pdf.last.get("mode") == "warm" else f"cold ({pdf.last.get('fallback')})"
+                line += (f"; PDF median over {pdf_runs} runs: cold {cold[0]:.2f} s (CPU {cold[1]:.2f} s), "
+                         f"warm {warm[0]:.2f} s (CPU {warm[1]:.2f} s; the last one {modes})")
+                if first is not None:
+                    line += f"; the first warm one, starting LibreOffice: {first[0]:.2f} s"
             else:
                 line += "; PDF skipped (LibreOffice is not installed)"
             print(line)
+        if has_soffice and pdf_runs:
+            one_shot(s, actor, pdf_runs)
+    pdf.shutdown()
+    load = os.getloadavg()
+    print(f"load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+def one_shot(s, actor, pdf_runs: int) -> None:
+    """The warm path with `python3 uno_convert.py convert` per conversion (a python3 start and a UNO connection each
+    time) against the same warm LibreOffice, beside the long-lived helper that pdf.py uses."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from app.config import get_settings
+    from app.services import assessments, exports, pdf
+    from sqlmodel import select
+
+    from app.models import Assessment, Jimu
+
+    jid = s.exec(select(Jimu.id).where(Jimu.name == DEMO_FORMS[0][1])).one()
+    aid = s.exec(select(Assessment.id).where(Assessment.jimu_id == jid, Assessment.form == "full")).first()
+    docx = exports.export(s, actor=actor, version_id=assessments.current_version(s, aid).id, edition="full",
+                          today=date.today()).content
+    exe = exports.shutil.which(get_settings().soffice_path) or exports.shutil.which("libreoffice")
+    helper, single = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "a.docx", Path(tmp) / "a.pdf"
+        src.write_bytes(docx)
+        for _ in range(pdf_runs):
+            t0 = time.perf_counter()
+            pdf.convert(docx, exe)
+            helper.append(time.perf_counter() - t0)
+        state = pdf.read_state(get_settings().pdf_slot_dir)
+        python = pdf.uno_python(exe)
+        if not state or not python:
+            return
+        for _ in range(pdf_runs):
+            t0 = time.perf_counter()
+            subprocess.run([python, str(pdf.HELPER), "convert", state["pipe"], str(src), str(dst)], check=True,
+                           env=pdf.converter_env(), capture_output=True)
+            single.append(time.perf_counter() - t0)
+    print(f"全項目 conversion only, warm: UNO helper (pdf.convert) median {statistics.median(helper):.2f} s; "
+          f"python3 uno_convert.py convert per conversion median {statistics.median(single):.2f} s "
+          f"over {pdf_runs} runs")
 
 
 if __name__ == "__main__":
