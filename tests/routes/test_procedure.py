@@ -180,7 +180,7 @@ def test_full_procedure_with_guards_roles_and_records(app, browser, read, kokuho
     assert (version(read, bid).stage, version(read, bid).submitted_on) == ("submitted", date(2027, 1, 20))
     assert read(select(Snapshot.purpose).where(Snapshot.version_id == v.id)) == ["public_comment", "council", "submission"]
     refused(browser, fire(browser, read, aid, "publish", on_date="2027-01-19"), aid,
-            "公表日(2027-01-19)が提出日(2027-01-20)より前")
+            "公表日(令和9年1月19日)が提出日(令和9年1月20日)より前")
     r = fire(browser, read, aid, "publish", on_date="2030-01-01")
     assert refused(browser, r, aid, "未来の日付") and r.headers["X-Transition-Status"] == "422"
     refused(browser, fire(browser, read, aid, "publish", on_date="2027-01-21"), aid, "基礎項目評価書がまだ公表されていません")
