@@ -11,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from app.domain.answers import dom_id
+from app.domain import fields
+from app.domain.answer_types import TYPES as ANSWER_TYPES
 from app.domain.forms import AUDIENCE_SHORT, AUDIENCES, FORM_LABEL
 from app.domain.policy import ROLE_LABEL, can_manage_register_settings, can_register_jimu
 from app.domain.wareki import TOKYO, wareki, wareki_datetime  # noqa: F401 (TOKYO re-exported)
@@ -58,7 +60,9 @@ templates.env.filters.update(
 )
 templates.env.globals.update(ROLE_LABEL=ROLE_LABEL, STATIC_VERSION=STATIC_VERSION, AUDIENCES=AUDIENCES, AUDIENCE_SHORT=AUDIENCE_SHORT,
                              FORM_LABEL=FORM_LABEL, can_register_jimu=can_register_jimu,
-                             can_manage_register_settings=can_manage_register_settings)
+                             can_manage_register_settings=can_manage_register_settings,
+                             # the editor: answer types (macro, grouped label) and field / operation names
+                             ANSWER_TYPES=ANSWER_TYPES, F=fields, field=fields.name, fkey=fields.key, op=fields.op)
 
 
 def csrf_token(request: Request) -> str:

@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.domain.answer_text import answer_text
-from app.domain.answers import empty, row_label
+from app.domain.answer_types import TYPES, answer_text, empty, row_label
 from app.domain.completeness import item_path
-from app.domain.forms import AUDIENCES, Definition, Item
+from app.domain.forms import Definition, Item
 
 CLASSES = {
     "important": "重要な変更",
@@ -78,8 +77,8 @@ def diff(old_def: Definition, old: Mapping[str, Mapping[str, Any]], old_files: l
                 if _same(old_item, before, item, after):
                     continue
                 before_text, after_text = _text(old_item, before), _text(item, after)
-                if item.type == "figure" and before_text == after_text:  # same captions, other pictures
-                    after_text += "(図を差し替え)"
+                if before_text == after_text:  # the same text, yet not the same (a figure's other picture)
+                    after_text += TYPES[item.type].same_text_note
                 out.append(Change(f"{uid}|{item.id}", item.id, uid, where + item_path(new_def, item),
                                   before_text, after_text, new_def.is_important(item.id)))
     return out
@@ -90,17 +89,8 @@ def _same(old_item: Item, before: Any, item: Item, after: Any) -> bool:
         return True
     if before in (None, "", [], {}) and after in (None, "", [], {}):
         return True
-    if item.type == "measures":
-        return _measure_texts(before) == _measure_texts(after)
-    if item.type == "figure" and isinstance(before, list) and isinstance(after, list):
-        return [(f.get("sha"), f.get("caption")) for f in before] == [(f.get("sha"), f.get("caption")) for f in after]
-    return before == after
-
-
-def _measure_texts(value: Any) -> tuple:
-    value = value or {}
-    return tuple(tuple(m.get("text", "").strip() for m in value.get(a, []) if m.get("text", "").strip())
-                 for a in AUDIENCES)
+    t = TYPES.get(item.type)
+    return t.same(before, after) if t is not None else before == after
 
 
 def _group(d: Definition, old_group: Item, group: Item, before: list, after: list, uid: str, where: str) -> list[Change]:

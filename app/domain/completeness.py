@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from app.domain.answer_types import asks_for_action
 from app.domain.answers import empty, holds, row_label, skip_reason
 from app.domain.forms import Definition, Item
 
@@ -88,7 +89,7 @@ def evaluate(
                     answered += 1
             if item.type == "group" and value:
                 problems.extend(_group_rows(d, item, value, uid, where, page.id, vals))
-            if item.type == "judgement" and value == item.issue_choice:
+            if asks_for_action(item) and value == item.issue_choice:
                 act = actions.get((uid, item.id))
                 if not act or not (act.get("content") and act.get("owner") and act.get("due_on")):
                     problems.append(Problem("action", item.id, uid,

@@ -11,23 +11,23 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from app.domain.answers import empty, row_label, skip_reason
-from app.domain.forms import AUDIENCES, FORM_LABEL, Definition, Item, Section
+from app.domain.forms import FORM_LABEL, Definition, Item, Section
 from app.domain.text import strip_unsafe
 from app.domain.wareki import wareki
 from app.export.docx import BODY_PT, CELL_PADDING_MM, PT_MM, width_units
-from app.export.model import Cell, ExportDoc, PageBreak, Para, Picture, Run, Table
+from app.domain.answer_types import boxed, one_line
+from app.export import answer_print
+from app.export.answer_print import ANSWER_MM, CHOICES_PREFIX, DASH, LABEL_MM, PAGE_MM, PrintSettings  # noqa: F401
+from app.export.answer_print import lines as _lines
+from app.export.model import Cell, ExportDoc, PageBreak, Para, Run, Table
 
 Edition = Literal["draft", "full", "public"]
 EDITION_LABEL = {"draft": "案", "full": "提出用", "public": "公表用"}
 from app.domain.redaction import WITHHELD  # noqa: E402,F401 - the one 非公表 convention
-DASH = "-"
 LEGEND = "※ 重要な変更の対象である記載項目"
 CHANGE_COLUMNS = ("変更日", "項目", "変更前の記載", "変更後の記載", "提出時期", "提出時期に係る説明")
-LABEL_MM, ANSWER_MM = 52.0, 118.0
-PAGE_MM = LABEL_MM + ANSWER_MM   # the text width of an A4 page with 20 mm margins
 COVER_MM = PAGE_MM
 NUMBER_MM = 14.0
-CHOICES_PREFIX = "<選択肢> "
 FULL_WIDTH_TYPES = {"figure"}    # answers printed across the page under their label (a diagram in (別添1))
 NAME_MARK = "(案)"               # a draft marked in its 評価書名 (organisation setting draft_marker = name)
 ABOVE_MARK = "(素案)"            # a draft marked above the title (draft_marker = above)
@@ -128,6 +128,7 @@ def _all_items(items: list[Item]):
 class _Ctx:
     def __init__(self, b: Bundle, edition: Edition):
         self.b, self.edition, self.d = b, edition, b.definition
+        self.settings = PrintSettings(b.measure_headings, b.measure_numbering, b.figures)
 
     def value(self, uid: str, item: Item) -> Any:
         if item.prefill == "version.published_on":
@@ -153,9 +154,9 @@ def _cover(ctx: _Ctx, name: str) -> list:
         blocks.append(Para.of(ABOVE_MARK, align="right", size_pt=12))
     blocks.append(Para([Run(d.manifest.title, True)], "Title", align="center"))
     items = [i for i in d.section("cover").items if i.answerable]
-    first_box = next((k for k, i in enumerate(items) if i.type == "longtext"), len(items))
-    block, boxes, rest = items[:first_box], [i for i in items[first_box:] if i.type == "longtext"], \
-        [i for i in items[first_box:] if i.type != "longtext"]
+    first_box = next((k for k, i in enumerate(items) if boxed(i)), len(items))
+    block, boxes, rest = items[:first_box], [i for i in items[first_box:] if boxed(i)], \
+        [i for i in items[first_box:] if not boxed(i)]
 
     def value(item: Item) -> list[Para]:
         if item.id == "cover.name" or item.prefill == "jimu.title":
@@ -319,7 +320,7 @@ def _no_entries(ctx: _Ctx, uid: str, item: Item, vals: dict) -> str | None:
 def _title_child(item: Item) -> Item | None:
     """A group's unnumbered name (委託事項の名称, 提供先の名称): printed beside 「委託事項1」, as in the 様式."""
     first = item.children[0] if item.children else None
-    return first if first is not None and first.type == "text" and not first.number else None
+    return first if first is not None and one_line(first) and not first.number else None
 
 
 def _entries(ctx: _Ctx, uid: str, item: Item, vals: dict) -> list[list[Cell]]:
@@ -384,83 +385,9 @@ def keep_choices(paras: list[Para], width_mm: float) -> list[Para]:
     return out
 
 
-def _lines(text: str) -> list[Para]:
-    text = strip_unsafe(text)
-    return [Para.of(line) for line in text.split("\n")] or [Para.of(DASH)]
-
-
 def _answer(ctx: _Ctx, uid: str, item: Item, value: Any) -> list[Para]:
-    """How one answer prints, the official way (choices in brackets, check boxes, two measure lists)."""
-    t = item.type
-    if t == "measures":
-        return _measures(value or {}, headings=ctx.b.measure_headings, numbering=ctx.b.measure_numbering)
-    if t == "figure" and isinstance(value, list):
-        return _figures(ctx.b.figures, value)
-    if t in ("multi", "multi_text") and value is None:
-        value = [] if t == "multi" else {"checked": [], "texts": {}}
-    if t not in ("multi", "multi_text") and (value is None or empty(item, value)):
-        return [Para.of(DASH)]
-    if t in ("choice", "judgement"):
-        listing = " ".join(f"{n}) {c}" for n, c in enumerate(item.choice_labels, 1))
-        return [Para.of(f"[ {strip_unsafe(str(value))} ]"), Para.of(f"<選択肢> {listing}")]
-    if t == "multi":
-        return [Para.of("　".join(f"[{'○' if c in value else ' '}] {c}" for c in item.choice_labels))]
-    if t == "multi_text":
-        parts = []
-        for c in item.choices:
-            mark = "○" if c.label in value.get("checked", []) else " "
-            text = value.get("texts", {}).get(c.label, "")
-            parts.append(f"[{mark}] {c.label}" + (f" ( {strip_unsafe(text)} )" if c.text and text else ""))
-        return [Para.of("　".join(parts))]
-    if t == "date":
-        try:
-            return [Para.of(wareki(date.fromisoformat(str(value))))]
-        except ValueError:
-            return [Para.of(strip_unsafe(str(value)))]
-    if t == "number":
-        return [Para.of(f"{value}{item.unit}")]
-    return _lines(str(value))
-
-
-def _figures(stored: dict[str, tuple[bytes, int, int]], value: list) -> list[Para]:
-    """Each figure at the width of the page's text, centred, with 「図n 表題」 under it; nothing → 「-」."""
-    out: list[Para] = []
-    for n, f in enumerate(value, 1):
-        caption = f"図{n} {strip_unsafe(str(f.get('caption') or ''))}".rstrip()
-        blob = stored.get(f.get("sha"))
-        if blob is None:  # the picture is missing from the database: say so rather than print nothing
-            out.append(Para.of(f"(図{n}の画像がありません)", align="center"))
-        else:
-            data, w, h = blob
-            out.append(Para([], align="center", keep_with_next=True,
-                            picture=Picture(data, w, h, PAGE_MM - CELL_PADDING_MM - 2, alt=caption)))
-        out.append(Para.of(caption, align="center"))
-    return out or [Para.of(DASH)]
-
-
-def _measures(value: dict, *, headings: bool = True, numbering: str = "dot") -> list[Para]:
-    """Measures as a person prints them: only the audiences that have measures, each under its 【heading】 (or,
-    with headings off, one list); every measure a plain 「・」 (or 「1.」) line — no Word list style — with its
-    further lines indented; nothing at all → a single 「-」."""
-    groups = []
-    for aud, heading in AUDIENCES.items():
-        texts = [str(m.get("text", "")) for m in value.get(aud, []) if isinstance(m, dict)]
-        texts = [t for t in (strip_unsafe(t).strip() for t in texts) if t]
-        if texts:
-            groups.append((heading, texts))
-    if not groups:
-        return [Para.of(DASH)]
-    if not headings:
-        groups = [(None, [t for _, texts in groups for t in texts])]
-    out: list[Para] = []
-    for heading, texts in groups:
-        if heading:
-            out.append(Para([Run(f"【{heading}】", True)]))
-        for n, text in enumerate(texts, 1):
-            first, *rest = text.split("\n")
-            out.append(Para.of((f"{n}. " if numbering == "number" else "・") + first))
-            out.extend(Para.of("\u3000" + line) for line in rest)
-    return out
+    """How one answer prints (one printer per answer type: app/export/answer_print.py)."""
+    return answer_print.answer(item, value, ctx.settings)
 
 
 def _changes_table(changes: list[ChangeRowData]) -> Table:

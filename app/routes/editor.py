@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.domain import conflicts
+from app.domain import fields as F
 from app.domain.answer_text import answer_text
 from app.domain.answers import parse_page, skip_reason
 from app.domain.forms import FORM_LABEL
@@ -89,12 +90,12 @@ def _multidict(form) -> dict[str, list[str]]:
 
 def _upload(form, op: str) -> tuple[bytes | None, str]:
     """The picture and caption posted with 「図を追加」 (figadd|item), read up to one byte over the limit."""
-    if not op.startswith("figadd|"):
+    parsed = F.parse_op(op)
+    if parsed is None or parsed.kind != "figadd":
         return None, ""
-    item_id = op.split("|", 1)[1]
-    f = form.get(f"fu|{item_id}")
+    f = form.get(F.name(F.FIGURE_UPLOAD, parsed.item))
     data = f.file.read(figures.MAX_UPLOAD_BYTES + 1) if isinstance(f, UploadFile) else None
-    return data, str(form.get(f"fc|{item_id}") or "")
+    return data, str(form.get(F.name(F.FIGURE_NEW_CAPTION, parsed.item)) or "")
 
 
 @router.post("/versions/{vid}/edit/{page_id}")
@@ -145,8 +146,9 @@ def _now_hm() -> str:
 def _raw_overrides(parsed, fields: dict[str, list[str]], errors: dict[str, str]) -> dict[str, Any]:
     out = dict(parsed.values)
     for name in errors:
-        if name.startswith("a|") and name.count("|") == 1:
-            out[name[2:]] = (fields.get(name) or [""])[0]
+        kind, _, key = name.partition(F.SEP)
+        if kind == F.ANSWER and key and F.SEP not in key:
+            out[key] = (fields.get(name) or [""])[0]
     return out
 
 

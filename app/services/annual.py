@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from app.domain.answer_types import holds_measures
 from app.domain.completeness import item_path
 from app.domain.forms import AUDIENCES
 from app.models.base import utcnow
@@ -91,7 +92,7 @@ def start(session: Session, *, actor: Actor, assessment_id: int, today: date) ->
     pos = 0
     for uid, items in sorted(version_values(session, v.id).items(), key=lambda kv: (kv[0] != "", kv[0])):
         for item_id, value in items.items():
-            if not d.has(item_id) or d.item(item_id).type != "measures" or not isinstance(value, dict):
+            if not d.has(item_id) or not holds_measures(d.item(item_id)) or not isinstance(value, dict):
                 continue
             where = f"【{files[uid]}】" if uid in files else ""
             for aud, aud_label in AUDIENCES.items():

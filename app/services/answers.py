@@ -9,7 +9,9 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.domain import conflicts
-from app.domain.answers import MAX_FIGURES, BadOperation, ParsedPage, apply_op, clean_value
+from app.domain import fields as F
+from app.domain.answer_types import holds_pictures
+from app.domain.answers import MAX_FIGURES, OP_OWNER, BadOperation, ParsedPage, apply_op, clean_value
 from app.domain.forms import Definition, Page
 from app.domain.policy import Actor
 from app.domain.text import text_problem
@@ -133,8 +135,9 @@ def save_page(
     stored = scope_answers(session, v.id, file_uid, {i.id for i in page.walk()})  # only what this page shows
     values = dict(parsed.values)
     focus = None
-    if op.startswith("prefill|"):
-        item_id = op.split("|", 1)[1]
+    parsed_op = F.parse_op(op)
+    if parsed_op is not None and parsed_op.kind == F.PREFILL:
+        item_id = parsed_op.item
         from app.services import prefill as prefill_service
 
         computed = prefill_service.compute(d, prefill_service.Sources(session, v, a)).get(file_uid, {})
@@ -219,13 +222,13 @@ def _parse_actions(d: Definition, raw: dict[str, dict[str, str]], values: dict[s
         for key, text, limit in (("content", content, 4000), ("owner", owner, 200)):
             problem = text_problem(text, label="改善策の" + ("内容" if key == "content" else "担当"), max_len=limit)
             if problem:
-                errors[f"act|{item_id}|{key}"] = problem
+                errors[F.name(F.ACTION, item_id, key)] = problem
         due_on = None
         if due:
             try:
                 due_on = parse_date(due, label="改善策の期限")
             except BadDate as exc:
-                errors[f"act|{item_id}|due"] = str(exc)
+                errors[F.name(F.ACTION, item_id, "due")] = str(exc)
         if (d.has(item_id) and values.get(item_id) == d.item(item_id).issue_choice) or content or owner or due_on:
             out[item_id] = {"content": content, "owner": owner, "due_on": due_on}
     return errors, out
@@ -240,36 +243,38 @@ def _action_differs(row: ImprovementAction | None, act: dict) -> bool:
 def _uploaded_figure(session: Session, d: Definition, page: Page, op: str, upload: bytes | None, caption: str,
                      values: dict[str, Any]) -> dict[str, str] | None:
     """For 「図を追加」 (figadd|item): the upload decoded, re-encoded and stored; its key and caption for apply_op."""
-    if not op.startswith("figadd|"):
+    parsed = F.parse_op(op)
+    if parsed is None or parsed.kind != "figadd":
         return None
-    item_id = op.split("|", 1)[1]
-    if item_id not in {i.id for i in page.walk()} or d.item(item_id).type != "figure":
+    item_id = parsed.item
+    if item_id not in {i.id for i in page.walk()} or OP_OWNER["figadd"] != d.item(item_id).type:
         raise ValidationFailed({"op": "操作を実行できませんでした(対象が見つからないか範囲外です)。"})
-    field = f"fu|{item_id}"
+    field = F.name(F.FIGURE_UPLOAD, item_id)
     current = values.get(item_id)
     if isinstance(current, list) and len(current) >= MAX_FIGURES:
         raise ValidationFailed({field: f"図は1項目に{MAX_FIGURES}枚までです。"})
     checked, err = clean_value(d.item(item_id), [{"sha": "0" * 64, "caption": caption}])
     if err:
-        raise ValidationFailed({f"fc|{item_id}": err.replace("図1の", "追加する図の")})
+        raise ValidationFailed({F.name(F.FIGURE_NEW_CAPTION, item_id): err.replace("図1の", "追加する図の")})
     blob = figures.ingest(session, upload or b"", field=field)
     return {"sha": blob.sha, "caption": checked[0]["caption"]}
 
 
 def _check_figures(session: Session, d: Definition, values: dict[str, Any]) -> None:
     """Every figure a save refers to is a stored picture (a forged or stale key is refused, nothing written)."""
-    wanted = {i: figures.shas_in(v) for i, v in values.items() if d.has(i) and d.item(i).type == "figure"}
+    wanted = {i: figures.shas_in(v) for i, v in values.items() if d.has(i) and holds_pictures(d.item(i))}
     known = figures.blobs(session, [s for shas in wanted.values() for s in shas])
     for item_id, shas in wanted.items():
         if any(s not in known for s in shas):
-            raise ValidationFailed({f"a|{item_id}": "添付された図が見つかりません。画面を再読み込みしてから添付し直してください。"})
+            raise ValidationFailed({F.name(F.ANSWER, item_id): "添付された図が見つかりません。画面を再読み込みしてから添付し直してください。"})
 
 
 def _library_text(session: Session, actor: Actor, op: str) -> str | None:
-    if not op.startswith("lib|"):
+    parsed = F.parse_op(op)
+    if parsed is None or parsed.kind != "lib":
         return None
     try:
-        lib_id = int(op.split("|")[3])
+        lib_id = parsed.index(1)
     except (IndexError, ValueError):
         return None
     row = session.get(LibraryMeasure, lib_id)

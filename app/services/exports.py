@@ -203,10 +203,11 @@ def bundle_from_snapshot(session: Session, snap, edition: str) -> assessment_doc
 
 def _figures(session: Session, d, values: dict[str, dict]) -> dict[str, tuple[bytes, int, int]]:
     """The stored pictures the figure answers refer to (sha -> PNG, width, height)."""
+    from app.domain.answer_types import holds_pictures
     from app.services import figures
 
     shas = [s for items in values.values() for i, v in items.items()
-            if d.has(i) and d.item(i).type == "figure" for s in figures.shas_in(v)]
+            if d.has(i) and holds_pictures(d.item(i)) for s in figures.shas_in(v)]
     return {sha: (b.data, b.width, b.height) for sha, b in figures.blobs(session, shas).items()}
 
 

@@ -92,11 +92,12 @@ def import_document(session: Session, *, actor: Actor, data: Any, into: int | No
 
 def _store_pictures(session: Session, d, doc: dict) -> None:
     """Store the file's pictures; a figure whose picture is neither in the file nor already stored is refused."""
+    from app.domain.answer_types import holds_pictures
     from app.services import figures
 
     for clean in doc.get("_pictures", {}).values():
         figures.store(session, clean)
-    wanted = {sha for e in doc["answers"] if d.item(e["item"]).type == "figure" for sha in figures.shas_in(e["value"])}
+    wanted = {sha for e in doc["answers"] if holds_pictures(d.item(e["item"])) for sha in figures.shas_in(e["value"])}
     missing = wanted - set(figures.blobs(session, wanted))
     if missing:
         raise ValidationFailed({"figures": f"図の画像がファイルに含まれていません({len(missing)}枚)。"

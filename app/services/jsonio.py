@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from app.domain.answer_types import holds_pictures
 from app.domain.answers import ENTRY_ID, clean_value
 from app.domain.policy import Actor
 from app.domain.text import text_problem
@@ -33,13 +34,14 @@ def _iso(d: date | None) -> str | None:
 
 
 def _canonical(d, item_id: str, value: Any) -> Any:
-    """Measures (also inside group rows) with every audience present, as an import would store them: a value
-    saved before an audience existed exports the same as after a round trip."""
+    """The value as an import would store it (e.g. measures, also inside group rows, with every audience present: a
+    value saved before an audience existed exports the same as after a round trip); a value its type no longer
+    accepts is exported as stored."""
     try:
         item = d.item(item_id)
     except KeyError:
         return value
-    if item.type not in ("measures", "group") or value is None:
+    if not item.answerable or value is None:
         return value
     clean, err = clean_value(item, value)
     return value if err else clean
@@ -62,7 +64,7 @@ def export_version(session: Session, *, actor: Actor, version_id: int, public: b
                 entry["value"], entry["withheld_reason"] = None, ""
             answers.append(entry)
     answers.sort(key=lambda e: (order.get(e["file"], 999), e["file"], e["item"]))
-    figure_shas = [sha for e in answers if d.has(e["item"]) and d.item(e["item"]).type == "figure"
+    figure_shas = [sha for e in answers if d.has(e["item"]) and holds_pictures(d.item(e["item"]))
                    for sha in figures.shas_in(e["value"])]
     acts = session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id == a.id)
                         .order_by(ImprovementAction.id)).all()
@@ -200,7 +202,7 @@ def validate(data: Any) -> dict[str, Any]:
         if not isinstance(withheld, bool) and withheld is not None:
             errors[f"answers[{n}]"] = f"{item_id}: withheld は true または false で指定してください。"
             continue
-        if d.item(item_id).type == "figure" and isinstance(value, list):  # to the keys of the re-encoded pictures
+        if holds_pictures(d.item(item_id)) and isinstance(value, list):  # to the keys of the re-encoded pictures
             value = [{**f, "sha": pictures[f["sha"]].sha} if f["sha"] in pictures else f for f in value]
         clean_answers.append({"file": uid, "item": item_id, "value": value, "withheld": bool(withheld),
                               "withheld_reason": reason})

@@ -11,7 +11,7 @@ from docx.oxml.ns import qn
 from sqlmodel import select
 
 from app.domain.forms import AUDIENCES
-from app.export.assessment_doc import _measures
+from app.export.answer_print import measures as _measures
 from app.models import Organisation
 from tests.export.helpers import open_docx
 from tests.export.test_layout import FORMS, export
