@@ -65,13 +65,13 @@ def test_page_groups_by_file_then_risk_with_counts_and_one_open(browser, review,
     titles = [p.select_one(".part-title").get_text(strip=True) for p in parts]
     assert titles[:3] == [f"【{f.name}】" for f in files]
     assert titles[3].startswith("Ⅳ")
-    for part, f in zip(parts, files):
+    for part, f in zip(parts[:3], files, strict=True):
         mine = [c for c in measures if c.file_uid == f.uid]
         want = Counter(_risk(c.item_id) for c in mine)
         shown = part.select("details.review-group")
         assert len(shown) == len(want) > 10  # one group per risk (or per subsection without risks)
         assert [len(g.select("tbody tr")) for g in shown] == [want[k] for k in dict.fromkeys(_risk(c.item_id) for c in mine)]
-        for g, key in zip(shown, dict.fromkeys(_risk(c.item_id) for c in mine)):
+        for g, key in zip(shown, dict.fromkeys(_risk(c.item_id) for c in mine), strict=True):
             assert _progress(g) == f"{want[key]}項目中 0項目 確認済"
         assert part.select_one("[data-testid=part-progress]").get_text(" ", strip=True) == f"{len(mine)}項目中 0項目 確認済"
     risk_titles = [g.select_one(".group-title").get_text(strip=True) for g in parts[0].select("details.review-group")]
