@@ -113,6 +113,18 @@ def app(settings, demo_engine):
 
 
 @pytest.fixture
+def life_browser(settings, engine):
+    """A browser on the whole demo as `spia demo` loads it, with the procedures in flight (意見公募, 第三者点検,
+    修正 with 変更箇所: app/demo_life.py); the shared `demo_engine` leaves them out."""
+    rows, tokens = dbutil.demo_snapshot(in_flight=True)
+    dbutil.load_rows(engine, rows)
+    asgi = build_asgi(settings, engine=engine)
+    asgi.fastapi.dependency_overrides[today] = lambda: dbutil.DEMO_TODAY
+    with TestClient(asgi, base_url="http://testserver") as client:
+        yield Browser(client, settings, tokens)
+
+
+@pytest.fixture
 def browser(app, settings):
     _, tokens = dbutil.demo_snapshot()
     with TestClient(app, base_url="http://testserver") as client:

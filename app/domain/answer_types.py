@@ -88,6 +88,19 @@ def clean_text(value: Any, label: str, max_len: int) -> Result:
     return (None, problem) if problem else (value, None)
 
 
+def reorder(entries: list, idx: int, how: str) -> list:
+    """The list with entry `idx` deleted or moved one place up / down (at either end it stays): the measures', rows'
+    and figures' buttons."""
+    out = list(entries)
+    if how == "delete":
+        out.pop(idx)
+    elif how == "up" and idx > 0:
+        out[idx - 1], out[idx] = out[idx], out[idx - 1]
+    elif how == "down" and idx < len(out) - 1:
+        out[idx + 1], out[idx] = out[idx], out[idx + 1]
+    return out
+
+
 # ------------------------------------------------------------------ the types
 
 @dataclass(frozen=True)
@@ -356,18 +369,14 @@ class Measures(AnswerType):
             idx = op.index(1)
             if not 0 <= idx < len(lst):
                 raise BadOperation(op.kind)
-            if op.kind == "del":
-                lst.pop(idx)
-            elif op.kind == "move":
+            if op.kind == "move":
                 # move|item|aud|idx|to; without `to`, between the two people-facing lists as before
                 other = op.args[2] if len(op.args) > 2 else ("staff" if aud == "external" else "external")
                 if other not in AUDIENCES or other == aud:
                     raise BadOperation(op.kind)
                 m[other].append(lst.pop(idx))
-            elif op.kind == "up" and idx > 0:
-                lst[idx - 1], lst[idx] = lst[idx], lst[idx - 1]
-            elif op.kind == "down" and idx < len(lst) - 1:
-                lst[idx + 1], lst[idx] = lst[idx], lst[idx + 1]
+            else:
+                m[aud] = lst = reorder(lst, idx, {"del": "delete", "up": "up", "down": "down"}[op.kind])
         if len(lst) > MAX_MEASURES:
             raise BadOperation(op.kind)
         return m
@@ -439,13 +448,7 @@ class Group(AnswerType):
         idx = next((i for i, r in enumerate(rows) if op.args and r.get("_id") == op.args[0]), None)
         if idx is None:
             raise BadOperation(op.kind)
-        if op.kind == "delrow":
-            rows.pop(idx)
-        elif op.kind == "rowup" and idx > 0:
-            rows[idx - 1], rows[idx] = rows[idx], rows[idx - 1]
-        elif op.kind == "rowdown" and idx < len(rows) - 1:
-            rows[idx + 1], rows[idx] = rows[idx], rows[idx + 1]
-        return rows
+        return reorder(rows, idx, {"delrow": "delete", "rowup": "up", "rowdown": "down"}[op.kind])
 
 
 def figures_text(value: Any) -> str:
@@ -524,13 +527,7 @@ class Figure(AnswerType):
         idx = op.index(0)
         if not 0 <= idx < len(lst):
             raise BadOperation(op.kind)
-        if op.kind == "figdel":
-            lst.pop(idx)
-        elif op.kind == "figup" and idx > 0:
-            lst[idx - 1], lst[idx] = lst[idx], lst[idx - 1]
-        elif op.kind == "figdown" and idx < len(lst) - 1:
-            lst[idx + 1], lst[idx] = lst[idx], lst[idx + 1]
-        return lst
+        return reorder(lst, idx, {"figdel": "delete", "figup": "up", "figdown": "down"}[op.kind])
 
 
 TYPES: dict[str, AnswerType] = {

@@ -13,12 +13,7 @@ from collections import deque
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 
-from app.deps import today
-from app.main import build_asgi
-from tests import dbutil
-from tests.conftest import Browser
 from tests.html import parse
 from tests.security.test_authz_matrix import EXPECTED, cases
 
@@ -30,17 +25,6 @@ MATRIX_ROLE = {"admin": "admin", "records": "records", "shimin": "own", "zeimu":
                "council": "council"}
 SKIP = re.compile(r"format=pdf|/logout$")  # PDF needs LibreOffice (its access rule is the docx one)
 POST_ROUTES = [(t, re.compile("^" + re.sub(r"\{\w+\}", r"[^/]+", t) + "$")) for m, t in EXPECTED if m == "POST"]
-
-
-@pytest.fixture
-def life_browser(settings, engine):
-    """The demo as `spia demo` loads it: with the procedures in flight (app/demo_life.py)."""
-    rows, tokens = dbutil.demo_snapshot(in_flight=True)
-    dbutil.load_rows(engine, rows)
-    asgi = build_asgi(settings, engine=engine)
-    asgi.fastapi.dependency_overrides[today] = lambda: dbutil.DEMO_TODAY
-    with TestClient(asgi, base_url="http://testserver") as client:
-        yield Browser(client, settings, tokens)
 
 
 def _offers(html: str) -> tuple[list[str], list[str]]:

@@ -9,7 +9,6 @@ from sqlmodel import select
 
 from app.domain.workflow import STEP_LABEL
 from app.models import Assessment, AssessmentVersion, Department, Determination, Jimu
-from tests import dbutil
 from tests.html import parse, text_of
 
 
@@ -172,21 +171,9 @@ def assert_readable(url: str, text: str) -> None:
 
 
 @pytest.fixture
-def life(engine, settings):
-    """A browser on the whole demo, with the procedures in flight (意見公募, 第三者点検, 修正 with 変更箇所); the
-    shared `demo_engine` leaves them out."""
-    from fastapi.testclient import TestClient
-
-    from app.deps import today
-    from app.main import build_asgi
-    from tests.conftest import Browser
-
-    rows, tokens = dbutil.demo_snapshot(in_flight=True)
-    dbutil.load_rows(engine, rows)
-    asgi = build_asgi(settings, engine=engine)
-    asgi.fastapi.dependency_overrides[today] = lambda: dbutil.DEMO_TODAY
-    with TestClient(asgi, base_url="http://testserver") as client:
-        yield Browser(client, settings, tokens)
+def life(life_browser):
+    """A browser on the whole demo, with the procedures in flight (tests/conftest.py `life_browser`)."""
+    return life_browser
 
 
 @pytest.fixture
