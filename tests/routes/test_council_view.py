@@ -6,7 +6,6 @@ from sqlmodel import select
 
 from app.models import Assessment, AssessmentVersion, Jimu, Review
 from tests.html import parse, text_of
-from tests.routes.test_role_offers import life_browser  # noqa: F401 - the demo with its procedures in flight
 
 
 def _sent_to_council(engine):
@@ -19,7 +18,7 @@ def _sent_to_council(engine):
         return review.snapshot_id, a, s.get(Jimu, a.jimu_id), v
 
 
-def test_council_view_names_the_assessment(life_browser, engine):  # noqa: F811
+def test_council_view_names_the_assessment(life_browser, engine):
     snap_id, a, jimu, v = _sent_to_council(engine)
     life_browser.login_as("council")
     r = life_browser.get(f"/snapshots/{snap_id}")
@@ -40,7 +39,7 @@ def test_council_view_names_the_assessment(life_browser, engine):  # noqa: F811
     assert page.select_one("a[href='/council']"), "a way back to the council's list"
 
 
-def test_council_403_speaks_to_council_members(life_browser, engine):  # noqa: F811
+def test_council_403_speaks_to_council_members(life_browser, engine):
     _, a, jimu, _ = _sent_to_council(engine)
     life_browser.login_as("council")
     for url in (f"/assessments/{a.id}", f"/jimu/{jimu.id}"):
@@ -54,7 +53,7 @@ def test_council_403_speaks_to_council_members(life_browser, engine):  # noqa: F
     assert r.status_code == 403 and "審議会委員は事務を登録できません" in r.text
 
 
-def test_staff_403_names_departments(life_browser, engine):  # noqa: F811
+def test_staff_403_names_departments(life_browser, engine):
     _, a, _, _ = _sent_to_council(engine)  # 住民税 (市民税課): not 市民課's
     life_browser.login_as("shimin")
     r = life_browser.get(f"/assessments/{a.id}")
@@ -62,7 +61,7 @@ def test_staff_403_names_departments(life_browser, engine):  # noqa: F811
     assert "他の部署の評価書は閲覧・編集できません" in text_of(parse(r.text), ".error-message")
 
 
-def test_council_is_not_offered_jimu_registration(life_browser):  # noqa: F811
+def test_council_is_not_offered_jimu_registration(life_browser):
     life_browser.login_as("council")
     page = parse(life_browser.get("/jimu").text)
     assert page.select_one("a[href='/jimu/new']") is None
@@ -71,7 +70,7 @@ def test_council_is_not_offered_jimu_registration(life_browser):  # noqa: F811
     assert parse(life_browser.get("/jimu").text).select_one("a[href='/jimu/new']")
 
 
-def test_staff_see_the_procedure_records_without_records_only_forms(life_browser, engine):  # noqa: F811
+def test_staff_see_the_procedure_records_without_records_only_forms(life_browser, engine):
     snap_id, a, jimu, v = _sent_to_council(engine)
     life_browser.login_as("zeimu")  # 市民税課: owns the 住民税 重点 in 第三者点検
     review = parse(life_browser.get(f"/versions/{v.id}/review").text)
