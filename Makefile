@@ -37,7 +37,8 @@ run: demo
 ## make test: venv, install with test extras, run the whole suite (TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 test: $(TEST_STAMP)
 	$(BIN)/ruff check app tests bench
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest $(PYTEST_ARGS) || { status=$$?; echo "== failed tests (.pytest_cache/v/cache/lastfailed):"; \
+	  cat .pytest_cache/v/cache/lastfailed 2>/dev/null | tail -20; exit $$status; }
 
 screenshots: $(TEST_STAMP)
 	$(BIN)/python -m tests.browser.screenshots

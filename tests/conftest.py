@@ -13,6 +13,14 @@ from tests.html import check_page, parse
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
+def pytest_configure(config):
+    dbutil.use_private_postgres()
+
+
+def pytest_unconfigure(config):
+    dbutil.drop_private_postgres()
+
+
 def pytest_report_header(config):
     backend = "PostgreSQL (" + dbutil.TEST_DATABASE_URL.split("@")[-1] + ")" if dbutil.is_postgres() else "SQLite (in-memory)"
     return f"spia test database: {backend}"

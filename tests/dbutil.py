@@ -15,6 +15,7 @@ import app.models  # noqa: F401
 from app.db import make_engine
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+SHARED_DATABASE_URL = TEST_DATABASE_URL  # the database named by TEST_DATABASE_URL (its server is the one we use)
 REQUIRE_ALL = os.environ.get("SPIA_CI_REQUIRE_ALL") == "1"
 DEMO_TODAY = date(2026, 11, 23)
 
@@ -49,6 +50,54 @@ def dispose(engine) -> None:
 
 
 _pg_engine = None
+
+
+def _pg_admin(url: str, sql: str) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    admin = make_url(url).set(database="postgres")
+    eng = create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with eng.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        eng.dispose()
+
+
+def use_private_postgres() -> None:
+    """Run this session in a database of its own on TEST_DATABASE_URL's server (`<name>_run<pid>`).
+
+    Two runs on one server (a developer's and CI's, or two worktrees) would otherwise drop each other's schema
+    mid-run. Dropped again when the session ends (`drop_private_postgres`).
+    """
+    global TEST_DATABASE_URL
+    if not is_postgres() or TEST_DATABASE_URL != SHARED_DATABASE_URL:
+        return
+    from sqlalchemy.engine import make_url
+
+    url = make_url(SHARED_DATABASE_URL)
+    name = f"{url.database or 'test'}_run{os.getpid()}"
+    _pg_admin(SHARED_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _pg_admin(SHARED_DATABASE_URL, f'CREATE DATABASE "{name}"')
+    TEST_DATABASE_URL = url.set(database=name).render_as_string(hide_password=False)
+    os.environ["TEST_DATABASE_URL"] = TEST_DATABASE_URL
+
+
+def drop_private_postgres() -> None:
+    global TEST_DATABASE_URL, _pg_engine
+    if TEST_DATABASE_URL == SHARED_DATABASE_URL:
+        return
+    if _pg_engine is not None:
+        _pg_engine.dispose()
+        _pg_engine = None
+    from sqlalchemy.engine import make_url
+
+    name = make_url(TEST_DATABASE_URL).database
+    _pg_admin(SHARED_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    TEST_DATABASE_URL = SHARED_DATABASE_URL
+    os.environ["TEST_DATABASE_URL"] = SHARED_DATABASE_URL
 
 
 def postgres_engine():
