@@ -36,7 +36,6 @@ class Settings(BaseSettings):
     pdf_timeout_seconds: float = 120
     pdf_slot_dir: Path = ROOT / "data" / "pdf-slots"
     pdf_warm: bool = True  # keep one LibreOffice running per slot and convert over UNO (cold start as fallback)
-    timezone: str = "Asia/Tokyo"
 
     @model_validator(mode="after")
     def _resolve_secret(self) -> "Settings":

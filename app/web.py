@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from app.domain.answers import dom_id
 from app.domain import fields
@@ -42,20 +42,11 @@ def _answer_text(value: Any, item) -> str:
     return answer_text(item, value)
 
 
-def _wareki_iso(value: str | None) -> str:
-    if not value:
-        return "-"
-    try:
-        return wareki(date.fromisoformat(value))
-    except ValueError:
-        return value
-
-
 templates.env.filters.update(
     wareki=lambda d: wareki(d, empty="-"),
     # timestamps: 令和8年11月20日 10:05 (Japan time); the only way a template prints one
     wareki_dt=lambda dt, seconds=False: wareki_datetime(dt, seconds=seconds, empty="-"), num=_num, iso=_iso, domid=dom_id, save_url=_page_url,
-    page_url=_page_url, answer_text=_answer_text, wareki_iso=_wareki_iso,
+    page_url=_page_url, answer_text=_answer_text,
     zip_pairs=lambda values: [(v, v) for v in values],
 )
 templates.env.globals.update(ROLE_LABEL=ROLE_LABEL, STATIC_VERSION=STATIC_VERSION, AUDIENCES=AUDIENCES, AUDIENCE_SHORT=AUDIENCE_SHORT,
@@ -115,5 +106,3 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
-def html(text: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(text, status_code=status)

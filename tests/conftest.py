@@ -26,11 +26,6 @@ def pytest_report_header(config):
     return f"spia test database: {backend}"
 
 
-def pytest_collection_modifyitems(config, items):
-    # Nothing else here: skips are decided by the fixtures that need chromium / LibreOffice.
-    return None
-
-
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     return Settings(database_url=dbutil.TEST_DATABASE_URL or "sqlite://", secret_key=TEST_SECRET,

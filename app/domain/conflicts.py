@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from app.domain.wareki import wareki
-
-TOKYO = ZoneInfo("Asia/Tokyo")
+from app.domain.wareki import TOKYO, wareki
 
 
 @dataclass(frozen=True)

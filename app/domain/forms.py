@@ -55,7 +55,6 @@ PREFILL_SOURCES = {
     # per-file values
     "file.name", "file.kind_full", "file.subjects_band",
 }
-RESERVED_SECTIONS = {"cover", "changes"}
 # Items the procedure fills when a stage closes (the user confirms or edits them afterwards).
 FILL_SOURCES = {
     "comment.method", "comment.period", "comment.reason", "comment.summary", "comment.reflection",

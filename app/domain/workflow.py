@@ -62,7 +62,7 @@ class CustomStep:
     org_kinds: frozenset[str] = frozenset({"local", "national"})
 
 
-def _t(action, label, source, target, roles=(RECORDS,), backward=False, guards=()) -> Transition:
+def _transition(action, label, source, target, roles=(RECORDS,), backward=False, guards=()) -> Transition:
     return Transition(action, label, source, target, frozenset(roles), backward, tuple(guards))
 
 
@@ -71,51 +71,51 @@ _CHECK = ("complete",)
 
 def base_transitions(form: str, org_kind: str) -> list[Transition]:
     t = [
-        _t("submit_for_check", "庁内確認に回す", "draft", "internal_check", (STAFF, RECORDS)),
-        _t("withdraw", "作成中に戻す(取下げ)", "internal_check", "draft", (STAFF, RECORDS), backward=True),
+        _transition("submit_for_check", "庁内確認に回す", "draft", "internal_check", (STAFF, RECORDS)),
+        _transition("withdraw", "作成中に戻す(取下げ)", "internal_check", "draft", (STAFF, RECORDS), backward=True),
     ]
     if form in ("basic", "focused"):
-        t.append(_t("submit", "個人情報保護委員会に提出", "internal_check", "submitted",
+        t.append(_transition("submit", "個人情報保護委員会に提出", "internal_check", "submitted",
                     guards=_CHECK + ("submitted_on",)))
     if form == "focused":  # optional public comment and third-party check (spia-rules §4.1)
         t += [
-            _t("start_comment", "意見公募を開始(任意)", "internal_check", "public_comment", guards=_CHECK + ("comment_ready",)),
-            _t("close_comment", "意見公募を終了", "public_comment", "comment_revision", guards=("comment_ended",)),
-            _t("start_review", "第三者点検に付す(任意)", "internal_check", "third_party_review", guards=_CHECK + ("review_ready",)),
-            _t("start_review", "第三者点検に付す(任意)", "comment_revision", "third_party_review", guards=("review_ready",)),
-            _t("close_review", "第三者点検を終了", "third_party_review", "review_revision", guards=("review_answered",)),
-            _t("submit", "個人情報保護委員会に提出", "comment_revision", "submitted", guards=_CHECK + ("submitted_on",)),
-            _t("submit", "個人情報保護委員会に提出", "review_revision", "submitted",
+            _transition("start_comment", "意見公募を開始(任意)", "internal_check", "public_comment", guards=_CHECK + ("comment_ready",)),
+            _transition("close_comment", "意見公募を終了", "public_comment", "comment_revision", guards=("comment_ended",)),
+            _transition("start_review", "第三者点検に付す(任意)", "internal_check", "third_party_review", guards=_CHECK + ("review_ready",)),
+            _transition("start_review", "第三者点検に付す(任意)", "comment_revision", "third_party_review", guards=("review_ready",)),
+            _transition("close_review", "第三者点検を終了", "third_party_review", "review_revision", guards=("review_answered",)),
+            _transition("submit", "個人情報保護委員会に提出", "comment_revision", "submitted", guards=_CHECK + ("submitted_on",)),
+            _transition("submit", "個人情報保護委員会に提出", "review_revision", "submitted",
                guards=_CHECK + ("conditions_met", "submitted_on")),
         ]
     if form == "full":
         t += [
-            _t("start_comment", "意見公募を開始", "internal_check", "public_comment", guards=_CHECK + ("comment_ready",)),
-            _t("close_comment", "意見公募を終了", "public_comment", "comment_revision", guards=("comment_ended",)),
+            _transition("start_comment", "意見公募を開始", "internal_check", "public_comment", guards=_CHECK + ("comment_ready",)),
+            _transition("close_comment", "意見公募を終了", "public_comment", "comment_revision", guards=("comment_ended",)),
         ]
         if org_kind == "local":
             t += [
-                _t("start_review", "第三者点検(審議会への諮問)", "comment_revision", "third_party_review",
+                _transition("start_review", "第三者点検(審議会への諮問)", "comment_revision", "third_party_review",
                    guards=("review_ready",)),
-                _t("close_review", "第三者点検を終了(答申)", "third_party_review", "review_revision",
+                _transition("close_review", "第三者点検を終了(答申)", "third_party_review", "review_revision",
                    guards=("review_answered",)),
-                _t("reopen_review", "再度の点検を求める", "review_revision", "third_party_review", backward=True),
-                _t("submit", "個人情報保護委員会に提出", "review_revision", "submitted",
+                _transition("reopen_review", "再度の点検を求める", "review_revision", "third_party_review", backward=True),
+                _transition("submit", "個人情報保護委員会に提出", "review_revision", "submitted",
                    guards=_CHECK + ("conditions_met", "submitted_on")),
             ]
         else:
             t += [
-                _t("apply_approval", "委員会に承認を申請", "comment_revision", "ppc_approval",
+                _transition("apply_approval", "委員会に承認を申請", "comment_revision", "ppc_approval",
                    guards=_CHECK + ("approval_applied",)),
-                _t("record_approval", "委員会の承認を記録", "ppc_approval", "approved", guards=("approved_on",)),
-                _t("submit", "個人情報保護委員会に提出", "approved", "submitted", guards=_CHECK + ("submitted_on",)),
+                _transition("record_approval", "委員会の承認を記録", "ppc_approval", "approved", guards=("approved_on",)),
+                _transition("submit", "個人情報保護委員会に提出", "approved", "submitted", guards=_CHECK + ("submitted_on",)),
             ]
-    t.append(_t("publish", "公表", "submitted", "published", guards=("published_on", "form_in_force")))
+    t.append(_transition("publish", "公表", "submitted", "published", guards=("published_on", "form_in_force")))
     if form in ("focused", "full"):  # a 重点/全項目 is submitted and published with its 基礎 (spia issue 11 item 17)
         t = [replace(x, guards=x.guards + ("partner",)) if x.action in ("submit", "publish") else x for x in t]
     for source in ("comment_revision", "review_revision", "ppc_approval", "approved", "submitted"):
         if any(x.source == source or x.target == source for x in t):
-            t.append(_t("return_to_draft", "作成中に差し戻す", source, "draft", backward=True))
+            t.append(_transition("return_to_draft", "作成中に差し戻す", source, "draft", backward=True))
     return t
 
 

@@ -23,7 +23,6 @@ MINCHO = "ＭＳ 明朝"
 GOTHIC = "ＭＳ ゴシック"
 BODY_PT = 10.5
 CUSTOM_XML_NS = "urn:spia:assessment:1"
-ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}
 
 
 def set_fonts(rpr_owner, name: str) -> None:
@@ -137,25 +136,6 @@ def _style(paragraph, style: str) -> None:
         paragraph._p.get_or_add_pPr().get_or_add_pStyle().val = style_id
 
 
-def _fill(paragraph, p: Para) -> None:
-    _style(paragraph, p.style)
-    if p.align != "left":
-        paragraph.alignment = ALIGN[p.align]
-    if p.keep_with_next:
-        paragraph.paragraph_format.keep_with_next = True
-    font = _font_for(p.style)
-    for r in p.runs:
-        run = _run(paragraph, r.text, r.bold, font)
-        if p.size_pt:
-            run.font.size = Pt(p.size_pt)
-
-
-def _para(container, p: Para):
-    paragraph = container.add_paragraph()
-    _fill(paragraph, p)
-    return paragraph
-
-
 # ---- body blocks as WordprocessingML text, parsed once (python-docx's object API is ~10x slower) ----
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 DXA_PER_MM = 56.6929
@@ -165,7 +145,7 @@ ROW_KEEP_LINES = 40            # a row up to this many lines never splits across
 _JC = {"left": "", "center": "center", "right": "right"}
 
 
-def _t(text: str) -> str:
+def _run_text(text: str) -> str:
     """Run content: escaped text; tabs and line breaks as Word elements."""
     out = []
     for i, line in enumerate(strip_unsafe(text).split("\n")):
@@ -231,7 +211,7 @@ def _p_xml(p: Para, pics=None) -> str:
     if _JC[p.align]:
         ppr += f'<w:jc w:val="{_JC[p.align]}"/>'
     font = _font_for(p.style)
-    runs = "".join(f"<w:r>{_rpr(font, r.bold, p.size_pt)}{_t(r.text)}</w:r>" for r in p.runs if r.text)
+    runs = "".join(f"<w:r>{_rpr(font, r.bold, p.size_pt)}{_run_text(r.text)}</w:r>" for r in p.runs if r.text)
     if p.picture is not None and pics is not None:
         runs = pics(p.picture) + runs
     return f"<w:p>{'<w:pPr>' + ppr + '</w:pPr>' if ppr else ''}{runs}</w:p>"

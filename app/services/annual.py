@@ -295,8 +295,8 @@ def _answer_problems(c: AnnualReviewCheck, status: str, note: str) -> dict[str, 
 def _stale_message(session: Session, c: AnnualReviewCheck, actor: Actor) -> str:
     """Who saved this question last and what it says now (the user sees what is there)."""
     from datetime import UTC
-    from zoneinfo import ZoneInfo
 
+    from app.domain.wareki import TOKYO
     from app.models import User
 
     session.refresh(c)
@@ -304,7 +304,7 @@ def _stale_message(session: Session, c: AnnualReviewCheck, actor: Actor) -> str:
     when = ""
     if c.answered_at:
         at = c.answered_at if c.answered_at.tzinfo else c.answered_at.replace(tzinfo=UTC)
-        at = at.astimezone(ZoneInfo("Asia/Tokyo"))
+        at = at.astimezone(TOKYO)
         when = f"{at.month}月{at.day}日 {at:%H:%M}"
     if c.answered_by_id and c.answered_by_id == actor.user_id:
         who = "あなたが別の画面で"

@@ -31,10 +31,6 @@ def answers_of(session: Session, version_id: int) -> dict[str, dict[str, Answer]
     return out
 
 
-def values_of(answers: dict[str, dict[str, Answer]]) -> dict[str, dict[str, Any]]:
-    return {uid: {i: a.value for i, a in items.items()} for uid, items in answers.items()}
-
-
 def version_values(session: Session, version_id: int) -> dict[str, dict[str, Any]]:
     """{file uid: {item id: value}} read as plain rows (no ORM objects: this runs on every page and save)."""
     out: dict[str, dict[str, Any]] = {}

@@ -35,8 +35,25 @@ class DueRow:
     open_conditions: int = 0
 
     @property
+    def listed(self):
+        """The 評価書 as the queue lists it (assessment, version, 事務, department, open actions)."""
+        return self.q.row
+
+    @property
     def assessment(self):
         return self.q.row.assessment
+
+    @property
+    def version(self):
+        return self.q.row.version
+
+    @property
+    def jimu(self):
+        return self.q.row.jimu
+
+    @property
+    def stage_label(self) -> str:
+        return self.q.stage_label
 
     def item(self, kind: str) -> Due | None:
         return next((d for d in self.items if d.kind == kind), None)

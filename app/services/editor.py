@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.domain.answers import empty, skip_reason
-from app.domain.completeness import PageStatus, Problem, percent
+from app.domain.completeness import Problem, percent
 from app.domain.completeness import scope_values as completeness_scope
 from app.domain.forms import Definition, Page
 from app.domain.formversion import not_in_force
@@ -109,10 +109,6 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
 def first_page(d: Definition, files: list[VersionFile]) -> tuple[str, str]:
     p = d.pages[0]
     return p.id, (files[0].uid if p.scope == "file" and files else "")
-
-
-def statuses_summary(statuses: list[PageStatus]) -> int:
-    return percent(statuses)
 
 
 def progress(session: Session, *, version: AssessmentVersion, assessment: Assessment, today: date) -> int:

@@ -78,7 +78,7 @@ def list_assessments(session: SessionDep, actor: ActorDep, today: TodayDep, stag
 
     rows = due.rows(session, actor=actor, today=today, department_id=department_id)
     return [summary(d) for d in rows
-            if (not form or d.assessment.form == form) and (not stage or d.q.row.version.stage == stage)]
+            if (not form or d.assessment.form == form) and (not stage or d.version.stage == stage)]
 
 
 class Within(IntEnum):

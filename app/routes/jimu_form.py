@@ -1,4 +1,4 @@
-"""Parsing posted HTML forms into service inputs (no validation here: services validate)."""
+"""Parsing the posted 事務 form (its files table and row buttons) into service inputs (services validate)."""
 from __future__ import annotations
 
 import re
