@@ -197,10 +197,11 @@ def apply(session: Session, *, actor: Actor, table: Table, chosen: dict[int, str
           create_departments: bool = False, today: date) -> Preview:
     """Write the rows to create or update, in one transaction; returns the decisions made (as the preview)."""
     shown = preview(session, actor=actor, table=table, chosen=chosen, today=today)
+    names = "」「".join(table.headers[i] for i in shown.unknown)
     if shown.missing:
-        raise ValidationFailed({"mapping": f"必要な列がありません: {'、'.join(shown.missing)}"})
+        raise ValidationFailed({"mapping": f"必要な列がありません: {'、'.join(shown.missing)}"
+                                           + (f"(認識できない見出し「{names}」の対応を選んでください)" if names else "")})
     if shown.unknown:
-        names = "」「".join(table.headers[i] for i in shown.unknown)
         raise ValidationFailed({"mapping": f"認識できない見出しの列があります(「{names}」)。"
                                            "取り込む項目を選ぶか「取り込まない」を選んでください。"})
     if shown.new_departments and not create_departments:
