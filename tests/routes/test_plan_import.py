@@ -76,6 +76,9 @@ def test_upload_map_preview_apply_and_rerun(browser, read):
     plan_row = next(tr for tr in browser.page("/plan").select("#plan-table tbody tr") if NEW in tr.get_text())
     assert "移行登録(手続の記録なし)・内容未取込" in plan_row.get_text()
     assert "移行登録(手続の記録なし)" in browser.page("/audit?entity=assessment").get_text()
+    # the due-date dashboard counts from the 公表日 (by hand: 見直し 2022-04-01, 再実施 2026-04-01)
+    dash = next(tr for tr in browser.page("/dashboard").select("tbody tr") if NEW in tr.get_text())
+    assert "令和4年4月1日" in dash.get_text() and "令和8年4月1日" in dash.get_text()
     # the same file again: nothing changes
     r = _upload(browser, extra=[("map-6", "ignore")])
     soup = check_page(parse(r.text))
