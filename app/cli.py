@@ -374,6 +374,46 @@ def _echo_import(out) -> None:
         typer.echo(f"注意: {notice}")
 
 
+@app.command("import-plan")
+def import_plan(
+    path: Path,
+    create_departments: Annotated[bool, typer.Option("--create-departments", help="ない部署を作成する")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="確認だけして書き込まない")] = False,
+    maps: Annotated[Optional[list[str]], typer.Option("--map", help="見出し=項目(例: 区分=評価の種類、メモ=取り込まない)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON で出力")] = False,
+) -> None:
+    """計画管理書(.xlsx、.csv は UTF-8 または Shift_JIS)を事務・評価書の登録簿に取り込む(移行登録)。何度実行しても同じ結果。"""
+    from sqlmodel import Session
+
+    from app.db import begin_write
+    from app.services import planimport
+
+    try:
+        table = planimport.read_table(path.name, path.read_bytes())
+    except OSError as exc:
+        fail(f"ファイルを読み込めません: {exc}", 2)
+    except planimport.PlanFileError as exc:
+        fail(str(exc), 2)
+    chosen = run_domain(lambda: planimport.parse_maps(table.headers, maps or []))
+    with Session(engine(), expire_on_commit=False) as session:
+        actor = actor_for(session)
+        session.commit()
+        if dry_run:
+            out = run_domain(lambda: planimport.preview(session, actor=actor, table=table, chosen=chosen,
+                                                        today=date.today()))
+        else:
+            begin_write(session)
+            out = run_domain(lambda: planimport.apply(session, actor=actor, table=table, chosen=chosen,
+                                                      create_departments=create_departments, today=date.today()))
+    if as_json:
+        echo_json(planimport.as_dict(out))
+        return
+    for line in planimport.report_lines(out):
+        typer.echo(line)
+    if dry_run:
+        typer.echo("(--dry-run: 書き込んでいません)")
+
+
 @app.command("import-json")
 def import_json(path: Path, into: Annotated[Optional[int], typer.Option("--into", help="取り込み先の評価書ID")] = None,
                 number: Annotated[Optional[int], typer.Option("--number", help="新しい評価書番号")] = None) -> None:

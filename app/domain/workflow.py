@@ -159,7 +159,7 @@ STEP_LABEL = {
     "start_comment": "意見公募を開始", "close_comment": "意見公募を終了", "start_review": "第三者点検に付す",
     "close_review": "第三者点検を終了(答申)", "reopen_review": "再度の点検を求める",
     "apply_approval": "委員会に承認を申請", "record_approval": "委員会の承認を記録", "publish": "公表",
-    "return_to_draft": "作成中に差し戻す",
+    "return_to_draft": "作成中に差し戻す", "migrate": "移行登録(手続の記録なし)",
 }
 
 

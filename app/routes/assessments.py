@@ -65,7 +65,7 @@ def overview_ctx(session, actor, aid: int, today) -> dict:
     """Everything the 評価書 page shows, including the procedure panel."""
     from app.domain import workflow
     from app.models import Organisation
-    from app.services import approval, comments, council, pairing, procedure, procedure_view, snapshots
+    from app.services import approval, comments, council, migration, pairing, procedure, procedure_view, snapshots
 
     a, jimu = assessments.get(session, actor=actor, assessment_id=aid)
     versions = assessments.versions(session, a.id)
@@ -93,6 +93,8 @@ def overview_ctx(session, actor, aid: int, today) -> dict:
         "comment": comments.current(session, v.id), "review": council.current_review(session, v.id),
         "approval": approval.current(session, v.id), "date_for": procedure.DATE_FOR, "today": today,
         "councils": council.councils(session, org.id),
+        "can_migrate": migration.offer(session, actor, v),
+        "migrated_label": migration.label(v, migration.without_content(session, [v])),
         **_lifecycle_ctx(session, actor, a, jimu, versions, v, today),
     }
 

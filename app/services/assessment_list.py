@@ -17,7 +17,8 @@ STAGE_LABEL = {
     "third_party_review": "第三者点検中", "review_revision": "点検反映", "ppc_approval": "委員会承認申請",
     "approved": "承認済", "submitted": "提出済", "published": "公表済", "returned": "差戻し",
 }
-KIND_LABEL = {"initial": "実施", "correction": "修正", "reassessment": "再実施"}
+# migration: published before this system, registered without a procedure record (services/migration.py)
+KIND_LABEL = {"initial": "実施", "correction": "修正", "reassessment": "再実施", "migration": "移行登録(手続の記録なし)"}
 
 
 @dataclass

@@ -98,7 +98,8 @@ ACTION_LABEL = {
     "file_added": "ファイルの追加", "ended": "終了", "denied": "拒否", "deleted": "削除", "completed": "完了",
     "closed": "終了", "changes_generated": "変更箇所の作成", "change_classified": "変更の区分", "retired": "廃止",
     "reinstated": "再開", "login_succeeded": "ログイン", "login_failed": "ログイン失敗", "login_locked": "ロック",
-    "login_refused_locked": "ロック中のログイン",
+    "login_refused_locked": "ロック中のログイン", "migrated": "移行登録(手続の記録なし)",
+    "migration_updated": "移行登録(手続の記録なし)の提出日",
 }
 
 

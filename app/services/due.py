@@ -132,7 +132,9 @@ def one(session: Session, *, actor: Actor, assessment, jimu, versions: list, tod
 def _build(q, vs, last_review, actions, open_conditions, register_row, published_level, today: date) -> DueRow:
     published = [v for v in vs if v.published_on]
     last_pub = max((v.published_on for v in published), default=None)
-    full_pub = max((v.published_on for v in published if v.kind in ("initial", "reassessment")), default=None)
+    # a 移行登録 (published before this system) starts both clocks: what it was is not on record
+    full_pub = max((v.published_on for v in published if v.kind in ("initial", "reassessment", "migration")),
+                   default=None)
     row = DueRow(q, last_pub, deadlines.review_due(last_pub, last_review), deadlines.reassessment_due(full_pub))
     _items(row, q, vs, actions, today)
     row.open_conditions = open_conditions

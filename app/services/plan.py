@@ -13,7 +13,7 @@ from app.domain.forms import FORM_LABEL
 from app.domain.policy import Actor
 from app.domain.wareki import wareki
 from app.models import Answer, AssessmentVersion, Determination, Organisation
-from app.services import assessment_list, due
+from app.services import assessment_list, due, migration
 from app.services.organisation import get_organisation
 
 COLUMNS = ("評価書番号", "評価書名", "事務の名称", "担当部署", "義務付けられる評価", "実施する評価", "対象人数", "取扱者数",
@@ -39,6 +39,8 @@ def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, 
         if det_ids else {}
     dues = {d.assessment.id: d for d in due.rows(session, actor=actor, today=today)}
     submitted = _last_submitted(session, [r.assessment.id for r in listed])
+    missing = migration.without_content(session, [r.version for r in listed])
+    migrated = _migrated_on(session, [r.assessment.id for r in listed])
     out = []
     for r in listed:
         v, det = r.version, dets.get(r.version.determination_id)
@@ -47,6 +49,10 @@ def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, 
         review = d.next_review_due if d else None
         reassess = d.reassessment_due if d else None
         notes = remarks(d)
+        if r.version.kind == migration.KIND:  # 「移行登録(手続の記録なし)」, 「・内容未取込」 from a sheet row
+            notes.insert(0, migration.label(r.version, missing))
+        elif published and migrated.get(r.assessment.id) == published:  # a revision is open on top of it
+            notes.insert(0, migration.LABEL)
         if r.jimu.status == "ended" and r.jimu.end_date:
             notes.append(f"事務終了({wareki(r.jimu.end_date)})、{wareki(deadlines.keep_published_until(r.jimu.end_date))}まで公表")
         if r.open_actions:
@@ -93,6 +99,14 @@ def _last_submitted(session: Session, assessment_ids: list[int]) -> dict[int, da
     return dict(session.exec(select(AssessmentVersion.assessment_id, func.max(AssessmentVersion.submitted_on))
                              .where(AssessmentVersion.assessment_id.in_(assessment_ids))
                              .group_by(AssessmentVersion.assessment_id)).all())
+
+
+def _migrated_on(session: Session, assessment_ids: list[int]) -> dict[int, date]:
+    """The 公表日 of each 評価書's 移行登録 version (a revision may be open on top of it)."""
+    if not assessment_ids:
+        return {}
+    return dict(session.exec(select(AssessmentVersion.assessment_id, AssessmentVersion.published_on).where(
+        AssessmentVersion.assessment_id.in_(assessment_ids), AssessmentVersion.kind == migration.KIND)).all())
 
 
 def to_csv(plan_rows: list[PlanRow]) -> bytes:

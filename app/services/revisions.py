@@ -38,8 +38,11 @@ def revise(session: Session, *, actor: Actor, assessment_id: int, reason: str, f
     old_def = catalogue.definition(a.form, current.form_version)
     new_def = catalogue.definition(a.form, form_version) if form_version else old_def
     det = latest_determination(session, jimu.id)
+    # after a 移行登録 (published before this system, no procedure on record) the next version goes through the
+    # full procedure of its form: it is never a 修正 with the shortened procedure
+    full = reason in FORCED or current.kind == "migration"
     v = AssessmentVersion(assessment_id=a.id, seq=current.seq + 1, form_version=new_def.version,
-                          kind="reassessment" if reason in FORCED else "correction", stage="draft",
+                          kind="reassessment" if full else "correction", stage="draft",
                           based_on_id=current.id, revision_reason=reason, planned_change_on=planned_change_on,
                           determination_id=det.id if det else current.determination_id, created_by_id=actor.user_id)
     with locking.unique_or_conflict(session, WORKING_EXISTS):  # ux_assessmentversion_working: one draft

@@ -161,6 +161,9 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("GET", "/admin/forms"): records_only(),
     ("POST", "/admin/forms/verify"): records_only(422),
     ("POST", "/admin/forms/confirm"): records_only(422),
+    ("GET", "/admin/plan-import"): records_only(),
+    ("POST", "/admin/plan-import/preview"): records_only(422),  # no file: a Japanese message, nothing written
+    ("POST", "/admin/plan-import/apply"): records_only(422),
     ("GET", "/forms/{form}/{version}/unverified"): records_only(params={"form": "full", "version": "r06-10"}),
     ("POST", "/admin/workflow-steps"): admin_only(422),
     ("POST", "/admin/workflow-steps/{step_id}/toggle"): admin_only(303),
@@ -211,6 +214,9 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("POST", "/assessments/{aid}/revise"): dept(303, subject="juki"),  # a working version exists: flash
     ("GET", "/versions/{vid}/changes"): dept(subject="juki"),
     ("GET", "/versions/{vid}/history"): dept(subject="juki"),
+    # 移行登録: records and admins only, and only for an imported draft (the demo's versions are not: 409)
+    ("GET", "/versions/{vid}/migrate"): records_only(subject="juki"),
+    ("POST", "/versions/{vid}/migrate"): records_only(409, subject="juki"),
     ("POST", "/versions/{vid}/classify"): dept(303, subject="juki"),
     ("POST", "/versions/{vid}/changes/generate"): dept(303, subject="juki"),
     ("POST", "/versions/{vid}/changes/merge"): dept(303, subject="juki"),
