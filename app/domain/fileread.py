@@ -422,7 +422,7 @@ def form_label(form: str) -> str:
 _ASCII_GAP = re.compile(r"(?<=[^\x00-\x7f]) (?=[0-9A-Za-z])|(?<=[0-9A-Za-z]) (?=[^\x00-\x7f\u3000])")
 _GAP = re.compile(r"[ \u3000]{2,}|\t")
 _PAGE_NUMBER = re.compile(r"^\s*[-－]\s*\d+\s*[-－]\s*$")
-_BREAK_BEFORE = re.compile(r"^(?:[・･【\[［<＜□☐■☑☒]|\d+[.．)）](?!\d)|[(（]\d+[)）]|[①-⑳])")
+_BREAK_BEFORE = re.compile(r"^(?:[・･【\[［<＜□☐■☑☒]|\d{1,2}[.．)）](?!\d)|[(（]\d{1,2}[)）]|[①-⑳])")
 INDENT = 6   # a line indented this far continues the answer column (or is a centred line)
 
 
@@ -456,6 +456,32 @@ def _join(pieces: list[str]) -> str:
     return out
 
 
+def _label_apart(text: str, labels: set[str], prefixes: set[str]) -> list[str]:
+    """A label and its answer separated by a single space (a long label fills its column): split after the longest
+    part that is (the beginning of) a label of the definition."""
+    number, label = split_number(text)
+    if normalize(label) in labels:
+        return [text]
+    best = None
+    for m in re.finditer(r" ", text):
+        left = text[:m.start()]
+        _, rest = split_number(left)
+        right = text[m.end():].strip()
+        if rest and normalize(rest) in prefixes and right and not right.startswith("※"):
+            best = m
+    return [text[:best.start()], text[best.end():].strip()] if best else [text]
+
+
+def _label_rest(head: str, text: str, labels: set[str], prefixes: set[str]) -> int | None:
+    """Where the rest of the wrapped label `head` ends in `text` (at a space or the end), or None."""
+    best = None
+    for p in [m.start() for m in re.finditer(r"[ \u3000]+", text)] + [len(text)]:
+        joined = normalize(head + text[:p])
+        if joined in prefixes or any(normalize(head + text[:k]) in labels for k in range(1, p + 1)):
+            best = p
+    return best
+
+
 def layout_rows(text: str, d: Definition) -> list[tuple[str, list[str]]]:
     """Rows of cells from `pdftotext -layout` text of a 評価書: the label column and the answer column apart, a wrapped
     label joined (using the definition's labels), the answer's further lines (indented) joined to it, page headers and
@@ -483,13 +509,32 @@ def layout_rows(text: str, d: Definition) -> list[tuple[str, list[str]]]:
             indent = len(line) - len(line.lstrip(" \u3000"))
             cells = [_spacing(c.strip()) for c in _GAP.split(line.strip()) if c.strip()]
             cur = rows[-1] if rows else None
+            if VERSION_LABEL.search(norm(line)):   # the 様式 label, centred at the foot of the cover
+                rows.append({"where": f"{n}行", "number": "", "label": norm(line), "box": [norm(line)],
+                             "value": None, "heading": True})
+                continue
             if cur is not None and cur["value"] is not None and indent >= INDENT:
                 cur["value"].append(" ".join(cells))
                 blank = False
                 continue
+            if re.fullmatch(r"\d+|項番", cells[0]):   # a row of a 「項番」 table: its cells as they are
+                rows.append({"where": f"{n}行", "cells": cells, "value": None, "heading": True, "label": ""})
+                continue
+            if len(cells) == 1 and indent < INDENT:
+                cells = _label_apart(cells[0], labels, prefixes)
             number, label = split_number(cells[0])
-            if cur is not None and indent < INDENT and normalize(cur["label"]) not in labels \
-                    and normalize(cur["label"] + label) in prefixes and not number:
+            if cur is not None and cur["label"] and cur["value"] is not None and len(cells) == 1 and indent < INDENT \
+                    and normalize(cur["label"]) not in labels and not number:
+                whole = cells[0]
+                cut = _label_rest(cur["label"], whole, labels, prefixes)
+                if cut is not None and cut < len(whole):   # a wrapped label with its answer beside it, one space apart
+                    cur["label"] += whole[:cut]
+                    cur["value"].append(whole[cut:].strip())
+                    blank = False
+                    continue
+            if cur is not None and cur["label"] and indent < INDENT and normalize(cur["label"]) not in labels \
+                    and not number and (normalize(cur["label"] + label) in prefixes or any(
+                        normalize(cur["label"] + label[:k]) in labels for k in range(1, len(label) + 1))):
                 cur["label"] += label
                 if len(cells) > 1:
                     cur["value"] = (cur["value"] or []) + [" ".join(cells[1:])]
@@ -505,9 +550,11 @@ def layout_rows(text: str, d: Definition) -> list[tuple[str, list[str]]]:
             blank = False
     out = []
     for r in rows:
-        if r["value"] is None:
+        if "cells" in r:
+            out.append((r["where"], r["cells"]))
+        elif r["value"] is None:
             out.append((r["where"], [_join(r["box"]) if len(r["box"]) > 1 else
-                                     (f"{r['number']}{r['label']}" if r["number"] else r["box"][0])]))
+                                     (f"{r['number']} {r['label']}" if r["number"] else r["box"][0])]))
         else:
-            out.append((r["where"], [f"{r['number']}{r['label']}", _join(r["value"])]))
+            out.append((r["where"], [f"{r['number']} {r['label']}".strip(), _join(r["value"])]))
     return out
