@@ -61,7 +61,7 @@ class Report:
 
 
 def refuse(message: str):
-    raise ValidationFailed({"file": message}, message=message + "何も取り込んでいません。")
+    raise ValidationFailed({"file": message + "何も取り込んでいません。"}, message=message + "何も取り込んでいません。")
 
 
 # ---------------------------------------------------------------- the file
