@@ -18,7 +18,7 @@ from typing import Any
 
 from app.domain.answer_types import empty, row_label
 from app.domain.filevalues import is_empty_text, norm, parse_value
-from app.domain.formverify import Expected, Found, align, normalize, split_number
+from app.domain.formverify import Expected, Found, align, is_number, normalize, split_number
 from app.domain.forms import FORM_LABEL, Definition, Item, Section
 
 Rows = Sequence[tuple[str, Sequence[str]]]
@@ -41,8 +41,9 @@ class Line:
 
 def _line(where: str, cells: list[str]) -> Line:
     raw = "\n".join(cells)
-    if len(cells) >= 3 and re.fullmatch(r"\s*(?:\d+|[(（]\d+[)）]|[①-⑳])\s*", cells[0]):  # number | label | answer
-        return Line(where, cells[0].strip(), cells[1].strip(), "\n".join(cells[2:]), raw)
+    if len(cells) >= 2 and is_number(cells[0]):  # number | label | answer, each in its own cell
+        return Line(where, cells[0].strip(), re.sub(r"\s*\n\s*", "", cells[1]).strip(),
+                    "\n".join(cells[2:]) if len(cells) > 2 else None, raw)
     number, label = split_number(cells[0])
     value = "\n".join(cells[1:]) if len(cells) > 1 else None
     return Line(where, number, re.sub(r"\s*\n\s*", "", label), value, raw)
@@ -275,7 +276,7 @@ class _Reader:
             if s.group is not None and s.row and s.group.id not in groups:
                 groups[s.group.id] = [{} for _ in range(entries_in(s.group, lines))]
             if k not in paired:
-                if s.item is not None and s.group is None:
+                if s.item is not None and s.group is None and not s.item.readonly:
                     self.r.missing.append((uid, s.item.id))
                 continue
             ln = lines[paired[k]]
