@@ -504,6 +504,51 @@ def import_docx(path: Path, into: Annotated[Optional[int], typer.Option("--into"
         _echo_import(out)
 
 
+@app.command("import-file")
+def import_file(
+    path: Path,
+    form: Annotated[str, typer.Option("--form", help="様式: basic / focused / full")],
+    version: Annotated[str, typer.Option("--version", help="取り込み先の様式の版(省略時は最新の版)")] = "",
+    into: Annotated[Optional[int], typer.Option("--into", help="取り込み先の評価書ID(作成中の版を置き換える)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """記入済みの評価書(.docx / .xlsx / .pdf / pdftotext のテキスト)を項目名で読み、作成中の版として取り込む。"""
+    from sqlmodel import Session
+
+    from app.db import begin_write
+    from app.services import fileimport, formfiles
+
+    try:
+        if path.stat().st_size > formfiles.MAX_BYTES:
+            fail(f"ファイルが大きすぎます(上限 {formfiles.MAX_BYTES // (1024 * 1024)}MB)。何も取り込んでいません。", 2)
+        data = path.read_bytes()
+    except OSError as exc:
+        fail(f"ファイルを読み込めません: {exc}", 2)
+    with Session(engine(), expire_on_commit=False) as session:
+        actor = actor_for(session)
+        session.commit()
+        begin_write(session)
+        rep = run_domain(lambda: fileimport.import_file(session, actor=actor, name=path.name, data=data, form=form,
+                                                        version=version, into=into))
+    if as_json:
+        echo_json({"assessment_id": rep.assessment_id, "version_id": rep.version_id, "file_label": rep.file_label,
+                   "source_version": rep.source_version, "target_version": rep.target_version,
+                   "filled": len(rep.filled), "empty": len(rep.empty), "missing": [list(m) for m in rep.missing],
+                   "unplaced": [{"file": u.uid, "where": u.where, "label": u.label, "text": u.text,
+                                 "reason": u.reason} for u in rep.unplaced], "notices": rep.notices})
+        return
+    typer.echo(f"取り込みました: 評価書ID {rep.assessment_id}、版ID {rep.version_id}(作成中)")
+    typer.echo(rep.summary())
+    for notice in rep.notices:
+        typer.echo(f"注意: {notice}")
+    for uid, item_id in rep.missing:
+        typer.echo(f"ファイルに見つからない項目: {uid + ' ' if uid else ''}{item_id}")
+    for u in rep.unplaced:
+        typer.echo(f"取り込めなかった記載: [{u.where}] {u.label}: {u.text[:80]}({u.reason})")
+    for uid, item_id, n in rep.unassigned:
+        typer.echo(f"対象の書かれていない措置: {uid + ' ' if uid else ''}{item_id} {n}件(市民・事業者・委託先等に置きました。画面で振り分けてください)")
+
+
 @forms_app.command("demo-check")
 def demo_check(path: Path) -> None:
     """デモ用の評価書データ(assessments/demo/*.yaml)を様式の定義と照合する。"""

@@ -52,8 +52,10 @@ def carries_procedure(ver: Any, target: AssessmentVersion | None = None) -> bool
 
 
 def import_document(session: Session, *, actor: Actor, data: Any, into: int | None = None,
-                    number: int | None = None) -> ImportOutcome:
-    """Create an assessment as a 作成中 draft (default), or replace the content of its working draft (`into`)."""
+                    number: int | None = None, also=None) -> ImportOutcome:
+    """Create an assessment as a 作成中 draft (default), or replace the content of its working draft (`into`).
+
+    `also(session, version)`, when given, adds further rows before the one commit (nothing is written if it raises)."""
     doc = validate(data)
     d = doc["_definition"]
     notices: list[str] = []
@@ -86,6 +88,8 @@ def import_document(session: Session, *, actor: Actor, data: Any, into: int | No
     _revision(session, v, doc)
     audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="imported",
                  before=before, after={"files": doc["files"], "answers": len(doc["answers"]), "notices": notices})
+    if also is not None:  # more rows of the same import (app/services/fileimport.py), in the same transaction
+        also(session, v)
     session.commit()
     return ImportOutcome(v, notices)
 
