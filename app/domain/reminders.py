@@ -153,7 +153,7 @@ def body(recipient: Recipient, reminders: list[Reminder], *, as_of: date, sender
         lines.append(f"■ {THRESHOLD_LABEL[t]}({len(group)}件)")
         for x in group:
             d = x.deadline
-            lines.append(f"・{wareki(d.due_on)}({_when(x)}) {KINDS[d.kind]}: {d.what}")
+            lines.append(f"・{wareki(d.due_on)}({_when(x)}) {d.what}")
             lines.append(f"  評価書番号 {d.number} {d.title}")
         lines.append("")
     lines += [

@@ -24,8 +24,12 @@ def test_threshold_counts_calendar_days_across_month_and_leap_day():
     assert r.threshold_for(date(2027, 1, 1), date(2026, 12, 31)) == "7"
 
 
+WHAT = {"review": "見直し(毎年)の期限", "reassessment": "再実施(5年)の期限", "comment": "意見公募の期間の終了",
+        "condition": "答申の条件1への対応", "action": "改善策の実施(担当: 市民課長)"}
+
+
 def _d(key="review:1:2026-12-01", kind="review", dept=10, due=AS_OF + timedelta(days=5), number="3"):
-    return r.Deadline(key, kind, 1, dept, number, "住民基本台帳に関する事務 全項目評価書", "見直し(毎年)の期限", due)
+    return r.Deadline(key, kind, 1, dept, number, "住民基本台帳に関する事務 全項目評価書", WHAT[kind], due)
 
 
 RECORDS = r.Recipient(1, "文書 花子", "records@city.example.lg.jp", "records")
@@ -110,9 +114,9 @@ def test_mail_text_in_japanese_with_wareki_grouped_by_urgency():
     body = m.body(as_of=AS_OF, sender="総務課")
     assert body.startswith("市民 太郎 様\n\n令和8年11月23日現在")
     assert body.index("■ 期限超過(1件)") < body.index("■ 本日が期限(1件)") < body.index("■ 30日以内(1件)")
-    assert "・令和8年11月20日(3日超過) 改善策: 見直し(毎年)の期限\n  評価書番号 5 住民基本台帳に関する事務 全項目評価書" in body
-    assert "・令和8年11月23日(本日) 意見公募の終了:" in body
-    assert "・令和8年12月18日(あと25日) 見直し:" in body
+    assert "・令和8年11月20日(3日超過) 改善策の実施(担当: 市民課長)\n  評価書番号 5 住民基本台帳に関する事務 全項目評価書" in body
+    assert "・令和8年11月23日(本日) 意見公募の期間の終了\n" in body
+    assert "・令和8年12月18日(あと25日) 見直し(毎年)の期限\n" in body
     assert "「アカウント」画面の「メール通知」" in body and "http" not in body
     assert r.subject([r.Reminder(ds[0], "30", 25)]) == "【特定個人情報保護評価】期限のお知らせ(1件)"
 
