@@ -14,7 +14,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
+from app.models import ReminderSent, User
 from tests import dbutil
 
 
@@ -92,3 +94,24 @@ def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
     return ctx
+
+
+FROM = "特定個人情報保護評価 <spia-noreply@city.example.lg.jp>"
+
+
+def addr(login: str) -> str:
+    return f"{login}@city.example.lg.jp"
+
+
+def with_addresses(engine, logins=("admin", "records", "shimin", "zeimu", "kodomo", "hoken", "council")) -> None:
+    with Session(engine) as s:
+        for u in s.exec(select(User).where(User.login_id.in_(logins))).all():
+            u.email = addr(u.login_id)
+            s.add(u)
+        s.commit()
+
+
+def sent_rows(engine) -> list[tuple[str, str, str]]:
+    with Session(engine) as s:
+        return sorted((u.login_id, r.deadline_key, r.threshold) for r, u in
+                      s.exec(select(ReminderSent, User).join(User, User.id == ReminderSent.user_id)).all())

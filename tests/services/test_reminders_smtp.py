@@ -9,28 +9,17 @@ from sqlmodel import Session, func, select
 
 from app.config import Settings
 from app.models import (
-    AuditLog, MailOptOut, PublicComment, ReminderSent, Review, ReviewCondition, User,
+    AuditLog, MailOptOut, PublicComment, Review, ReviewCondition, User,
 )
 from app.domain.wareki import wareki
 from app.services import mailer, reminders
 from tests import dbutil
 from tests.conftest import TEST_SECRET
-from tests.services.smtp_server import Collector, free_port, self_signed_cert, start, tls_context
+from tests.services.smtp_server import (
+    FROM, Collector, addr, free_port, self_signed_cert, sent_rows, start, tls_context, with_addresses,
+)
 
 TODAY = dbutil.DEMO_TODAY  # 2026-11-23
-FROM = "特定個人情報保護評価 <spia-noreply@city.example.lg.jp>"
-
-
-def addr(login: str) -> str:
-    return f"{login}@city.example.lg.jp"
-
-
-def with_addresses(engine, logins=("admin", "records", "shimin", "zeimu", "kodomo", "hoken", "council")) -> None:
-    with Session(engine) as s:
-        for u in s.exec(select(User).where(User.login_id.in_(logins))).all():
-            u.email = addr(u.login_id)
-            s.add(u)
-        s.commit()
 
 
 def settings_for(port: int, **kw) -> Settings:
@@ -51,12 +40,6 @@ def smtp():
 def mail_engine(demo_engine):
     with_addresses(demo_engine)
     return demo_engine
-
-
-def sent_rows(engine) -> list[tuple[str, str, str]]:
-    with Session(engine) as s:
-        return sorted((u.login_id, r.deadline_key, r.threshold) for r, u in
-                      s.exec(select(ReminderSent, User).join(User, User.id == ReminderSent.user_id)).all())
 
 
 def test_one_japanese_mail_per_person_to_the_right_people(mail_engine, smtp):
