@@ -13,10 +13,11 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.db import session_scope
 from app.domain import reminders as rules
+from app.domain.forms import FORM_LABEL
 from app.domain.policy import SYSTEM, Actor, expand_departments
 from app.domain.wareki import wareki
 from app.models import (
-    AssessmentVersion, Department, ImprovementAction, MailOptOut, Organisation, PublicComment, ReminderSent, Review,
+    Assessment, AssessmentVersion, Department, ImprovementAction, Jimu, MailOptOut, Organisation, PublicComment, ReminderSent, Review,
     ReviewCondition, User, UserDepartment,
 )
 from app.errors import Forbidden, NotFound, ValidationFailed
@@ -187,11 +188,15 @@ def _send_one(engine: Engine, smtp: mailer.Mailer, settings: Settings, mail: rul
     return MailResult(mail, login, "sent")
 
 
-def sent_list(session: Session, *, organisation_id: int, limit: int = 300) -> list[tuple[ReminderSent, User]]:
-    """What was sent, newest first (the administrator's page)."""
-    return list(session.exec(select(ReminderSent, User).join(User, User.id == ReminderSent.user_id)
-                             .where(User.organisation_id == organisation_id)
-                             .order_by(ReminderSent.sent_at.desc(), ReminderSent.id.desc()).limit(limit)).all())
+def sent_list(session: Session, *, organisation_id: int, limit: int = 300) -> list[tuple[ReminderSent, User, str]]:
+    """What was sent, newest first, with the 評価書's title (the administrator's page)."""
+    rows = session.exec(select(ReminderSent, User, Jimu.name, Assessment.form, Assessment.number)
+                        .join(User, User.id == ReminderSent.user_id)
+                        .join(Assessment, Assessment.id == ReminderSent.assessment_id)
+                        .join(Jimu, Jimu.id == Assessment.jimu_id)
+                        .where(User.organisation_id == organisation_id)
+                        .order_by(ReminderSent.sent_at.desc(), ReminderSent.id.desc()).limit(limit)).all()
+    return [(r, u, f"No.{number} {jimu} {FORM_LABEL[form]}") for r, u, jimu, form, number in rows]
 
 
 def preferences(session: Session, *, user_id: int) -> tuple[User, set[str]]:
