@@ -331,6 +331,75 @@ def due_command(
         raise typer.Exit(6)
 
 
+@app.command("remind")
+def remind_command(
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="基準日(YYYY-MM-DD、省略時は今日)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="送る内容を表示するだけで、送信も記録もしない")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON で出力")] = False,
+) -> None:
+    """期限(見直し・再実施・意見公募の終了・答申の条件・改善策)の90日前・30日前・7日前・当日・超過を、1人1通のメールで知らせる。
+    同じ期限・同じ段階のお知らせは1回だけ送る(毎日の定期実行用)。送れなかったものがあれば終了コード 1(次回に再送)。"""
+    from app.services import mailer, reminders
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else _today()
+    except ValueError:
+        fail("--as-of は YYYY-MM-DD の形式で指定してください。", 2)
+    try:
+        report = reminders.run(engine(), settings=get_settings(), today=day, dry_run=dry_run)
+    except mailer.MailNotConfigured as exc:
+        fail(str(exc), 1)
+    if as_json:
+        echo_json(_remind_json(report))
+    else:
+        _remind_text(report)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+REMIND_STATUS = {"sent": "送信", "failed": "失敗", "dry_run": "送信予定", "already_sent": "送信済み",
+                 "no_address": "宛先なし"}
+
+
+def _remind_json(report) -> dict:
+    from app.domain import reminders as rules
+
+    mails = []
+    for r in report.results:
+        m = r.mail
+        mails.append({
+            "user": r.login_id, "name": m.recipient.name, "email": m.recipient.email, "status": r.status,
+            "error": r.error, "subject": m.subject,
+            **({"body": m.body(as_of=report.as_of, sender="")} if report.dry_run else {}),
+            "items": [{"key": x.deadline.key, "kind": x.deadline.kind, "kind_label": rules.KINDS[x.deadline.kind],
+                       "threshold": x.threshold, "threshold_label": rules.THRESHOLD_LABEL[x.threshold],
+                       "due_on": x.deadline.due_on.isoformat(), "days_left": x.days_left,
+                       "assessment_id": x.deadline.assessment_id, "number": x.deadline.number,
+                       "title": x.deadline.title, "what": x.deadline.what} for x in m.reminders],
+        })
+    counts = {s: report.count(s) for s in REMIND_STATUS}
+    return {"as_of": report.as_of.isoformat(), "dry_run": report.dry_run, "counts": counts, "mails": mails}
+
+
+def _remind_text(report) -> None:
+    from app.domain import reminders as rules
+
+    head = "(送信せず表示のみ)" if report.dry_run else ""
+    typer.echo(f"{report.as_of.isoformat()} のお知らせ{head}: {len(report.results)}通")
+    for r in report.results:
+        m = r.mail
+        typer.echo(f"  [{REMIND_STATUS[r.status]}] {r.login_id} {m.recipient.name} <{m.recipient.email or '-'}> "
+                   f"{len(m.reminders)}件" + (f" — {r.error}" if r.error else ""))
+        for x in m.reminders:
+            typer.echo(f"      {rules.THRESHOLD_LABEL[x.threshold]} {x.deadline.due_on.isoformat()} "
+                       f"No.{x.deadline.number} {rules.KINDS[x.deadline.kind]}: {x.deadline.what}")
+    if report.failed:
+        typer.echo(f"エラー: {report.failed}通を送信できませんでした。次回の実行で再送します。", err=True)
+    if report.count("no_address"):
+        typer.echo(f"注意: メールアドレスが未登録の利用者が{report.count('no_address')}人います(管理画面または"
+                   "アカウント画面で登録してください)。", err=True)
+
+
 def _record_output(actor, entity: str, entity_id, what: str, **detail) -> None:
     """CLI exports are audited like downloads (own transaction, before the file is written)."""
     from app.services import audit

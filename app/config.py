@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     pdf_timeout_seconds: float = 120
     pdf_slot_dir: Path = ROOT / "data" / "pdf-slots"
     pdf_warm: bool = True  # keep one LibreOffice running per slot and convert over UNO (cold start as fallback)
+    # reminder mails (`spia remind`) through the city's SMTP server; no host: mails are not sent
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""  # AUTH only when set
+    smtp_password: str = ""
+    smtp_from: str = ""  # e.g. 特定個人情報保護評価 <spia-noreply@city.example.lg.jp>
+    smtp_timeout_seconds: float = 30
+    smtp_ca_file: str = ""  # CA certificates for STARTTLS (an internal CA); empty: the system's
 
     @model_validator(mode="after")
     def _resolve_secret(self) -> "Settings":
@@ -59,7 +68,8 @@ class Settings(BaseSettings):
             creds, host = rest.rsplit("@", 1)
             user = creds.split(":", 1)[0]
             url = f"{scheme}://{user}:***@{host}"
-        return {"database_url": url, "environment": self.environment, "secret_key": "***"}
+        return {"database_url": url, "environment": self.environment, "secret_key": "***",
+                "smtp_host": self.smtp_host, "smtp_password": "***" if self.smtp_password else ""}
 
 
 @lru_cache

@@ -13,6 +13,7 @@ from app.models.procedure import (
 )
 from app.models.base import metadata
 from app.models.organisation import ApiToken, Department, LoginSession, Organisation, User, UserDepartment
+from app.models.reminder import MailOptOut, ReminderSent
 from app.models.register import Determination, Jimu, SeriousIncident, SpecificFile
 
 __all__ = [
@@ -20,5 +21,5 @@ __all__ = [
     "Answer", "Assessment", "ChangeRow", "AssessmentVersion", "FormConfirmation", "FormLabel", "ImprovementAction", "LibraryMeasure", "PageLock",
     "VersionFile", "ApiToken", "Approval", "Council", "CouncilMember", "Finding", "Meeting", "Opinion",
     "PublicComment", "Review", "ReviewCondition", "Snapshot", "StageEvent", "WorkflowStep", "AuditLog", "Department", "Determination", "Jimu", "LoginSession", "Organisation",
-    "SeriousIncident", "SpecificFile", "User", "UserDepartment", "metadata",
+    "MailOptOut", "ReminderSent", "SeriousIncident", "SpecificFile", "User", "UserDepartment", "metadata",
 ]

@@ -37,6 +37,7 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     login_id: str = Field(max_length=64, unique=True)
     display_name: str = Field(max_length=100)
+    email: str = Field(default="", max_length=254)  # reminder mails (`spia remind`); "" = none
     password_hash: str = Field(max_length=255)
     role: str = Field(max_length=20)  # admin | records | staff | council
     organisation_id: int = Field(foreign_key="organisation.id", index=True)

@@ -1,4 +1,4 @@
-"""The signed-in user's own account: password and API tokens."""
+"""The signed-in user's own account: password, API tokens, reminder mails (address and kinds received)."""
 from __future__ import annotations
 
 from fastapi import APIRouter
@@ -7,9 +7,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.deps import ActorDep, BrowserActorDep, FormDep, SessionDep, WriteSessionDep, session_token
-from app.errors import ValidationFailed
+from app.domain import reminders as reminder_rules
+from app.errors import Conflict, ValidationFailed
 from app.models import ApiToken
-from app.services import auth
+from app.services import auth, reminders
 from app.web import redirect, render
 
 router = APIRouter(prefix="/account", include_in_schema=False)
@@ -17,7 +18,12 @@ router = APIRouter(prefix="/account", include_in_schema=False)
 
 def _ctx(session, actor, **extra) -> dict:
     tokens = session.exec(select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id.desc())).all()
-    return {"tokens": tokens, "errors": {}, "new_token": "", **extra}
+    mail = None
+    if actor.user_id is not None:
+        user, opted = reminders.preferences(session, user_id=actor.user_id)
+        mail = {"email": user.email, "lock_version": user.lock_version, "opted_out": opted,
+                "receives": actor.role in reminder_rules.RECIPIENT_ROLES}
+    return {"tokens": tokens, "errors": {}, "new_token": "", "mail": mail, "mail_kinds": reminder_rules.KINDS, **extra}
 
 
 @router.get("")
@@ -51,3 +57,17 @@ def create_token(request: Request, form: FormDep, session: WriteSessionDep, acto
 def revoke_token(request: Request, token_id: int, session: WriteSessionDep, actor: BrowserActorDep) -> Response:
     auth.revoke_api_token(session, actor=actor, token_id=token_id)
     return redirect(request, "/account", flash="トークンを失効させました。")
+
+
+@router.post("/mail")
+def update_mail(request: Request, form: FormDep, session: WriteSessionDep, actor: BrowserActorDep) -> Response:
+    try:
+        reminders.update_preferences(session, actor=actor, email=str(form.get("email", "")),
+                                     receive={str(k) for k in form.getlist("receive")},
+                                     lock_version=str(form.get("lock_version", "")) or None)
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {"email": exc.message}
+        return render(request, "account/index.html", _ctx(session, actor, errors=errors),
+                      status=422 if isinstance(exc, ValidationFailed) else 409)
+    return redirect(request, "/account", flash="メール通知の設定を保存しました。")

@@ -9,7 +9,8 @@ from app.deps import FormDep, WriteSessionDep, ActorDep, SessionDep
 from app.domain.policy import ROLE_LABEL, ROLES, can_manage_users
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import User, UserDepartment
-from app.services import organisation as orgs
+from app.domain import reminders as reminder_rules
+from app.services import organisation as orgs, reminders
 from app.web import redirect, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -100,7 +101,7 @@ def _user_data(form) -> dict:
         "login_id": str(form.get("login_id", "")), "display_name": str(form.get("display_name", "")),
         "role": str(form.get("role", "")), "password": str(form.get("password", "")),
         "department_ids": [int(v) for v in form.getlist("department_ids") if str(v).isdigit()],
-        "active": form.get("active") == "1", "unlock": form.get("unlock") == "1",
+        "active": form.get("active") == "1", "unlock": form.get("unlock") == "1", "email": _optional(form, "email"),
         "lock_version": form.get("lock_version"),
     }
 
@@ -119,7 +120,7 @@ def create_user(request: Request, form: FormDep, session: WriteSessionDep, actor
         user = orgs.create_user(session, actor=actor, organisation_id=org.id, login_id=data["login_id"],
                                 display_name=data["display_name"], role=data["role"], password=data["password"],
                                 department_ids=data["department_ids"],
-                                password_confirm=str(form.get("password_confirm", "")))
+                                password_confirm=str(form.get("password_confirm", "")), email=data["email"] or "")
     except ValidationFailed as exc:
         session.rollback()
         return render(request, "admin/user_form.html", _ctx(session, actor, user=None, data=data, errors=exc.errors),
@@ -137,7 +138,7 @@ def edit_user(request: Request, user_id: int, session: SessionDep, actor: ActorD
 
     depts = list(session.exec(select(UserDepartment.department_id).where(UserDepartment.user_id == user.id)).all())
     data = {"login_id": user.login_id, "display_name": user.display_name, "role": user.role,
-            "department_ids": depts, "active": user.active}
+            "department_ids": depts, "active": user.active, "email": user.email}
     return render(request, "admin/user_form.html", _ctx(session, actor, user=user, data=data))
 
 
@@ -150,10 +151,20 @@ def update_user(request: Request, form: FormDep, user_id: int, session: WriteSes
                          department_ids=data["department_ids"], active=data["active"],
                          new_password=str(form.get("new_password", "")), unlock=data["unlock"],
                          new_password_confirm=_optional(form, "new_password_confirm"),
-                         lock_version=data["lock_version"])
+                         lock_version=data["lock_version"], email=data["email"])
     except ValidationFailed as exc:
         session.rollback()
         user = session.get(User, user_id)
         return render(request, "admin/user_form.html", _ctx(session, actor, user=user, data=data, errors=exc.errors),
                       status=422)
     return redirect(request, "/admin", flash="利用者の設定を更新しました。")
+
+
+@router.get("/reminders")
+def sent_reminders(request: Request, session: SessionDep, actor: ActorDep) -> Response:
+    """What `spia remind` sent: to whom, which deadline, at which threshold, when."""
+    _guard(actor)
+    org = orgs.get_organisation(session, actor.organisation_id)
+    return render(request, "admin/reminders.html", {"rows": reminders.sent_list(session, organisation_id=org.id),
+                                                    "kinds": reminder_rules.KINDS,
+                                                    "thresholds": reminder_rules.THRESHOLD_LABEL})

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from app.domain.policy import ROLES, Actor, can_manage_users
+from app.domain.reminders import email_problem
 from app.domain.text import text_problem
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import Department, Organisation, User, UserDepartment
@@ -154,13 +155,16 @@ def list_users(session: Session, *, actor: Actor) -> list[tuple[User, list[int]]
 
 def create_user(
     session: Session, *, actor: Actor, organisation_id: int, login_id: str, display_name: str,
-    role: str, password: str, department_ids: list[int], password_confirm: str | None = None,
+    role: str, password: str, department_ids: list[int], password_confirm: str | None = None, email: str = "",
 ) -> User:
     """`password_confirm` (the screen's second entry) must equal `password` when given; the CLI passes none."""
     if not can_manage_users(actor):
         raise Forbidden("利用者の登録は管理者のみ行えます。")
     login_id, display_name = login_id.strip(), display_name.strip()
     errors = _user_errors(session, organisation_id, login_id, display_name, role, department_ids)
+    email = email.strip()
+    if email_problem(email):
+        errors["email"] = email_problem(email)
     problem = password_problem(password, login_id=login_id)
     if problem:
         errors["password"] = problem
@@ -170,7 +174,7 @@ def create_user(
         raise ValidationFailed(errors)
     user = User(
         login_id=login_id, display_name=display_name, role=role, organisation_id=organisation_id,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password), email=email,
     )
     session.add(user)
     session.flush()
@@ -207,14 +211,18 @@ def _user_errors(session, organisation_id, login_id, display_name, role, departm
 def update_user(
     session: Session, *, actor: Actor, user_id: int, display_name: str, role: str,
     department_ids: list[int], active: bool, new_password: str = "", unlock: bool = False,
-    lock_version: str | None = None, new_password_confirm: str | None = None,
+    lock_version: str | None = None, new_password_confirm: str | None = None, email: str | None = None,
 ) -> User:
+    """`email` None leaves the address as it is (callers that do not show it)."""
     if not can_manage_users(actor):
         raise Forbidden("利用者の変更は管理者のみ行えます。")
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("利用者が見つかりません。")
     errors = _user_errors(session, user.organisation_id, user.login_id, display_name.strip(), role, department_ids, user_id=user_id)
+    email = user.email if email is None else email.strip()
+    if email_problem(email):
+        errors["email"] = email_problem(email)
     if new_password:
         problem = password_problem(new_password, login_id=user.login_id)
         if problem:
@@ -232,7 +240,7 @@ def update_user(
                       describe=lambda u: f"表示名「{u.display_name}」、役割 {u.role}、{'有効' if u.active else '無効'}")
     # issue 11 item 6: a reset, a new role or deactivation ends every session and token (auth.revoke_credentials)
     revoke = bool(new_password) or role != user.role or (user.active and not active)
-    user.display_name, user.role, user.active = display_name.strip(), role, active
+    user.display_name, user.role, user.active, user.email = display_name.strip(), role, active, email
     if new_password:
         user.password_hash = hash_password(new_password)
         user.password_changed_at = utcnow()

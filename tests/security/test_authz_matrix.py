@@ -124,6 +124,7 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("GET", "/account"): ALL(200),
     ("POST", "/account/password"): ALL(422),
     ("POST", "/account/tokens"): ALL(422),
+    ("POST", "/account/mail"): ALL(422, data={"email": "not-an-address"}),  # one's own reminder mail settings
     ("POST", "/account/tokens/{token_id}/revoke"): S(404, 404, 303, 404, 404),  # hoken's token: only hoken
     ("GET", "/assessments"): ALL(200),
     ("GET", "/library"): ALL(200),
@@ -155,6 +156,7 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("POST", "/admin/users/new"): admin_only(422),
     ("GET", "/admin/users/{user_id}"): admin_only(),
     ("POST", "/admin/users/{user_id}"): admin_only(422),
+    ("GET", "/admin/reminders"): admin_only(),  # what `spia remind` sent
     ("GET", "/audit"): records_only(),
     ("GET", "/admin/councils"): records_only(),
     ("POST", "/admin/councils"): records_only(422),

@@ -119,6 +119,7 @@ CHANGES: dict[tuple[str, str], Change] = {
     ("POST", "/account/password"): Change("own", {"current": "Kokuho-Demo-2025", "new": "Kokuho-Neue-2026",
                                                   "confirm": "Kokuho-Neue-2026"}),
     ("POST", "/account/tokens"): Change("own", {"name": "連携用2"}),
+    ("POST", "/account/mail"): Change("own", _page("/account", "/account/mail", email="hoken@city.example.lg.jp")),
     ("POST", "/account/tokens/{token_id}/revoke"): Change("own"),
     ("POST", "/jimu/{jimu_id}/assessments/new"): Change("admin", {"forms": "focused"},
                                                         params={"jimu_id": "kodomo_jimu"}),
