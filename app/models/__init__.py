@@ -3,6 +3,7 @@ from app.models.assessment import (
     Answer, Assessment, AssessmentVersion, ChangeClass, ChangeRow, FormLabel, ImprovementAction, LibraryMeasure, PageLock,
     UnmappedAnswer, VersionFile,
 )
+from app.models.campaign import Campaign, CampaignLink
 from app.models.review import AnnualReview, AnnualReviewCheck, ChecklistItem
 from app.models.audit import AuditLog
 from app.models.figure import FigureBlob
@@ -16,6 +17,7 @@ from app.models.organisation import ApiToken, Department, LoginSession, Organisa
 from app.models.register import Determination, Jimu, SeriousIncident, SpecificFile
 
 __all__ = [
+    "Campaign", "CampaignLink",
     "AnnualReview", "AnnualReviewCheck", "FigureBlob", "ChangeClass", "ChecklistItem", "UnmappedAnswer",
     "Answer", "Assessment", "ChangeRow", "AssessmentVersion", "FormConfirmation", "FormLabel", "ImprovementAction", "LibraryMeasure", "PageLock",
     "VersionFile", "ApiToken", "Approval", "Council", "CouncilMember", "Finding", "Meeting", "Opinion",
