@@ -104,6 +104,8 @@ def parse_spec(raw: Any) -> Spec:
     if not isinstance(targets, Mapping) or not any(targets.get(k) for k in ("assessments", "jimu", "uses_system")):
         p.append("targets(対象の評価書)に assessments・jimu・uses_system のいずれかを指定してください。")
         targets = {}
+    elif targets.get("uses_system") and not isinstance(targets.get("system_items"), Mapping):
+        p.append("targets の uses_system には、システムの名称を記載する項目を system_items(様式: 項目ID)で指定してください。")
     values = raw.get("values") or {}
     if not isinstance(values, Mapping) or any(not isinstance(v, Mapping) for v in values.values()):
         p.append("values は 事務名(または 事務名/様式): {名前: 値} の表で書いてください。")

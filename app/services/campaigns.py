@@ -117,7 +117,7 @@ def targets(session: Session, organisation_id: int, spec: C.Spec) -> tuple[list[
             missing.append(f"事務「{name}」の評価書が見つかりません。")
         chosen.update({a.id: (a, j) for a, j in hit})
     for system in spec.targets.get("uses_system") or []:
-        hit = [(a, j) for a, j in rows if _uses(session, a, system)]
+        hit = [(a, j) for a, j in rows if _uses(session, a, system, spec.targets.get("system_items") or {})]
         if not hit:
             missing.append(f"システム「{system}」を使用する評価書が見つかりません。")
         chosen.update({a.id: (a, j) for a, j in hit})
@@ -127,14 +127,22 @@ def targets(session: Session, organisation_id: int, spec: C.Spec) -> tuple[list[
 C_FORM_ORDER = {"full": 0, "focused": 1, "basic": 2}
 
 
-def _uses(session: Session, a: Assessment, system: str) -> bool:
-    """「uses system X」: X appears in an item of the current version labelled 「システムの名称」 (any form)."""
+def _uses(session: Session, a: Assessment, system: str, items: dict) -> bool:
+    """「uses system X」: X appears in the item that holds the system names in this form (targets.system_items,
+    e.g. full: I.2.1 — a column of the systems group, or a text item)."""
+    item_id = items.get(a.form)
     v = assessments.current_version(session, a.id)
     d = catalogue.definition(a.form, v.form_version)
-    ids = [i.id for i in d.items() if i.label.endswith("システムの名称")]
-    found = session.exec(select(Answer.value).where(Answer.version_id == v.id, Answer.item_id.in_(
-        [d.parent_of(i).id if d.parent_of(i) and d.parent_of(i).type == "group" else i for i in ids]))).all()
-    return any(system in str(value) for value in found)
+    if not item_id or not d.has(item_id):
+        return False
+    parent = d.parent_of(item_id)
+    group = parent is not None and parent.type == "group"
+    for value in session.exec(select(Answer.value).where(Answer.version_id == v.id,
+                                                         Answer.item_id == (parent.id if group else item_id))).all():
+        names = [str(r.get(item_id) or "") for r in value or []] if group else [str(value or "")]
+        if any(system in n for n in names):
+            return True
+    return False
 
 
 # ------------------------------------------------------------------ plan
