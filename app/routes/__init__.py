@@ -1,6 +1,6 @@
 """Routers, one module per screen or resource."""
 from app.routes import (
-    account, admin, assessments, audit, auth, determinations, docs, editor, exports, formcheck, formnotice, home,
+    account, admin, assessments, audit, auth, campaigns, determinations, docs, editor, exports, formcheck, formnotice, home,
     incidents, jimu,
     library, lifecycle, procedure, queue,
 )
@@ -12,5 +12,5 @@ ROUTERS = [
     auth.router, home.router, jimu.router, determinations.router, incidents.router, admin.router,
     audit.router, account.router, docs.router, assessments.router, editor.router, library.router, exports.router,
     procedure.router, queue.router, lifecycle.router, formnotice.router, formcheck.router,
-    api_threshold.router, api_jimu.router, api_assessments.router,
+    api_threshold.router, api_jimu.router, api_assessments.router, campaigns.router,
 ]

@@ -77,6 +77,31 @@ def save(session: Session, *, actor: Actor, raw: dict, commit: bool = True) -> C
     return row
 
 
+def update(session: Session, *, actor: Actor, campaign_id: int, raw: dict) -> Campaign:
+    """Edit the definition on the campaign page (the name may change; another campaign's name is refused)."""
+    c = get(session, actor=actor, campaign_id=campaign_id)
+    spec = parse(raw)
+    other = session.exec(select(Campaign).where(Campaign.organisation_id == c.organisation_id,
+                                                Campaign.name == spec.name, Campaign.id != c.id)).first()
+    if other is not None:
+        raise ValidationFailed({"spec": f"「{spec.name}」という名称の一括変更が別にあります。"})
+    c.name = spec.name
+    session.add(c)
+    session.flush()
+    return save(session, actor=actor, raw=raw)
+
+
+def to_yaml(spec: dict) -> str:
+    return yaml.safe_dump(spec, allow_unicode=True, sort_keys=False, width=120)
+
+
+def example_text() -> str:
+    from app.demo import demo_dir
+
+    path = demo_dir() / "campaigns" / "gov_cloud.yaml"
+    return path.read_text("utf-8") if path.exists() else ""
+
+
 def get(session: Session, *, actor: Actor, campaign_id: int) -> Campaign:
     _check(actor)
     row = session.get(Campaign, campaign_id)
