@@ -13,7 +13,7 @@ from app.errors import Forbidden
 from app.models import (
     Answer, AssessmentVersion, AuditLog, Campaign, CampaignLink, ChangeClass, ChangeRow, User,
 )
-from app.services import campaigns, revisions
+from app.services import campaigns, completeness, revisions
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "assessments" / "demo" / "campaigns" / "gov_cloud.yaml"
 AS_OF = date(2026, 11, 23)
@@ -89,7 +89,8 @@ def test_apply_creates_one_version_each_and_twice_changes_nothing(db, read):
     assert len(rows) == 5 and all(r.timing == "事前" and r.changed_on == date(2027, 4, 1) for r in rows)
     assert all(r.timing_note.startswith("標準準拠システムへの移行とガバメントクラウドの利用: 地方公共団体情報システム")
                for r in rows)
-    assert revisions.revision_problems(db, full_v, next(r.assessment for r, v in result.created if v is full_v)) == []
+    for r, v in result.created:  # each new version is ready for its procedure (no ※ question, no gap, rows complete)
+        assert completeness.evaluate_version(db, v, r.assessment, AS_OF)[0] == [], r.jimu.name
     before = counts(read)
     again = campaigns.apply(db, actor=actor, campaign_id=c.id, today=AS_OF)
     assert again.created == [] and {r.status for r in again.rows} == {"applied", "skipped"}
