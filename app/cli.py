@@ -797,6 +797,11 @@ def restore(
     typer.echo(message)
 
 
+from app.cli_campaign import campaign_app  # noqa: E402 - registered after the helpers it imports from here
+
+app.add_typer(campaign_app, name="campaign")
+
+
 def main() -> None:
     try:
         app()

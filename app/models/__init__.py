@@ -3,6 +3,7 @@ from app.models.assessment import (
     Answer, Assessment, AssessmentVersion, ChangeClass, ChangeRow, FormLabel, ImprovementAction, LibraryMeasure, PageLock,
     UnmappedAnswer, VersionFile,
 )
+from app.models.campaign import Campaign, CampaignLink
 from app.models.review import AnnualReview, AnnualReviewCheck, ChecklistItem
 from app.models.audit import AuditLog
 from app.models.figure import FigureBlob
@@ -17,6 +18,7 @@ from app.models.reminder import MailOptOut, ReminderSent
 from app.models.register import Determination, Jimu, SeriousIncident, SpecificFile
 
 __all__ = [
+    "Campaign", "CampaignLink",
     "AnnualReview", "AnnualReviewCheck", "FigureBlob", "ChangeClass", "ChecklistItem", "UnmappedAnswer",
     "Answer", "Assessment", "ChangeRow", "AssessmentVersion", "FormConfirmation", "FormLabel", "ImprovementAction", "LibraryMeasure", "PageLock",
     "VersionFile", "ApiToken", "Approval", "Council", "CouncilMember", "Finding", "Meeting", "Opinion",

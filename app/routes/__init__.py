@@ -5,6 +5,7 @@ from app.routes import (
     assessments,
     audit,
     auth,
+    campaigns,
     councils,
     determinations,
     docs,
@@ -49,4 +50,5 @@ ROUTERS = [
     api_threshold.router,
     api_jimu.router,
     api_assessments.router,
+    campaigns.router,
 ]

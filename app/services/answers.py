@@ -112,11 +112,12 @@ def _resolve_page(d: Definition, page_id: str, file_uid: str, known_files: set[s
 def save_page(
     session: Session, *, actor: Actor, version_id: int, page_id: str, file_uid: str, lock: str,
     parsed: ParsedPage, op: str = "", today: date, loaded: tuple | None = None,
-    upload: bytes | None = None, upload_caption: str = "",
+    upload: bytes | None = None, upload_caption: str = "", commit: bool = True,
 ) -> SaveResult:
     """Apply a posted page. Stale lock + any difference -> Conflict (409) with both values; nothing written.
 
     `loaded` is the (version, assessment, jimu) the caller already fetched with get_version(edit=True).
+    `commit=False` leaves the transaction open for a caller that writes many pages at once (一括変更).
     """
     v, a, _ = loaded or get_version(session, actor=actor, version_id=version_id, edit=True)
     v = ensure_writable(session, v)  # frozen / in procedure -> 409; the row stays locked until commit
@@ -206,7 +207,10 @@ def save_page(
         after[f"action:{item_id}"] = act
     audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="page_saved",
                  before=before, after=after, note=f"page={page.id} file={file_uid} lock={expected + 1}")
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return SaveResult(lock=expected + 1, changed=sorted(set(changed) | set(withheld_changed) | set(action_changed)),
                       focus=focus)
 

@@ -209,7 +209,7 @@ def refresh_kind(session: Session, v: AssessmentVersion, a) -> str:
     return kind
 
 
-def generate_rows(session: Session, *, actor: Actor, version_id: int, today: date) -> int:
+def generate_rows(session: Session, *, actor: Actor, version_id: int, today: date, commit: bool = True) -> int:
     """Rebuild this version's generated 変更箇所 rows from the diff; dates/timing/notes the user entered are kept."""
     v, a, _ = assessments.writable_version(session, actor=actor, version_id=version_id)
     if not v.based_on_id:
@@ -237,7 +237,10 @@ def generate_rows(session: Session, *, actor: Actor, version_id: int, today: dat
             session.delete(row)
     audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="changes_generated",
                  after={"rows": len(found)})
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return len(found)
 
 
