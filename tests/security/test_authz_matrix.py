@@ -163,6 +163,12 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("GET", "/admin/forms"): records_only(),
     ("POST", "/admin/forms/verify"): records_only(422),
     ("POST", "/admin/forms/confirm"): records_only(422),
+    ("GET", "/campaigns"): records_only(),  # 一括変更
+    ("POST", "/campaigns"): records_only(422),  # no definition: a Japanese message, nothing written
+    ("GET", "/campaigns/{cid}"): records_only(params={"cid": "campaign"}),
+    ("POST", "/campaigns/{cid}"): records_only(422, params={"cid": "campaign"}),
+    ("POST", "/campaigns/{cid}/apply"): records_only(303, params={"cid": "campaign"}),
+    ("GET", "/campaigns/{cid}/report"): records_only(params={"cid": "campaign"}),
     ("GET", "/admin/plan-import"): records_only(),
     ("POST", "/admin/plan-import/preview"): records_only(422),  # no file: a Japanese message, nothing written
     ("POST", "/admin/plan-import/apply"): records_only(422),

@@ -111,6 +111,10 @@ def _build(session: Session, today: date) -> Ids:
                               value="旧様式の記載", text="旧様式の記載")
     session.add(unmapped)
     session.commit()
+    # a change campaign (一括変更) of the demo example, not applied
+    from app.services import campaigns
+
+    campaign = campaigns.save(session, actor=system, raw=campaigns.read_yaml(campaigns.example_text()))
 
     return Ids({
         "org": org_id, "council": council_id,
@@ -138,7 +142,7 @@ def _build(session: Session, today: date) -> Ids:
         "hoken_user": users["hoken"].id, "hoken_api_token": api_token_id, "hoken_calendar": calendar_token,
         "workflow_step": step.id, "checklist_item": session.exec(select(ChecklistItem.id)).first(),
         "library_measure": session.exec(select(LibraryMeasure.id)).first(),
-        "annual_review": annual_review.id, "unmapped": unmapped.id,
+        "annual_review": annual_review.id, "unmapped": unmapped.id, "campaign": campaign.id,
         "annual_check": session.exec(select(AnnualReviewCheck.id).where(AnnualReviewCheck.review_id == annual_review.id)
                                      .order_by(AnnualReviewCheck.position)).first(),
         "change_row": session.exec(select(ChangeRow.id)).first(),
