@@ -37,6 +37,18 @@ class Settings(BaseSettings):
     pdf_slot_dir: Path = ROOT / "data" / "pdf-slots"
     pdf_warm: bool = True  # keep one LibreOffice running per slot and convert over UNO (cold start as fallback)
     timezone: str = "Asia/Tokyo"
+    # Directory sign-in (LDAP / Active Directory, README ディレクトリ連携); an empty URL turns it off.
+    ldap_url: str = ""  # ldap://host:389 or ldaps://host:636
+    ldap_bind_dn: str = ""  # service account that looks users up; empty: anonymous search
+    ldap_bind_password: str = ""
+    ldap_user_base: str = ""
+    ldap_user_filter: str = "(&(objectClass=inetOrgPerson)(uid={login}))"  # {login}: the escaped sign-in ID
+    ldap_name_attribute: str = "displayName"  # shown name (cn when absent)
+    ldap_group_base: str = ""  # empty: ldap_user_base
+    ldap_group_filter: str = "(&(objectClass=groupOfNames)(member={user_dn}))"  # {user_dn}: the escaped user DN
+    ldap_starttls: bool = False
+    ldap_ca_file: str = ""  # PEM file of the CA that signed the directory's certificate (LDAPS / StartTLS)
+    ldap_timeout_seconds: float = 5
 
     @model_validator(mode="after")
     def _resolve_secret(self) -> "Settings":
@@ -60,7 +72,8 @@ class Settings(BaseSettings):
             creds, host = rest.rsplit("@", 1)
             user = creds.split(":", 1)[0]
             url = f"{scheme}://{user}:***@{host}"
-        return {"database_url": url, "environment": self.environment, "secret_key": "***"}
+        return {"database_url": url, "environment": self.environment, "secret_key": "***",
+                "ldap_url": self.ldap_url, "ldap_bind_password": "***" if self.ldap_bind_password else ""}
 
 
 @lru_cache
