@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from app.deps import ActorDep, BrowserActorDep, FormDep, SessionDep, WriteSessionDep, session_token
 from app.errors import ValidationFailed
-from app.models import ApiToken
+from app.models import ApiToken, User
 from app.services import auth
 from app.web import redirect, render
 
@@ -17,7 +17,9 @@ router = APIRouter(prefix="/account", include_in_schema=False)
 
 def _ctx(session, actor, **extra) -> dict:
     tokens = session.exec(select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id.desc())).all()
-    return {"tokens": tokens, "errors": {}, "new_token": "", **extra}
+    user = session.get(User, actor.user_id)
+    return {"tokens": tokens, "errors": {}, "new_token": "", "directory_account": bool(user and user.auth_source == "ldap"),
+            **extra}
 
 
 @router.get("")

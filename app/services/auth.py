@@ -15,6 +15,7 @@ from app.security import hash_password, new_token, password_problem, token_hash,
 from app.services import audit
 
 GENERIC_FAILURE = "ログインIDまたはパスワードが正しくありません。"
+DIRECTORY_PASSWORD = "このアカウントのパスワードは庁内のディレクトリ(LDAP・Active Directory)で管理しています。ディレクトリの手順で変更してください。"
 
 
 def lock_message(minutes: int) -> str:
@@ -198,6 +199,8 @@ def change_password(
     user = session.get(User, actor.user_id)
     if user is None:
         raise NotFound()
+    if user.auth_source == "ldap":
+        raise ValidationFailed({"current": DIRECTORY_PASSWORD})
     errors: dict[str, str] = {}
     if not verify_password(current, user.password_hash):
         errors["current"] = "現在のパスワードが正しくありません。"

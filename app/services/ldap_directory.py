@@ -7,6 +7,7 @@ DirectoryUnavailable when the directory cannot be reached or trusted (connection
 from __future__ import annotations
 
 import logging
+import math
 import os
 import ssl
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ def _server(cfg: LdapConfig) -> Server:
 def _open(cfg: LdapConfig, user: str | None, password: str | None) -> tuple[Connection, bool]:
     """An open (and, with StartTLS, encrypted) connection and whether the bind succeeded."""
     try:
-        conn = Connection(_server(cfg), user=user, password=password, receive_timeout=cfg.timeout,
+        conn = Connection(_server(cfg), user=user, password=password, receive_timeout=max(1, math.ceil(cfg.timeout)),
                           raise_exceptions=False, read_only=True, auto_referrals=False)
         conn.open()
         if cfg.starttls and not cfg.url.lower().startswith("ldaps://"):

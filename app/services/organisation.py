@@ -215,7 +215,9 @@ def update_user(
     if user is None:
         raise NotFound("利用者が見つかりません。")
     errors = _user_errors(session, user.organisation_id, user.login_id, display_name.strip(), role, department_ids, user_id=user_id)
-    if new_password:
+    if new_password and user.auth_source == "ldap":
+        errors["new_password"] = "ディレクトリ連携のアカウントのパスワードはディレクトリで管理します。"
+    elif new_password:
         problem = password_problem(new_password, login_id=user.login_id)
         if problem:
             errors["new_password"] = problem
