@@ -22,7 +22,8 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> Response:
-    return render(request, "auth/login.html", {"next": _safe_next(next), "login_id": "", "error": ""})
+    return render(request, "auth/login.html", {"next": _safe_next(next), "login_id": "", "error": "",
+                                               "directory": bool(request.app.state.settings.ldap_url)})
 
 
 @router.post("/login")
@@ -37,8 +38,8 @@ def login_submit(request: Request, form: FormDep, session: WriteSessionDep) -> R
             session_hours=settings.session_hours, directory=LdapConfig.from_settings(settings),
         )
     except (LoginFailed, AccountLocked, DirectoryUnavailable) as exc:
-        return render(request, "auth/login.html", {"next": target, "login_id": login_id, "error": exc.message},
-                      status=exc.status)
+        return render(request, "auth/login.html", {"next": target, "login_id": login_id, "error": exc.message,
+                                                   "directory": bool(settings.ldap_url)}, status=exc.status)
     response = redirect(request, target, flash="ログインしました。")
     response.set_cookie(SESSION_COOKIE, session_signer(settings).sign(token), httponly=True, samesite="lax",
                         secure=settings.cookie_secure, path="/", max_age=settings.session_hours * 3600)

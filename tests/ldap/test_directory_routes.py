@@ -69,8 +69,11 @@ def test_connection_check(browser):
 
 
 def test_unmapped_user_sees_why(browser):
+    assert browser.page("/login").select_one("[data-testid=directory-hint]") is not None
     r = login(browser, "sato", sl.password("sato"))
     assert r.status_code == 401 and "グループに所属していない" in text_of(parse(r.text), ".error-summary p")
+    browser.login_as("admin")
+    assert "ログイン拒否(対応するグループなし)" in browser.page("/audit?entity=login").get_text()
 
 
 def test_directory_down_shows_a_japanese_message_and_local_accounts_still_sign_in(browser, settings):
