@@ -121,7 +121,7 @@ def login(session: Session, *, cfg: ld.LdapConfig | None, user: User | None, log
         raise ld.DirectoryUnavailable(ld.NOT_CONFIGURED)
     if user is None:
         return _first_login(session, cfg, login_id, password, ip, now, max_failures, lock_minutes)
-    user_id = user.id
+    user_id, account_id = user.id, user.login_id  # read before the commit: nothing reloads in mid-sign-in
     reserved = auth.reserve_attempt(session, user_id, now=now, max_failures=max_failures, lock_minutes=lock_minutes)
     session.commit()  # as for local accounts: the attempt is used up before the directory is asked
     if reserved is None:
@@ -130,7 +130,7 @@ def login(session: Session, *, cfg: ld.LdapConfig | None, user: User | None, log
         session.commit()
         raise AccountLocked(auth.lock_message(lock_minutes))
     try:
-        outcome, duser = ld.authenticate(cfg, user.login_id, password)
+        outcome, duser = ld.authenticate(cfg, account_id, password)
     except ld.DirectoryUnavailable as exc:
         begin_write(session)
         _refund_attempt(session, user_id, reserved, max_failures)  # an outage is not the user's failure
@@ -156,12 +156,15 @@ def _first_login(session, cfg, login_id, password, ip, now, max_failures, lock_m
         _audit(session, None, login_id, "login_refused_locked", ip)
         session.commit()
         raise AccountLocked(auth.lock_message(lock_minutes))
+    session.commit()  # no lock (SQLite's write lock included) is held over the round trip to the directory
     try:
         outcome, duser = ld.authenticate(cfg, login_id, password)
     except ld.DirectoryUnavailable as exc:
+        begin_write(session)
         _audit(session, None, login_id, "login_directory_unavailable", ip, exc.detail)
         session.commit()
         raise
+    begin_write(session)
     if outcome != ld.OK:
         _audit(session, None, login_id, "login_failed", ip)
         session.commit()

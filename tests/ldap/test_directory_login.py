@@ -175,3 +175,31 @@ def test_a_directory_account_without_directory_settings_cannot_sign_in(db, ldap_
     with pytest.raises(ld.DirectoryUnavailable) as exc:
         sign_in(db, None, "yamada", sl.password("yamada"))
     assert exc.value.message == ld.NOT_CONFIGURED
+
+
+def test_parallel_wrong_passwords_reach_the_directory_at_most_max_failures_times(db, demo_engine, ldap_cfg, mapped):
+    """The same atomic reservation as local accounts: 10 guesses at once, in separate sessions, use up the 5
+    attempts and the rest are refused as locked without asking the directory."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlmodel import Session
+
+    from app.db import begin_write
+
+    sign_in(db, ldap_cfg, "yamada", sl.password("yamada"))
+
+    def guess(_):
+        with Session(demo_engine) as s:
+            begin_write(s)  # as the sign-in route's session does
+            try:
+                sign_in(s, ldap_cfg, "yamada", "wrong-password-1")
+            except (LoginFailed, AccountLocked) as exc:
+                return type(exc).__name__
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(guess, range(10)))
+    db.rollback()  # end the test session's read snapshot: see what the threads committed
+    acts = actions(db, "yamada")
+    checked = acts.count("login_failed") + acts.count("login_locked")
+    assert checked == 5 and acts.count("login_refused_locked") == 5
+    assert results.count("LoginFailed") == 4 and results.count("AccountLocked") == 6
