@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     smtp_from: str = ""  # e.g. 特定個人情報保護評価 <spia-noreply@city.example.lg.jp>
     smtp_timeout_seconds: float = 30
     smtp_ca_file: str = ""  # CA certificates for STARTTLS (an internal CA); empty: the system's
+    # Directory sign-in (LDAP / Active Directory, README ディレクトリ連携); an empty URL turns it off.
+    ldap_url: str = ""  # ldap://host:389 or ldaps://host:636
+    ldap_bind_dn: str = ""  # service account that looks users up; empty: anonymous search
+    ldap_bind_password: str = ""
+    ldap_user_base: str = ""
+    ldap_user_filter: str = "(&(objectClass=inetOrgPerson)(uid={login}))"  # {login}: the escaped sign-in ID
+    ldap_name_attribute: str = "displayName"  # shown name (cn when absent)
+    ldap_group_base: str = ""  # empty: ldap_user_base
+    ldap_group_filter: str = "(&(objectClass=groupOfNames)(member={user_dn}))"  # {user_dn}: the escaped user DN
+    ldap_starttls: bool = False
+    ldap_ca_file: str = ""  # PEM file of the CA that signed the directory's certificate (LDAPS / StartTLS)
+    ldap_timeout_seconds: float = 5
 
     @model_validator(mode="after")
     def _resolve_secret(self) -> "Settings":
@@ -69,7 +81,8 @@ class Settings(BaseSettings):
             user = creds.split(":", 1)[0]
             url = f"{scheme}://{user}:***@{host}"
         return {"database_url": url, "environment": self.environment, "secret_key": "***",
-                "smtp_host": self.smtp_host, "smtp_password": "***" if self.smtp_password else ""}
+                "smtp_host": self.smtp_host, "smtp_password": "***" if self.smtp_password else "",
+                "ldap_url": self.ldap_url, "ldap_bind_password": "***" if self.ldap_bind_password else ""}
 
 
 @lru_cache

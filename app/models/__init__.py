@@ -13,7 +13,7 @@ from app.models.procedure import (
     StageEvent, WorkflowStep,
 )
 from app.models.base import metadata
-from app.models.organisation import ApiToken, Department, LoginSession, Organisation, User, UserDepartment
+from app.models.organisation import ApiToken, Department, DirectoryGroup, LoginSession, Organisation, User, UserDepartment
 from app.models.reminder import MailOptOut, ReminderSent
 from app.models.register import Determination, Jimu, SeriousIncident, SpecificFile
 
@@ -22,6 +22,6 @@ __all__ = [
     "AnnualReview", "AnnualReviewCheck", "FigureBlob", "ChangeClass", "ChecklistItem", "UnmappedAnswer",
     "Answer", "Assessment", "ChangeRow", "AssessmentVersion", "FormConfirmation", "FormLabel", "ImprovementAction", "LibraryMeasure", "PageLock",
     "VersionFile", "ApiToken", "Approval", "Council", "CouncilMember", "Finding", "Meeting", "Opinion",
-    "PublicComment", "Review", "ReviewCondition", "Snapshot", "StageEvent", "WorkflowStep", "AuditLog", "Department", "Determination", "Jimu", "LoginSession", "Organisation",
+    "PublicComment", "Review", "ReviewCondition", "Snapshot", "StageEvent", "WorkflowStep", "AuditLog", "Department", "DirectoryGroup", "Determination", "Jimu", "LoginSession", "Organisation",
     "MailOptOut", "ReminderSent", "SeriousIncident", "SpecificFile", "User", "UserDepartment", "metadata",
 ]

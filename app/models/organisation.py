@@ -38,7 +38,8 @@ class User(SQLModel, table=True):
     login_id: str = Field(max_length=64, unique=True)
     display_name: str = Field(max_length=100)
     email: str = Field(default="", max_length=254)  # reminder mails (`spia remind`); "" = none
-    password_hash: str = Field(max_length=255)
+    password_hash: str = Field(max_length=255)  # "" for a directory account: it never signs in locally
+    auth_source: str = Field(default="local", max_length=10)  # local | ldap (README ディレクトリ連携)
     role: str = Field(max_length=20)  # admin | records | staff | council
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     active: bool = Field(default=True)
@@ -47,6 +48,18 @@ class User(SQLModel, table=True):
     created_at: datetime = created_ts()
     password_changed_at: datetime | None = ts(default=None, nullable=True)
     lock_version: int = Field(default=1)
+
+
+class DirectoryGroup(SQLModel, table=True):
+    """A directory group (its DN) mapped to a role and/or a department; edited by an administrator."""
+
+    __table_args__ = (UniqueConstraint("organisation_id", "group_dn"),)
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    group_dn: str = Field(max_length=500)
+    role: str = Field(default="", max_length=20)  # "" : grants no role (department only)
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    created_at: datetime = created_ts()
 
 
 class UserDepartment(SQLModel, table=True):

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from app.deps import ActorDep, BrowserActorDep, FormDep, SessionDep, WriteSessionDep, session_token
 from app.domain import reminders as reminder_rules
 from app.errors import Conflict, ValidationFailed
-from app.models import ApiToken
+from app.models import ApiToken, User
 from app.services import auth, reminders
 from app.web import redirect, render
 
@@ -23,7 +23,9 @@ def _ctx(session, actor, **extra) -> dict:
         user, opted = reminders.preferences(session, user_id=actor.user_id)
         mail = {"email": user.email, "lock_version": user.lock_version, "opted_out": opted,
                 "receives": actor.role in reminder_rules.RECIPIENT_ROLES}
-    return {"tokens": tokens, "errors": {}, "new_token": "", "mail": mail, "mail_kinds": reminder_rules.KINDS, **extra}
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    return {"tokens": tokens, "errors": {}, "new_token": "", "mail": mail, "mail_kinds": reminder_rules.KINDS,
+            "directory_account": bool(user and user.auth_source == "ldap"), **extra}
 
 
 @router.get("")

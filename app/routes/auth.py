@@ -8,6 +8,7 @@ from starlette.responses import Response
 from app.deps import FormDep, WriteSessionDep, SESSION_COOKIE, ActorDep, session_signer, session_token
 from app.errors import AccountLocked, LoginFailed
 from app.services import auth
+from app.services.ldap_directory import DirectoryUnavailable, LdapConfig
 from app.web import redirect, render
 
 router = APIRouter(tags=["auth"], include_in_schema=False)
@@ -21,7 +22,8 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> Response:
-    return render(request, "auth/login.html", {"next": _safe_next(next), "login_id": "", "error": ""})
+    return render(request, "auth/login.html", {"next": _safe_next(next), "login_id": "", "error": "",
+                                               "directory": bool(request.app.state.settings.ldap_url)})
 
 
 @router.post("/login")
@@ -33,11 +35,11 @@ def login_submit(request: Request, form: FormDep, session: WriteSessionDep) -> R
             session, login_id=login_id, password=str(form.get("password", "")),
             ip=request.client.host if request.client else "", user_agent=request.headers.get("user-agent", ""),
             max_failures=settings.login_max_failures, lock_minutes=settings.login_lock_minutes,
-            session_hours=settings.session_hours,
+            session_hours=settings.session_hours, directory=LdapConfig.from_settings(settings),
         )
-    except (LoginFailed, AccountLocked) as exc:
-        return render(request, "auth/login.html", {"next": target, "login_id": login_id, "error": exc.message},
-                      status=exc.status if isinstance(exc, AccountLocked) else 401)
+    except (LoginFailed, AccountLocked, DirectoryUnavailable) as exc:
+        return render(request, "auth/login.html", {"next": target, "login_id": login_id, "error": exc.message,
+                                                   "directory": bool(settings.ldap_url)}, status=exc.status)
     response = redirect(request, target, flash="ログインしました。")
     response.set_cookie(SESSION_COOKIE, session_signer(settings).sign(token), httponly=True, samesite="lax",
                         secure=settings.cookie_secure, path="/", max_age=settings.session_hours * 3600)

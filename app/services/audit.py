@@ -86,7 +86,7 @@ ENTITY_LABEL = {
     "finding": "指摘事項", "form_confirmation": "様式の照合", "incident": "重大事故", "jimu": "事務",
     "library": "記載例ライブラリ", "login": "ログイン", "meeting": "審議会の会議", "opinion": "意見",
     "organisation": "評価実施機関", "plan": "計画管理書", "public_comment": "意見公募", "request": "要求",
-    "review": "第三者点検", "review_condition": "答申の条件", "snapshot": "保存した評価書",
+    "review": "第三者点検", "review_condition": "答申の条件", "directory_group": "ディレクトリのグループ", "snapshot": "保存した評価書",
     "unmapped_answer": "移せなかった記載", "user": "利用者", "workflow_step": "独自の手続",
 }
 ACTION_LABEL = {
@@ -100,6 +100,10 @@ ACTION_LABEL = {
     "reinstated": "再開", "login_succeeded": "ログイン", "login_failed": "ログイン失敗", "login_locked": "ロック",
     "login_refused_locked": "ロック中のログイン", "migrated": "移行登録(手続の記録なし)",
     "migration_updated": "移行登録(手続の記録なし)の提出日",
+    "login_refused_unmapped": "ログイン拒否(対応するグループなし)", "login_refused_conflict": "ログイン拒否(ローカルのIDと重複)",
+    "login_directory_unavailable": "ログイン失敗(ディレクトリに接続できない)",
+    "created_from_directory": "ディレクトリから作成", "updated_from_directory": "ディレクトリから更新",
+    "deactivated_by_directory": "ディレクトリにより無効化",
 }
 
 

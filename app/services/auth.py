@@ -15,56 +15,73 @@ from app.security import hash_password, new_token, password_problem, token_hash,
 from app.services import audit
 
 GENERIC_FAILURE = "ログインIDまたはパスワードが正しくありません。"
+DIRECTORY_PASSWORD = "このアカウントのパスワードは庁内のディレクトリ(LDAP・Active Directory)で管理しています。ディレクトリの手順で変更してください。"
 
 
-def _lock_message(minutes: int) -> str:
+def lock_message(minutes: int) -> str:
     return f"ログインに続けて失敗したため、アカウントを{minutes}分間ロックしています。しばらくしてから再度お試しください。"
 
 
 def login(
     session: Session, *, login_id: str, password: str, ip: str = "", user_agent: str = "",
     max_failures: int = 5, lock_minutes: int = 15, session_hours: int = 10, now: datetime | None = None,
+    directory=None,
 ) -> tuple[str, User]:
-    """Return (session token, user) or raise LoginFailed / AccountLocked. Always audited.
+    """Return (session token, user) or raise LoginFailed / AccountLocked (/ DirectoryUnavailable). Always audited.
 
     Every path (unknown ID, inactive, locked, wrong password, right password) runs one password hash, so the
     answer time does not tell which IDs exist or are locked. An attempt on a real account is reserved with one
     atomic UPDATE and committed before the password is checked: parallel guesses, in any number of server
     processes, each use up one of the `max_failures` attempts and the lock holds.
+
+    `directory` (an ldap_directory.LdapConfig, or None when directory sign-in is off): an ID that is not a local
+    account — or is a directory account — is checked by the directory (services/directory.py). Local accounts
+    never reach the directory, so they sign in while it is down.
     """
     now = now or utcnow()
     login_id = login_id.strip()[:64]
     user = session.exec(select(User).where(User.login_id == login_id)).first()
+    if user is None and directory is not None:
+        from app.services import directory as dirsvc
+
+        user = dirsvc.find_account(session, login_id)
+    if (user is not None and user.auth_source == "ldap") or (user is None and directory is not None):
+        from app.services import directory as dirsvc
+
+        user = dirsvc.login(session, cfg=directory, user=user, login_id=login_id, password=password, ip=ip, now=now,
+                            max_failures=max_failures, lock_minutes=lock_minutes)
+        return _open_session(session, user, login_id, ip, user_agent, session_hours, now)
     if user is None or not user.active:
-        verify_password(password, None)
-        recent = _recent_unknown_failures(session, login_id, now, lock_minutes)
-        _audit_login(session, None, login_id, "login_failed", ip)
-        session.commit()
-        if recent + 1 >= max_failures:
-            raise AccountLocked(_lock_message(lock_minutes))
-        raise LoginFailed(GENERIC_FAILURE)
+        refuse_unknown(session, login_id=login_id, password=password, ip=ip, now=now, max_failures=max_failures,
+                       lock_minutes=lock_minutes)
     user_id = user.id
-    reserved = _reserve_attempt(session, user_id, now=now, max_failures=max_failures, lock_minutes=lock_minutes)
+    reserved = reserve_attempt(session, user_id, now=now, max_failures=max_failures, lock_minutes=lock_minutes)
     session.commit()  # the reservation is visible to every other request before the (slow) hash runs
     if reserved is None:
         verify_password(password, user.password_hash)  # same cost as an unlocked account; the result is unused
         begin_write(session)
         _audit_login(session, user, login_id, "login_refused_locked", ip)
         session.commit()
-        raise AccountLocked(_lock_message(lock_minutes))
+        raise AccountLocked(lock_message(lock_minutes))
     ok = verify_password(password, user.password_hash)
     begin_write(session)
     if not ok:
         _audit_login(session, user, login_id, "login_locked" if reserved else "login_failed", ip)
         session.commit()
         if reserved:
-            raise AccountLocked(_lock_message(lock_minutes))
+            raise AccountLocked(lock_message(lock_minutes))
         raise LoginFailed(GENERIC_FAILURE)
-    session.exec(update(User).where(User.id == user_id).values(failed_logins=0, locked_until=None)
+    return _open_session(session, user, login_id, ip, user_agent, session_hours, now)
+
+
+def _open_session(session: Session, user: User, login_id: str, ip: str, user_agent: str, session_hours: int,
+                  now: datetime) -> tuple[str, User]:
+    """The password was right: clear the failure counter, open a browser session, audit, commit."""
+    session.exec(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None)
                  .execution_options(synchronize_session=False))
     token = new_token()
     session.add(LoginSession(
-        id=token_hash(token), user_id=user_id, expires_at=now + timedelta(hours=session_hours),
+        id=token_hash(token), user_id=user.id, expires_at=now + timedelta(hours=session_hours),
         ip=ip[:64], user_agent=user_agent[:300],
     ))
     _audit_login(session, user, login_id, "login_succeeded", ip)
@@ -73,7 +90,19 @@ def login(
     return token, user
 
 
-def _reserve_attempt(session: Session, user_id: int, *, now: datetime, max_failures: int,
+def refuse_unknown(session: Session, *, login_id: str, password: str, ip: str, now: datetime, max_failures: int,
+                   lock_minutes: int) -> None:
+    """An unknown or inactive ID: one hash (same time as a real check), audited, counted by ID; always raises."""
+    verify_password(password, None)
+    recent = recent_unknown_failures(session, login_id, now, lock_minutes)
+    _audit_login(session, None, login_id, "login_failed", ip)
+    session.commit()
+    if recent + 1 >= max_failures:
+        raise AccountLocked(lock_message(lock_minutes))
+    raise LoginFailed(GENERIC_FAILURE)
+
+
+def reserve_attempt(session: Session, user_id: int, *, now: datetime, max_failures: int,
                      lock_minutes: int) -> bool | None:
     """Use up one sign-in attempt of an unlocked account in one conditional UPDATE … RETURNING.
 
@@ -103,7 +132,7 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def _recent_unknown_failures(session: Session, login_id: str, now: datetime, minutes: int) -> int:
+def recent_unknown_failures(session: Session, login_id: str, now: datetime, minutes: int) -> int:
     since = now - timedelta(minutes=minutes)
     q = select(func.count()).select_from(AuditLog).where(
         AuditLog.entity == "login", AuditLog.entity_id == login_id,
@@ -170,6 +199,8 @@ def change_password(
     user = session.get(User, actor.user_id)
     if user is None:
         raise NotFound()
+    if user.auth_source == "ldap":
+        raise ValidationFailed({"current": DIRECTORY_PASSWORD})
     errors: dict[str, str] = {}
     if not verify_password(current, user.password_hash):
         errors["current"] = "現在のパスワードが正しくありません。"

@@ -223,7 +223,9 @@ def update_user(
     email = user.email if email is None else email.strip()
     if email_problem(email):
         errors["email"] = email_problem(email)
-    if new_password:
+    if new_password and user.auth_source == "ldap":
+        errors["new_password"] = "ディレクトリ連携のアカウントのパスワードはディレクトリで管理します。"
+    elif new_password:
         problem = password_problem(new_password, login_id=user.login_id)
         if problem:
             errors["new_password"] = problem

@@ -157,6 +157,10 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("GET", "/admin/users/{user_id}"): admin_only(),
     ("POST", "/admin/users/{user_id}"): admin_only(422),
     ("GET", "/admin/reminders"): admin_only(),  # what `spia remind` sent
+    ("GET", "/admin/directory"): admin_only(),  # directory sign-in (tests/ldap)
+    ("POST", "/admin/directory/check"): admin_only(),  # not configured here: the page says so
+    ("POST", "/admin/directory/groups"): admin_only(422),
+    ("POST", "/admin/directory/groups/{group_id}/delete"): admin_only(404, params={"group_id": 999999}),
     ("GET", "/audit"): records_only(),
     ("GET", "/admin/councils"): records_only(),
     ("POST", "/admin/councils"): records_only(422),

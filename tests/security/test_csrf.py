@@ -110,6 +110,8 @@ CHANGES: dict[tuple[str, str], Change] = {
                                                    "role": "council", "password": "Shinnin-2026-pass",
                                                    "password_confirm": "Shinnin-2026-pass"}),
     ("POST", "/admin/users/{user_id}"): Change("admin", _page("/admin/users/{user_id}", display_name="保険年金課 伊藤")),
+    ("POST", "/admin/directory/groups"): Change("admin", {"group_dn": "cn=spia-staff,ou=groups,dc=example,dc=lg,dc=jp",
+                                                         "role": "staff"}),
     ("POST", "/admin/councils"): Change("records", {"name": "しののめ市情報公開・個人情報保護審査会"}),
     ("POST", "/admin/forms/confirm"): Change("records", lambda ctx, b, url: _form_confirmation(b)),
     ("POST", "/admin/workflow-steps"): Change("admin", {"key": "mayor_report", "label": "市長への報告",
@@ -157,8 +159,9 @@ CHANGES: dict[tuple[str, str], Change] = {
 # POSTs that only compute and show a result (nothing to change), and those whose genuine request needs
 # records the demo does not have (two 変更箇所 rows to merge, a ※ item to classify): forgeries are still refused.
 READ_ONLY = {("POST", "/jimu/{jimu_id}/threshold/preview"), ("POST", "/api/v1/threshold"),
-             ("POST", "/admin/forms/verify")}
-NO_GENUINE = {("POST", "/versions/{vid}/changes/merge"), ("POST", "/versions/{vid}/classify")}
+             ("POST", "/admin/forms/verify"), ("POST", "/admin/directory/check")}
+NO_GENUINE = {("POST", "/versions/{vid}/changes/merge"), ("POST", "/versions/{vid}/classify"),
+              ("POST", "/admin/directory/groups/{group_id}/delete")}  # the demo has no mapping to delete
 
 
 def _state_changing(asgi) -> list[tuple[str, str]]:
