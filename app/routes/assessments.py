@@ -11,7 +11,7 @@ from app.domain.forms import FORM_LABEL
 from app.domain.policy import can_edit_department
 from app.errors import ValidationFailed
 from app.models import Determination
-from app.services import assessment_list, assessments, catalogue, changes, completeness, determinations, register
+from app.services import assessment_list, assessments, catalogue, changes, completeness, determinations, migration, register
 from app.services import actions as action_service
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.web import redirect, render
@@ -27,7 +27,8 @@ def index(request: Request, session: SessionDep, actor: ActorDep, department: st
     depts = department_labels(list_departments(session, org.id)) if actor.sees_all else {}
     return render(request, "assessments/index.html", {
         "rows": rows, "departments": depts, "department": dept, "form": form, "STAGE": assessment_list.STAGE_LABEL,
-        "KIND": assessment_list.KIND_LABEL})
+        "KIND": assessment_list.KIND_LABEL, "no_content": migration.without_content(session, [r.version for r in rows]),
+        "NO_CONTENT": migration.NO_CONTENT})
 
 
 def _new_ctx(session, actor, jimu_id: int, errors: dict, data: dict) -> dict:
@@ -95,6 +96,7 @@ def overview_ctx(session, actor, aid: int, today) -> dict:
         "councils": council.councils(session, org.id),
         "can_migrate": migration.offer(session, actor, v),
         "migrated_label": migration.label(v, migration.without_content(session, [v])),
+        "no_content": migration.without_content(session, versions), "NOTHING_TO_PRINT": migration.NOTHING_TO_PRINT,
         **_lifecycle_ctx(session, actor, a, jimu, versions, v, today),
     }
 

@@ -16,7 +16,7 @@ from app.errors import DomainError, ValidationFailed
 from app.export import assessment_doc
 from app.export.docx import render
 from app.models import ChangeRow, Organisation
-from app.services import catalogue, jsonio
+from app.services import catalogue, jsonio, migration
 from app.services import redaction as redaction_service
 from app.services.answers import answers_of
 from app.services.assessments import files as version_files
@@ -44,6 +44,8 @@ def bundle(session: Session, *, actor: Actor, version_id: int, edition: str) -> 
     org = session.get(Organisation, a.organisation_id)
     vfiles = version_files(session, v.id)
     answers = answers_of(session, v.id)
+    if v.kind == migration.KIND and not answers:  # 「内容未取込」: an empty document would mislead
+        raise ValidationFailed({"version": migration.NOTHING_TO_PRINT}, migration.NOTHING_TO_PRINT)
     values = {uid: {i: x.value for i, x in items.items()} for uid, items in answers.items()}
     from app.services import prefill
 

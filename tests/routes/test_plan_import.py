@@ -68,7 +68,13 @@ def test_upload_map_preview_apply_and_rerun(browser, read):
     soup = browser.page(f"/assessments/{a.id}")
     assert text_of(soup, '[data-testid="migration"]') == "移行登録(手続の記録なし)・内容未取込"
     assert "移行登録(手続の記録なし)" in text_of(soup, "main")
-    assert "移行登録(手続の記録なし)" in browser.page("/assessments").get_text()
+    # nothing to print yet: no export form or Word link, and the export itself explains why (nothing written)
+    assert soup.select_one("#export-form") is None and "内容未取込" in text_of(soup, "#export-none")
+    assert not [x for x in soup.select("#versions a") if "/export" in x["href"]]
+    r = browser.client.get(f"/versions/{v.id}/export?edition=public&format=docx", follow_redirects=False)
+    assert r.status_code == 422 and "内容を取り込んでいません" in r.text
+    listed = next(tr for tr in browser.page("/assessments").select("tbody tr") if NEW in tr.get_text())
+    assert "移行登録(手続の記録なし)・内容未取込" in listed.get_text()
     hist = browser.page(f"/versions/{v.id}/history")
     assert "移行登録(手続の記録なし)" in text_of(hist, "h1")
     assert text_of(hist, '#timeline [data-testid="step"]') == "移行登録(手続の記録なし)"
