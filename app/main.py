@@ -176,6 +176,9 @@ def warm_up() -> None:
         _ = d.pages, d.important_ids()
     for name in ("base.html", "assessments/edit.html", "assessments/overview.html", "home/index.html"):
         templates.get_template(name)
+    from app.security import _dummy_hash
+
+    _dummy_hash()  # the first unknown-ID sign-in costs the same as the others (tests/security/test_login_timing.py)
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)  # a request allocates tens of thousands of short-lived objects

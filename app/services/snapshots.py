@@ -9,7 +9,7 @@ from app.domain import redaction
 from app.domain.policy import Actor
 from app.errors import NotFound
 from app.models import Snapshot
-from app.services import exports, jsonio
+from app.services import jsonio
 
 PURPOSE_LABEL = {"public_comment": "意見公募に付した案", "council": "審議会に送付した評価書",
                  "submission": "個人情報保護委員会に提出した評価書", "publication": "公表した評価書"}
@@ -25,6 +25,8 @@ def take(session: Session, *, actor: Actor, version_id: int, purpose: str, today
     data = jsonio.export_version(session, actor=actor, version_id=version_id)
     if redaction.is_public(edition):  # the 意見公募 / 公表 record keeps only what was published
         data = redaction.public_payload(data)
+    from app.services import exports  # python-docx: loaded when a document is made, not by every command
+
     out = exports.export(session, actor=actor, version_id=version_id, edition=edition, today=today)
     snap = Snapshot(version_id=version_id, purpose=purpose, edition=edition, data=data, filename=out.filename,
                     docx=out.content, created_by_id=actor.user_id)
@@ -52,6 +54,8 @@ def view(session: Session, snap: Snapshot) -> dict:
     its 公表日 or why there is none, and the document as blocks."""
     from app.domain.forms import FORM_LABEL
     from app.export import assessment_doc, html
+
+    from app.services import exports
 
     b = exports.bundle_from_snapshot(session, snap, snap.edition)
     b.unpublished_note = UNPUBLISHED[snap.purpose]
