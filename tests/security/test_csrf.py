@@ -91,6 +91,25 @@ def _bulk_confirmed(ctx, browser, url):
     return {"confirm_count": parse(r.text).select_one("input[name=confirm_count]")["value"]}
 
 
+def _plan_import_token(ctx, browser, url):
+    """Upload a one-row 計画管理書 to the preview (which writes nothing) and confirm what it shows."""
+    from tests.html import parse
+
+    csv = ("評価書番号,評価書名,評価の種類,公表日,提出日,担当部署\r\n"
+           "601,CSRF確認の事務 基礎項目評価書,基礎,令和3年4月1日,令和3年3月15日,CSRF確認課\r\n").encode("cp932")
+    r = browser.client.post("/admin/plan-import/preview", data={"csrftoken": browser.csrf()},
+                            files={"file": ("計画管理書.csv", csv)}, follow_redirects=False)
+    assert r.status_code == 200, r.text[:300]
+    token = parse(r.text).select_one('input[name="token"]')["value"]
+    return [("token", token), ("create_departments", "1")]
+
+
+def _campaign_spec(ctx, browser, url):
+    from app.services import campaigns
+
+    return {"spec": campaigns.example_text()}
+
+
 CHANGES: dict[tuple[str, str], Change] = {
     ("POST", "/login"): Change(None, LOGIN_FORM),
     ("POST", "/logout"): Change("records"),
@@ -112,6 +131,12 @@ CHANGES: dict[tuple[str, str], Change] = {
     ("POST", "/admin/users/{user_id}"): Change("admin", _page("/admin/users/{user_id}", display_name="保険年金課 伊藤")),
     ("POST", "/admin/directory/groups"): Change("admin", {"group_dn": "cn=spia-staff,ou=groups,dc=example,dc=lg,dc=jp",
                                                          "role": "staff"}),
+    ("POST", "/admin/plan-import/apply"): Change("records", _plan_import_token),
+    ("POST", "/campaigns"): Change("records", lambda ctx, b, url: {  # a second campaign (the world has the example)
+        "spec": _campaign_spec(ctx, b, url)["spec"].replace("name:", "name: 第2次", 1)}),
+    ("POST", "/campaigns/{cid}"): Change("records", lambda ctx, b, url: {
+        "spec": _campaign_spec(ctx, b, url)["spec"].replace("name:", "name: (改)", 1)}, params={"cid": "campaign"}),
+    ("POST", "/campaigns/{cid}/apply"): Change("records", params={"cid": "campaign"}),
     ("POST", "/admin/councils"): Change("records", {"name": "しののめ市情報公開・個人情報保護審査会"}),
     ("POST", "/admin/forms/confirm"): Change("records", lambda ctx, b, url: _form_confirmation(b)),
     ("POST", "/admin/workflow-steps"): Change("admin", {"key": "mayor_report", "label": "市長への報告",
@@ -159,9 +184,11 @@ CHANGES: dict[tuple[str, str], Change] = {
 # POSTs that only compute and show a result (nothing to change), and those whose genuine request needs
 # records the demo does not have (two 変更箇所 rows to merge, a ※ item to classify): forgeries are still refused.
 READ_ONLY = {("POST", "/jimu/{jimu_id}/threshold/preview"), ("POST", "/api/v1/threshold"),
-             ("POST", "/admin/forms/verify"), ("POST", "/admin/directory/check")}
+             ("POST", "/admin/forms/verify"), ("POST", "/admin/directory/check"),
+             ("POST", "/admin/plan-import/preview")}  # the preview carries the file in a signed token, writes nothing
 NO_GENUINE = {("POST", "/versions/{vid}/changes/merge"), ("POST", "/versions/{vid}/classify"),
-              ("POST", "/admin/directory/groups/{group_id}/delete")}  # the demo has no mapping to delete
+              ("POST", "/admin/directory/groups/{group_id}/delete"),  # the demo has no mapping to delete
+              ("POST", "/versions/{vid}/migrate")}  # needs an imported draft: tests/routes/test_plan_import.py
 
 
 def _state_changing(asgi) -> list[tuple[str, str]]:
