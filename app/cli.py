@@ -32,6 +32,17 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def read_input(path: Path, max_bytes: int, *, what: str = "ファイル", note: str = "") -> bytes:
+    """The file's bytes; an oversize file is refused (exit 2) before it is read into memory."""
+    try:
+        if path.stat().st_size > max_bytes:
+            fail(f"{what}が大きすぎます(上限 {max_bytes // (1024 * 1024)}MB)。{note}", 2)
+        return path.read_bytes()
+    except OSError as exc:
+        fail(f"ファイルを読み込めません: {exc}", 2)
+        raise  # not reached: fail() exits
+
+
 def echo_json(data) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -457,10 +468,11 @@ def import_plan(
     from app.db import begin_write
     from app.services import planimport
 
+    from app.services import planfile
+
+    data = read_input(path, planfile.MAX_BYTES, note="何も取り込んでいません。")
     try:
-        table = planimport.read_table(path.name, path.read_bytes())
-    except OSError as exc:
-        fail(f"ファイルを読み込めません: {exc}", 2)
+        table = planimport.read_table(path.name, data)
     except planimport.PlanFileError as exc:
         fail(str(exc), 2)
     chosen = run_domain(lambda: planimport.parse_maps(table.headers, maps or []))
@@ -558,12 +570,7 @@ def import_docx(path: Path, into: Annotated[Optional[int], typer.Option("--into"
     from app.db import begin_write
     from app.services import exports
 
-    try:
-        if path.stat().st_size > exports.MAX_DOCX_BYTES:
-            fail(f"Word ファイルが大きすぎます(上限 {exports.MAX_DOCX_BYTES // (1024 * 1024)}MB)。", 2)
-        data = path.read_bytes()
-    except OSError as exc:
-        fail(f"ファイルを読み込めません: {exc}", 2)
+    data = read_input(path, exports.MAX_DOCX_BYTES, what="Word ファイル")
     with Session(engine(), expire_on_commit=False) as session:
         actor = actor_for(session)
         session.commit()
@@ -587,12 +594,7 @@ def import_file(
     from app.db import begin_write
     from app.services import fileimport, formfiles
 
-    try:
-        if path.stat().st_size > formfiles.MAX_BYTES:
-            fail(f"ファイルが大きすぎます(上限 {formfiles.MAX_BYTES // (1024 * 1024)}MB)。何も取り込んでいません。", 2)
-        data = path.read_bytes()
-    except OSError as exc:
-        fail(f"ファイルを読み込めません: {exc}", 2)
+    data = read_input(path, formfiles.MAX_BYTES, note="何も取り込んでいません。")
     with Session(engine(), expire_on_commit=False) as session:
         actor = actor_for(session)
         session.commit()
@@ -684,16 +686,13 @@ def forms_verify(
     from app.domain.formpatch import patch_manifest
     from app.errors import NotFound
     from app.services.formcheck import check_file, resolve
-    from app.services.formfiles import FormFileError
+    from app.services.formfiles import MAX_BYTES, FormFileError
 
     try:
         d = resolve(form_version)
     except NotFound as exc:
         fail(exc.message, 4)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        fail(f"ファイルを読み込めません: {exc}", 2)
+    data = read_input(path, MAX_BYTES)
     try:
         checked = check_file(d, file_name=path.name, data=data)
     except FormFileError as exc:
