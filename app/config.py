@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     pdf_wait_seconds: float = 60
     pdf_timeout_seconds: float = 120
     pdf_slot_dir: Path = ROOT / "data" / "pdf-slots"
+    keepalive_max_requests: int = 20  # responses per keep-alive connection (0: no limit); spreads load over workers
     pdf_warm: bool = True  # keep one LibreOffice running per slot and convert over UNO (cold start as fallback)
     # reminder mails (`spia remind`) through the city's SMTP server; no host: mails are not sent
     smtp_host: str = ""

@@ -19,7 +19,7 @@ from app.db import make_engine
 from app.deps import NotAuthenticated
 from app.errors import DomainError, ValidationFailed
 from app.services import denials
-from app.middleware import BearerScope, BodyLimit, SecurityHeaders, with_csrf
+from app.middleware import BearerScope, BodyLimit, BoundedKeepAlive, SecurityHeaders, with_csrf
 from app.routes import ROUTERS
 from app.routes.api.errors import api_validation_error
 from app.web import ROOT, render
@@ -144,11 +144,12 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 def build_asgi(settings: Settings | None = None, *, engine=None):
-    """The full ASGI stack: security headers → body limit → Bearer scope → CSRF → FastAPI."""
+    """The full ASGI stack: bounded keep-alive → security headers → body limit → Bearer scope → CSRF → FastAPI."""
     settings = settings or get_settings()
     inner = create_app(settings, engine=engine)
     wrapped = with_csrf(inner, secret=settings.secret_key, secure=settings.cookie_secure)
-    outer = SecurityHeaders(BodyLimit(BearerScope(wrapped), settings.max_upload_bytes))
+    outer = BoundedKeepAlive(SecurityHeaders(BodyLimit(BearerScope(wrapped), settings.max_upload_bytes)),
+                             settings.keepalive_max_requests)
     outer.fastapi = inner  # type: ignore[attr-defined]
     return outer
 

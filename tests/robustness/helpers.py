@@ -181,13 +181,14 @@ class LiveServer:
 class ServeProcess:
     """`spia serve` in a subprocess of its own (process group), to be SIGKILLed."""
 
-    def __init__(self, database_url: str, *, log: Path, extra_env: dict[str, str] | None = None):
+    def __init__(self, database_url: str, *, log: Path, extra_env: dict[str, str] | None = None, workers: int = 1):
         self.database_url, self.log = database_url, log
         self.env = {**os.environ, "DATABASE_URL": database_url, "SPIA_SECRET_KEY": TEST_SECRET,
                     "SPIA_ENVIRONMENT": "test", "SPIA_MAX_UPLOAD_BYTES": str(256 * 1024 * 1024), **(extra_env or {})}
         self.env.pop("SPIA_USER", None)
         self.proc: subprocess.Popen | None = None
         self.port = 0
+        self.workers = workers
 
     @property
     def url(self) -> str:
@@ -196,7 +197,8 @@ class ServeProcess:
     def start(self, timeout: float = 30) -> "ServeProcess":
         self.port = free_port()
         out = open(self.log, "ab")
-        self.proc = subprocess.Popen([spia_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+        self.proc = subprocess.Popen([spia_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                                      "--workers", str(self.workers)],
                                      env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
                                      start_new_session=True)
         out.close()
