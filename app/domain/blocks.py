@@ -22,7 +22,7 @@ LINKED = ("fixed", "adjustable")  # levels that stay linked to the block (propos
 KINDS = {"text": "文章", "measures": "リスク対策の措置"}
 ITEM_KIND = {"text": "text", "longtext": "text", "measures": "measures"}  # where a block of each kind can be used
 FIXED_REFUSED = "共通記載(固定)の記載は、この画面では変更できません。共通記載の画面で変更してください。"
-_TOKEN = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
+_TOKEN = re.compile(r"[A-Za-z0-9_]+|\s+|.", re.DOTALL)  # ASCII words whole; Japanese by character
 
 
 def usable(block_kind: str, item_type: str) -> bool:
@@ -120,8 +120,8 @@ def held_text(kind: str, value: Any, entries: Mapping[str, str]) -> str:
 
 
 def inline_diff(old: str, new: str) -> list[tuple[str, str]]:
-    """[(op, text)] with op "=", "-" (only in old) or "+" (only in new), by words and punctuation (a Japanese
-    sentence without spaces is split by character class, which reads well enough inline)."""
+    """[(op, text)] with op "=", "-" (only in old) or "+" (only in new): ASCII words whole, Japanese (written
+    without spaces) character by character."""
     a, b = _TOKEN.findall(old or ""), _TOKEN.findall(new or "")
     out: list[tuple[str, str]] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():

@@ -143,7 +143,7 @@ def save_page(
         values[item_id], focus = computed[item_id], item_id
     elif parsed_op is not None and parsed_op.kind in text_blocks.BLOCK_OPS:  # 共通記載を挿入 / 外す
         block_op = text_blocks.editor_op(session, actor=actor, d=d, version=v, page=page, file_uid=file_uid,
-                                         op=parsed_op, values=values)
+                                         op=parsed_op, values=values, stored=stored)
         focus = block_op.item_id
     elif op:
         library_text = _library_text(session, actor, op)

@@ -33,7 +33,20 @@ def manage(actor: Actor) -> None:
         raise Forbidden("共通記載の登録・変更は総務・文書担当と管理者が行います。")
 
 
+def _read(actor: Actor) -> None:
+    if actor.role == "council":
+        raise Forbidden("共通記載は市の職員が使用します。")
+
+
+def as_form(b: TextBlock) -> dict:
+    """The block as the edit form shows it (measures: one per line, per audience)."""
+    return {"title": b.title, "kind": b.kind, "text": b.text, "note": b.note, "active": b.active, "reason": "",
+            "lock_version": b.lock_version,
+            "measures": {aud: [e["text"] for e in (b.measures or {}).get(aud, [])] for aud in AUDIENCES}}
+
+
 def all_of(session: Session, *, actor: Actor, include_inactive: bool = True) -> list[TextBlock]:
+    _read(actor)
     q = select(TextBlock).where(TextBlock.organisation_id == actor.organisation_id)
     if not include_inactive:
         q = q.where(TextBlock.active)
@@ -41,6 +54,7 @@ def all_of(session: Session, *, actor: Actor, include_inactive: bool = True) -> 
 
 
 def get(session: Session, *, actor: Actor, block_id: int) -> TextBlock:
+    _read(actor)
     row = session.get(TextBlock, block_id)
     if row is None or row.organisation_id != actor.organisation_id:
         raise NotFound("共通記載が見つかりません。")
@@ -175,7 +189,7 @@ class EditorOp:
 
 
 def editor_op(session: Session, *, actor: Actor, d: Definition, version: AssessmentVersion, page: Page,
-              file_uid: str, op: F.Op, values: dict[str, Any]) -> EditorOp:
+              file_uid: str, op: F.Op, values: dict[str, Any], stored: Mapping[str, Any]) -> EditorOp:
     """「共通記載を挿入」 (blk) or 「共通記載を外す」 (blkrm): changes `values` in place; the use to add or remove is
     returned (written by save_page after the 固定 guard)."""
     bad = ValidationFailed({"op": "共通記載を挿入できませんでした(対象が見つからないか、この項目には使えません)。"})
@@ -201,6 +215,8 @@ def editor_op(session: Session, *, actor: Actor, d: Definition, version: Assessm
     if any(b.id == block.id for _, b in current) or (block.kind == "text" and current and level != "reference"):
         raise ValidationFailed({"op": "この項目には既に共通記載が挿入されています(先に外してください)。"})
     entries: dict[str, str] = {}
+    if item.id not in values and item.id in stored:  # not posted (the page did not show it): the stored value
+        values[item.id] = stored[item.id].value
     if block.kind == "text":
         values[item.id] = B.insert_text(values.get(item.id), block.text, level)
     else:
