@@ -144,6 +144,7 @@ def _build(session: Session, today: date) -> Ids:
         "library_measure": session.exec(select(LibraryMeasure.id)).first(),
         "annual_review": annual_review.id, "unmapped": unmapped.id, "campaign": campaign.id,
         "block": session.exec(select(TextBlock.id).order_by(TextBlock.id.desc())).first(),
+        "proposal_block": session.exec(select(TextBlock.id).where(TextBlock.revision > 1)).first(),  # changed: proposals
         "annual_check": session.exec(select(AnnualReviewCheck.id).where(AnnualReviewCheck.review_id == annual_review.id)
                                      .order_by(AnnualReviewCheck.position)).first(),
         "change_row": session.exec(select(ChangeRow.id)).first(),
