@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from app.domain.policy import SYSTEM, Actor
 from app.models import Department, Jimu, Organisation, User
-from app import demo_content, demo_life
+from app import demo_blocks, demo_content, demo_life
 from app.services import annual, assessments, catalogue, council, determinations, library, register
 from app.services import organisation as orgs
 from app.services.determinations import WizardInput
@@ -103,6 +103,7 @@ def load_demo(session: Session, *, today: date | None = None,
             _determine(session, actor, org, jimu, spec["determined_on"], today)
     if in_flight:
         demo_life.run(session, organisation_id=org.id, today=today)  # procedures in flight (issue 14 item 15)
+    demo_blocks.seed(session, organisation_id=org.id)  # 共通記載, taken where the 評価書 already hold the wording
     return True, accounts
 
 

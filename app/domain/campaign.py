@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from app.domain import blocks
 from app.domain import changes as diffs
 from app.domain.answer_types import clean_value, new_id
 from app.domain.forms import AUDIENCES, FORMS, Definition
@@ -26,6 +27,8 @@ OPS = {
     "set": "項目の記載を置き換える", "append": "項目の記載に追記する", "replace_text": "記載中の語句を置き換える",
     "replace_row": "繰り返し項目の行を置き換える", "upsert_row": "繰り返し項目の行を追加・変更する",
     "add_measure": "リスク対策に措置を追加する",
+    # 共通記載 (app/domain/blocks.py): the block went from `old` to `text`; local edits are kept where they do not collide
+    "rebase": "共通記載の変更を記載に反映する", "rebase_measure": "共通記載の変更を措置に反映する",
 }
 # Working days are not counted: a step lasts this many calendar days (overridable per campaign under `durations`).
 DURATIONS = {"draft": 14, "internal_check": 14, "public_comment": 30, "comment_revision": 14,
@@ -57,6 +60,9 @@ class Edit:
     audience: str = ""
     files: str = ""             # file-scope items: only files whose name contains this ("" = every file)
     cls: str = ""               # 重要な変更か for the ※ changes this edit makes ("" = the campaign's default)
+    only: frozenset[str] = frozenset()  # only these 評価書 ("評価書番号/様式"; empty = every target)
+    file_uid: str = ""          # file-scope items: only this file (by its stable uid)
+    entry: str = ""             # rebase_measure: the id of the measure (a new measure gets this id)
 
     @property
     def title(self) -> str:
@@ -139,11 +145,12 @@ def _edit(n: int, e: Any) -> tuple[Edit | None, list[str]]:
     if any(f not in FORMS for f in forms):
         p.append(f"{where}: forms は basic・focused・full のいずれかです。")
     need = {"set": ("value",), "append": ("text",), "replace_text": ("old", "text"), "replace_row": ("match", "row"),
-            "upsert_row": ("match", "row"), "add_measure": ("audience", "text")}.get(op, ())
+            "upsert_row": ("match", "row"), "add_measure": ("audience", "text"), "rebase": ("old", "text"),
+            "rebase_measure": ("audience", "entry")}.get(op, ())
     for key in need:
         if e.get(key) in (None, "", {}):
             p.append(f"{where}: {op} には {key} が必要です。")
-    if op == "add_measure" and e.get("audience") and e.get("audience") not in AUDIENCES:
+    if op in ("add_measure", "rebase_measure") and e.get("audience") and e.get("audience") not in AUDIENCES:
         p.append(f"{where}: audience は {', '.join(AUDIENCES)}(市民・事業者等 / 職員 / システム)のいずれかです。")
     for key in ("match", "row"):
         if key in e and not isinstance(e[key], Mapping):
@@ -155,7 +162,8 @@ def _edit(n: int, e: Any) -> tuple[Edit | None, list[str]]:
     return Edit(n, op, item, frozenset(forms), text=str(e.get("text") or ""), old=str(e.get("old") or ""),
                 value=e.get("value"), match={str(k): str(v) for k, v in (e.get("match") or {}).items()},
                 row=dict(e.get("row") or {}), audience=str(e.get("audience") or ""), files=str(e.get("files") or ""),
-                cls=str(e.get("cls") or "")), []
+                cls=str(e.get("cls") or ""), only=frozenset(str(x) for x in e.get("only") or []),
+                file_uid=str(e.get("file_uid") or ""), entry=str(e.get("entry") or "")), []
 
 
 # ------------------------------------------------------------------ per-評価書 values
@@ -203,24 +211,26 @@ class Applied:
 
 def apply_edits(d: Definition, values: Mapping[str, Mapping[str, Any]], files: list[tuple[str, str]],
                 edits: tuple[Edit, ...], env: Mapping[str, str]) -> Applied:
+    """`env` holds {評価書番号} and the form (d.form): an edit with `only` applies to the 評価書 it names."""
     out = {uid: dict(items) for uid, items in deepcopy(dict(values)).items()}
     problems: list[Problem] = []
     touched: dict[str, int] = {}
     for e in edits:
-        if d.form not in e.forms:
+        if d.form not in e.forms or (e.only and f"{env.get('評価書番号')}/{d.form}" not in e.only):
             continue
         if not d.has(e.item) or not d.item(e.item).answerable or d.item(e.item).readonly:
             problems.append(Problem(e.n, f"{e.title}: 項目「{e.item}」はこの評価書の様式({d.label})にありません。"))
             continue
         missing: set[str] = set()
-        e2 = Edit(e.n, e.op, e.item, e.forms, fill(e.text, env, missing), fill(e.old, env, missing),
-                  fill(e.value, env, missing), fill(dict(e.match), env, missing), fill(dict(e.row), env, missing),
-                  e.audience, fill(e.files, env, missing), e.cls)
+        e2 = e if e.op in ("rebase", "rebase_measure") else Edit(  # a block's text is taken as it is (no {名前})
+            e.n, e.op, e.item, e.forms, fill(e.text, env, missing), fill(e.old, env, missing),
+            fill(e.value, env, missing), fill(dict(e.match), env, missing), fill(dict(e.row), env, missing),
+            e.audience, fill(e.files, env, missing), e.cls, e.only, e.file_uid, e.entry)
         if missing:
             problems.append(Problem(e.n, f"{e.title}: この評価書の値({'、'.join(sorted(missing))})が values にありません。"))
             continue
         scope = d.section_of(e.item).scope
-        uids = [u for u, name in files if e2.files in name] if scope == "file" else [""]
+        uids = [u for u, name in files if e2.files in name and e2.file_uid in ("", u)] if scope == "file" else [""]
         if scope == "file" and not uids:
             problems.append(Problem(e.n, f"{e.title}: 名前に「{e2.files}」を含む特定個人情報ファイルがありません。"))
             continue
@@ -240,7 +250,7 @@ def apply_edits(d: Definition, values: Mapping[str, Mapping[str, Any]], files: l
 
 def _one(d: Definition, e: Edit, current: Any) -> tuple[Any, str | None]:
     item = d.item(e.item)
-    if e.op in ("append", "replace_text") and item.type not in ("text", "longtext"):
+    if e.op in ("append", "replace_text", "rebase") and item.type not in ("text", "longtext"):
         return current, f"{item.display}は文章の項目ではありません(set で値を指定してください)。"
     if e.op == "set":
         value = e.value
@@ -256,6 +266,16 @@ def _one(d: Definition, e: Edit, current: Any) -> tuple[Any, str | None]:
         if e.old not in text:
             return current, f"{item.display}に「{e.old[:40]}」がありません。"
         value = text.replace(e.old, e.text)
+    elif e.op == "rebase":
+        value = blocks.rebase(current or "", e.old, e.text)
+        if value is None:
+            return current, f"{item.display}は、この評価書での調整と共通記載の変更が重なるため反映できません(手で反映してください)。"
+    elif e.op == "rebase_measure":
+        if item.type != "measures":
+            return current, f"{item.display}はリスク対策(措置の一覧)の項目ではありません。"
+        value, err = _rebase_measure(current, e)
+        if err:
+            return current, f"{item.display}: {err}"
     elif e.op in ("replace_row", "upsert_row"):
         if item.type != "group":
             return current, f"{item.display}は繰り返し項目ではありません。"
@@ -284,6 +304,27 @@ def _one(d: Definition, e: Edit, current: Any) -> tuple[Any, str | None]:
         lst.append({"id": new_id("m"), "text": e.text})
     clean, err = clean_value(item, value)
     return (current, err) if err else (clean, None)
+
+
+def _rebase_measure(current: Any, e: Edit) -> tuple[Any, str | None]:
+    """The measure `entry` goes from `old` to `text` ("" removes it; a missing one is added with that id)."""
+    value = {aud: [dict(m) for m in lst] for aud, lst in (current or {}).items()}
+    hit = next(((aud, m) for aud, lst in value.items() for m in lst if m.get("id") == e.entry), None)
+    if hit is None:
+        if e.text:
+            value.setdefault(e.audience, []).append({"id": e.entry, "text": e.text})
+        return value, None
+    aud, m = hit
+    if not e.text:
+        if str(m.get("text", "")) != e.old:
+            return current, "削除された共通記載の措置が、この評価書で調整されています(手で反映してください)。"
+        value[aud].remove(m)
+        return value, None
+    merged = blocks.rebase(str(m.get("text", "")), e.old, e.text)
+    if merged is None:
+        return current, "共通記載の措置の変更が、この評価書での調整と重なります(手で反映してください)。"
+    m["text"] = merged
+    return value, None
 
 
 def _match_text(match: Mapping[str, str]) -> str:

@@ -3,6 +3,7 @@ from app.models.assessment import (
     Answer, Assessment, AssessmentVersion, ChangeClass, ChangeRow, FormLabel, ImprovementAction, LibraryMeasure, PageLock,
     UnmappedAnswer, VersionFile,
 )
+from app.models.blocks import TextBlock, TextBlockDecision, TextBlockRevision, TextBlockUse
 from app.models.campaign import Campaign, CampaignLink
 from app.models.review import AnnualReview, AnnualReviewCheck, ChecklistItem
 from app.models.audit import AuditLog
@@ -18,7 +19,7 @@ from app.models.reminder import MailOptOut, ReminderSent
 from app.models.register import Determination, Jimu, SeriousIncident, SpecificFile
 
 __all__ = [
-    "Campaign", "CampaignLink",
+    "Campaign", "CampaignLink", "TextBlock", "TextBlockDecision", "TextBlockRevision", "TextBlockUse",
     "AnnualReview", "AnnualReviewCheck", "FigureBlob", "ChangeClass", "ChecklistItem", "UnmappedAnswer",
     "Answer", "Assessment", "ChangeRow", "AssessmentVersion", "FormConfirmation", "FormLabel", "ImprovementAction", "LibraryMeasure", "PageLock",
     "VersionFile", "ApiToken", "Approval", "Council", "CouncilMember", "Finding", "Meeting", "Opinion",

@@ -5,6 +5,7 @@ from app.routes import (
     assessments,
     audit,
     auth,
+    blocks,
     campaigns,
     councils,
     determinations,
@@ -53,4 +54,5 @@ ROUTERS = [
     api_jimu.router,
     api_assessments.router,
     campaigns.router,
+    blocks.router,
 ]

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
+from app.domain import blocks as B
 from app.domain import conflicts
 from app.domain import fields as F
 from app.domain.answer_text import answer_text
@@ -17,7 +18,7 @@ from app.domain.forms import FORM_LABEL
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.services import answers as answer_service
 from app.domain.changes import CLASSES
-from app.services import assessments, editor, figures, library, revisions
+from app.services import assessments, editor, figures, library, revisions, text_blocks
 from app.web import TOKYO, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -42,9 +43,19 @@ def _ctx(session, actor, E: editor.EditorContext, **extra) -> dict:
     def row_skip(child_id: str, row: dict) -> str | None:
         return skip_reason(E.definition, child_id, {**E.values, **row})
 
+    uses = text_blocks.editor_uses(session, E.version.id, E.file.uid if E.file else "")
+    choices = text_blocks.all_of(session, actor=actor, include_inactive=False) if E.editable else []
+
+    def blocks_for(item, item_uses: list) -> list:
+        return [b for b in choices if B.usable(b.kind, item.type) and b.id not in {x.id for _, x in item_uses}]
+
     questions = revisions.page_questions(session, E.version, E.assessment, E.page, E.file.uid if E.file else "") \
         if E.editable else []
+    blocks = {"block_uses": uses, "blocks_for": blocks_for, "block_fixed": lambda i: text_blocks.fixed_measures(
+        uses.get(i, [])), "block_held": lambda b, v, u: B.held_text(b.kind, v, u.entries or {}),
+        "block_text": B.block_text, "inline_diff": B.inline_diff, "LEVELS": B.LEVELS}
     return {"E": E, "FORM_LABEL": FORM_LABEL, "library_for": library_for, "row_skip": row_skip, "title": E.page.title,
+            **blocks,
             "questions": questions, "CLASSES": CLASSES,
             "prev_page": urls[idx - 1] if idx > 0 else None, "next_page": urls[idx + 1] if idx + 1 < len(urls) else None,
             **extra}

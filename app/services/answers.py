@@ -19,7 +19,7 @@ from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Answer, AssessmentVersion, ImprovementAction, LibraryMeasure, PageLock
 from app.models.base import utcnow
-from app.services import audit, catalogue, figures, locking
+from app.services import audit, catalogue, figures, locking, text_blocks
 from app.services.assessments import ensure_writable, files, get_version
 
 
@@ -131,7 +131,7 @@ def save_page(
     seen = {"lock": lock_row.lock, "by": lock_row.updated_by_id, "at": lock_row.updated_at}
     stored = scope_answers(session, v.id, file_uid, {i.id for i in page.walk()})  # only what this page shows
     values = dict(parsed.values)
-    focus = None
+    focus, block_op = None, None
     parsed_op = F.parse_op(op)
     if parsed_op is not None and parsed_op.kind == F.PREFILL:
         item_id = parsed_op.item
@@ -141,6 +141,10 @@ def save_page(
         if item_id not in computed or item_id not in {i.id for i in page.walk()}:
             raise ValidationFailed({"op": "登録情報の値が見つかりません。"})
         values[item_id], focus = computed[item_id], item_id
+    elif parsed_op is not None and parsed_op.kind in text_blocks.BLOCK_OPS:  # 共通記載を挿入 / 外す
+        block_op = text_blocks.editor_op(session, actor=actor, d=d, version=v, page=page, file_uid=file_uid,
+                                         op=parsed_op, values=values, stored=stored)
+        focus = block_op.item_id
     elif op:
         library_text = _library_text(session, actor, op)
         figure = _uploaded_figure(session, d, page, op, upload, upload_caption, values)
@@ -148,6 +152,7 @@ def save_page(
             focus = apply_op(d, values, op, library_text=library_text, figure=figure)
         except (BadOperation, KeyError):
             raise ValidationFailed({"op": "操作を実行できませんでした(対象が見つからないか範囲外です)。"}) from None
+    text_blocks.guard_fixed(session, v.id, file_uid, stored, values, skip=block_op)  # 固定: only at the block
     _check_figures(session, d, values)
     action_errors, actions = _parse_actions(d, parsed.actions, values)
     if action_errors:
@@ -161,7 +166,8 @@ def save_page(
         if now_state != old_state:
             withheld_changed.append(i)
     action_changed = [i for i, act in actions.items() if _action_differs(existing_actions.get((file_uid, i)), act)]
-    if not (changed or withheld_changed or action_changed):
+    block_changed = [block_op.item_id] if block_op else []
+    if not (changed or withheld_changed or action_changed or block_changed):
         return SaveResult(lock=seen["lock"], focus=focus)
     try:
         expected = int(lock)
@@ -205,13 +211,20 @@ def save_page(
         row.updated_at = now
         session.add(row)
         after[f"action:{item_id}"] = act
+    text_blocks.after_save(session, version_id=v.id, file_uid=file_uid, values=values, changed=set(changed),
+                           op=block_op)
+    if block_op:
+        u = block_op.add or block_op.remove
+        after[f"block:{block_op.item_id}"] = {"block": u.block_id, "level": u.level, "revision": u.revision,
+                                              "removed": block_op.remove is not None}
     audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="page_saved",
                  before=before, after=after, note=f"page={page.id} file={file_uid} lock={expected + 1}")
     if commit:
         session.commit()
     else:
         session.flush()
-    return SaveResult(lock=expected + 1, changed=sorted(set(changed) | set(withheld_changed) | set(action_changed)),
+    return SaveResult(lock=expected + 1, changed=sorted(set(changed) | set(withheld_changed) | set(action_changed)
+                                                       | set(block_changed)),
                       focus=focus)
 
 

@@ -7,6 +7,7 @@ written or nothing is.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -261,9 +262,12 @@ class ApplyResult:
     missing: list[str]
 
 
-def apply(session: Session, *, actor: Actor, campaign_id: int, today: date) -> ApplyResult:
+def apply(session: Session, *, actor: Actor, campaign_id: int, today: date,
+          on_applied: Callable[[ApplyResult], None] | None = None) -> ApplyResult:
     """One new working version per 評価書 that changes, with the edits and its 変更箇所 rows, linked to the campaign.
-    All or nothing: any failure rolls the whole campaign back. 評価書 already linked are left as they are."""
+    All or nothing: any failure rolls the whole campaign back. 評価書 already linked are left as they are.
+    `on_applied` writes what the caller keeps beside the campaign (共通記載: the uses' new revision) before the
+    commit, inside the same transaction."""
     campaign = get(session, actor=actor, campaign_id=campaign_id)
     spec = parse(campaign.spec)
     rows, missing = plan(session, actor=actor, spec=spec, as_of=today, campaign_id=campaign.id)
@@ -276,11 +280,14 @@ def apply(session: Session, *, actor: Actor, campaign_id: int, today: date) -> A
             audit.record(session, actor=actor, entity="campaign", entity_id=campaign.id, action="applied",
                          after={"versions": [v.id for _, v in created], "skipped": [
                              r.assessment.id for r in rows if r.status == "skipped"]})
+        result = ApplyResult(campaign, created, rows, missing)
+        if on_applied is not None:
+            on_applied(result)
         session.commit()
     except Exception:
         session.rollback()
         raise
-    return ApplyResult(campaign, created, rows, missing)
+    return result
 
 
 def _apply_one(session: Session, actor: Actor, campaign: Campaign, spec: C.Spec, r: PlanRow,

@@ -16,7 +16,7 @@ from app.models import (
     Answer, AssessmentVersion, ChangeClass, ChangeRow, PageLock, UnmappedAnswer, VersionFile,
 )
 from app.models.base import utcnow
-from app.services import assessments, audit, catalogue, locking
+from app.services import assessments, audit, catalogue, locking, text_blocks
 from app.services.answers import version_values
 from app.services.determinations import latest as latest_determination
 
@@ -55,6 +55,7 @@ def revise(session: Session, *, actor: Actor, assessment_id: int, reason: str, f
         for uid in ([f.uid for f in files] if page.scope == "file" else [""]):
             session.add(PageLock(version_id=v.id, page_id=page.id, file_uid=uid))
     moved, unmapped = _copy_answers(session, current.id, v.id, old_def, new_def)
+    text_blocks.copy_uses(session, current.id, v.id, new_def)  # 共通記載 stay linked in the new version
     audit.record(session, actor=actor, entity="assessment", entity_id=a.id, action="revised",
                  after={"version": v.seq, "reason": reason, "form_version": new_def.version, "copied": moved,
                         "unmapped": unmapped})

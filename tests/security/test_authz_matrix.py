@@ -173,6 +173,12 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("POST", "/campaigns/{cid}"): records_only(422, params={"cid": "campaign"}),
     ("POST", "/campaigns/{cid}/apply"): records_only(303, params={"cid": "campaign"}),
     ("GET", "/campaigns/{cid}/report"): records_only(params={"cid": "campaign"}),
+    ("GET", "/blocks"): S(200, 200, 200, 200, 403),  # 共通記載: staff read (and insert from the editor)
+    ("POST", "/blocks"): records_only(422),  # no name: a Japanese message, nothing written
+    ("GET", "/blocks/{bid}"): S(200, 200, 200, 200, 403, params={"bid": "block"}),
+    ("POST", "/blocks/{bid}"): records_only(422, params={"bid": "block"}),  # no name
+    ("POST", "/blocks/{bid}/accept"): records_only(422, params={"bid": "block"}),  # nothing chosen
+    ("POST", "/blocks/{bid}/keep"): records_only(422, params={"bid": "block"}),  # no 評価書 given
     ("GET", "/admin/plan-import"): records_only(),
     ("POST", "/admin/plan-import/preview"): records_only(422),  # no file: a Japanese message, nothing written
     ("POST", "/admin/plan-import/apply"): records_only(422),

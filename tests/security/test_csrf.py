@@ -110,6 +110,16 @@ def _campaign_spec(ctx, browser, url):
     return {"spec": campaigns.example_text()}
 
 
+def _block_accept(ctx, browser, url):
+    """The first 評価書 offered on the block's proposals (what the records officer ticks)."""
+    from tests.html import parse
+
+    r = browser.get(url.removesuffix("/accept"))
+    assert r.status_code == 200, r.text[:300]
+    return {"assessment": parse(r.text).select_one("input[name=assessment][form=accept-form]")["value"],
+            "cls": "formal"}
+
+
 CHANGES: dict[tuple[str, str], Change] = {
     ("POST", "/login"): Change(None, LOGIN_FORM),
     ("POST", "/logout"): Change("records"),
@@ -155,6 +165,12 @@ CHANGES: dict[tuple[str, str], Change] = {
     ("POST", "/versions/{vid}/edit/{page_id}"): Change("own", _editor_page),
     ("POST", "/library"): Change("records", {"title": "端末の画面ロック", "text": "離席時は画面をロックする。",
                                              "audience": "staff", "risks": "general", "active": "1"}),
+    ("POST", "/blocks"): Change("records", {"title": "委託先の監督(共通)", "kind": "text", "text": "委託先を年1回監査する。",
+                                            "active": "1"}),
+    ("POST", "/blocks/{bid}"): Change("records", _page("/blocks/{bid}", reason="表現を改めた。"), params={"bid": "block"}),
+    ("POST", "/blocks/{bid}/accept"): Change("records", _block_accept, params={"bid": "proposal_block"}),
+    ("POST", "/blocks/{bid}/keep"): Change("records", _page("/blocks/{bid}", "/blocks/{bid}/keep"),
+                                           params={"bid": "proposal_block"}),
     ("POST", "/actions/{action_id}/close"): Change("own", {"closed_on": "2026-11-01", "close_note": "権限を見直した。"}),
     ("POST", "/assessments/{aid}/changes"): Change("own", {"item_label": "Ⅱ 5 委託", "before_text": "委託しない",
                                                            "after_text": "委託する"}),

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from app.domain.policy import Actor
 from app.models import (
     AnnualReviewCheck, Answer, ApiToken, Assessment, AssessmentVersion, ChangeRow, ChecklistItem, Department, Determination, Finding, ImprovementAction, Jimu,
-    LibraryMeasure, Meeting, ReviewCondition, Snapshot, UnmappedAnswer, User, VersionFile, WorkflowStep,
+    LibraryMeasure, Meeting, ReviewCondition, Snapshot, TextBlock, UnmappedAnswer, User, VersionFile, WorkflowStep,
 )
 from tests import dbutil
 
@@ -143,6 +143,8 @@ def _build(session: Session, today: date) -> Ids:
         "workflow_step": step.id, "checklist_item": session.exec(select(ChecklistItem.id)).first(),
         "library_measure": session.exec(select(LibraryMeasure.id)).first(),
         "annual_review": annual_review.id, "unmapped": unmapped.id, "campaign": campaign.id,
+        "block": session.exec(select(TextBlock.id).order_by(TextBlock.id.desc())).first(),
+        "proposal_block": session.exec(select(TextBlock.id).where(TextBlock.revision > 1)).first(),  # changed: proposals
         "annual_check": session.exec(select(AnnualReviewCheck.id).where(AnnualReviewCheck.review_id == annual_review.id)
                                      .order_by(AnnualReviewCheck.position)).first(),
         "change_row": session.exec(select(ChangeRow.id)).first(),
