@@ -22,6 +22,7 @@ from app.routes import (
     planimport,
     procedure,
     queue,
+    system,
 )
 from app.routes.api import assessments as api_assessments
 from app.routes.api import jimu as api_jimu
@@ -53,4 +54,5 @@ ROUTERS = [
     api_jimu.router,
     api_assessments.router,
     campaigns.router,
+    system.router,
 ]
