@@ -80,5 +80,6 @@ def create_body(session: Session, *, actor: Actor, name: str, kind: str = "local
                                 department_ids=[], password_confirm=admin_password_confirm)
     except ValidationFailed as exc:
         session.rollback()
-        raise ValidationFailed({f"admin_{k}": v for k, v in exc.errors.items()}) from exc
+        field = {"login_id": "admin_login", "display_name": "admin_name"}  # the names of the screen's fields
+        raise ValidationFailed({field.get(k, f"admin_{k}"): v for k, v in exc.errors.items()}) from exc
     return org, user
