@@ -24,7 +24,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(jimu_app, name="jimu")
 
 EXIT = {400: 1, 401: 3, 403: 3, 404: 4, 409: 5, 422: 2, 423: 3}
-_state: dict = {"user": None}
+_state: dict = {"user": None, "org": None}
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -51,8 +51,27 @@ def echo_json(data) -> None:
 def main_options(
     as_user: Annotated[Optional[str], typer.Option("--user", envvar="SPIA_USER",
                        help="このログインIDの権限で実行する(省略時はサーバー管理者としてすべてを操作)")] = None,
+    as_org: Annotated[Optional[str], typer.Option("--org", envvar="SPIA_ORG",
+                      help="--user なしで操作する評価実施機関(名称またはID。省略時は最初に登録された機関)")] = None,
 ) -> None:
-    _state["user"] = as_user
+    _state["user"], _state["org"] = as_user, as_org
+
+
+def find_organisation(session, name_or_id: str | None):
+    """The body named (or numbered) `name_or_id`; the first registered one when None; None when there is none."""
+    from sqlmodel import select
+
+    from app.models import Organisation
+
+    if not name_or_id:
+        return session.exec(select(Organisation).order_by(Organisation.id)).first()
+    q = select(Organisation).where(Organisation.name == name_or_id.strip())
+    if name_or_id.strip().isdigit():
+        q = select(Organisation).where(Organisation.id == int(name_or_id))
+    org = session.exec(q).first()
+    if org is None:
+        fail(f"評価実施機関「{name_or_id}」が見つかりません(`spia org list` で確認できます)。", 4)
+    return org
 
 
 def engine():
@@ -66,12 +85,12 @@ def actor_for(session):
     from sqlmodel import select
 
     from app.domain.policy import SYSTEM
-    from app.models import Organisation, User
+    from app.models import User
     from app.services.auth import actor_for as build
 
     login = _state.get("user")
     if not login:
-        org = session.exec(select(Organisation)).first()
+        org = find_organisation(session, _state.get("org"))  # one body at a time (issue 16 §3)
         return SYSTEM.__class__(**{**SYSTEM.__dict__, "organisation_id": org.id if org else None})
     user = session.exec(select(User).where(User.login_id == login)).first()
     if user is None or not user.active:
@@ -174,7 +193,7 @@ def demo(
 @user_app.command("create")
 def user_create(
     login_id: Annotated[str, typer.Option("--login", help="ログインID")],
-    role: Annotated[str, typer.Option("--role", help="admin / records / staff / council")],
+    role: Annotated[str, typer.Option("--role", help="admin / records / staff / council / sysadmin(システム管理者)")],
     name: Annotated[str, typer.Option("--name", help="氏名")] = "",
     password: Annotated[Optional[str], typer.Option("--password", help="省略時は対話で入力")] = None,
     department: Annotated[Optional[list[str]], typer.Option("--department", help="所属部署名(複数可)")] = None,
@@ -191,7 +210,8 @@ def user_create(
     if password is None:
         password = typer.prompt("パスワード", hide_input=True, confirmation_prompt=True)
     with Session(engine(), expire_on_commit=False) as session:
-        org = session.exec(select(Organisation)).first()
+        org = session.exec(select(Organisation).where(Organisation.name == organisation)).first() if organisation \
+            else find_organisation(session, _state.get("org"))
         if org is None:
             org = Organisation(name=organisation or "評価実施機関(未設定)", kind=org_kind)
             session.add(org)
@@ -797,8 +817,10 @@ def restore(
 
 
 from app.cli_campaign import campaign_app  # noqa: E402 - registered after the helpers it imports from here
+from app.cli_orgs import org_app  # noqa: E402
 
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(org_app, name="org")
 
 
 def main() -> None:

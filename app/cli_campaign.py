@@ -42,13 +42,13 @@ def plan(path: Path, as_of: Annotated[Optional[str], typer.Option("--as-of", hel
 
     from app.cli import actor_for, echo_json, engine, run_domain
     from app.models import Campaign
-    from app.services import campaigns
+    from app.services import campaigns, scope
 
     raw, day = _read(path), _as_of(as_of)
     with Session(engine(), expire_on_commit=False) as session:
         actor = actor_for(session)
         spec = run_domain(lambda: campaigns.parse(raw))
-        stored = session.exec(select(Campaign).where(Campaign.organisation_id == actor.organisation_id,
+        stored = session.exec(select(Campaign).where(scope.body_clause(Campaign.organisation_id, actor),
                                                      Campaign.name == spec.name)).first()
         rows, missing = run_domain(lambda: campaigns.plan(session, actor=actor, spec=spec, as_of=day,
                                                           campaign_id=stored.id if stored else None))

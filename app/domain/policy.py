@@ -1,11 +1,15 @@
-"""Who may see and change what (pure). Roles: admin, records, staff, council; `system` = local CLI."""
+"""Who may see and change what (pure). Roles of a body: admin, records, staff, council; `sysadmin` manages the
+bodies (評価実施機関) of the server and sees no assessment content; `system` = local CLI."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("admin", "records", "staff", "council")
+ROLES = ("admin", "records", "staff", "council")  # the roles a body's administrator hands out
+SYSADMIN = "sysadmin"  # system administrator: bodies and their first administrator (`spia org create`)
+ALL_ROLES = (*ROLES, SYSADMIN)
 ROLE_LABEL = {
     "admin": "管理者",
+    "sysadmin": "システム管理者",
     "records": "総務・文書担当",
     "staff": "担当課職員",
     "council": "審議会委員",
@@ -53,6 +57,11 @@ def can_manage_users(actor: Actor) -> bool:
     return actor.role in ("admin", "system")
 
 
+def can_manage_bodies(actor: Actor) -> bool:
+    """Creating 評価実施機関 and their first administrator: the system administrator and the local CLI."""
+    return actor.role in (SYSADMIN, "system")
+
+
 def can_manage_register_settings(actor: Actor) -> bool:
     """Organisation-wide registers: 重大事故, measure library, checklist, council."""
     return actor.role in ("admin", "records", "system")
@@ -81,6 +90,9 @@ def department_denial(actor: Actor, what: str) -> str:
     if actor.role == "council":
         return (f"審議会委員が閲覧できるのは、審議会に送付された評価書だけです(この{what}は閲覧できません)。"
                 "メニューの「審議会資料」から開いてください。")
+    if actor.role == SYSADMIN:
+        return (f"システム管理者は評価実施機関と最初の管理者を管理する役割のため、{what}は閲覧できません。"
+                "各評価実施機関の利用者でログインしてください。")
     if actor.role == "staff" and not actor.department_ids:
         return f"所属部署が設定されていないため、{what}を閲覧できません。管理者に所属部署の設定を依頼してください。"
     return f"他の部署の{what}は閲覧・編集できません(所属部署とその配下の課のものだけを扱えます)。"

@@ -22,6 +22,9 @@ class AuditLog(SQLModel, table=True):
     before: Any = json_field(default_factory=lambda: None, nullable=True)
     after: Any = json_field(default_factory=lambda: None, nullable=True)
     note: str = Field(default="", max_length=500)
+    # the actor's 評価実施機関 (issue 16 §3): each body's /audit shows its own rows; None = written before bodies
+    # were separated, or by the local CLI without a body (shown while the server holds a single body)
+    organisation_id: int | None = Field(default=None, index=True)
 
 
 # Both statements are also issued by the migration; the listeners cover create_all in tests.

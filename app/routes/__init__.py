@@ -23,6 +23,7 @@ from app.routes import (
     planimport,
     procedure,
     queue,
+    system,
 )
 from app.routes.api import assessments as api_assessments
 from app.routes.api import jimu as api_jimu
@@ -55,4 +56,5 @@ ROUTERS = [
     api_assessments.router,
     campaigns.router,
     blocks.router,
+    system.router,
 ]

@@ -7,8 +7,7 @@ from starlette.responses import Response
 
 from app.deps import FormDep, WriteSessionDep, ActorDep, SessionDep
 from app.domain.policy import ROLE_LABEL, ROLES, can_manage_users
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import User, UserDepartment
+from app.errors import Conflict, Forbidden, ValidationFailed
 from app.domain import reminders as reminder_rules
 from app.services import organisation as orgs, reminders
 from app.web import redirect, render
@@ -131,12 +130,8 @@ def create_user(request: Request, form: FormDep, session: WriteSessionDep, actor
 @router.get("/users/{user_id}")
 def edit_user(request: Request, user_id: int, session: SessionDep, actor: ActorDep) -> Response:
     _guard(actor)
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("利用者が見つかりません。")
-    from sqlmodel import select
-
-    depts = list(session.exec(select(UserDepartment.department_id).where(UserDepartment.user_id == user.id)).all())
+    user = orgs.get_user(session, actor=actor, user_id=user_id)  # issue 16 §3: 404 for another body's user
+    depts = orgs.user_departments(session, user.id)
     data = {"login_id": user.login_id, "display_name": user.display_name, "role": user.role,
             "department_ids": depts, "active": user.active, "email": user.email}
     return render(request, "admin/user_form.html", _ctx(session, actor, user=user, data=data))
@@ -154,7 +149,7 @@ def update_user(request: Request, form: FormDep, user_id: int, session: WriteSes
                          lock_version=data["lock_version"], email=data["email"])
     except ValidationFailed as exc:
         session.rollback()
-        user = session.get(User, user_id)
+        user = orgs.get_user(session, actor=actor, user_id=user_id)
         return render(request, "admin/user_form.html", _ctx(session, actor, user=user, data=data, errors=exc.errors),
                       status=422)
     return redirect(request, "/admin", flash="利用者の設定を更新しました。")

@@ -10,7 +10,7 @@ from app.domain.forms import AUDIENCES
 from app.domain.policy import can_manage_register_settings
 from app.errors import NotFound, ValidationFailed
 from app.models import LibraryMeasure
-from app.services import actions, library
+from app.services import actions, library, scope
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.web import redirect, render
 
@@ -32,7 +32,7 @@ def index(request: Request, session: SessionDep, actor: ActorDep, q: str = "", a
     data, row = None, None
     if edit:
         row = session.get(LibraryMeasure, edit)
-        if row is None or row.organisation_id != actor.organisation_id:
+        if row is None or not scope.same_body(actor, row.organisation_id):
             raise NotFound("措置が見つかりません。")
         data = {"title": row.title, "text": row.text, "audience": row.audience, "risks": row.risks,
                 "source": row.source, "active": row.active}

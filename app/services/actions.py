@@ -11,7 +11,7 @@ from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import Assessment, ImprovementAction, Jimu
-from app.services import audit, locking
+from app.services import audit, locking, scope
 
 
 @dataclass
@@ -25,13 +25,12 @@ class ActionRow:
 def listing(session: Session, *, actor: Actor, today: date, status: str = "open", department_id: int | None = None,
             assessment_id: int | None = None) -> list[ActionRow]:
     q = (select(ImprovementAction, Assessment, Jimu).join(Assessment, Assessment.id == ImprovementAction.assessment_id)
-         .join(Jimu, Jimu.id == Assessment.jimu_id).where(Assessment.organisation_id == actor.organisation_id))
+         .join(Jimu, Jimu.id == Assessment.jimu_id))
+    q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
+    if q is None:
+        return []
     if status in ("open", "closed"):
         q = q.where(ImprovementAction.status == status)
-    if not actor.sees_all:
-        if actor.role != "staff":
-            return []
-        q = q.where(Jimu.department_id.in_(sorted(actor.department_ids)))
     if department_id:
         q = q.where(Jimu.department_id == department_id)
     if assessment_id:
@@ -47,7 +46,9 @@ def close(session: Session, *, actor: Actor, action_id: int, closed_on: str, not
         raise NotFound("改善策が見つかりません。")
     asm = session.get(Assessment, act.assessment_id)
     jimu = session.get(Jimu, asm.jimu_id)
-    if asm.organisation_id != actor.organisation_id or not can_edit_department(actor, jimu.department_id):
+    if not scope.same_body(actor, asm.organisation_id):
+        raise NotFound("改善策が見つかりません。")
+    if not can_edit_department(actor, jimu.department_id):
         raise Forbidden(department_denial(actor, "改善策"))
     # the stale-form check comes first: a second 完了 from the same page is a conflict, not a validation error
     locking.claim_row(session, act, lock_version, message="この改善策は他の利用者により先に更新されています。",

@@ -17,7 +17,7 @@ from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import AnnualReview, AnnualReviewCheck, AssessmentVersion, ChecklistItem
-from app.services import assessments, audit, catalogue, locking, revisions
+from app.services import assessments, audit, catalogue, locking, revisions, scope
 from app.services.answers import version_values
 
 STATUS = {"in_place": "実施中", "partial": "一部実施", "not_in_place": "未実施"}
@@ -55,7 +55,7 @@ def save_checklist_item(session: Session, *, actor: Actor, text: str, item_id: i
     if problem:
         raise ValidationFailed({"text": problem})
     row = session.get(ChecklistItem, item_id) if item_id else None
-    if item_id and (row is None or row.organisation_id != actor.organisation_id):
+    if item_id and (row is None or not scope.same_body(actor, row.organisation_id)):
         raise NotFound("チェック項目が見つかりません。")
     if row is not None:
         locking.claim_row(session, row, lock_version, message="このチェック項目は他の利用者により先に更新されています。",

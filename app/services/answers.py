@@ -19,7 +19,7 @@ from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Answer, AssessmentVersion, ImprovementAction, LibraryMeasure, PageLock
 from app.models.base import utcnow
-from app.services import audit, catalogue, figures, locking, text_blocks
+from app.services import audit, catalogue, figures, locking, scope, text_blocks
 from app.services.assessments import ensure_writable, files, get_version
 
 
@@ -291,7 +291,7 @@ def _library_text(session: Session, actor: Actor, op: str) -> str | None:
     except (IndexError, ValueError):
         return None
     row = session.get(LibraryMeasure, lib_id)
-    if row is None or not row.active or row.organisation_id != actor.organisation_id:
+    if row is None or not row.active or not scope.same_body(actor, row.organisation_id):
         return None
     return row.text
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from app.domain.forms import FORM_LABEL
 from app.domain.policy import Actor
 from app.models import Assessment, AssessmentVersion, ImprovementAction, Jimu
+from app.services import scope
 from app.services.organisation import department_labels, list_departments
 
 STAGE_LABEL = {
@@ -39,12 +40,9 @@ def rows(session: Session, *, actor: Actor, department_id: int | None = None, ji
     q = (select(*Assessment.__table__.c, Jimu.name.label("jimu_name"), Jimu.department_id.label("jimu_department"),
                 Jimu.status.label("jimu_status"), Jimu.end_date.label("jimu_end"))
          .join(Jimu, Jimu.id == Assessment.jimu_id).order_by(Assessment.number, Assessment.form))
-    if actor.organisation_id:
-        q = q.where(Assessment.organisation_id == actor.organisation_id)
-    if not actor.sees_all:
-        if actor.role != "staff" or not actor.department_ids:
-            return []
-        q = q.where(Jimu.department_id.in_(sorted(actor.department_ids)))
+    q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
+    if q is None:
+        return []
     if department_id:
         q = q.where(Jimu.department_id == department_id)
     if jimu_id:

@@ -17,7 +17,7 @@ from app.models import (
     Answer, Assessment, AssessmentVersion, Determination, Jimu, PageLock, SpecificFile, VersionFile,
 )
 from app.models.base import MAX_ID
-from app.services import audit, catalogue, locking, prefill
+from app.services import audit, catalogue, locking, prefill, scope
 from app.services.determinations import latest as latest_determination
 from app.services.determinations import performed_level
 from app.services.register import get_jimu
@@ -42,7 +42,7 @@ def offered_forms(det: Determination | None) -> list[tuple[str, bool]]:
 
 def get(session: Session, *, actor: Actor, assessment_id: int, edit: bool = False) -> tuple[Assessment, Jimu]:
     a = session.get(Assessment, assessment_id) if 1 <= assessment_id <= MAX_ID else None
-    if a is None or (actor.organisation_id and a.organisation_id != actor.organisation_id):
+    if a is None or not scope.same_body(actor, a.organisation_id):
         raise NotFound("評価書が見つかりません。")
     jimu = session.get(Jimu, a.jimu_id)
     allowed = can_edit_department if edit else can_view_department

@@ -6,12 +6,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, SQLModel, select
 
 from app.domain.policy import Actor, can_read_audit
 from app.errors import Forbidden
-from app.models import AuditLog
+from app.models import AuditLog, Organisation
+from app.services import scope
 
 
 def jsonable(value: Any) -> Any:
@@ -37,6 +38,7 @@ def record(
         actor_login=actor.login_id if actor else "",
         entity=entity, entity_id=str(entity_id), action=action,
         before=jsonable(before), after=jsonable(after), note=note[:500],
+        organisation_id=actor.organisation_id if actor else None,
     )
     session.add(row)
     return row
@@ -50,6 +52,10 @@ def search(
     if not can_read_audit(actor):
         raise Forbidden("監査ログを閲覧する権限がありません。")
     q = select(AuditLog)
+    if not scope.crosses_bodies(actor):
+        single = session.exec(select(func.count()).select_from(Organisation)).one() <= 1
+        mine = scope.body_clause(AuditLog.organisation_id, actor)
+        q = q.where(or_(mine, AuditLog.organisation_id.is_(None)) if single else mine)
     if entity:
         q = q.where(AuditLog.entity == entity)
     if entity_id:

@@ -26,7 +26,7 @@ from app.models import (
     Answer, Assessment, AssessmentVersion, Campaign, CampaignLink, ChangeClass, ChangeRow, Jimu, Organisation, PageLock,
 )
 from app.models.base import utcnow
-from app.services import answers, assessments, audit, catalogue, procedure, revisions
+from app.services import answers, assessments, audit, catalogue, procedure, revisions, scope
 
 SPEC_KEYS = ("name", "reason", "planned_on", "classification", "durations", "targets", "values", "edits")
 
@@ -58,7 +58,7 @@ def save(session: Session, *, actor: Actor, raw: dict, commit: bool = True) -> C
     _check(actor)
     spec = parse(raw)
     stored = {k: raw[k] for k in SPEC_KEYS if k in raw} | {"planned_on": spec.planned_on.isoformat()}
-    row = session.exec(select(Campaign).where(Campaign.organisation_id == actor.organisation_id,
+    row = session.exec(select(Campaign).where(scope.body_clause(Campaign.organisation_id, actor),
                                               Campaign.name == spec.name)).first()
     before = audit.jsonable(row) if row else None
     if row is None:
@@ -106,14 +106,14 @@ def example_text() -> str:
 def get(session: Session, *, actor: Actor, campaign_id: int) -> Campaign:
     _check(actor)
     row = session.get(Campaign, campaign_id)
-    if row is None or row.organisation_id != actor.organisation_id:
+    if row is None or not scope.same_body(actor, row.organisation_id):
         raise NotFound("一括変更が見つかりません。")
     return row
 
 
 def all_of(session: Session, *, actor: Actor) -> list[Campaign]:
     _check(actor)
-    return list(session.exec(select(Campaign).where(Campaign.organisation_id == actor.organisation_id)
+    return list(session.exec(select(Campaign).where(scope.body_clause(Campaign.organisation_id, actor))
                              .order_by(Campaign.planned_on, Campaign.id)).all())
 
 

@@ -11,7 +11,7 @@ from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Council, CouncilMember, Finding, Meeting, Review, ReviewCondition, User
-from app.services import assessments, audit, catalogue, locking
+from app.services import assessments, audit, catalogue, locking, scope
 
 RESULTS = ("適当", "条件付き適当", "不適当")
 FINDING_STATUS = {"open": "対応中", "done": "対応済", "not_needed": "対応不要"}
@@ -56,13 +56,13 @@ def save_council(session: Session, *, actor: Actor, name: str, member_ids: list[
     _records_only(actor)
     errors: dict[str, str] = {}
     name = _text({"name": name}, "name", "審議会の名称", 200, errors, required=True)
-    users = {u.id: u for u in session.exec(select(User).where(User.organisation_id == actor.organisation_id)).all()}
+    users = {u.id: u for u in session.exec(select(User).where(scope.body_clause(User.organisation_id, actor))).all()}
     if any(users.get(i) is None or users[i].role != "council" for i in member_ids):
         errors["member_ids"] = "委員には「審議会委員」の利用者を選択してください。"
     if errors:
         raise ValidationFailed(errors)
     council = session.get(Council, council_id) if council_id else None
-    if council_id and (council is None or council.organisation_id != actor.organisation_id):
+    if council_id and (council is None or not scope.same_body(actor, council.organisation_id)):
         raise NotFound("審議会が見つかりません。")
     if council is not None:
         locking.claim_row(session, council, lock_version, message="この審議会の設定は他の利用者により先に更新されています。",

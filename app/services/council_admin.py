@@ -8,7 +8,7 @@ from app.domain.forms import FORM_LABEL, FORMS
 from app.domain.policy import Actor, can_manage_users
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import Council, User, WorkflowStep
-from app.services import audit, council, snapshots
+from app.services import audit, council, scope, snapshots
 from app.services.organisation import get_organisation
 
 STEP_POSITIONS = ("submitted", "published", "internal_check", "third_party_review", "public_comment")
@@ -58,7 +58,7 @@ def add_step(session: Session, *, actor: Actor, key: str, label: str, before: st
 def toggle_step(session: Session, *, actor: Actor, step_id: int) -> WorkflowStep:
     _steps_admin(actor)
     step = session.get(WorkflowStep, step_id)
-    if step is None or step.organisation_id != actor.organisation_id:
+    if step is None or not scope.same_body(actor, step.organisation_id):
         raise NotFound("手続が見つかりません。")
     step.active = not step.active
     session.add(step)

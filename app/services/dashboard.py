@@ -16,7 +16,7 @@ from app.domain import threshold as th
 from app.domain.counting import FileFact, IncidentFact, register_inputs
 from app.domain.policy import Actor
 from app.models import Determination, Jimu, Organisation, SpecificFile
-from app.services import determinations as dets
+from app.services import determinations as dets, scope
 from app.services.organisation import department_labels, list_departments
 
 
@@ -32,13 +32,10 @@ class JimuRow:
 
 
 def _visible(actor: Actor, department_id: int | None, jimu_id: int | None):
-    q = select(*Jimu.__table__.c).order_by(Jimu.department_id, Jimu.id)
-    if actor.organisation_id:
-        q = q.where(Jimu.organisation_id == actor.organisation_id)
-    if not actor.sees_all:
-        if actor.role != "staff" or not actor.department_ids:
-            return None
-        q = q.where(Jimu.department_id.in_(sorted(actor.department_ids)))
+    q = scope.visible(select(*Jimu.__table__.c).order_by(Jimu.department_id, Jimu.id), actor,
+                      organisation=Jimu.organisation_id, department=Jimu.department_id)
+    if q is None:
+        return None
     if department_id:
         q = q.where(Jimu.department_id == department_id)
     if jimu_id:

@@ -17,7 +17,7 @@ from app.db import begin_write
 from app.domain.policy import ROLE_LABEL, ROLES, Actor, can_manage_users
 from app.errors import AccountLocked, Forbidden, LoginFailed, NotFound, ValidationFailed
 from app.models import Department, DirectoryGroup, User, UserDepartment
-from app.services import audit, auth
+from app.services import audit, auth, scope
 from app.services import ldap_directory as ld
 
 NOT_MAPPED = ("ディレクトリのアカウントは確認できましたが、このシステムを利用するグループに所属していないため、"
@@ -33,7 +33,7 @@ def normalize_dn(dn: str) -> str:
 
 def list_groups(session: Session, *, actor: Actor) -> list[DirectoryGroup]:
     _guard(actor)
-    return list(session.exec(select(DirectoryGroup).where(DirectoryGroup.organisation_id == actor.organisation_id)
+    return list(session.exec(select(DirectoryGroup).where(scope.body_clause(DirectoryGroup.organisation_id, actor))
                              .order_by(DirectoryGroup.id)).all())
 
 
@@ -57,7 +57,7 @@ def add_group(session: Session, *, actor: Actor, group_dn: str, role: str, depar
         errors["role"] = "役割を選択してください。"
     if department_id is not None:
         dept = session.get(Department, department_id)
-        if dept is None or dept.organisation_id != actor.organisation_id or not dept.active:
+        if dept is None or not scope.same_body(actor, dept.organisation_id) or not dept.active:
             errors["department_id"] = "使用中の部署を選択してください。"
     if not role and department_id is None and "group_dn" not in errors:
         errors["role"] = "役割と所属部署の少なくとも一方を選択してください。"
@@ -74,7 +74,7 @@ def add_group(session: Session, *, actor: Actor, group_dn: str, role: str, depar
 def delete_group(session: Session, *, actor: Actor, group_id: int) -> DirectoryGroup:
     _guard(actor)
     row = session.get(DirectoryGroup, group_id)
-    if row is None or row.organisation_id != actor.organisation_id:
+    if row is None or not scope.same_body(actor, row.organisation_id):
         raise NotFound("対応づけが見つかりません。")
     audit.record(session, actor=actor, entity="directory_group", entity_id=row.id, action="deleted", before=row)
     session.delete(row)

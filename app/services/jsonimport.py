@@ -19,7 +19,7 @@ from app.models import (
     Answer, Assessment, AssessmentVersion, ChangeClass, ImprovementAction, Jimu, PageLock, SpecificFile, VersionFile,
 )
 from app.models.base import MAX_ID
-from app.services import audit
+from app.services import audit, scope
 from app.services.assessments import current_version
 from app.services.assessments import get as get_assessment
 from app.services.assessments import writable_version
@@ -113,7 +113,7 @@ def _new_assessment(session: Session, actor: Actor, d, doc: dict, number: int | 
     jimu_name = doc["jimu"].get("name") if isinstance(doc.get("jimu"), dict) else None
     if not isinstance(jimu_name, str) or not jimu_name:
         raise ValidationFailed({"jimu": "jimu.name(事務の名称)がありません。"})
-    jimu = session.exec(select(Jimu).where(Jimu.organisation_id == actor.organisation_id,
+    jimu = session.exec(select(Jimu).where(scope.body_clause(Jimu.organisation_id, actor),
                                            Jimu.name == jimu_name)).first()
     if jimu is None:
         raise ValidationFailed({"jimu": f"事務「{jimu_name[:200]}」が登録されていません。先に事務を登録してください。"})

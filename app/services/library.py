@@ -14,7 +14,7 @@ from app.domain.text import text_problem
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import LibraryMeasure
 from app.models.base import utcnow
-from app.services import audit, locking
+from app.services import audit, locking, scope
 
 RISKS = {"acquire": "入手", "use": "使用", "entrust": "委託", "provide": "提供・移転", "network": "情報提供ネットワーク",
          "store": "保管・消去", "audit": "監査", "education": "教育・啓発", "general": "その他"}
@@ -40,7 +40,7 @@ def risk_of(d: Definition, item_id: str) -> str:
 
 def search(session: Session, *, actor: Actor, q: str = "", audience: str = "", risk: str = "",
            include_inactive: bool = False) -> list[LibraryMeasure]:
-    stmt = select(LibraryMeasure).where(LibraryMeasure.organisation_id == actor.organisation_id)
+    stmt = select(LibraryMeasure).where(scope.body_clause(LibraryMeasure.organisation_id, actor))
     if not include_inactive:
         stmt = stmt.where(LibraryMeasure.active)
     if audience in AUDIENCES:
@@ -71,7 +71,7 @@ def save(session: Session, *, actor: Actor, data: dict, measure_id: int | None =
         raise ValidationFailed(errors)
     if measure_id:
         row = session.get(LibraryMeasure, measure_id)
-        if row is None or row.organisation_id != actor.organisation_id:
+        if row is None or not scope.same_body(actor, row.organisation_id):
             raise NotFound("措置が見つかりません。")
         before = audit.jsonable(row)
         locking.claim_row(session, row, data.get("lock_version"), message="この措置は他の利用者により先に更新されています。",

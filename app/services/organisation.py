@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from app.domain.policy import ROLES, Actor, can_manage_users
+from app.domain.policy import ALL_ROLES, ROLES, SYSADMIN, Actor, can_manage_bodies, can_manage_users
 from app.domain.reminders import email_problem
 from app.domain.text import text_problem
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import Department, Organisation, User, UserDepartment
-from app.models.base import utcnow
+from app.models.base import MAX_ID, utcnow
 from app.security import hash_password, password_problem
-from app.services import audit, auth, locking
+from app.services import audit, auth, locking, scope
 
 ORG_KINDS = {"local": "地方公共団体等", "national": "行政機関等"}
 DRAFT_MARKERS = {"name": "評価書名の末尾に「(案)」", "above": "表紙の表題の上に「(素案)」"}  # how an exported 案 says so
@@ -145,12 +145,27 @@ def update_department(session: Session, *, actor: Actor, organisation_id: int, d
 def list_users(session: Session, *, actor: Actor) -> list[tuple[User, list[int]]]:
     if not can_manage_users(actor):
         raise Forbidden("利用者の管理は管理者のみ行えます。")
-    users = session.exec(select(User).order_by(User.id)).all()
-    links = session.exec(select(UserDepartment)).all()
+    users = session.exec(select(User).where(scope.body_clause(User.organisation_id, actor), User.role != SYSADMIN)
+                         .order_by(User.id)).all()
+    links = session.exec(select(UserDepartment).where(UserDepartment.user_id.in_([u.id for u in users]))).all()
     by_user: dict[int, list[int]] = {}
     for link in links:
         by_user.setdefault(link.user_id, []).append(link.department_id)
     return [(u, by_user.get(u.id, [])) for u in users]
+
+
+def get_user(session: Session, *, actor: Actor, user_id: int) -> User:
+    """A user of the actor's body, for its administrator; another body's user answers 404 (scope.same_body)."""
+    if not can_manage_users(actor):
+        raise Forbidden("利用者の管理は管理者のみ行えます。")
+    user = session.get(User, user_id) if 1 <= user_id <= MAX_ID else None
+    if user is None or not scope.same_body(actor, user.organisation_id) or (user.role == SYSADMIN and actor.role != "system"):
+        raise NotFound("利用者が見つかりません。")  # a system administrator is managed from the CLI only
+    return user
+
+
+def user_departments(session: Session, user_id: int) -> list[int]:
+    return list(session.exec(select(UserDepartment.department_id).where(UserDepartment.user_id == user_id)).all())
 
 
 def create_user(
@@ -158,10 +173,14 @@ def create_user(
     role: str, password: str, department_ids: list[int], password_confirm: str | None = None, email: str = "",
 ) -> User:
     """`password_confirm` (the screen's second entry) must equal `password` when given; the CLI passes none."""
-    if not can_manage_users(actor):
+    first_admin = can_manage_bodies(actor) and role == "admin"  # a new body's first administrator (bodies.py)
+    if not (first_admin or can_manage_users(actor)):
         raise Forbidden("利用者の登録は管理者のみ行えます。")
+    if not (first_admin or scope.same_body(actor, organisation_id)):
+        raise Forbidden("他の評価実施機関の利用者は登録できません。")
     login_id, display_name = login_id.strip(), display_name.strip()
-    errors = _user_errors(session, organisation_id, login_id, display_name, role, department_ids)
+    errors = _user_errors(session, organisation_id, login_id, display_name, role, department_ids,
+                          roles=ALL_ROLES if actor.role == "system" else ROLES)
     email = email.strip()
     if email_problem(email):
         errors["email"] = email_problem(email)
@@ -186,7 +205,8 @@ def create_user(
     return user
 
 
-def _user_errors(session, organisation_id, login_id, display_name, role, department_ids, *, user_id=None) -> dict:
+def _user_errors(session, organisation_id, login_id, display_name, role, department_ids, *, user_id=None,
+                 roles=ROLES) -> dict:
     errors: dict[str, str] = {}
     if user_id is None:
         if not login_id or not login_id.isascii() or not all(c.isalnum() or c in "._-@" for c in login_id):
@@ -198,7 +218,7 @@ def _user_errors(session, organisation_id, login_id, display_name, role, departm
     problem = text_problem(display_name, label="氏名", max_len=100, required=True, single_line=True)
     if problem:
         errors["display_name"] = problem
-    if role not in ROLES:
+    if role not in roles:
         errors["role"] = "役割を選択してください。"
     known = {d.id for d in list_departments(session, organisation_id)}
     if any(d not in known for d in department_ids):
@@ -214,12 +234,9 @@ def update_user(
     lock_version: str | None = None, new_password_confirm: str | None = None, email: str | None = None,
 ) -> User:
     """`email` None leaves the address as it is (callers that do not show it)."""
-    if not can_manage_users(actor):
-        raise Forbidden("利用者の変更は管理者のみ行えます。")
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("利用者が見つかりません。")
-    errors = _user_errors(session, user.organisation_id, user.login_id, display_name.strip(), role, department_ids, user_id=user_id)
+    user = get_user(session, actor=actor, user_id=user_id)
+    errors = _user_errors(session, user.organisation_id, user.login_id, display_name.strip(), role, department_ids,
+                          user_id=user_id, roles=ALL_ROLES if actor.role == "system" else ROLES)
     email = user.email if email is None else email.strip()
     if email_problem(email):
         errors["email"] = email_problem(email)

@@ -16,7 +16,7 @@ from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Department, Jimu, SpecificFile
 from app.models.base import MAX_ID, utcnow
-from app.services import audit, locking
+from app.services import audit, locking, scope
 
 FILE_KINDS = {
     "system": "システム用ファイル",
@@ -54,7 +54,7 @@ class JimuInput:
 
 def get_jimu(session: Session, *, actor: Actor, jimu_id: int, edit: bool = False) -> Jimu:
     jimu = session.get(Jimu, jimu_id) if 1 <= jimu_id <= MAX_ID else None  # beyond INTEGER: no such row
-    if jimu is None or (actor.organisation_id and jimu.organisation_id != actor.organisation_id):
+    if jimu is None or not scope.same_body(actor, jimu.organisation_id):
         raise NotFound("事務が見つかりません。")
     allowed = can_edit_department if edit else can_view_department
     if not allowed(actor, jimu.department_id):
@@ -70,13 +70,10 @@ def files_of(session: Session, jimu_id: int) -> list[SpecificFile]:
 
 def visible_jimu(session: Session, *, actor: Actor, department_id: int | None = None,
                  jimu_id: int | None = None) -> list[Jimu]:
-    q = select(Jimu).order_by(Jimu.department_id, Jimu.id)
-    if actor.organisation_id:
-        q = q.where(Jimu.organisation_id == actor.organisation_id)
-    if not actor.sees_all:
-        if actor.role != "staff" or not actor.department_ids:
-            return []
-        q = q.where(Jimu.department_id.in_(sorted(actor.department_ids)))
+    q = scope.visible(select(Jimu).order_by(Jimu.department_id, Jimu.id), actor,
+                      organisation=Jimu.organisation_id, department=Jimu.department_id)
+    if q is None:
+        return []
     if department_id:
         q = q.where(Jimu.department_id == department_id)
     if jimu_id:

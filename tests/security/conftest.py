@@ -18,3 +18,15 @@ def demo_engine(engine):
 @pytest.fixture
 def ids():
     return world_snapshot()[2]
+
+
+@pytest.fixture
+def browser(app, settings):
+    """The shared browser, with the session tokens of the second body's users and the system administrator."""
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import Browser
+
+    _, tokens, _ = world_snapshot()
+    with TestClient(app, base_url="http://testserver") as client:
+        yield Browser(client, settings, tokens)

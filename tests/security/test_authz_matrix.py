@@ -156,6 +156,9 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("POST", "/admin/users/new"): admin_only(422),
     ("GET", "/admin/users/{user_id}"): admin_only(),
     ("POST", "/admin/users/{user_id}"): admin_only(422),
+    # the bodies of the server: the system administrator only (tests/security/test_org_boundary.py)
+    ("GET", "/system/organisations"): ALL(403),
+    ("POST", "/system/organisations"): ALL(403),
     ("GET", "/admin/reminders"): admin_only(),  # what `spia remind` sent
     ("GET", "/admin/directory"): admin_only(),  # directory sign-in (tests/ldap)
     ("POST", "/admin/directory/check"): admin_only(),  # not configured here: the page says so

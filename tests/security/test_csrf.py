@@ -148,6 +148,9 @@ CHANGES: dict[tuple[str, str], Change] = {
         "spec": _campaign_spec(ctx, b, url)["spec"].replace("name:", "name: (改)", 1)}, params={"cid": "campaign"}),
     ("POST", "/campaigns/{cid}/apply"): Change("records", params={"cid": "campaign"}),
     ("POST", "/admin/councils"): Change("records", {"name": "しののめ市情報公開・個人情報保護審査会"}),
+    ("POST", "/system/organisations"): Change("sysadmin", {  # a new body and its first administrator
+        "name": "しののめ市選挙管理委員会", "kind": "local", "admin_login": "senkan_admin",
+        "admin_password": "Senkan-Kanri-2026", "admin_password_confirm": "Senkan-Kanri-2026"}),
     ("POST", "/admin/forms/confirm"): Change("records", lambda ctx, b, url: _form_confirmation(b)),
     ("POST", "/admin/workflow-steps"): Change("admin", {"key": "mayor_report", "label": "市長への報告",
                                                         "before": "submitted", "forms": "full"}),

@@ -39,7 +39,9 @@ def world_snapshot() -> tuple[dict, dict, Ids]:
             dbutil.load_rows(engine, rows)
             with Session(engine, expire_on_commit=False) as session:
                 ids = _build(session, dbutil.DEMO_TODAY)
-            _world = (dbutil.dump_rows(engine), tokens, ids)
+                other_ids, other_tokens = _build_second_body(session, dbutil.DEMO_TODAY)
+                ids.values.update(other_ids)
+            _world = (dbutil.dump_rows(engine), {**tokens, **other_tokens}, ids)
         finally:
             dbutil.dispose(engine)
     return _world
@@ -150,3 +152,45 @@ def _build(session: Session, today: date) -> Ids:
         "change_row": session.exec(select(ChangeRow.id)).first(),
         "department": session.exec(select(Department.id).where(Department.name == "市民課")).one(),
     })
+
+
+# A second 評価実施機関 on the same server (issue 16 §3): the city's board of education, with its own department,
+# users and one 評価書 (its 評価書番号 is 1, like the city's first). Plus the server's system administrator.
+SECOND_BODY = "しののめ市教育委員会"
+SECOND_JIMU = "就学援助に関する事務"  # a name no list of the city may show
+SECOND_ACCOUNTS = {"kyoi_admin": "admin", "kyoi_records": "records", "kyoi_staff": "staff", "kyoi_council": "council"}
+SECOND_PASSWORD = "Kyoiku-Demo-2025"
+SYSADMIN_LOGIN, SYSADMIN_PASSWORD = "sysadmin", "System-Demo-2025"
+
+
+def _build_second_body(session: Session, today: date) -> tuple[dict, dict[str, str]]:
+    from app.domain.policy import SYSTEM
+    from app.services import assessments, auth, bodies, determinations, register
+    from app.services import organisation as orgs
+
+    org, _ = bodies.create_body(session, actor=SYSTEM, name=SECOND_BODY, municipality="しののめ市",
+                                admin_login="kyoi_admin", admin_password=SECOND_PASSWORD)
+    dept = orgs.create_department(session, actor=SYSTEM, organisation_id=org.id, name="学務課", parent_id=None)
+    for login, role in SECOND_ACCOUNTS.items():
+        if role != "admin":
+            orgs.create_user(session, actor=SYSTEM, organisation_id=org.id, login_id=login, display_name=login,
+                             role=role, password=SECOND_PASSWORD, department_ids=[dept.id] if role == "staff" else [])
+    # the system administrator's account lives in the first body (User.organisation_id is required)
+    orgs.create_user(session, actor=SYSTEM, organisation_id=1, login_id=SYSADMIN_LOGIN, display_name="システム管理者",
+                     role="sysadmin", password=SYSADMIN_PASSWORD, department_ids=[])
+    board = Actor(user_id=None, login_id="security-tests", role="system", organisation_id=org.id)
+    jimu = register.create(session, actor=board, organisation_id=org.id, today=today, data=register.JimuInput(
+        name=SECOND_JIMU, department_id=str(dept.id), handlers="12", handlers_as_of="2026-04-01",
+        files=[register.FileInput(name="就学援助ファイル", subjects="2400", subjects_as_of="2026-04-01")]))
+    det = determinations.record(session, actor=board, jimu_id=jimu.id, today=today, data=determinations.WizardInput(
+        determined_on=today.isoformat(), subjects="2400", handlers="12", serious_incident="no"))
+    (basic,) = assessments.create(session, actor=board, jimu_id=jimu.id, forms=["basic"], today=today)
+    version = session.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == basic.id)).one()
+    users = {u.login_id: u for u in session.exec(select(User).where(User.login_id.in_([*SECOND_ACCOUNTS, SYSADMIN_LOGIN]))).all()}
+    tokens = {}
+    for login in [*SECOND_ACCOUNTS, SYSADMIN_LOGIN]:
+        password = SYSADMIN_PASSWORD if login == SYSADMIN_LOGIN else SECOND_PASSWORD
+        tokens[login], _ = auth.login(session, login_id=login, password=password, session_hours=24 * 365 * 20)
+    return {"b_org": org.id, "b_department": dept.id, "b_jimu": jimu.id, "b_det": det.id, "b_basic": basic.id,
+            "b_basic_v": version.id, "b_user": users["kyoi_staff"].id, "b_admin_user": users["kyoi_admin"].id,
+            "sysadmin_user": users[SYSADMIN_LOGIN].id}, tokens
