@@ -108,7 +108,7 @@ def _import_ctx(session, a, v) -> dict:
 
     return {"import_versions": {a.form: [(d.version, d.label) for d in reversed(catalogue.catalogue().versions(a.form))]},
             "import_limit_mb": formfiles.MAX_BYTES // (1024 * 1024), "open_leftovers": unmapped.open_count(session, v.id),
-            "last_import": migration.was_imported(session, v.id)}
+            "last_import": migration.was_imported(session, v.id), "import_editable": unmapped.writable(v)}
 
 
 def _lifecycle_ctx(session, actor, a, jimu, versions, v, today) -> dict:

@@ -29,7 +29,7 @@ def _ctx(session, actor, *, aid: int = 0, jimu_id: int = 0, errors=None, data=No
     versions = {f: [(d.version, d.label) for d in reversed(catalogue.catalogue().versions(f))] for f in forms}
     choices = [(f"{f}:{key}", f"{FORM_LABEL[f]} {label}") for f in forms for key, label in versions[f]]
     return {"a": a, "v": v, "jimu": jimu, "versions": versions, "choices": choices, "errors": errors or {}, "data": data or {},
-            "note": status_note, "editable": v is None or (not v.frozen and v.stage == "draft"),
+            "note": status_note, "editable": v is None or unmapped.writable(v),
             "limit_mb": fileimport.formfiles.MAX_BYTES // (1024 * 1024)}
 
 
@@ -92,9 +92,11 @@ def report(request: Request, vid: int, session: SessionDep, actor: ActorDep) -> 
 
 def _list_ctx(session, actor, vid: int, errors=None, message: str = "") -> dict:
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
-    return {"v": v, "a": a, "jimu": jimu, "rows": unmapped.of_version(session, v.id), "errors": errors or {},
-            "editable": assessments.can_edit(session, actor=actor, assessment=a) and not v.frozen
-            and v.stage == "draft", "origin": unmapped.origin, "reason": unmapped.reason, "message": message}
+    rows = unmapped.of_version(session, v.id)
+    return {"v": v, "a": a, "jimu": jimu, "rows": rows, "errors": errors or {},
+            "has_import": any(unmapped.from_file(u) for u in rows),
+            "editable": assessments.can_edit(session, actor=actor, assessment=a) and unmapped.writable(v),
+            "origin": unmapped.origin, "reason": unmapped.reason, "message": message}
 
 
 @router.get("/versions/{vid}/unmapped")

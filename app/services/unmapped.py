@@ -17,18 +17,28 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, func, select
 
-from app.domain import item_picker
+from app.domain import item_picker, workflow
 from app.domain.answers import ParsedPage, clean_value
 from app.domain.forms import AUDIENCES, Definition
 from app.domain.policy import Actor
 from app.domain.text import text_problem
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import AuditLog, UnmappedAnswer
+from app.models.base import MAX_ID
 from app.services import answers, assessments, audit, catalogue
 
 PLACEABLE = ("text", "longtext", "measures")
 TAKEN = "この記載は既に項目に記載したか破棄しています(別の画面か他の利用者による操作)。一覧を読み込み直してください。"
 ORIGIN = {"file": "ファイルの取り込み"}
+
+
+def writable(v) -> bool:
+    """The version's content may change (the rule of assessments.ensure_writable), so rows can be placed."""
+    return not v.frozen and workflow.editable(v.stage)
+
+
+def from_file(u: UnmappedAnswer) -> bool:
+    return isinstance(u.value, dict) and u.value.get("source") == "file"
 
 
 def origin(u: UnmappedAnswer) -> str:
@@ -79,9 +89,9 @@ def item_url(d: Definition, version_id: int, item_id: str, file_uid: str = "") -
 
 def get(session: Session, *, actor: Actor, unmapped_id: int, edit: bool = False):
     """(row, version, assessment, jimu); 403 for another department, 409 when editing a frozen version."""
-    row = session.get(UnmappedAnswer, unmapped_id) if 1 <= unmapped_id <= 2**31 - 1 else None
+    row = session.get(UnmappedAnswer, unmapped_id) if 1 <= unmapped_id <= MAX_ID else None
     if row is None:
-        raise ValidationFailed({"id": "取り込めなかった記載が見つかりません。"})
+        raise NotFound("取り込めなかった記載が見つかりません。")
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=row.version_id, edit=edit)
     return row, v, a, jimu
 
