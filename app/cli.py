@@ -606,6 +606,7 @@ def import_file(
     form: Annotated[str, typer.Option("--form", help="様式: basic / focused / full")],
     version: Annotated[str, typer.Option("--version", help="取り込み先の様式の版(省略時は最新の版)")] = "",
     into: Annotated[Optional[int], typer.Option("--into", help="取り込み先の評価書ID(作成中の版を置き換える)")] = None,
+    number: Annotated[Optional[int], typer.Option("--number", help="新しい評価書の評価書番号(ファイルにない場合)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """記入済みの評価書(.docx / .xlsx / .pdf / pdftotext のテキスト)を項目名で読み、作成中の版として取り込む。"""
@@ -620,7 +621,7 @@ def import_file(
         session.commit()
         begin_write(session)
         rep = run_domain(lambda: fileimport.import_file(session, actor=actor, name=path.name, data=data, form=form,
-                                                        version=version, into=into))
+                                                        version=version, into=into, number=number))
     if as_json:
         echo_json({"assessment_id": rep.assessment_id, "version_id": rep.version_id, "file_label": rep.file_label,
                    "source_version": rep.source_version, "target_version": rep.target_version,

@@ -97,8 +97,18 @@ def overview_ctx(session, actor, aid: int, today) -> dict:
         "can_migrate": migration.offer(session, actor, v),
         "migrated_label": migration.label(v, migration.without_content(session, [v])),
         "no_content": migration.without_content(session, versions), "NOTHING_TO_PRINT": migration.NOTHING_TO_PRINT,
+        **_import_ctx(session, a, v),
         **_lifecycle_ctx(session, actor, a, jimu, versions, v, today),
     }
+
+
+def _import_ctx(session, a, v) -> dict:
+    """「ファイルから取り込む」 on the 評価書 page (app/routes/fileimport.py does the import)."""
+    from app.services import formfiles, unmapped
+
+    return {"import_versions": {a.form: [(d.version, d.label) for d in reversed(catalogue.catalogue().versions(a.form))]},
+            "import_limit_mb": formfiles.MAX_BYTES // (1024 * 1024), "open_leftovers": unmapped.open_count(session, v.id),
+            "last_import": migration.was_imported(session, v.id), "import_editable": unmapped.writable(v)}
 
 
 def _lifecycle_ctx(session, actor, a, jimu, versions, v, today) -> dict:

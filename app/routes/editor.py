@@ -18,7 +18,7 @@ from app.domain.forms import FORM_LABEL
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.services import answers as answer_service
 from app.domain.changes import CLASSES
-from app.services import assessments, editor, figures, library, revisions, text_blocks
+from app.services import assessments, editor, figures, library, revisions, text_blocks, unmapped
 from app.web import TOKYO, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -54,7 +54,8 @@ def _ctx(session, actor, E: editor.EditorContext, **extra) -> dict:
     blocks = {"block_uses": uses, "blocks_for": blocks_for, "block_fixed": lambda i: text_blocks.fixed_measures(
         uses.get(i, [])), "block_held": lambda b, v, u: B.held_text(b.kind, v, u.entries or {}),
         "block_text": B.block_text, "inline_diff": B.inline_diff, "LEVELS": B.LEVELS}
-    return {"E": E, "FORM_LABEL": FORM_LABEL, "library_for": library_for, "row_skip": row_skip, "title": E.page.title,
+    return {"E": E, "FORM_LABEL": FORM_LABEL, "library_for": library_for,
+            "unmapped_open": unmapped.open_count(session, E.version.id), "row_skip": row_skip, "title": E.page.title,
             **blocks,
             "questions": questions, "CLASSES": CLASSES,
             "prev_page": urls[idx - 1] if idx > 0 else None, "next_page": urls[idx + 1] if idx + 1 < len(urls) else None,

@@ -93,14 +93,15 @@ ENTITY_LABEL = {
     "library": "記載例ライブラリ", "login": "ログイン", "meeting": "審議会の会議", "opinion": "意見",
     "organisation": "評価実施機関", "plan": "計画管理書", "public_comment": "意見公募", "request": "要求",
     "review": "第三者点検", "review_condition": "答申の条件", "directory_group": "ディレクトリのグループ", "snapshot": "保存した評価書",
-    "unmapped_answer": "移せなかった記載", "user": "利用者", "workflow_step": "独自の手続",
+    "unmapped_answer": "取り込めなかった記載", "user": "利用者", "workflow_step": "独自の手続",
 }
 ACTION_LABEL = {
     "created": "作成", "create": "作成", "updated": "更新", "saved": "保存", "answered": "回答", "toggled": "切替",
     "started": "開始", "revoked": "失効", "revised": "改訂", "resolved": "確認済", "reopened": "再開",
     "recorded": "記録", "planned_change": "変更予定日", "password_changed": "パスワード変更", "page_saved": "ページの保存",
     "output": "出力・ダウンロード", "met": "条件を満たした", "merged": "まとめた", "logout": "ログアウト",
-    "imported": "取込み", "file_renamed": "ファイル名の変更", "file_removed": "ファイルの削除", "file_moved": "ファイルの移動",
+    "imported": "取込み", "file_imported": "ファイルからの取込み", "placed": "項目に記載", "discarded": "破棄",
+    "file_renamed": "ファイル名の変更", "file_removed": "ファイルの削除", "file_moved": "ファイルの移動",
     "file_added": "ファイルの追加", "ended": "終了", "denied": "拒否", "deleted": "削除", "completed": "完了",
     "closed": "終了", "changes_generated": "変更箇所の作成", "change_classified": "変更の区分", "retired": "廃止",
     "reinstated": "再開", "login_succeeded": "ログイン", "login_failed": "ログイン失敗", "login_locked": "ロック",

@@ -29,6 +29,7 @@ from app.domain.forms import FORM_LABEL, Definition
 from app.domain.policy import Actor
 from app.errors import ValidationFailed
 from app.models import Assessment, UnmappedAnswer
+from app.models.base import MAX_ID
 from app.services import audit, catalogue, formfiles
 from app.services.assessments import current_version
 from app.services.assessments import get as get_assessment
@@ -54,6 +55,15 @@ class Report:
     unplaced: list[fileread.Unplaced] = field(default_factory=list)
     unassigned: list[tuple[str, str, int]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    unplaced_ids: list[int] = field(default_factory=list)   # the UnmappedAnswer rows written for `unplaced`
+    file_name: str = ""
+
+    def stored(self) -> dict[str, Any]:
+        """What the report page shows again later (kept in the import's audit row)."""
+        return {"file_label": self.file_label, "source_version": self.source_version,
+                "target_version": self.target_version, "files": self.files, "filled": self.filled,
+                "empty": self.empty, "missing": self.missing, "unassigned": self.unassigned,
+                "notices": self.notices, "unplaced_ids": self.unplaced_ids}
 
     def summary(self) -> str:
         return (f"記入あり {len(self.filled)} 項目、ファイルで空欄 {len(self.empty)} 項目、ファイルに見つからない "
@@ -175,12 +185,24 @@ def _jimu_name(d: Definition, r: fileread.Reading) -> str:
 # ---------------------------------------------------------------- the import
 
 def import_file(session: Session, *, actor: Actor, name: str, data: bytes, form: str, version: str = "",
-                into: int | None = None) -> Report:
+                into: int | None = None, source_version: str = "", jimu_id: int | None = None,
+                number: int | None = None) -> Report:
+    """Read `data` into the working draft of 評価書 `into`, or into a new 評価書 (of the 事務 `jimu_id`, else of the
+    事務 named in the file; 評価書番号 from the file, else `number`). `form` "" = as the file says; `version` is the
+    target 様式 version ("" = the newest, or `into`'s own); `source_version` the one the file is written in ("" = as
+    the file prints it)."""
     from app.services.jsonimport import import_document
+    from app.services.register import get_jimu
 
+    jimu_name = get_jimu(session, actor=actor, jimu_id=jimu_id, edit=True).name if jimu_id and not into else ""
+    if into:
+        form = form or get_assessment(session, actor=actor, assessment_id=into, edit=True)[0].form
+    if not form:
+        form = fileread.form_of_file(read_lines(name, data, catalogue.catalogue().latest("full"))) or ""
+        if not form:
+            refuse("ファイルから様式(基礎項目・重点項目・全項目評価書)を判定できません。様式を選んでください。")
     if form not in FORM_LABEL:
         refuse("様式(form)は basic / focused / full のいずれかを指定してください。")
-    number = None
     if into:
         a, _ = get_assessment(session, actor=actor, assessment_id=into, edit=True)
         if a.form != form:
@@ -189,6 +211,8 @@ def import_file(session: Session, *, actor: Actor, name: str, data: bytes, form:
         if version and version != cur.form_version:
             refuse(f"取り込み先の版の様式は {cur.form_version} です(指定 {version})。")
         version, number = cur.form_version, a.number
+    elif number is not None and not 1 <= number <= MAX_ID:
+        refuse("評価書番号が正しくありません。")
     try:
         target = catalogue.definition(form, version) if version else catalogue.catalogue().latest(form)
     except KeyError:
@@ -196,8 +220,12 @@ def import_file(session: Session, *, actor: Actor, name: str, data: bytes, form:
     lines = read_lines(name, data, target)
     said = fileread.form_of_file(lines)
     if said and said != form:
-        refuse(f"このファイルは{FORM_LABEL[said]}です。{FORM_LABEL[form]}として取り込めません(--form を確認してください)。")
-    src = source_definition(form, fileread.version_label(lines), target)
+        refuse(f"このファイルは{FORM_LABEL[said]}です。{FORM_LABEL[form]}として取り込めません(様式の選択 --form を確認してください)。")
+    try:
+        src = catalogue.definition(form, source_version) if source_version else \
+            source_definition(form, fileread.version_label(lines), target)
+    except KeyError:
+        refuse(f"様式の版 {source_version} はありません。")
     if src is not target:
         lines = read_lines(name, data, src)
     r = fileread.read(src, lines)
@@ -206,28 +234,32 @@ def import_file(session: Session, *, actor: Actor, name: str, data: bytes, form:
     if into and r.number is not None and r.number != number:
         refuse(f"ファイルの評価書番号({r.number})が取り込み先の評価書番号({number})と異なります。")
     answers = _map(src, target, r)
-    rep = Report(file_label=r.label, source_version=src.version, target_version=target.version, files=r.files,
-                 filled=r.filled, empty=r.empty, missing=r.missing, unplaced=r.unplaced, unassigned=r.unassigned)
+    rep = Report(file_name=name, file_label=r.label, source_version=src.version, target_version=target.version,
+                 files=r.files, filled=r.filled, empty=r.empty, missing=r.missing, unplaced=r.unplaced, unassigned=r.unassigned)
     if r.label and norm(r.label) != norm(src.label):
         rep.notices.append(f"ファイルの様式 {r.label} はこのシステムにない版のため、{src.label} として読みました。")
     if src is not target:
         rep.notices.append(f"ファイルの様式 {src.label} の記載を {target.label} に移しました。")
     doc = {"format": "spia-assessment", "format_version": 1,
-           "assessment": {"form": form, "number": r.number or 0},
-           "jimu": {"name": _jimu_name(src, r)},
+           "assessment": {"form": form, "number": (number if not into else None) or r.number or 0},
+           "jimu": {"name": jimu_name or _jimu_name(src, r)},
            "version": {"form_version": target.version},
            "files": [{"uid": uid, "name": fname, "position": n} for n, (uid, fname) in enumerate(r.files)],
            "answers": answers}
-    if not into and not r.number:
-        refuse("ファイルから評価書番号が読み取れません。--into で取り込み先の評価書を指定してください。")
+    if not into and not r.number and not number:
+        refuse("ファイルから評価書番号が読み取れません。評価書番号を指定するか(--number)、"
+               "取り込み先の評価書を指定してください(--into)。")
 
     def leftovers(s: Session, v) -> None:
-        for u in rep.unplaced:
-            s.add(UnmappedAnswer(version_id=v.id, file_uid=u.uid if u.uid in {f for f, _ in r.files} else "",
-                                 old_item_id=(u.item_id or "-")[:100], label=(u.label or "(見出しなし)")[:500],
-                                 value={"source": SOURCE, "where": u.where, "reason": u.reason}, text=u.text[:40000]))
+        rows = [UnmappedAnswer(version_id=v.id, file_uid=u.uid if u.uid in {f for f, _ in r.files} else "",
+                               old_item_id=(u.item_id or "-")[:100], label=(u.label or "(見出しなし)")[:500],
+                               value={"source": SOURCE, "where": u.where, "reason": u.reason}, text=u.text[:40000])
+                for u in rep.unplaced]
+        s.add_all(rows)
+        s.flush()
+        rep.unplaced_ids = [u.id for u in rows]
         audit.record(s, actor=actor, entity="assessment_version", entity_id=v.id, action="file_imported",
-                     after={"file": name[:200], "summary": rep.summary()})
+                     after={"file": name[:200], "summary": rep.summary(), "report": rep.stored()})
 
     outcome = import_document(session, actor=actor, data=doc, into=into, also=leftovers)
     rep.notices = outcome.notices + rep.notices

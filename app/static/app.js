@@ -125,7 +125,7 @@
     if (none) { none.hidden = any; }
     var status = picker.querySelector("[data-picker-status]");
     if (status) {
-      var n = picker.querySelectorAll("input[type=checkbox]:checked").length;
+      var n = picker.querySelectorAll("input[type=checkbox]:checked, input[type=radio]:checked").length;
       status.textContent = "選択中 " + n + "件" + (words.length ? "(検索で絞り込み中)" : "");
     }
   }

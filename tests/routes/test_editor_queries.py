@@ -44,4 +44,4 @@ def test_queries_do_not_grow_with_files_and_measures(browser, read, demo_engine)
         s.commit()
     after = counts(browser, demo_engine, v, uid)
     assert before == after, (before, after)
-    assert after[0] <= 25 and after[1] <= 25, after
+    assert after[0] <= 26 and after[1] <= 25, after  # the page: 26 since the 取り込めなかった記載 count (one query)

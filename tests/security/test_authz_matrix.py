@@ -195,6 +195,12 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("POST", "/jimu/{jimu_id}/assessments/new"): dept(422),
     ("GET", "/assessments/{aid}"): dept(),
     ("GET", "/versions/{vid}/check"): dept(),
+    # 「ファイルから取り込む」 (no file sent: a Japanese message, nothing written) and the report of an import
+    ("GET", "/assessments/{aid}/import-file"): dept(),
+    ("POST", "/assessments/{aid}/import-file"): dept(422),
+    ("GET", "/jimu/{jimu_id}/import-file"): dept(),
+    ("POST", "/jimu/{jimu_id}/import-file"): dept(422),
+    ("GET", "/versions/{vid}/import-report"): dept(),
     ("GET", "/versions/{vid}/files"): dept(),
     ("POST", "/versions/{vid}/files"): dept(422),  # no operation chosen
     ("GET", "/versions/{vid}/edit"): dept(303),  # to the first page
@@ -244,6 +250,11 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("POST", "/versions/{vid}/changes/row"): dept(303, subject="juki"),
     ("POST", "/versions/{vid}/planned"): dept(303, subject="juki"),
     ("POST", "/unmapped/{uid}/resolve"): dept(303, subject="juki"),
+    # 取り込めなかった記載 (the world's row on 住基's working 第2版): no item / no reason → 422, nothing written
+    ("GET", "/versions/{vid}/unmapped"): dept(subject="juki"),
+    ("GET", "/unmapped/{uid}/place"): dept(subject="juki"),
+    ("POST", "/unmapped/{uid}/place"): dept(422, subject="juki"),
+    ("POST", "/unmapped/{uid}/discard"): dept(422, subject="juki"),
     ("POST", "/assessments/{aid}/annual-reviews"): dept(303, subject="juki"),
     ("GET", "/annual-reviews/{rid}"): dept(subject="juki"),
     ("POST", "/annual-reviews/{rid}"): dept(303, subject="juki"),

@@ -190,6 +190,8 @@ CHANGES: dict[tuple[str, str], Change] = {
     ("POST", "/versions/{vid}/changes/row"): Change("own", {"item_label": "Ⅰ 1 事務の名称", "after_text": "変更後"}),
     ("POST", "/versions/{vid}/planned"): Change("own", {"planned_change_on": "2027-01-01"}),
     ("POST", "/unmapped/{uid}/resolve"): Change("own", {"resolution": "Ⅲ 9 に記載した。"}),
+    ("POST", "/unmapped/{uid}/place"): Change("own", {"item": "I.1.2"}),
+    ("POST", "/unmapped/{uid}/discard"): Change("own", {"why": "新しい様式では記載不要。"}),
     ("POST", "/assessments/{aid}/annual-reviews"): Change("own"),
     ("POST", "/annual-reviews/{rid}"): Change("own", _review_answers),
     ("POST", "/annual-reviews/{rid}/checks/{cid}"): Change("own", _check_answer),
@@ -207,7 +209,9 @@ READ_ONLY = {("POST", "/jimu/{jimu_id}/threshold/preview"), ("POST", "/api/v1/th
              ("POST", "/admin/plan-import/preview")}  # the preview carries the file in a signed token, writes nothing
 NO_GENUINE = {("POST", "/versions/{vid}/changes/merge"), ("POST", "/versions/{vid}/classify"),
               ("POST", "/admin/directory/groups/{group_id}/delete"),  # the demo has no mapping to delete
-              ("POST", "/versions/{vid}/migrate")}  # needs an imported draft: tests/routes/test_plan_import.py
+              ("POST", "/versions/{vid}/migrate"),  # needs an imported draft: tests/routes/test_plan_import.py
+              # a file upload (multipart): genuine requests in tests/routes/test_file_import_pages.py
+              ("POST", "/assessments/{aid}/import-file"), ("POST", "/jimu/{jimu_id}/import-file")}
 
 
 def _state_changing(asgi) -> list[tuple[str, str]]:
