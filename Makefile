@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 export DATABASE_URL ?= sqlite:///$(CURDIR)/data/spia.db
 
-.PHONY: run test install serve demo migrate screenshots bench clean
+.PHONY: run test check install serve demo migrate screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,15 @@ run: demo
 ## make test: venv, install with test extras, run the whole suite (TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 test: $(TEST_STAMP)
 	$(BIN)/ruff check app tests bench
+	$(BIN)/mypy app/domain
 	@$(BIN)/python -m pytest $(PYTEST_ARGS) || { status=$$?; echo "== failed tests (.pytest_cache/v/cache/lastfailed):"; \
 	  cat .pytest_cache/v/cache/lastfailed 2>/dev/null | tail -20; exit $$status; }
+
+## make check: the edit loop (well under a minute): ruff, mypy (strict on app/domain), the domain tests
+check: $(TEST_STAMP)
+	$(BIN)/ruff check app tests bench
+	$(BIN)/mypy app/domain
+	$(BIN)/python -m pytest tests/domain -q -p no:cacheprovider
 
 screenshots: $(TEST_STAMP)
 	$(BIN)/python -m tests.browser.screenshots
@@ -47,4 +54,4 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar, TypedDict, TypeVar
 
 from app.domain import fields as F
 from app.domain.forms import AUDIENCES, Item
 from app.domain.text import LONG_MAX, SHORT_MAX, normalise_newlines, text_problem
 from app.domain.wareki import BadDate, parse_date
+
+T = TypeVar("T")
 
 MAX_MEASURES = 100
 MEASURE_MAX = 4_000
@@ -88,7 +90,7 @@ def clean_text(value: Any, label: str, max_len: int) -> Result:
     return (None, problem) if problem else (value, None)
 
 
-def reorder(entries: list, idx: int, how: str) -> list:
+def reorder(entries: Sequence[T], idx: int, how: str) -> list[T]:
     """The list with entry `idx` deleted or moved one place up / down (at either end it stays): the measures', rows'
     and figures' buttons."""
     out = list(entries)
@@ -136,9 +138,9 @@ class AnswerType:
 
     def same(self, before: Any, after: Any) -> bool:
         """Whether two non-empty values say the same thing (a 変更箇所 is written when they do not)."""
-        return before == after
+        return bool(before == after)
 
-    def apply(self, item: Item, value: Any, op: F.Op, extra: dict) -> Any:
+    def apply(self, item: Item, value: Any, op: F.Op, extra: dict[str, Any]) -> Any:
         """The value after one of this type's editor operations; BadOperation when it cannot be applied."""
         raise BadOperation(op.kind)
 
@@ -350,7 +352,7 @@ class Measures(AnswerType):
     def same(self, before: Any, after: Any) -> bool:
         return measure_texts(before) == measure_texts(after)  # ids and blank entries are not changes
 
-    def apply(self, item: Item, value: Any, op: F.Op, extra: dict) -> Any:
+    def apply(self, item: Item, value: Any, op: F.Op, extra: dict[str, Any]) -> Any:
         """add (item, audience), lib (item, audience, library id), del / up / down (item, audience, index), move (item,
         audience, index[, to audience])."""
         aud = op.args[0] if op.args else ""
@@ -437,7 +439,7 @@ class Group(AnswerType):
                 lines.append(f"{child.number}{child.label}: {v}")
         return "\n".join(lines) or empty
 
-    def apply(self, item: Item, value: Any, op: F.Op, extra: dict) -> Any:
+    def apply(self, item: Item, value: Any, op: F.Op, extra: dict[str, Any]) -> Any:
         """addrow (group), delrow / rowup / rowdown (group, row id)."""
         rows = list(value or [])
         if op.kind == "addrow":
@@ -512,9 +514,9 @@ class Figure(AnswerType):
     def same(self, before: Any, after: Any) -> bool:
         if isinstance(before, list) and isinstance(after, list):  # entry ids are not changes
             return [(f.get("sha"), f.get("caption")) for f in before] == [(f.get("sha"), f.get("caption")) for f in after]
-        return before == after
+        return bool(before == after)
 
-    def apply(self, item: Item, value: Any, op: F.Op, extra: dict) -> Any:
+    def apply(self, item: Item, value: Any, op: F.Op, extra: dict[str, Any]) -> Any:
         """figadd (item; the picture already stored: extra["figure"] = {"sha", "caption"}), figdel / figup / figdown
         (item, index)."""
         lst = list(value) if isinstance(value, list) else []

@@ -10,12 +10,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.domain import fields as F
-from app.domain.answer_types import (  # noqa: F401 - the entry points, re-exported for the rest of the code
+from app.domain.answer_types import (  # the entry points, re-exported for the rest of the code (see __all__)
     CAPTION_MAX, ENTRY_ID, MAX_FIGURES, MAX_MEASURES, MEASURE_MAX, OP_OWNER, SHA, TYPES, BadOperation, clean_value,
     empty, new_id, of, row_label,
 )
 from app.domain.forms import Condition, Definition, Item, Page
 from app.domain.text import text_problem
+
+__all__ = [
+    # defined here
+    "ParsedPage", "apply_op", "dom_id", "field_name", "holds", "parse_page", "skip_reason",
+    # re-exported from app.domain.answer_types
+    "CAPTION_MAX", "ENTRY_ID", "MAX_FIGURES", "MAX_MEASURES", "MEASURE_MAX", "OP_OWNER", "SHA", "TYPES", "BadOperation",
+    "clean_value", "empty", "new_id", "of", "row_label",
+]
 
 
 # ------------------------------------------------------------------ skip rules
@@ -27,7 +35,7 @@ def holds(cond: Condition, values: Mapping[str, Any]) -> bool:
         return all(holds(c, values) for c in cond.all)
     if cond.not_ is not None:
         return not holds(cond.not_, values)
-    v = values.get(cond.item)
+    v = values.get(cond.item) if cond.item is not None else None
     if cond.equals is not None:
         return v == cond.equals
     if cond.includes is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.domain.forms import AUDIENCES
@@ -76,7 +76,8 @@ def insert_text(current: Any, text: str, level: str) -> str:
     return text
 
 
-def insert_measures(current: Any, measures: Any, new_id) -> tuple[dict[str, list[dict]], dict[str, str]]:
+def insert_measures(current: Any, measures: Any, new_id: Callable[[], str]
+                    ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
     """The block's measures appended to the item's lists by audience; returns (value, {entry id: measure id})."""
     value = {aud: [dict(m) for m in (current or {}).get(aud, [])] for aud in AUDIENCES} if isinstance(
         current, Mapping) else {aud: [] for aud in AUDIENCES}
@@ -179,8 +180,8 @@ def _overlap(i1: int, i2: int, k1: int, k2: int) -> bool:
     return i1 < k2 and k1 < i2
 
 
-def rebase_measures(value: Any, entries: Mapping[str, str], base: Any, new: Any, new_id
-                    ) -> tuple[dict | None, dict[str, str]]:
+def rebase_measures(value: Any, entries: Mapping[str, str], base: Any, new: Any, new_id: Callable[[], str]
+                    ) -> tuple[dict[str, list[dict[str, Any]]] | None, dict[str, str]]:
     """A measures item after its block went from `base` to `new` measures: each block measure rebased by text,
     new block entries appended, removed ones dropped (when not edited locally). (None, entries) on a collision."""
     value = {aud: [dict(m) for m in (value or {}).get(aud, [])] for aud in AUDIENCES}

@@ -124,7 +124,7 @@ def parse_spec(raw: Any) -> Spec:
             edits.append(edit)
     if not edits and not any("edits" in x for x in p):
         p.append("edits(変更内容)を1件以上書いてください。")
-    if p:
+    if p or not isinstance(planned, date):  # (planned is a date whenever p is empty)
         raise SpecError(p)
     return Spec(name, reason, planned, tuple(edits), targets,
                 {str(k): {str(a): str(b) for a, b in v.items()} for k, v in values.items()}, cls, dict(durations))
@@ -180,7 +180,7 @@ def env_for(spec: Spec, jimu: str, form: str, number: int | str) -> dict[str, st
 def fill(text: Any, env: Mapping[str, str], missing: set[str]) -> Any:
     """{name} replaced from env (strings, and strings inside lists/dicts); names without a value go to `missing`."""
     if isinstance(text, str):
-        def sub(m: re.Match) -> str:
+        def sub(m: re.Match[str]) -> str:
             if m.group(1) in env:
                 return env[m.group(1)]
             missing.add(m.group(1))
@@ -364,10 +364,11 @@ def path(table: list[Transition]) -> list[str]:
                 queue.append(tr.target)
     if "published" not in prev:
         return ["draft", "published"]
-    out, s = [], "published"
-    while s is not None:
-        out.append(s)
-        s = prev[s]
+    out: list[str] = []
+    stage: str | None = "published"
+    while stage is not None:
+        out.append(stage)
+        stage = prev[stage]
     return out[::-1]
 
 
@@ -377,7 +378,7 @@ class Step:
     label: str
     latest_start: date
 
-    def as_dict(self, as_of: date) -> dict:
+    def as_dict(self, as_of: date) -> dict[str, object]:
         return {"stage": self.stage, "label": self.label, "latest_start": self.latest_start.isoformat(),
                 "latest_start_wareki": wareki(self.latest_start), "passed": self.latest_start < as_of}
 

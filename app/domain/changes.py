@@ -93,7 +93,8 @@ def _same(old_item: Item, before: Any, item: Item, after: Any) -> bool:
     return t.same(before, after) if t is not None else before == after
 
 
-def _group(d: Definition, old_group: Item, group: Item, before: list, after: list, uid: str, where: str) -> list[Change]:
+def _group(d: Definition, old_group: Item, group: Item, before: list[dict[str, Any]], after: list[dict[str, Any]],
+           uid: str, where: str) -> list[Change]:
     out = []
     old_rows = {r.get("_id"): r for r in before}
     new_ids = [r.get("_id") for r in after]

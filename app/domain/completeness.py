@@ -8,7 +8,7 @@ from typing import Any
 
 from app.domain.answer_types import asks_for_action
 from app.domain.answers import empty, holds, row_label, skip_reason
-from app.domain.forms import Definition, Item
+from app.domain.forms import Definition, Item, Page
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ def scope_values(values: Mapping[str, Mapping[str, Any]], uid: str) -> dict[str,
     return {**values.get("", {}), **values.get(uid, {})}
 
 
-def _scopes(d: Definition, files: list[FileRef]) -> list[tuple[Any, str, str]]:
-    out = []
+def _scopes(d: Definition, files: list[FileRef]) -> list[tuple[Page, str, str]]:
+    out: list[tuple[Page, str, str]] = []
     for page in d.pages:
         if page.scope == "file":
             out.extend((page, f.uid, f.name) for f in files)
@@ -101,7 +101,7 @@ def evaluate(
     return problems, statuses
 
 
-def _group_rows(d: Definition, group: Item, rows: list, uid: str, where: str, page_id: str,
+def _group_rows(d: Definition, group: Item, rows: list[dict[str, Any]], uid: str, where: str, page_id: str,
                 vals: Mapping[str, Any]) -> list[Problem]:
     out = []
     for n, row in enumerate(rows, 1):
@@ -132,7 +132,8 @@ def _path(d: Definition, item: Item) -> str:
     return head + "".join(reversed(parts[1:])) + parts[0]
 
 
-def _checks(d: Definition, values, files: list[FileRef], prefill, today: date) -> list[Problem]:
+def _checks(d: Definition, values: Mapping[str, Mapping[str, Any]], files: list[FileRef],
+            prefill: Mapping[str, Mapping[str, Any]], today: date) -> list[Problem]:
     out = []
     for check in d.manifest.checks:
         section = d.section_of(check.item)

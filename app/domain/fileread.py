@@ -36,10 +36,10 @@ class Line:
     label: str
     value: str | None           # the answer cell(s); None for a row of one cell
     raw: str                    # the whole text of the row (a heading, a value box)
-    table: list[list[str]] | None = None   # a list table (項番 | …): header first, then its entries
+    table: list[Sequence[str]] | None = None   # a list table (項番 | …): header first, then its entries
 
 
-def _line(where: str, cells: list[str]) -> Line:
+def _line(where: str, cells: Sequence[str]) -> Line:
     raw = "\n".join(cells)
     if len(cells) >= 2 and is_number(cells[0]):  # number | label | answer, each in its own cell
         return Line(where, cells[0].strip(), re.sub(r"\s*\n\s*", "", cells[1]).strip(),
@@ -263,7 +263,7 @@ class _Reader:
         used = set(paired.values())
         tables = [k for k, ln in enumerate(lines) if ln.table is not None]
         answers = self.r.answers.setdefault(uid, {})
-        groups: dict[str, list[dict]] = {}
+        groups: dict[str, list[dict[str, Any]]] = {}
         for k, s in enumerate(sl):
             if s.list_group is not None:
                 if tables:
@@ -320,7 +320,7 @@ class _Reader:
             answers[gid] = rows
         self.leftovers(uid, lines, used)
 
-    def store(self, uid: str, item: Item, text: str | None, where: str, answers: dict) -> None:
+    def store(self, uid: str, item: Item, text: str | None, where: str, answers: dict[str, Any]) -> None:
         value = self.put(uid, item, text, where)
         if value is not None:
             answers[item.id] = value
@@ -328,7 +328,7 @@ class _Reader:
         elif not any(u.item_id == item.id and u.uid == uid for u in self.r.unplaced):
             self.r.empty.append((uid, item.id))
 
-    def list_table(self, uid: str, group: Item, ln: Line, answers: dict) -> None:
+    def list_table(self, uid: str, group: Item, ln: Line, answers: dict[str, Any]) -> None:
         header, *entries = ln.table or [[]]
         cols: list[Item | None] = []
         for n, h in enumerate(header):
@@ -492,7 +492,7 @@ def layout_rows(text: str, d: Definition) -> list[tuple[str, list[str]]]:
     firsts = [next((ln.strip() for ln in p.splitlines() if ln.strip()), "") for p in pages]
     header = max(set(firsts), key=firsts.count) if len(pages) > 2 else ""
     header = header if header and firsts.count(header) >= 2 else ""
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     n = 0
     for page in pages:
         top = True

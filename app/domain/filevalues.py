@@ -102,8 +102,8 @@ def parse_choice(item: Item, text: str) -> Parsed:
         return Parsed(choice) if choice else Parsed(problem=f"選択肢「{inner.strip()[:40]}」は様式にありません。")
     options = marks(text)
     if options:
-        picked = [_split_label(labels, t) for checked, t in options if checked]
-        picked = [p[0] for p in picked if p]
+        split = [_split_label(labels, t) for checked, t in options if checked]
+        picked = [p[0] for p in split if p]
         if len(picked) == 1:
             return Parsed(picked[0])
         if not picked:
@@ -194,7 +194,7 @@ def audience_of(heading: str) -> str | None:
 
 def split_measures(text: str) -> tuple[dict[str, list[str]], int]:
     """{audience: [measure text]} and how many measures stood under no audience heading."""
-    out: dict[str, list[str]] = {aud: [] for aud in AUDIENCES}
+    out: dict[str, list[list[str]]] = {aud: [] for aud in AUDIENCES}   # the lines of each measure
     lines = [ln for ln in text.replace("\r\n", "\n").split("\n")]
     marked = any(ITEM_MARK.match(ln) for ln in lines if not _HEADING.match(ln))
     aud: str | None = None
@@ -218,8 +218,8 @@ def split_measures(text: str) -> tuple[dict[str, list[str]], int]:
         target = aud or "external"
         if aud is None:
             unassigned += 1
-        out[target].append(current)  # type: ignore[arg-type]
-    return {a: ["\n".join(m) for m in ms] for a, ms in out.items()}, unassigned  # type: ignore[misc]
+        out[target].append(current)
+    return {a: ["\n".join(m) for m in ms] for a, ms in out.items()}, unassigned
 
 
 def parse_measures(item: Item, text: str) -> Parsed:

@@ -12,16 +12,16 @@ from app.domain.formverify import Result, Row, normalize
 from app.domain.forms import Choice, Definition
 
 
-def _dump(value) -> str:
+def _dump(value: object) -> str:
     return yaml.safe_dump(value, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000).rstrip()
 
 
-def _choices(d: Definition, row: Row) -> list | None:
+def _choices(d: Definition, row: Row) -> list[str | dict[str, object]]:
     """The file's choices for an item, keeping the attached text box of a choice with the same label or place."""
     item = d.item(row.key)
     old: list[Choice] = item.choices
     by_label = {normalize(c.label): c for c in old}
-    out = []
+    out: list[str | dict[str, object]] = []
     for i, label in enumerate(row.found_choices or ()):
         twin = by_label.get(normalize(label)) or (old[i] if i < len(old) else None)
         if twin is not None and twin.text:
@@ -31,8 +31,8 @@ def _choices(d: Definition, row: Row) -> list | None:
     return out
 
 
-def _values(d: Definition, row: Row) -> tuple[dict, list[str]]:
-    values: dict = {}
+def _values(d: Definition, row: Row) -> tuple[dict[str, object], list[str]]:
+    values: dict[str, object] = {}
     notes: list[str] = []
     if "number" in row.what:
         values["number"] = row.found_number

@@ -420,7 +420,7 @@ class Definition:
 
     @cached_property
     def _page_index(self) -> dict[str, "Page"]:
-        index = {}
+        index: dict[str, Page] = {}
         for p in self.pages:
             for top in p.items:
                 for i in _walk_all(top):
@@ -618,9 +618,9 @@ def _cross_check(d: Definition, where: Path) -> None:
         if not d.has(new):
             raise DefinitionError(f"{where}: successor_map {old} -> unknown item {new!r}")
     known = load_sources(where.parent.parent.parent)
-    for what, ref in source_refs(d):
-        if ref.doc not in known:
-            raise DefinitionError(f"{where}: {what}.source names unknown document {ref.doc!r} (assessments/sources/)")
+    for what, src in source_refs(d):
+        if src.doc not in known:
+            raise DefinitionError(f"{where}: {what}.source names unknown document {src.doc!r} (assessments/sources/)")
 
 
 class Catalogue:

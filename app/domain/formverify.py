@@ -205,9 +205,12 @@ def join_wrapped(found: list[Found], expected: Sequence[Expected]) -> list[Found
     choices = {normalize(c) for e in expected for c in e.choices or ()}
     choice_prefixes = {c[:n] for c in choices for n in range(1, len(c) + 1)}
 
-    def wraps_choice(prev: Found, piece: str) -> bool:
-        return bool(prev.choices) and normalize(prev.choices[-1]) not in choices \
-            and normalize(prev.choices[-1] + piece) in choice_prefixes
+    def wrapped_choices(prev: Found, piece: str) -> list[str] | None:
+        """prev's choices when `piece` continues its last choice (else None)."""
+        if prev.choices and normalize(prev.choices[-1]) not in choices \
+                and normalize(prev.choices[-1] + piece) in choice_prefixes:
+            return prev.choices
+        return None
 
     out: list[Found] = []
     for f in (replace(x, choices=list(x.choices) if x.choices is not None else None) for x in found):
@@ -223,14 +226,14 @@ def join_wrapped(found: list[Found], expected: Sequence[Expected]) -> list[Found
                     and _key(prev.number, prev.label + f.label) in label_prefixes:
                 prev.label += f.label
                 for piece in f.beside:  # the rest of a wrapped choice printed beside the wrapped label
-                    if wraps_choice(prev, piece):
-                        prev.choices[-1] += piece
+                    if (wrapped := wrapped_choices(prev, piece)) is not None:
+                        wrapped[-1] += piece
                 if f.choices is not None:
                     prev.choices = (prev.choices or []) + f.choices
                 continue
-            if not f.number and wraps_choice(prev, f.label):
-                prev.choices[-1] += f.label
-                prev.choices += f.choices or []
+            if not f.number and (wrapped := wrapped_choices(prev, f.label)) is not None:
+                wrapped[-1] += f.label
+                wrapped += f.choices or []
                 continue
         if not f.number and _is_prose(f.label) and _key("", f.label) not in keys:
             continue  # a sentence, a note or the version label: not a label (unless the definition has it)
@@ -257,7 +260,7 @@ class Row:
     def status_label(self) -> str:
         return STATUS_LABEL[self.status]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {"status": self.status, "key": self.key, "expected": self.expected, "found": self.found,
                 "where": self.where, "what": list(self.what),
                 "expected_choices": list(self.expected_choices) if self.expected_choices is not None else None,

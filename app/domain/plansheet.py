@@ -228,7 +228,7 @@ def read_lines(rows: list[tuple[int, list[object]]], mapping: dict[int, str], to
     """Every non-empty row; a second row for the same 評価書 (事務 and 種類, or 種類 and 番号) is an error."""
     out: list[PlanLine] = []
     seen_key: dict[tuple[str, str], int] = {}
-    seen_number: dict[tuple[str, int], int] = {}
+    seen_number: dict[tuple[str, int | None], int] = {}
     for line, cells in rows:
         p = read_line(line, cells, mapping, today)
         if p is None:

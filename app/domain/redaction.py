@@ -6,7 +6,7 @@ file. The 提出用 (full) edition is internal and keeps everything.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 WITHHELD = "(非公表)"
@@ -55,7 +55,7 @@ def row_keys(item_id: str, file_uid: str, key: str) -> set[tuple[str, str]]:
 
 
 def change_row_text(*, item_id: str, file_uid: str, key: str, before: str, after: str,
-                    withheld: set[tuple[str, str]], secrets: set[str] = frozenset()) -> tuple[str, str]:
+                    withheld: set[tuple[str, str]], secrets: Collection[str] = frozenset()) -> tuple[str, str]:
     """(before, after) as a public document prints them.
 
     A row about a 非公表 item prints 「(非公表)」 on both sides; a hand-written or merged row that quotes the text

@@ -5,6 +5,7 @@ Pure: inputs in, a result with a Japanese reason trace out. Every boundary is "�
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -82,7 +83,7 @@ class ProcedureStep:
     label: str
     required: bool = True
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {"code": self.code, "label": self.label, "required": self.required}
 
 
@@ -109,7 +110,7 @@ class ThresholdResult:
     def label(self) -> str:
         return RESULT_LABEL[self.result]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "required": [lv.value for lv in self.required],
             "result": self.result,
@@ -131,7 +132,8 @@ def subject_band(subjects: int) -> str:
     raise AssertionError("unreachable")
 
 
-def validate(subjects: object, handlers: object, exclusions: object = (), org_kind: object = "local") -> ThresholdInput:
+def validate(subjects: object, handlers: object, exclusions: Iterable[str] | None = (),
+             org_kind: str = "local") -> ThresholdInput:
     """Check raw values; raise InvalidThresholdInput with Japanese messages per field."""
     errors: dict[str, str] = {}
     subj = _count(subjects, "対象人数", MAX_SUBJECTS, errors, "subjects")

@@ -7,9 +7,11 @@ spia-rules §4.1: 基礎 / 重点: 作成中 → 庁内確認 → 提出済 → 
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from app.domain.deadlines import period_days
 from app.domain.formversion import not_in_force
@@ -62,7 +64,8 @@ class CustomStep:
     org_kinds: frozenset[str] = frozenset({"local", "national"})
 
 
-def _transition(action, label, source, target, roles=(RECORDS,), backward=False, guards=()) -> Transition:
+def _transition(action: str, label: str, source: str, target: str, roles: Iterable[str] = (RECORDS,),
+                backward: bool = False, guards: Iterable[str] = ()) -> Transition:
     return Transition(action, label, source, target, frozenset(roles), backward, tuple(guards))
 
 
@@ -189,10 +192,10 @@ class GuardContext:
 
     today: date
     problems: int = 0
-    comment: dict | None = None        # {method, start_on, end_on, reason, opinions_without_response}
-    review: dict | None = None         # {consulted_on, answered_on, result, open_findings}
+    comment: dict[str, Any] | None = None        # {method, start_on, end_on, reason, opinions_without_response}
+    review: dict[str, Any] | None = None         # {consulted_on, answered_on, result, open_findings}
     open_conditions: int = 0
-    approval: dict | None = None       # {applied_on, approved_on}
+    approval: dict[str, Any] | None = None       # {applied_on, approved_on}
     submitted_on: date | None = None
     published_on: date | None = None
     earlier_dates: dict[str, date] = field(default_factory=dict)   # label -> date (for 公表日 ≥ every earlier date)
@@ -322,8 +325,10 @@ def apply(table: list[Transition], stage: str, action: str, role: str, ctx: Guar
 
 def closes_early(tr: Transition, ctx: GuardContext) -> bool:
     """True when this is 終了 of a public comment whose period is not over (the button then asks for a reason)."""
-    end = (ctx.comment or {}).get("end_on")
-    return tr.action == "close_comment" and bool(end) and ctx.today <= end
+    end: date | None = (ctx.comment or {}).get("end_on")
+    if tr.action != "close_comment" or not end:
+        return False
+    return ctx.today <= end
 
 
 def unmet(tr: Transition, role: str, ctx: GuardContext) -> list[str]:
