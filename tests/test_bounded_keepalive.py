@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
@@ -22,7 +23,10 @@ def _call(app, client=("127.0.0.1", 50000), kind="http") -> list[tuple[bytes, by
     async def receive():
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    asyncio.run(app({"type": kind, "client": client, "path": "/"}, receive, send))
+    # a loop of its own in a thread: a browser test earlier in the run may leave this thread's loop running
+    worker = threading.Thread(target=asyncio.run, args=(app({"type": kind, "client": client, "path": "/"}, receive, send),))
+    worker.start()
+    worker.join(timeout=10)
     return sent[0]["headers"] if sent else []
 
 

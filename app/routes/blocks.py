@@ -9,7 +9,7 @@ from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.domain import blocks as B
 from app.domain.changes import CLASSES
 from app.domain.forms import AUDIENCES
-from app.domain.policy import can_manage_register_settings
+from app.domain.policy import can_manage_register_settings, can_view_department
 from app.errors import Conflict, ValidationFailed
 from app.services import block_proposals, text_blocks
 from app.web import redirect, render
@@ -47,12 +47,18 @@ def create(request: Request, form: FormDep, session: WriteSessionDep, actor: Act
     return redirect(request, f"/blocks/{b.id}", flash="共通記載を登録しました。")
 
 
+def _seen(actor, rows: list) -> list:
+    """Staff read a block, but see its uses and proposals only in the 評価書 of their own departments."""
+    return [r for r in rows if can_view_department(actor, r.jimu.department_id)]
+
+
 def _show(request, session, actor, bid: int, *, data=None, errors=None, conflict="", status=200) -> Response:
     b = text_blocks.get(session, actor=actor, block_id=bid)
     return render(request, "blocks/show.html", _ctx(
         session, actor, b=b, history=text_blocks.history(session, b.id), conflict=conflict,
-        uses=text_blocks.uses_of(session, actor=actor, block_id=b.id), errors=errors or {},
-        proposals=block_proposals.proposals(session, actor=actor, block=b), data=data or text_blocks.as_form(b),
+        uses=_seen(actor, text_blocks.uses_of(session, actor=actor, block_id=b.id)), errors=errors or {},
+        proposals=_seen(actor, block_proposals.proposals(session, actor=actor, block=b)),
+        data=data or text_blocks.as_form(b),
         stored=text_blocks.as_form(b), inline_diff=B.inline_diff), status=status)
 
 

@@ -3,7 +3,7 @@
 shown while the server holds a single body. The system administrator is the role string `sysadmin`.
 
 Revision ID: 0021_orgs
-Revises: 0018_directory
+Revises: 0020_text_blocks
 Create Date: 2026-12-06 09:00:00
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0021_orgs'
-down_revision = '0018_directory'
+down_revision = '0020_text_blocks'
 branch_labels = None
 depends_on = None
 
