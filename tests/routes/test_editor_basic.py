@@ -1,6 +1,7 @@
 """The guided editor on the 基礎項目評価書: create, prefill, autosave, 409, measures, actions, bad input, scope."""
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from app.models import Answer, AuditLog, ImprovementAction, Jimu
@@ -220,3 +221,38 @@ def test_withheld_flag_is_saved_with_a_reason(browser, read):
     row = read(select(Answer).where(Answer.version_id == v.id, Answer.item_id == "I.1.3"))[0]
     assert row.withheld and row.withheld_reason.startswith("設置場所")
     assert browser.page(f"/versions/{v.id}/edit/I").select_one("#i-I_1_3 .withheld.on")
+
+
+
+def test_an_unknown_choice_in_a_checkbox_item_with_text_is_refused_not_a_500(browser, read):
+    """A forged value for a check-box item whose choices carry a text box re-renders the page with the message."""
+    from app.models import Assessment, AssessmentVersion, Jimu
+
+    browser.login_as("hoken")
+    vid = read(select(AssessmentVersion.id).join(Assessment).join(Jimu).where(
+        Jimu.name == "国民健康保険に関する事務", Assessment.form == "full", AssessmentVersion.stage == "draft"))[0]
+    first = browser.get(f"/versions/{vid}/edit").headers["location"]
+    nav = browser.page(first)
+    urls = [a["href"] for a in nav.select("nav a[href]") if a["href"].startswith(f"/versions/{vid}/edit/")]
+    url, name = next((u, fs.select_one("input[type=checkbox]")["name"]) for u in urls
+                     for fs in browser.page(u).select("fieldset.multi") if fs.select_one("input.mid"))
+    pairs, action = page_form(browser, url)
+    before = read(select(Answer.item_id, Answer.file_uid, Answer.value).where(Answer.version_id == vid))
+    for headers in ({"HX-Request": "true"}, {}):
+        r = browser.post(action, [p for p in pairs if p[0] != name] + [(name, "存在しない選択肢")], headers=headers)
+        assert r.status_code == 422, r.text[:300]
+        assert "様式にありません" in r.text
+    assert read(select(Answer.item_id, Answer.file_uid, Answer.value).where(Answer.version_id == vid)) == before
+
+
+@pytest.mark.parametrize("value", ["文字列", ["個人番号"], {"checked": "個人番号", "texts": "x"}, None])
+def test_a_checkbox_item_with_text_renders_whatever_shape_its_value_has(value):
+    """A value of another shape (an old import, a forged post re-shown) never crashes the editor page."""
+    from app.services.catalogue import catalogue
+    from app.web import templates
+
+    d = catalogue().get("full", "r06-10")
+    item = next(i for i in d.items() if i.type == "multi_text" and any(c.text for c in i.choices))
+    macros = templates.env.get_template("macros/items.html").module
+    html = str(macros.multi_control({}, item, "k", value, "dom", "err"))
+    assert 'type="checkbox"' in html
