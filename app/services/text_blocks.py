@@ -22,7 +22,7 @@ from app.domain.text import text_problem
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import Assessment, AssessmentVersion, Jimu, TextBlock, TextBlockRevision, TextBlockUse
 from app.models.base import utcnow
-from app.services import audit, locking
+from app.services import audit, locking, scope
 
 BLOCK_OPS = ("blk", "blkrm")  # blk|item|block id|level (insert), blkrm|item|use id (unlink)
 STALE = "この共通記載は他の利用者により先に更新されています。"
@@ -34,7 +34,9 @@ def manage(actor: Actor) -> None:
 
 
 def _read(actor: Actor) -> None:
-    if actor.role == "council":
+    """Blocks are the body's own text: its officials use them; council members and the server's system
+    administrator (who sees no assessment content) do not."""
+    if actor.role not in ("admin", "records", "staff", "system"):
         raise Forbidden("共通記載は市の職員が使用します。")
 
 
@@ -47,7 +49,7 @@ def as_form(b: TextBlock) -> dict:
 
 def all_of(session: Session, *, actor: Actor, include_inactive: bool = True) -> list[TextBlock]:
     _read(actor)
-    q = select(TextBlock).where(TextBlock.organisation_id == actor.organisation_id)
+    q = scope.in_body(select(TextBlock), TextBlock.organisation_id, actor)
     if not include_inactive:
         q = q.where(TextBlock.active)
     return list(session.exec(q.order_by(TextBlock.id)).all())
@@ -56,7 +58,7 @@ def all_of(session: Session, *, actor: Actor, include_inactive: bool = True) -> 
 def get(session: Session, *, actor: Actor, block_id: int) -> TextBlock:
     _read(actor)
     row = session.get(TextBlock, block_id)
-    if row is None or row.organisation_id != actor.organisation_id:
+    if row is None or not scope.same_body(actor, row.organisation_id):
         raise NotFound("共通記載が見つかりません。")
     return row
 
@@ -107,8 +109,9 @@ def save(session: Session, *, actor: Actor, data: dict, block_id: int | None = N
         measures = B.number_entries(posted, row.measures if row else None)
         text = ""
     title = str(data.get("title", "")).strip()
-    clash = session.exec(select(TextBlock.id).where(TextBlock.organisation_id == actor.organisation_id,
-                                                    TextBlock.title == title, TextBlock.id != (block_id or 0))).first()
+    owner = row.organisation_id if row else actor.organisation_id
+    clash = session.exec(select(TextBlock.id).where(TextBlock.organisation_id == owner, TextBlock.title == title,
+                                                    TextBlock.id != (block_id or 0))).first()
     if clash:
         errors["title"] = f"「{title}」という名称の共通記載が別にあります。"
     content_changed = row is None or (row.text, row.measures or {}) != (text, measures or {})
@@ -157,7 +160,7 @@ def uses_of(session: Session, *, actor: Actor, block_id: int) -> list[UseRow]:
                         .join(AssessmentVersion, AssessmentVersion.id == TextBlockUse.version_id)
                         .join(Assessment, Assessment.id == TextBlockUse.assessment_id)
                         .join(Jimu, Jimu.id == Assessment.jimu_id)
-                        .where(TextBlockUse.block_id == block_id, Assessment.organisation_id == actor.organisation_id)
+                        .where(TextBlockUse.block_id == block_id, scope.body_clause(Assessment.organisation_id, actor))
                         .order_by(Assessment.number, Assessment.form, AssessmentVersion.seq.desc(), TextBlockUse.id)).all()
     ids = sorted({a.id for _, _, a, _ in rows}) or [0]
     latest = dict(session.exec(select(AssessmentVersion.assessment_id, func.max(AssessmentVersion.seq))
@@ -209,7 +212,8 @@ def editor_op(session: Session, *, actor: Actor, d: Definition, version: Assessm
     except (IndexError, ValueError):
         raise bad from None
     block = session.get(TextBlock, block_id)
-    if (block is None or block.organisation_id != actor.organisation_id or not block.active or level not in B.LEVELS
+    owner = session.get(Assessment, version.assessment_id)  # a block is inserted only into its own body's 評価書
+    if (block is None or owner is None or block.organisation_id != owner.organisation_id or not block.active or level not in B.LEVELS
             or not B.usable(block.kind, item.type)):
         raise bad
     if any(b.id == block.id for _, b in current) or (block.kind == "text" and current and level != "reference"):
