@@ -56,6 +56,15 @@ templates.env.globals.update(ROLE_LABEL=ROLE_LABEL, STATIC_VERSION=STATIC_VERSIO
                              ANSWER_TYPES=ANSWER_TYPES, F=fields, field=fields.name, fkey=fields.key, op=fields.op)
 
 
+def posted_version(form: Any, key: str = "lock_version") -> str:
+    """The row version a browser form says it was displayed at; "" when the form left it out.
+
+    Never None: None means "not an edit of a displayed version" (the CLI) and bumps unconditionally, while a form
+    post is always an edit of what the page showed, so a post without its version is refused (409) like a stale one.
+    """
+    return str(form.get(key) or "")
+
+
 def csrf_token(request: Request) -> str:
     getter = request.scope.get("csrftoken")
     return getter() if getter else ""

@@ -11,7 +11,7 @@ from app.domain import reminders as reminder_rules
 from app.errors import Conflict, ValidationFailed
 from app.models import ApiToken, User
 from app.services import auth, reminders
-from app.web import redirect, render
+from app.web import posted_version, redirect, render
 
 router = APIRouter(prefix="/account", include_in_schema=False)
 
@@ -66,7 +66,7 @@ def update_mail(request: Request, form: FormDep, session: WriteSessionDep, actor
     try:
         reminders.update_preferences(session, actor=actor, email=str(form.get("email", "")),
                                      receive={str(k) for k in form.getlist("receive")},
-                                     lock_version=str(form.get("lock_version", "")) or None)
+                                     lock_version=posted_version(form))
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         errors = exc.errors if isinstance(exc, ValidationFailed) else {"email": exc.message}

@@ -10,7 +10,7 @@ from app.domain.policy import ROLE_LABEL, ROLES, can_manage_users
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.domain import reminders as reminder_rules
 from app.services import organisation as orgs, reminders
-from app.web import redirect, render
+from app.web import posted_version, redirect, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -43,7 +43,7 @@ def update_org(request: Request, form: FormDep, session: WriteSessionDep, actor:
     _guard(actor)
     data = {k: str(form.get(k, "")) for k in ("name", "kind", "municipality", "representative", "draft_marker",
                                                  "measure_headings", "measure_numbering")}
-    data["lock_version"] = form.get("lock_version")  # absent: not an edit of a displayed version (bumped anyway)
+    data["lock_version"] = posted_version(form)  # absent: refused like a stale version (409)
     org = orgs.get_organisation(session, actor.organisation_id)
     try:
         orgs.update_organisation(session, actor=actor, organisation_id=org.id, data=data)
@@ -79,7 +79,7 @@ def update_department(request: Request, form: FormDep, department_id: int, sessi
     try:
         dept = orgs.update_department(session, actor=actor, organisation_id=org.id, department_id=department_id,
                                       name=str(form.get("name", "")), active=form.get("active") == "1",
-                                      lock_version=str(form.get("lock_version", "")) or None)
+                                      lock_version=posted_version(form))
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         errors = exc.errors if isinstance(exc, ValidationFailed) else {f"dept-{department_id}-name": exc.message}
@@ -101,7 +101,7 @@ def _user_data(form) -> dict:
         "role": str(form.get("role", "")), "password": str(form.get("password", "")),
         "department_ids": [int(v) for v in form.getlist("department_ids") if str(v).isdigit()],
         "active": form.get("active") == "1", "unlock": form.get("unlock") == "1", "email": _optional(form, "email"),
-        "lock_version": form.get("lock_version"),
+        "lock_version": posted_version(form),
     }
 
 

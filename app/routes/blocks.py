@@ -12,7 +12,7 @@ from app.domain.forms import AUDIENCES
 from app.domain.policy import can_manage_register_settings, can_view_department
 from app.errors import Conflict, ValidationFailed
 from app.services import block_proposals, text_blocks
-from app.web import redirect, render
+from app.web import posted_version, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,7 +21,7 @@ def _data(form) -> dict:
     return {"title": str(form.get("title", "")), "kind": str(form.get("kind", "")), "text": str(form.get("text", "")),
             "measures": text_blocks.measures_form({a: str(form.get(f"measures_{a}", "")) for a in AUDIENCES}),
             "note": str(form.get("note", "")), "reason": str(form.get("reason", "")),
-            "active": form.get("active") == "1", "lock_version": form.get("lock_version")}
+            "active": form.get("active") == "1", "lock_version": posted_version(form)}
 
 
 def _ctx(session, actor, **extra) -> dict:

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from app.deps import ActorDep, FormDep, SessionDep, WriteSessionDep
 from app.errors import ValidationFailed
 from app.services import council, council_admin
-from app.web import redirect, render
+from app.web import posted_version, redirect, render
 
 router = APIRouter(include_in_schema=False)
 PAGE = "admin/councils.html"
@@ -30,7 +30,7 @@ def councils_post(request: Request, form: FormDep, session: WriteSessionDep, act
         council.save_council(session, actor=actor, name=str(form.get("name", "")),
                              member_ids=[int(x) for x in form.getlist("member_ids") if str(x).isdigit()],
                              council_id=int(form.get("id")) if str(form.get("id", "")).isdigit() else None,
-                             lock_version=form.get("lock_version"))
+                             lock_version=posted_version(form))
     except ValidationFailed as exc:
         return _invalid(request, session, actor, exc)
     return redirect(request, "/admin/councils", flash="審議会を保存しました。")

@@ -12,7 +12,7 @@ from app.errors import NotFound, ValidationFailed
 from app.models import LibraryMeasure
 from app.services import actions, library, scope
 from app.services.organisation import department_labels, get_organisation, list_departments
-from app.web import redirect, render
+from app.web import posted_version, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,7 +44,7 @@ def save(request: Request, form: FormDep, session: WriteSessionDep, actor: Actor
     data = {"title": str(form.get("title", "")), "text": str(form.get("text", "")),
             "audience": str(form.get("audience", "")), "risks": [str(r) for r in form.getlist("risks")],
             "source": str(form.get("source", "")), "active": form.get("active") == "1",
-            "lock_version": form.get("lock_version")}
+            "lock_version": posted_version(form)}
     measure_id = int(form.get("id")) if str(form.get("id", "")).isdigit() else None
     try:
         library.save(session, actor=actor, data=data, measure_id=measure_id)
@@ -72,7 +72,7 @@ def close_action(request: Request, action_id: int, form: FormDep, session: Write
                  today: TodayDep) -> Response:
     try:
         actions.close(session, actor=actor, action_id=action_id, closed_on=str(form.get("closed_on", "")),
-                      note=str(form.get("close_note", "")), today=today, lock_version=form.get("lock_version"))
+                      note=str(form.get("close_note", "")), today=today, lock_version=posted_version(form))
     except ValidationFailed as exc:
         session.rollback()
         return redirect(request, "/actions", flash="完了にできませんでした: " + " ".join(exc.errors.values()))

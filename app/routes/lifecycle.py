@@ -18,7 +18,7 @@ from app.services import annual, assessments, calendar, catalogue, changes, due,
 from app.services.assessment_list import KIND_LABEL
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.downloads import send
-from app.web import TOKYO, redirect, render
+from app.web import TOKYO, posted_version, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -192,8 +192,7 @@ def _answers(form) -> tuple[dict[int, tuple[str, str]], dict[int, str]]:
         if key.startswith("status-") and key[7:].isdigit():
             cid = int(key[7:])
             answers[cid] = (str(form.get(key, "")), str(form.get(f"note-{cid}", "")))
-            if form.get(f"lock-{cid}") is not None:
-                locks[cid] = str(form.get(f"lock-{cid}"))
+            locks[cid] = posted_version(form, f"lock-{cid}")
     return answers, locks
 
 
@@ -249,7 +248,7 @@ def review_check_save(request: Request, rid: int, cid: int, form: FormDep, sessi
     try:
         check, changed = annual.save_check(session, actor=actor, review_id=rid, check_id=cid,
                                      status=str(form.get(f"status-{cid}", "")), note=str(form.get(f"note-{cid}", "")),
-                                     lock_version=form.get(f"lock-{cid}"))
+                                     lock_version=posted_version(form, f"lock-{cid}"))
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         if not htmx:
@@ -366,7 +365,7 @@ def checklist_post(request: Request, form: FormDep, session: WriteSessionDep, ac
     try:
         annual.save_checklist_item(session, actor=actor, text=str(form.get("text", "")),
                                    item_id=int(form.get("id")) if str(form.get("id", "")).isdigit() else None,
-                                   active=form.get("active", "1") == "1", lock_version=form.get("lock_version"))
+                                   active=form.get("active", "1") == "1", lock_version=posted_version(form))
     except ValidationFailed as exc:
         session.rollback()
         return render(request, "lifecycle/checklist.html", _checklist_ctx(session, actor, exc.errors), status=422)

@@ -122,10 +122,11 @@ def test_review_overdue_then_a_review_opens_a_correction_with_exactly_the_change
 
     missing = next(m for m in measures if m.audience == "staff" and m.file_uid)  # a per-file Ⅲ measure
     url = f"/annual-reviews/{rid}"
-    bad = browser.post(url, {f"status-{missing.id}": "not_in_place", f"note-{missing.id}": ""})
+    lock = {f"lock-{missing.id}": str(missing.lock_version)}  # the page's form carries each answer's version
+    bad = browser.post(url, {f"status-{missing.id}": "not_in_place", f"note-{missing.id}": "", **lock})
     assert bad.status_code == 422 and "メモに記入" in bad.text
     assert browser.post(url, {f"status-{missing.id}": "not_in_place",
-                              f"note-{missing.id}": "令和8年度は研修を実施していない。"}).status_code == 303
+                              f"note-{missing.id}": "令和8年度は研修を実施していない。", **lock}).status_code == 303
     # the rest 「実施中」 group by group, each confirmed with the count its confirmation shows
     for group in {g["data-group"] for g in parse(browser.get(url).text).select("details.review-group")}:
         confirm = parse(browser.get(f"{url}/groups/{group}/bulk").text).select_one("input[name=confirm_count]")

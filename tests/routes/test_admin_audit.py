@@ -54,7 +54,7 @@ def test_admin_unlocks_and_resets_password(browser, read):
     dept = read(select(UserDepartment.department_id).where(UserDepartment.user_id == user.id))[0]
     r = browser.post(f"/admin/users/{user.id}", [("display_name", "高橋"), ("role", "staff"), ("active", "1"),
                                                  ("unlock", "1"), ("new_password", "Reset-pass-2026"),
-                                                 ("department_ids", str(dept))])
+                                                 ("department_ids", str(dept)), ("lock_version", str(user.lock_version))])
     assert r.status_code == 303
     browser.logout()
     assert browser.post("/login", {"login_id": "zeimu", "password": "Reset-pass-2026"}).status_code == 303

@@ -179,7 +179,8 @@ def test_issue_needs_an_action_tracked_to_closure(browser, read):
     browser.login_as("zeimu")
     assert "申請書様式を見直し" not in browser.page("/actions").get_text(), "other departments do not see it"
     browser.login_as("kodomo")
-    r = browser.post(f"/actions/{acts[0].id}/close", {"closed_on": "2026-11-20", "close_note": "様式を改正した"})
+    r = browser.post(f"/actions/{acts[0].id}/close", {"closed_on": "2026-11-20", "close_note": "様式を改正した",
+                                                      "lock_version": str(acts[0].lock_version)})
     assert r.status_code == 303
     assert read(select(ImprovementAction.status).where(ImprovementAction.id == acts[0].id)) == ["closed"]
 

@@ -82,3 +82,19 @@ def test_stale_save_is_refused_with_both_versions(browser, read, path):
     assert "他の利用者により" not in stale.text and "他の管理者により" not in stale.text
     after = read(select(model).where(model.id == row_id))[0]
     assert getattr(after, column) == stored and after.lock_version == seen + 1
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("sent", ["missing", "empty", "garbage"])
+def test_a_form_without_its_version_is_refused_like_a_stale_one(browser, read, path, sent):
+    """A browser post is always an edit of a displayed row: leaving lock_version out (a hand-made or truncated
+    form) must not overwrite silently — 409, nothing changed (only the CLI writes without a version)."""
+    row, page, url, login, data, model, row_id, column = PATHS[path](read)
+    browser.login_as(login)
+    before = read(select(model).where(model.id == row_id))[0]
+    extra = {"missing": [], "empty": [("lock_version", "")], "garbage": [("lock_version", "abc")]}[sent]
+    r = browser.post(url, _pairs(data(3)) + extra)
+    assert r.status_code == 409, r.text[:500]
+    assert "編集を始めた時点の版: 不明" in r.text
+    after = read(select(model).where(model.id == row_id))[0]
+    assert getattr(after, column) == getattr(before, column) and after.lock_version == before.lock_version

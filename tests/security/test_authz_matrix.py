@@ -93,6 +93,20 @@ def _jimu_update(ctx: Ctx) -> dict:
             "dedup_subjects": 152000, "dedup_note": "資格ファイルの人数とした。"}
 
 
+def lock_of(engine, model, row_id) -> str:
+    """The row's lock_version as the page's form carries it (a form post always names the version it shows)."""
+    from sqlmodel import Session
+
+    with Session(engine) as session:
+        return str(session.get(model, row_id).lock_version)
+
+
+def _action_close(ctx: Ctx) -> dict:
+    from app.models import ImprovementAction
+
+    return {"lock_version": lock_of(ctx.engine, ImprovementAction, ctx.ids["kokuho_action"])}
+
+
 def _kokuho_json(ctx: Ctx) -> dict:
     """The lossless JSON of the 国保 全項目 working version (to import back into it)."""
     from sqlmodel import Session
@@ -209,7 +223,7 @@ EXPECTED: dict[tuple[str, str], Case | tuple[Case, ...]] = {
     ("GET", "/versions/{vid}/progress"): dept(),
     ("GET", "/versions/{vid}/figures/{sha}.png"): dept(),  # a picture of the version's (別添1), to its readers
     ("POST", "/library"): records_only(422),
-    ("POST", "/actions/{action_id}/close"): dept(303),  # refused with the reason in the flash message
+    ("POST", "/actions/{action_id}/close"): dept(303, data=_action_close),  # no date: refused, reason in the flash
     ("GET", "/versions/{vid}/export"): dept(),
     ("POST", "/assessments/{aid}/changes"): dept(303),  # refused with the reason in the flash message
     ("GET", "/assessments/{aid}/changes.docx"): dept(),

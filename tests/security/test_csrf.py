@@ -24,7 +24,9 @@ from tests.factories import page_form
 from tests.security.helpers import (
     JAPANESE, STATE_CHANGING, app_routes, fill_path, fingerprint, form_fields, login_of, path_params, replace,
 )
-from tests.security.test_authz_matrix import EXPECTED, LOGIN_FORM, Ctx, _jimu_body, _jimu_update, _kokuho_json, cases
+from tests.security.test_authz_matrix import (
+    EXPECTED, LOGIN_FORM, Ctx, _jimu_body, _jimu_update, _kokuho_json, cases, lock_of,
+)
 
 CSRF_COOKIE = "csrftoken"
 
@@ -78,8 +80,17 @@ def _review_answers(ctx, browser, url):
 
 
 def _check_answer(ctx, browser, url):
+    from app.models import AnnualReviewCheck
+
     cid = ctx.params["cid"]
-    return {f"status-{cid}": "in_place", f"note-{cid}": ""}
+    return {f"status-{cid}": "in_place", f"note-{cid}": "", f"lock-{cid}": lock_of(ctx.engine, AnnualReviewCheck, cid)}
+
+
+def _close_action(ctx, browser, url):
+    from app.models import ImprovementAction
+
+    return {"closed_on": "2026-11-01", "close_note": "権限を見直した。",
+            "lock_version": lock_of(ctx.engine, ImprovementAction, ctx.ids["kokuho_action"])}
 
 
 def _bulk_confirmed(ctx, browser, url):
@@ -174,7 +185,7 @@ CHANGES: dict[tuple[str, str], Change] = {
     ("POST", "/blocks/{bid}/accept"): Change("records", _block_accept, params={"bid": "proposal_block"}),
     ("POST", "/blocks/{bid}/keep"): Change("records", _page("/blocks/{bid}", "/blocks/{bid}/keep"),
                                            params={"bid": "proposal_block"}),
-    ("POST", "/actions/{action_id}/close"): Change("own", {"closed_on": "2026-11-01", "close_note": "権限を見直した。"}),
+    ("POST", "/actions/{action_id}/close"): Change("own", _close_action),
     ("POST", "/assessments/{aid}/changes"): Change("own", {"item_label": "Ⅱ 5 委託", "before_text": "委託しない",
                                                            "after_text": "委託する"}),
     ("POST", "/versions/{vid}/transition"): Change("own", {"action": "submit_for_check", "lock": "1"}),

@@ -2,6 +2,7 @@
 
 CSV writers of the product (each goes through app.export.csv_safe.to_csv_bytes):
 - 計画管理書 CSV: `GET /plan/export?format=csv` and `spia export-plan --out x.csv` (services.plan.to_csv).
+- 一括変更の進捗 CSV: `GET /campaigns/{id}/report?format=csv` (services.campaign_progress.to_csv).
 """
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from app.export.csv_safe import neutralise, to_csv_bytes
 from tests.factories import new_assessment
 
 APP = Path(__file__).resolve().parents[2] / "app"
+CAMPAIGN = APP.parent / "assessments" / "demo" / "campaigns" / "gov_cloud.yaml"
 PAYLOADS = ['=HYPERLINK("http://x"&A1,"詳細")', "+SUM(1,2)", "-2+3", "@cmd", "\t=1+1", "\r=1", "\n=1",
             "＝HYPERLINK(\"http://x\")", "＋1", "－1", "＠SUM(A1)"]
 
@@ -72,6 +75,28 @@ def test_plan_csv_cli_neutralises_a_hostile_jimu_name(browser, read, demo_engine
     assert r.exit_code == 0, r.output
     rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
     assert "'" + NAME in [c for row in rows for c in row]
+    assert _formula_cells(rows) == []
+
+
+def test_campaign_progress_csv_neutralises_a_hostile_jimu_name(browser, read, demo_engine):
+    from sqlmodel import Session
+
+    from app.models import Jimu
+
+    b = browser.login_as("records")
+    r = b.post("/campaigns", {"spec": CAMPAIGN.read_text("utf-8")})
+    assert r.status_code == 303, r.text[:500]
+    url = r.headers["location"]
+    assert b.post(url + "/apply").status_code == 303
+    with Session(demo_engine) as s:  # a 事務 of the campaign renamed to what a spreadsheet would run as a formula
+        jimu = s.exec(select(Jimu).where(Jimu.name == "個人住民税の賦課徴収に関する事務")).one()
+        jimu.name = NAME
+        s.add(jimu)
+        s.commit()
+    out = b.get(url + "/report?format=csv")
+    assert out.status_code == 200 and out.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(out.content.decode("utf-8-sig"))))
+    assert "'" + NAME in [c for row in rows for c in row], rows
     assert _formula_cells(rows) == []
 
 

@@ -17,12 +17,12 @@ import pytest
 from sqlmodel import Session, select
 
 from app.domain.policy import Actor
-from app.models import Answer, Determination, ImprovementAction, Meeting, Review, VersionFile
+from app.models import Answer, Council, Determination, ImprovementAction, Meeting, Review, VersionFile
 from app.services import catalogue, snapshots
 from tests.dbutil import DEMO_TODAY
 from tests.html import check_page, parse
 from tests.security.helpers import fill_path, form_fields, login_of, path_params, replace
-from tests.security.test_authz_matrix import EXPECTED, cases
+from tests.security.test_authz_matrix import EXPECTED, cases, lock_of
 
 XSS = ("<script>alert(1)</script>", '" onmouseover="alert(1)', "javascript:alert(1)",
        "</textarea><img src=x onerror=alert(1)>")
@@ -189,7 +189,8 @@ def inject(browser, ids, engine) -> set[str]:
                                   "risks": "general", "source": LINK, "active": "1"}), "library")
     _ok(browser.post("/incidents", {"occurred_on": "2026-10-01", "summary": P("INCIDENT"), "involves_specific": "1"}),
         "incident")
-    _ok(browser.post("/admin/councils", {"id": str(ids["council"]), "name": P("COUNCIL-NAME"), "member_ids": "7"}),
+    _ok(browser.post("/admin/councils", {"id": str(ids["council"]), "name": P("COUNCIL-NAME"), "member_ids": "7",
+                                         "lock_version": lock_of(engine, Council, ids["council"])}),
         "council")
     _ok(browser.post("/admin/checklist", {"text": P("CHECKLIST")}), "checklist")
     _ok(browser.post(f"/versions/{kv}/comment", {"what": "setup", "method": P("COMMENT-METHOD"),
