@@ -9,7 +9,7 @@ from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.downloads import send
 from app.errors import ValidationFailed
 from app.services import campaign_progress, campaigns, exports
-from app.web import redirect, render
+from app.web import posted_version, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,7 +51,8 @@ def update(request: Request, cid: int, form: FormDep, session: WriteSessionDep, 
            today: TodayDep) -> Response:
     c, text = campaigns.get(session, actor=actor, campaign_id=cid), str(form.get("spec", ""))
     try:
-        c = campaigns.update(session, actor=actor, campaign_id=c.id, raw=campaigns.read_yaml(text))
+        c = campaigns.update(session, actor=actor, campaign_id=c.id, raw=campaigns.read_yaml(text),
+                             lock_version=posted_version(form))
     except ValidationFailed as exc:
         session.rollback()
         return _page(request, session, actor, today, c, text, exc.errors, status=422)

@@ -26,7 +26,8 @@ from app.models import (
     Answer, Assessment, AssessmentVersion, Campaign, CampaignLink, ChangeClass, ChangeRow, Jimu, Organisation, PageLock,
 )
 from app.models.base import utcnow
-from app.services import answers, assessments, audit, catalogue, procedure, revisions, scope
+from app.domain.wareki import wareki
+from app.services import answers, assessments, audit, catalogue, locking, procedure, revisions, scope
 
 SPEC_KEYS = ("name", "reason", "planned_on", "classification", "durations", "targets", "values", "edits")
 
@@ -53,8 +54,10 @@ def parse(raw: dict) -> C.Spec:
         raise ValidationFailed({f"spec{n}": m for n, m in enumerate(exc.problems)} | {"spec": exc.problems[0]}) from None
 
 
-def save(session: Session, *, actor: Actor, raw: dict, commit: bool = True) -> Campaign:
-    """Create the campaign, or update the one of the same name (reopening it: re-planning picks up new 評価書)."""
+def save(session: Session, *, actor: Actor, raw: dict, commit: bool = True, claimed: bool = False) -> Campaign:
+    """Create the campaign, or update the one of the same name (reopening it: re-planning picks up new 評価書).
+
+    `claimed`: the caller already moved the row's lock_version from the version its form showed (`update`)."""
     _check(actor)
     spec = parse(raw)
     stored = {k: raw[k] for k in SPEC_KEYS if k in raw} | {"planned_on": spec.planned_on.isoformat()}
@@ -64,10 +67,10 @@ def save(session: Session, *, actor: Actor, raw: dict, commit: bool = True) -> C
     if row is None:
         row = Campaign(organisation_id=actor.organisation_id, name=spec.name, planned_on=spec.planned_on,
                        created_by_id=actor.user_id, spec={})
-    elif row.spec == audit.jsonable(stored):
+    elif row.spec == audit.jsonable(stored) and not claimed:
         return row
-    else:
-        row.lock_version += 1
+    elif not claimed:  # a definition posted again by name (the list page, the CLI): not an edit of a shown version
+        locking.bump(session, Campaign, row.id)
     row.reason, row.planned_on, row.spec, row.updated_at = spec.reason, spec.planned_on, audit.jsonable(stored), utcnow()
     session.add(row)
     session.flush()
@@ -78,10 +81,17 @@ def save(session: Session, *, actor: Actor, raw: dict, commit: bool = True) -> C
     return row
 
 
-def update(session: Session, *, actor: Actor, campaign_id: int, raw: dict) -> Campaign:
-    """Edit the definition on the campaign page (the name may change; another campaign's name is refused)."""
+def update(session: Session, *, actor: Actor, campaign_id: int, raw: dict,
+           lock_version: int | str | None = None) -> Campaign:
+    """Edit the definition on the campaign page (the name may change; another campaign's name is refused).
+
+    The page's form carries the campaign's lock_version: a definition changed by someone else since the page was
+    shown is refused (409) with what is stored now, instead of overwriting it."""
     c = get(session, actor=actor, campaign_id=campaign_id)
     spec = parse(raw)
+    locking.claim_row(session, c, lock_version, message="この一括変更の定義は他の利用者により先に更新されています。",
+                      what="この一括変更の定義", entity="campaign", actor_id=actor.user_id,
+                      describe=lambda x: f"「{x.name}」(変更予定日 {wareki(x.planned_on)})")
     other = session.exec(select(Campaign).where(Campaign.organisation_id == c.organisation_id,
                                                 Campaign.name == spec.name, Campaign.id != c.id)).first()
     if other is not None:
@@ -89,7 +99,7 @@ def update(session: Session, *, actor: Actor, campaign_id: int, raw: dict) -> Ca
     c.name = spec.name
     session.add(c)
     session.flush()
-    return save(session, actor=actor, raw=raw)
+    return save(session, actor=actor, raw=raw, claimed=True)
 
 
 def to_yaml(spec: dict) -> str:

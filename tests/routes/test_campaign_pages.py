@@ -45,3 +45,25 @@ def test_staff_get_403_and_csrf_is_required(browser):
     assert b.post("/campaigns", {"spec": "name: x"}).status_code == 403
     b = browser.login_as("records")
     assert b.post("/campaigns", {"spec": "name: x"}, csrf=False).status_code == 403
+
+
+def test_editing_a_definition_changed_meanwhile_is_refused_with_what_is_stored(browser, read):
+    """The definition form carries the campaign's version: a second officer's save from the page shown before the
+    first one saved is refused (409) naming both versions and the stored definition, and changes nothing."""
+    from sqlmodel import select
+
+    from app.models import Campaign
+
+    b = browser.login_as("records")
+    url = b.post("/campaigns", {"spec": EXAMPLE.read_text("utf-8")}).headers["location"]
+    shown = b.page(url).select_one(f'form[action="{url}"] input[name=lock_version]')["value"]
+    spec = EXAMPLE.read_text("utf-8")
+    first = b.post(url, {"spec": spec.replace("name:", "name: 第1", 1), "lock_version": shown})
+    assert first.status_code == 303, first.text[:500]
+    stale = b.post(url, {"spec": spec.replace("name:", "name: 第2", 1), "lock_version": shown})
+    assert stale.status_code == 409, stale.text[:500]
+    assert f"編集を始めた時点の版: {shown}" in stale.text and "現在の登録内容" in stale.text
+    missing = b.post(url, {"spec": spec.replace("name:", "name: 第3", 1)})  # a form without its version
+    assert missing.status_code == 409
+    names = [c.name for c in read(select(Campaign))]
+    assert any(n.startswith("第1") for n in names) and not any(n.startswith(("第2", "第3")) for n in names), names

@@ -156,7 +156,8 @@ CHANGES: dict[tuple[str, str], Change] = {
     ("POST", "/campaigns"): Change("records", lambda ctx, b, url: {  # a second campaign (the world has the example)
         "spec": _campaign_spec(ctx, b, url)["spec"].replace("name:", "name: 第2次", 1)}),
     ("POST", "/campaigns/{cid}"): Change("records", lambda ctx, b, url: {
-        "spec": _campaign_spec(ctx, b, url)["spec"].replace("name:", "name: (改)", 1)}, params={"cid": "campaign"}),
+        "spec": _campaign_spec(ctx, b, url)["spec"].replace("name:", "name: (改)", 1),
+        "lock_version": dict(form_fields(b, url, url))["lock_version"]}, params={"cid": "campaign"}),
     ("POST", "/campaigns/{cid}/apply"): Change("records", params={"cid": "campaign"}),
     ("POST", "/admin/councils"): Change("records", {"name": "しののめ市情報公開・個人情報保護審査会"}),
     ("POST", "/system/organisations"): Change("sysadmin", {  # a new body and its first administrator
