@@ -466,10 +466,10 @@ def export_json(assessment_id: int, out: Annotated[Path, typer.Option("--out", h
 
 
 def _echo_import(out) -> None:
-    from app.domain.workflow import STAGE_LABEL
+    from app.domain.workflow import stage_label
 
     v = out.version
-    typer.echo(f"取り込みました: 評価書ID {v.assessment_id}、版ID {v.id}({STAGE_LABEL.get(v.stage, v.stage)})")
+    typer.echo(f"取り込みました: 評価書ID {v.assessment_id}、版ID {v.id}({stage_label(v.stage)})")
     for notice in out.notices:
         typer.echo(f"注意: {notice}")
 

@@ -21,7 +21,7 @@ from app.domain import changes as diffs
 from app.domain.answer_types import clean_value, new_id
 from app.domain.forms import AUDIENCES, FORMS, Definition
 from app.domain.wareki import wareki
-from app.domain.workflow import STAGE_LABEL, Transition, stage_label
+from app.domain.workflow import Transition, stage_label
 
 OPS = {
     "set": "項目の記載を置き換える", "append": "項目の記載に追記する", "replace_text": "記載中の語句を置き換える",
@@ -396,7 +396,7 @@ def schedule(stages: list[str], planned_on: date, durations: Mapping[str, int] |
     for stage in reversed(stages):
         if stage != "published":
             start -= timedelta(days=days.get(stage, CUSTOM_DAYS))
-        label = (custom_labels or {}).get(stage) or STAGE_LABEL.get(stage) or stage_label(stage)
+        label = (custom_labels or {}).get(stage) or stage_label(stage)
         out.append(Step(stage, _step_label(stage, label), start))
     return out[::-1]
 

@@ -31,11 +31,16 @@ class Stage(StrEnum):
     published = "published"
 
 
-STAGE_LABEL = {
-    "draft": "作成中", "internal_check": "庁内確認", "public_comment": "意見公募中", "comment_revision": "意見反映",
-    "third_party_review": "第三者点検中", "review_revision": "点検反映", "ppc_approval": "委員会承認申請",
-    "approved": "承認済", "submitted": "提出済", "published": "公表済",
+# The one registry of stage names (lists, filters, CLI, documents): a municipality's own step is `custom:<key>` and
+# is named by stage_label() from its configuration. tests/domain/test_stage_registry.py keeps copies out.
+STAGE_LABEL: dict[str, str] = {
+    Stage.draft: "作成中", Stage.internal_check: "庁内確認", Stage.public_comment: "意見公募中",
+    Stage.comment_revision: "意見反映", Stage.third_party_review: "第三者点検中", Stage.review_revision: "点検反映",
+    Stage.ppc_approval: "委員会承認申請", Stage.approved: "承認済", Stage.submitted: "提出済", Stage.published: "公表済",
 }
+# Where a municipality may insert its own step (before one of these stages).
+STEP_POSITIONS: tuple[str, ...] = (Stage.submitted, Stage.published, Stage.internal_check, Stage.third_party_review,
+                                   Stage.public_comment)
 # Working text may change in these stages (the text under comment / review is a frozen snapshot).
 EDITABLE = {"draft", "public_comment", "comment_revision", "third_party_review", "review_revision", "ppc_approval"}
 
@@ -146,6 +151,12 @@ def transitions(form: str, org_kind: str, custom: list[CustomStep] | tuple[Custo
         redirected.append(Transition("return_to_draft", "作成中に差し戻す", stage, "draft", frozenset({RECORDS}), True))
         table = redirected
     return table
+
+
+def stage_choices(custom: list[CustomStep] | tuple[CustomStep, ...] = ()) -> dict[str, str]:
+    """Every stage a version of this body can be in, with its name (a filter's options): the built-in ones and the
+    body's own steps."""
+    return {**STAGE_LABEL, **{f"custom:{c.key}": c.label for c in custom}}
 
 
 def stage_label(stage: str, custom: list[CustomStep] | tuple[CustomStep, ...] = ()) -> str:

@@ -26,7 +26,7 @@ def index(request: Request, session: SessionDep, actor: ActorDep, department: st
     rows = assessment_list.rows(session, actor=actor, department_id=dept, form=form if form in FORM_LABEL else "")
     depts = department_labels(list_departments(session, org.id)) if actor.sees_all else {}
     return render(request, "assessments/index.html", {
-        "rows": rows, "departments": depts, "department": dept, "form": form, "STAGE": assessment_list.STAGE_LABEL,
+        "rows": rows, "departments": depts, "department": dept, "form": form,
         "KIND": assessment_list.KIND_LABEL, "no_content": migration.without_content(session, [r.version for r in rows]),
         "NO_CONTENT": migration.NO_CONTENT})
 
@@ -80,7 +80,7 @@ def overview_ctx(session, actor, aid: int, today) -> dict:
         "a": a, "jimu": jimu, "versions": versions, "v": v, "d": d, "files": vfiles, "problems": problems,
         "percent": percent(statuses), "label": catalogue.labels(session).get((d.form, d.version), d.label),
         "actions": action_service.listing(session, actor=actor, today=today, status="", assessment_id=a.id),
-        "STAGE": assessment_list.STAGE_LABEL, "KIND": assessment_list.KIND_LABEL,
+        "KIND": assessment_list.KIND_LABEL,
         "change_rows": changes.rows_of(session, a.id), "org": org,
         "stage_label": workflow.stage_label(v.stage, custom),
         "buttons": procedure_view.buttons(session, actor, a, v, org, today, len(problems)),

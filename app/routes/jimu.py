@@ -84,7 +84,7 @@ def detail(request: Request, jimu_id: int, session: SessionDep, actor: ActorDep,
         "jimu": jimu, "files": files, "inputs": inputs, "current": current, "history": history,
         "warning": warning, "department": labels.get(jimu.department_id, ""), "file_kinds": FILE_KINDS,
         "statuses": STATUSES, "today": today, "org": org,
-        "assessments": assessment_list.rows(session, actor=actor, jimu_id=jimu.id), "STAGE": assessment_list.STAGE_LABEL,
+        "assessments": assessment_list.rows(session, actor=actor, jimu_id=jimu.id),
     })
 
 

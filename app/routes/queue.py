@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from app.deps import ActorDep, SessionDep, TodayDep
 from app.domain import workflow
-from app.services import council_admin, queue
+from app.services import council_admin, procedure, queue
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.web import render
 
@@ -21,7 +21,8 @@ def queue_page(request: Request, session: SessionDep, actor: ActorDep, today: To
     dept = int(department) if department.isdigit() else None
     rows = queue.rows(session, actor=actor, today=today, department_id=dept, stage=stage)
     return render(request, "procedure/queue.html", {
-        "rows": rows, "department": dept, "stage": stage, "stages": workflow.STAGE_LABEL,
+        "rows": rows, "department": dept, "stage": stage,
+        "stages": workflow.stage_choices(procedure.custom_steps(session, org.id)),
         "departments": department_labels(list_departments(session, org.id)) if actor.sees_all else {}})
 
 

@@ -7,17 +7,13 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.domain import workflow
 from app.domain.forms import FORM_LABEL
 from app.domain.policy import Actor
 from app.models import Assessment, AssessmentVersion, ImprovementAction, Jimu
 from app.services import scope
 from app.services.organisation import department_labels, list_departments
 
-STAGE_LABEL = {
-    "draft": "作成中", "internal_check": "庁内確認", "public_comment": "意見公募中", "comment_revision": "意見反映",
-    "third_party_review": "第三者点検中", "review_revision": "点検反映", "ppc_approval": "委員会承認申請",
-    "approved": "承認済", "submitted": "提出済", "published": "公表済", "returned": "差戻し",
-}
 # migration: published before this system, registered without a procedure record (services/migration.py)
 KIND_LABEL = {"initial": "実施", "correction": "修正", "reassessment": "再実施", "migration": "移行登録(手続の記録なし)"}
 
@@ -29,6 +25,7 @@ class AssessmentRow:
     jimu: Any
     department: str
     open_actions: int
+    stage_label: str = "-"  # the version's stage by name, the body's own steps included (workflow.stage_label)
 
     @property
     def title(self) -> str:
@@ -65,14 +62,23 @@ def rows(session: Session, *, actor: Actor, department_id: int | None = None, ji
                                    .group_by(ImprovementAction.assessment_id)).all():
             counts[aid] = n
     labels = department_labels(list_departments(session, actor.organisation_id)) if actor.organisation_id else {}
+    custom = _custom_steps(session, {r.organisation_id for r in found})
     out = []
     for r in found:
         v = latest.get(r.id)
         if stage and (v is None or v.stage != stage):
             continue
         jimu = _JimuView(r.jimu_id, r.jimu_name, r.jimu_department, r.jimu_status, r.jimu_end)
-        out.append(AssessmentRow(r, v, jimu, labels.get(r.jimu_department, ""), counts.get(r.id, 0)))
+        out.append(AssessmentRow(r, v, jimu, labels.get(r.jimu_department, ""), counts.get(r.id, 0),
+                                 workflow.stage_label(v.stage, custom.get(r.organisation_id, [])) if v else "-"))
     return out
+
+
+def _custom_steps(session: Session, organisation_ids: set[int]) -> dict[int, list[workflow.CustomStep]]:
+    """Each body's own procedure steps (one query per body listed: one, except for the bare CLI)."""
+    from app.services.procedure import custom_steps
+
+    return {oid: custom_steps(session, oid) for oid in organisation_ids if oid is not None}
 
 
 @dataclass

@@ -69,7 +69,7 @@ def get_version(session: Session, *, actor: Actor, version_id: int, edit: bool =
 
 def _refuse_frozen(v: AssessmentVersion) -> None:
     if v.frozen or not workflow.editable(v.stage):
-        stage = workflow.STAGE_LABEL.get(v.stage, v.stage)
+        stage = workflow.stage_label(v.stage)
         raise Conflict(f"この版は「{stage}」のため編集できません(手続中・提出済・公表済の版の内容は変更できません)。"
                        "変更する場合は新しい版を作成してください。")
 

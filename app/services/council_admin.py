@@ -11,7 +11,6 @@ from app.models import Council, User, WorkflowStep
 from app.services import audit, council, scope, snapshots
 from app.services.organisation import get_organisation
 
-STEP_POSITIONS = ("submitted", "published", "internal_check", "third_party_review", "public_comment")
 
 
 def settings_view(session: Session, actor: Actor, errors: dict | None = None) -> dict:
@@ -23,7 +22,8 @@ def settings_view(session: Session, actor: Actor, errors: dict | None = None) ->
     return {"councils": [(c, council.members(session, c.id)) for c in bodies], "errors": errors or {},
             "council_users": session.exec(select(User).where(User.organisation_id == org.id, User.role == "council")).all(),
             "steps": session.exec(select(WorkflowStep).where(WorkflowStep.organisation_id == org.id)).all(),
-            "stages": workflow.STAGE_LABEL, "can_steps": can_manage_users(actor)}
+            "stages": workflow.STAGE_LABEL, "positions": [(s, workflow.STAGE_LABEL[s]) for s in workflow.STEP_POSITIONS],
+            "can_steps": can_manage_users(actor)}
 
 
 def _steps_admin(actor: Actor) -> None:
@@ -41,7 +41,7 @@ def add_step(session: Session, *, actor: Actor, key: str, label: str, before: st
         errors["key"] = "キーは半角英数字と _ で入力してください。"
     if not label or len(label) > 100:
         errors["label"] = "名称を入力してください(100文字以内)。"
-    if before not in STEP_POSITIONS:
+    if before not in workflow.STEP_POSITIONS:
         errors["before"] = "挿入する位置を選択してください。"
     if not forms:
         errors["forms"] = "対象の様式を選択してください。"
