@@ -65,19 +65,16 @@ def _ctx(session, actor, E: editor.EditorContext, **extra) -> dict:
 def _load(session, actor, vid: int, page_id: str, file: str, today, *, edit_check: bool = True,
           overrides: dict | None = None, errors: dict | None = None) -> editor.EditorContext:
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
-    try:
-        assessments.get_version(session, actor=actor, version_id=vid, edit=True)
-        editable = True
-    except Exception:  # noqa: BLE001 - a read-only view when the version or the department does not allow edits
-        editable = False
+    editable = assessments.editability(actor, jimu, v)
     try:
         E = editor.build(session, version=v, assessment=a, jimu=jimu, page_id=page_id, file_uid=file, today=today,
-                         editable=editable, overrides=overrides)
+                         editable=editable.ok, overrides=overrides)
     except KeyError:
         raise NotFound("編集ページが見つかりません。") from None
     if E.page.scope == "file" and E.file is None:
         raise NotFound("特定個人情報ファイルを指定してください。")
     E.errors = errors or {}
+    E.readonly_reason = editable.reason
     return E
 
 

@@ -95,7 +95,7 @@ def _list_ctx(session, actor, vid: int, errors=None, message: str = "") -> dict:
     rows = unmapped.of_version(session, v.id)
     return {"v": v, "a": a, "jimu": jimu, "rows": rows, "errors": errors or {},
             "has_import": any(unmapped.from_file(u) for u in rows),
-            "editable": assessments.can_edit(session, actor=actor, assessment=a) and unmapped.writable(v),
+            "editable": assessments.editability(actor, jimu, v).ok,
             "origin": unmapped.origin, "reason": unmapped.reason, "message": message}
 
 

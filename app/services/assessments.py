@@ -1,6 +1,7 @@
 """評価書: create from a determination, scope checks, versions and their 特定個人情報ファイル."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func
@@ -51,9 +52,33 @@ def get(session: Session, *, actor: Actor, assessment_id: int, edit: bool = Fals
     return a, jimu
 
 
-def can_edit(session: Session, *, actor: Actor, assessment: Assessment) -> bool:
-    jimu = session.get(Jimu, assessment.jimu_id)
-    return actor.role != "council" and can_edit_department(actor, jimu.department_id)
+@dataclass(frozen=True)
+class Editability:
+    """The one answer to "may this user change this 評価書 (this version's text) now?", with the reason when not."""
+
+    ok: bool
+    reason: str = ""
+    frozen: bool = False  # refused by the version's stage (409), not by who the user is (403)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def editability(actor: Actor, jimu: Jimu, version: AssessmentVersion | None = None) -> Editability:
+    """Who (the 事務's department; council members never) and, given a version, its stage and frozen state.
+
+    Pages show the reason instead of a form, the services refuse with it (`get_version(edit=True)`), the API
+    answers with it: one rule, so a page never offers what the save path refuses."""
+    if actor.role == "council" or not can_edit_department(actor, jimu.department_id):
+        return Editability(False, department_denial(actor, "評価書"))
+    if version is not None and not content_open(version):
+        return Editability(False, frozen_reason(version), frozen=True)
+    return Editability(True)
+
+
+def can_edit(session: Session, *, actor: Actor, assessment: Assessment,
+             version: AssessmentVersion | None = None) -> bool:
+    return editability(actor, session.get(Jimu, assessment.jimu_id), version).ok
 
 
 def get_version(session: Session, *, actor: Actor, version_id: int, edit: bool = False
@@ -67,11 +92,19 @@ def get_version(session: Session, *, actor: Actor, version_id: int, edit: bool =
     return v, a, jimu
 
 
+def content_open(v: AssessmentVersion) -> bool:
+    """The version's text may change: not frozen, and in a stage where the working text is edited."""
+    return not v.frozen and workflow.editable(v.stage)
+
+
+def frozen_reason(v: AssessmentVersion) -> str:
+    return (f"この版は「{workflow.stage_label(v.stage)}」のため編集できません(手続中・提出済・公表済の版の内容は変更"
+            "できません)。変更する場合は新しい版を作成してください。")
+
+
 def _refuse_frozen(v: AssessmentVersion) -> None:
-    if v.frozen or not workflow.editable(v.stage):
-        stage = workflow.stage_label(v.stage)
-        raise Conflict(f"この版は「{stage}」のため編集できません(手続中・提出済・公表済の版の内容は変更できません)。"
-                       "変更する場合は新しい版を作成してください。")
+    if not content_open(v):
+        raise Conflict(frozen_reason(v))
 
 
 def _locked(session: Session, version_id: int) -> AssessmentVersion:

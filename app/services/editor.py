@@ -48,6 +48,7 @@ class EditorContext:
     label: str
     errors: dict[str, str] = field(default_factory=dict)
     editable: bool = True
+    readonly_reason: str = ""  # why not editable (assessments.editability): shown above the page
     notice: formnotice.Notice | None = None   # 「この様式の N 項目は公式様式との照合が済んでいません」
     form_warning: str | None = None           # the 様式 version is not in force on the 公表日 (or today)
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, func, select
 
-from app.domain import item_picker, workflow
+from app.domain import item_picker
 from app.domain.answers import ParsedPage, clean_value
 from app.domain.forms import AUDIENCES, Definition
 from app.domain.policy import Actor
@@ -34,7 +34,7 @@ ORIGIN = {"file": "ファイルの取り込み"}
 
 def writable(v) -> bool:
     """The version's content may change (the rule of assessments.ensure_writable), so rows can be placed."""
-    return not v.frozen and workflow.editable(v.stage)
+    return assessments.content_open(v)
 
 
 def from_file(u: UnmappedAnswer) -> bool:
