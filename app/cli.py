@@ -292,7 +292,7 @@ def list_assessments(as_json: Annotated[bool, typer.Option("--json")] = False) -
 
     with Session(engine(), expire_on_commit=False) as session:
         actor = actor_for(session)
-        data = [_assessment_json(r) for r in due.rows(session, actor=actor, today=_today())]
+        data = [due.summary(r) for r in due.rows(session, actor=actor, today=_today())]
     if as_json:
         echo_json(data)
         return
@@ -306,25 +306,6 @@ def _today() -> date:
     from app.web import TOKYO
 
     return datetime.now(TOKYO).date()
-
-
-def _assessment_json(d) -> dict:
-    from app.domain.forms import FORM_LABEL
-    from app.services.assessment_list import KIND_LABEL
-
-    q = d.q
-    r, v = q.row, q.row.version
-    return {"id": r.assessment.id, "number": r.assessment.number, "jimu": r.jimu.name, "department": r.department,
-            "form": r.assessment.form, "form_label": FORM_LABEL[r.assessment.form], "version_id": v.id,
-            "version": v.seq, "kind": v.kind, "kind_label": KIND_LABEL[v.kind], "form_version": v.form_version,
-            "stage": v.stage, "stage_label": q.stage_label, "days_in_stage": q.days_in_stage,
-            "next_action": q.next_action, "next_due": q.next_due.isoformat() if q.next_due else None,
-            "published_on": v.published_on.isoformat() if v.published_on else None,
-            "open_actions": r.open_actions, "open_conditions": d.open_conditions,
-            "last_published_on": d.published_on.isoformat() if d.published_on else None,
-            "next_review_due": d.next_review_due.isoformat() if d.next_review_due else None,
-            "reassessment_due": d.reassessment_due.isoformat() if d.reassessment_due else None,
-            "flags": d.flags}
 
 
 @app.command("due")

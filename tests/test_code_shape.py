@@ -30,3 +30,18 @@ def test_admin_screens_live_in_their_own_route_modules():
     queue = (APP / "routes" / "queue.py").read_text(encoding="utf-8")
     assert "/admin/" not in queue
     assert '"/admin/councils"' in (APP / "routes" / "councils.py").read_text(encoding="utf-8")
+
+
+def _writers(pattern: str) -> list[str]:
+    rx = re.compile(pattern)
+    return sorted({f"{p.relative_to(ROOT)}" for p, text in _sources() if rx.search(text)})
+
+
+def test_derived_state_has_one_writer_each():
+    """Issue 19 item 4: page locks, the read-only prefill merge, the list summary and "may I edit" each have one
+    home; a second copy is how a page once 404'd (a version created without its page locks)."""
+    assert _writers(r"(?<!class )\bPageLock\(") == ["app/services/assessments.py"]  # add_page_locks
+    assert _writers(r"\.readonly:\s*\n\s*scope_values\[") == []  # the editor merged its own copy
+    assert _writers(r"d\.item\(item_id\)\.readonly:\s*\n\s*values\.setdefault") == ["app/services/prefill.py"]
+    assert _writers(r'"reassessment_due":') == ["app/services/due.py"]  # due.summary: CLI and API
+    assert _writers(r"except Exception:.*read-only") == []  # editability, not "any error means read-only"

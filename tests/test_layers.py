@@ -55,3 +55,32 @@ def test_the_check_sees_a_forbidden_import(tmp_path):
     assert _imports(f) == ["fastapi", "app.services.audit"]
     assert _hits("fastapi", FORBIDDEN["domain"]) and _hits("app.routes.editor", FORBIDDEN["services"])
     assert not _hits("app.domainx", ("app.domain",))
+
+
+def _runtime_imports(path: Path) -> list[str]:
+    """Like _imports, but without the `if TYPE_CHECKING:` blocks (a type annotation is not table access)."""
+    tree = ast.parse(path.read_text("utf-8"))
+    skip = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+            for n in ast.walk(node)}
+    out = []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.append(node.module)
+    return out
+
+
+def test_routes_hold_no_table_access():
+    """Issue 19 item 5: lookups, permission checks and page assembly live in services (view models such as
+    services/overview_view.py); a route that reaches for a table skips the scope rules (one once did)."""
+    bad = [f"{p.relative_to(APP.parent)}: {m}" for p in sorted((APP / "routes").rglob("*.py"))
+           for m in _runtime_imports(p) if _hits(m, ("app.models",)) and m != "app.models.base"]
+    assert bad == []
+    # and no route imports another route module's helpers inside a function (page assembly is a service)
+    inner = [f"{p.relative_to(APP.parent)}" for p in sorted((APP / "routes").rglob("*.py"))
+             if any(isinstance(n, ast.FunctionDef) and any(isinstance(x, ast.ImportFrom) and (x.module or "").startswith(
+                 "app.routes") for x in ast.walk(n)) for n in ast.walk(ast.parse(p.read_text("utf-8"))))]
+    assert inner == []

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app.deps import ActorDep, BrowserActorDep, FormDep, SessionDep, WriteSessionDep, session_token
 from app.domain import reminders as reminder_rules
 from app.errors import Conflict, ValidationFailed
-from app.models import ApiToken, User
 from app.services import auth, reminders
 from app.web import posted_version, redirect, render
 
@@ -17,15 +15,14 @@ router = APIRouter(prefix="/account", include_in_schema=False)
 
 
 def _ctx(session, actor, **extra) -> dict:
-    tokens = session.exec(select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id.desc())).all()
+    tokens = auth.api_tokens(session, actor=actor)
     mail = None
     if actor.user_id is not None:
         user, opted = reminders.preferences(session, user_id=actor.user_id)
         mail = {"email": user.email, "lock_version": user.lock_version, "opted_out": opted,
                 "receives": actor.role in reminder_rules.RECIPIENT_ROLES}
-    user = session.get(User, actor.user_id) if actor.user_id is not None else None
     return {"tokens": tokens, "errors": {}, "new_token": "", "mail": mail, "mail_kinds": reminder_rules.KINDS,
-            "directory_account": bool(user and user.auth_source == "ldap"), **extra}
+            "directory_account": auth.signs_in_by_directory(session, actor=actor), **extra}
 
 
 @router.get("")

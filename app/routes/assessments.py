@@ -8,11 +8,10 @@ from starlette.responses import Response
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.domain.completeness import percent
 from app.domain.forms import FORM_LABEL
-from app.domain.policy import can_edit_department
 from app.errors import ValidationFailed
-from app.models import Determination
-from app.services import assessment_list, assessments, catalogue, changes, completeness, determinations, migration, register
-from app.services import actions as action_service
+from app.services import (
+    assessment_list, assessments, catalogue, completeness, determinations, migration, overview_view, register,
+)
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.web import redirect, render
 
@@ -62,75 +61,9 @@ def create(request: Request, jimu_id: int, form: FormDep, session: WriteSessionD
     return redirect(request, f"/assessments/{created[-1].id}", flash=f"{names}を作成しました。")
 
 
-def overview_ctx(session, actor, aid: int, today) -> dict:
-    """Everything the 評価書 page shows, including the procedure panel."""
-    from app.domain import workflow
-    from app.models import Organisation
-    from app.services import approval, comments, council, migration, pairing, procedure, procedure_view, snapshots
-
-    a, jimu = assessments.get(session, actor=actor, assessment_id=aid)
-    versions = assessments.versions(session, a.id)
-    v = versions[-1]
-    d = catalogue.definition(a.form, v.form_version)
-    vfiles = assessments.files(session, v.id)
-    problems, statuses = completeness.evaluate_version(session, v, a, today)
-    org = session.get(Organisation, a.organisation_id)
-    custom = procedure.custom_steps(session, org.id)
-    return {
-        "a": a, "jimu": jimu, "versions": versions, "v": v, "d": d, "files": vfiles, "problems": problems,
-        "percent": percent(statuses), "label": catalogue.labels(session).get((d.form, d.version), d.label),
-        "actions": action_service.listing(session, actor=actor, today=today, status="", assessment_id=a.id),
-        "KIND": assessment_list.KIND_LABEL,
-        "change_rows": changes.rows_of(session, a.id), "org": org,
-        "stage_label": workflow.stage_label(v.stage, custom),
-        "buttons": procedure_view.buttons(session, actor, a, v, org, today, len(problems)),
-        "pair": pairing.members(session, jimu_id=jimu.id, det=session.get(Determination, v.determination_id)
-                                if v.determination_id else None, today=today, current_id=a.id, custom=custom),
-        "can_create": jimu.status != "ended" and can_edit_department(actor, jimu.department_id),
-        "FV": catalogue.version_labels(session, a.form),
-        "timeline": procedure.timeline_rows(session, v.id, custom), "custom": custom,
-        "label_of": lambda s: workflow.stage_label(s, custom),
-        "snapshots": snapshots.of_version(session, v.id), "PURPOSE": snapshots.PURPOSE_LABEL,
-        "comment": comments.current(session, v.id), "review": council.current_review(session, v.id),
-        "approval": approval.current(session, v.id), "date_for": procedure.DATE_FOR, "today": today,
-        "councils": council.councils(session, org.id),
-        "can_migrate": migration.offer(session, actor, v),
-        "migrated_label": migration.label(v, migration.without_content(session, [v])),
-        "no_content": migration.without_content(session, versions), "NOTHING_TO_PRINT": migration.NOTHING_TO_PRINT,
-        **_import_ctx(session, a, v),
-        **_lifecycle_ctx(session, actor, a, jimu, versions, v, today),
-    }
-
-
-def _import_ctx(session, a, v) -> dict:
-    """「ファイルから取り込む」 on the 評価書 page (app/routes/fileimport.py does the import)."""
-    from app.services import formfiles, unmapped
-
-    return {"import_versions": {a.form: [(d.version, d.label) for d in reversed(catalogue.catalogue().versions(a.form))]},
-            "import_limit_mb": formfiles.MAX_BYTES // (1024 * 1024), "open_leftovers": unmapped.open_count(session, v.id),
-            "last_import": migration.was_imported(session, v.id), "import_editable": unmapped.writable(v)}
-
-
-def _lifecycle_ctx(session, actor, a, jimu, versions, v, today) -> dict:
-    """After publication: due dates and flags, yearly reviews, and what 改訂する offers."""
-    from app.domain.deadlines import STATUS_LABEL
-    from app.services import annual, due, revisions
-
-    reviews = annual.reviews_of(session, a.id)
-    ordered = [x.version for x in catalogue.catalogue().versions(a.form)]
-    newer = [catalogue.definition(a.form, x) for x in ordered[ordered.index(v.form_version) + 1:]] \
-        if v.form_version in ordered else []
-    return {"due": due.one(session, actor=actor, assessment=a, jimu=jimu, versions=versions, today=today),
-            "reviews": reviews, "STATUS_LABEL": STATUS_LABEL,
-            "open_review": next((r for r in reviews if r.completed_on is None), None),
-            "REASONS": revisions.REASONS, "other_forms": [(x.version, x.label) for x in newer],
-            "can_edit": assessments.can_edit(session, actor=actor, assessment=a),
-            "has_published": any(x.published_on for x in versions)}
-
-
 @router.get("/assessments/{aid}")
 def overview(request: Request, aid: int, session: SessionDep, actor: ActorDep, today: TodayDep) -> Response:
-    return render(request, "assessments/overview.html", overview_ctx(session, actor, aid, today))
+    return render(request, "assessments/overview.html", overview_view.context(session, actor, aid, today))
 
 
 @router.get("/versions/{vid}/check")

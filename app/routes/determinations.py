@@ -7,8 +7,7 @@ from starlette.responses import Response
 
 from app.deps import FormDep, WriteSessionDep, ActorDep, SessionDep, TodayDep
 from app.domain import threshold as th
-from app.errors import NotFound, ValidationFailed
-from app.models import Determination, SeriousIncident
+from app.errors import ValidationFailed
 from app.domain.policy import can_edit_department
 from app.services import assessment_list, determinations, pairing, procedure, register
 from app.services.determinations import WizardInput
@@ -84,11 +83,7 @@ def wizard_record(request: Request, form: FormDep, jimu_id: int, session: WriteS
 
 @router.get("/determinations/{det_id}")
 def show(request: Request, det_id: int, session: SessionDep, actor: ActorDep, today: TodayDep) -> Response:
-    det = session.get(Determination, det_id)
-    if det is None:
-        raise NotFound("しきい値判断が見つかりません。")
-    jimu = register.get_jimu(session, actor=actor, jimu_id=det.jimu_id)
-    incidents = [session.get(SeriousIncident, i) for i in det.incident_ids]
+    det, jimu, incidents = determinations.get(session, actor=actor, det_id=det_id)
     latest = determinations.latest(session, jimu.id)
     pair = pairing.members(session, jimu_id=jimu.id, det=det, today=today,
                            custom=procedure.custom_steps(session, jimu.organisation_id))

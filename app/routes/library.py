@@ -8,9 +8,8 @@ from starlette.responses import Response
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.domain.forms import AUDIENCES
 from app.domain.policy import can_manage_register_settings
-from app.errors import NotFound, ValidationFailed
-from app.models import LibraryMeasure
-from app.services import actions, library, scope
+from app.errors import ValidationFailed
+from app.services import actions, library
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.web import posted_version, redirect, render
 
@@ -31,9 +30,7 @@ def index(request: Request, session: SessionDep, actor: ActorDep, q: str = "", a
           risk: str = "", edit: int = 0) -> Response:
     data, row = None, None
     if edit:
-        row = session.get(LibraryMeasure, edit)
-        if row is None or not scope.same_body(actor, row.organisation_id):
-            raise NotFound("措置が見つかりません。")
+        row = library.get(session, actor=actor, measure_id=edit)
         data = {"title": row.title, "text": row.text, "audience": row.audience, "risks": row.risks,
                 "source": row.source, "active": row.active}
     return render(request, "library/index.html", _lib_ctx(session, actor, q, audience, risk, data, edit=row))
@@ -50,7 +47,7 @@ def save(request: Request, form: FormDep, session: WriteSessionDep, actor: Actor
         library.save(session, actor=actor, data=data, measure_id=measure_id)
     except ValidationFailed as exc:
         session.rollback()
-        edit = session.get(LibraryMeasure, measure_id) if measure_id else None
+        edit = library.get(session, actor=actor, measure_id=measure_id) if measure_id else None
         return render(request, "library/index.html", _lib_ctx(session, actor, data=data, errors=exc.errors, edit=edit),
                       status=422)
     return redirect(request, "/library", flash="措置ライブラリを更新しました。")

@@ -13,7 +13,6 @@ from app.domain import deadlines, workflow
 from app.domain.policy import can_manage_register_settings
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import AssessmentVersion
 from app.services import annual, assessments, calendar, catalogue, changes, due, exports, revisions
 from app.services.assessment_list import KIND_LABEL
 from app.services.organisation import department_labels, get_organisation, list_departments
@@ -48,7 +47,7 @@ def revise(request: Request, aid: int, form: FormDep, session: WriteSessionDep, 
 def _changes_ctx(session, actor, vid: int, errors=None) -> dict:
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
     found = revisions.pending(session, v, a)
-    base = session.get(AssessmentVersion, v.based_on_id) if v.based_on_id else None
+    base = assessments.version_row(session, v.based_on_id)
     all_rows = changes.rows_of(session, a.id)
     opened_by = annual.opened(session, v.id)
     return {"v": v, "a": a, "jimu": jimu, "found": found, "classes": revisions.classes(session, v.id),
@@ -177,7 +176,7 @@ def _review_ctx(session, actor, rid: int, errors=None, data=None, open_group: st
     return {"review": review, "checks": checks, "a": a, "jimu": jimu, "STATUS": annual.STATUS,
             "OUTCOMES": annual.OUTCOMES, "errors": errors, "data": data or {}, "parts": parts,
             "opened": annual.open_group(parts, open_group),
-            "reviewed": session.get(AssessmentVersion, review.version_id),
+            "reviewed": assessments.version_row(session, review.version_id),
             "editable": review.completed_on is None and annual.can_edit(session, actor=actor, review=review)}
 
 

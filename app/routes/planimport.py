@@ -9,7 +9,6 @@ from starlette.responses import Response
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.domain import plansheet
 from app.errors import ValidationFailed
-from app.models import AssessmentVersion
 from app.security import CookieSigner
 from app.services import assessments, migration, planimport
 from app.web import redirect, render
@@ -80,8 +79,7 @@ def apply(request: Request, form: FormDep, session: WriteSessionDep, actor: Acto
 
 
 def _migrate_ctx(session, actor, vid: int, errors: dict, data: dict) -> dict:
-    v = session.get(AssessmentVersion, vid)
-    a, jimu = assessments.get(session, actor=actor, assessment_id=v.assessment_id if v else 0)
+    v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
     return {"v": v, "a": a, "jimu": jimu, "errors": errors, "data": data, "offer": migration.offer(session, actor, v)}
 
 

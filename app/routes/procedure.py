@@ -7,7 +7,6 @@ from starlette.responses import Response
 
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.errors import Conflict, DomainError, Forbidden, ValidationFailed
-from app.models import Council, Review
 from app.domain import item_picker, workflow
 from app.domain.policy import can_manage_register_settings
 from app.services import (
@@ -127,7 +126,7 @@ def _review_ctx(session, actor, vid: int, errors=None) -> dict:
             "conditions": council.conditions(session, r.id) if r else [], "items": items, "labels": dict(items),
             "picker": picker, "results": council.RESULTS, "status": council.FINDING_STATUS, "errors": errors or {},
             "can_record": can_manage_register_settings(actor),
-            "council_name": session.get(Council, r.council_id).name if r else "",
+            "council_name": council.council_name(session, r.council_id) if r else "",
             "earlier": [x for x in council.rounds(session, v.id) if r and x.id != r.id]}
 
 
@@ -172,35 +171,29 @@ def review_post(request: Request, vid: int, form: FormDep, session: WriteSession
 @router.post("/findings/{finding_id}/answer")
 def finding_answer(request: Request, finding_id: int, form: FormDep, session: WriteSessionDep,
                    actor: ActorDep) -> Response:
-    from app.models import Finding
-
-    f = session.get(Finding, finding_id)
-    review = session.get(Review, f.review_id) if f else None
+    version_id = council.version_of_finding(session, finding_id)
     try:
         council.answer_finding(session, actor=actor, finding_id=finding_id, response=str(form.get("response", "")),
                                status=str(form.get("status", "")), reason=str(form.get("reason", "")))
     except ValidationFailed as exc:
         session.rollback()
-        return redirect(request, f"/versions/{review.version_id}/review#finding-{finding_id}",
+        return redirect(request, f"/versions/{version_id}/review#finding-{finding_id}",
                         flash="回答を保存できませんでした: " + " ".join(exc.errors.values()))
-    return redirect(request, f"/versions/{review.version_id}/review#finding-{finding_id}", flash="指摘事項への回答を保存しました。")
+    return redirect(request, f"/versions/{version_id}/review#finding-{finding_id}", flash="指摘事項への回答を保存しました。")
 
 
 @router.post("/conditions/{condition_id}/meet")
 def condition_meet(request: Request, condition_id: int, form: FormDep, session: WriteSessionDep, actor: ActorDep,
                    today: TodayDep) -> Response:
-    from app.models import ReviewCondition
-
-    c = session.get(ReviewCondition, condition_id)
-    review = session.get(Review, c.review_id) if c else None
+    version_id = council.version_of_condition(session, condition_id)
     try:
         council.meet_condition(session, actor=actor, condition_id=condition_id, met_on=str(form.get("met_on", "")),
                                note=str(form.get("note", "")), today=today)
     except ValidationFailed as exc:
         session.rollback()
-        return redirect(request, f"/versions/{review.version_id}/review",
+        return redirect(request, f"/versions/{version_id}/review",
                         flash="対応済みにできませんでした: " + " ".join(exc.errors.values()))
-    return redirect(request, f"/versions/{review.version_id}/review", flash="答申の条件を対応済みにしました。")
+    return redirect(request, f"/versions/{version_id}/review", flash="答申の条件を対応済みにしました。")
 
 
 @router.get("/meetings/{meeting_id}/minutes.docx")
@@ -231,28 +224,15 @@ def approval_post(request: Request, vid: int, form: FormDep, session: WriteSessi
     return redirect(request, f"/versions/{vid}/approval", flash="承認申請の記録を保存しました。")
 
 
-def _snapshot_access(session, actor, snapshot_id: int):
-    snap = snapshots.get(session, snapshot_id)
-    if actor.role == "council":
-        from sqlmodel import select
-
-        review = session.exec(select(Review).where(Review.snapshot_id == snap.id)).first()
-        if review is None or not council.can_read_review(session, actor, review):
-            raise Forbidden("審議会に送付された評価書だけを閲覧できます。")
-    else:
-        assessments.get_version(session, actor=actor, version_id=snap.version_id)
-    return snap
-
-
 @router.get("/snapshots/{snapshot_id}")
 def snapshot_view(request: Request, snapshot_id: int, session: SessionDep, actor: ActorDep) -> Response:
-    snap = _snapshot_access(session, actor, snapshot_id)
+    snap = council.readable_snapshot(session, actor, snapshot_id)
     return render(request, "procedure/snapshot.html", {"snap": snap, "s": snapshots.view(session, snap)})
 
 
 @router.get("/snapshots/{snapshot_id}/download")
 def snapshot_download(request: Request, snapshot_id: int, session: SessionDep, actor: ActorDep) -> Response:
-    snap = _snapshot_access(session, actor, snapshot_id)
+    snap = council.readable_snapshot(session, actor, snapshot_id)
     if not snap.docx:
         raise DomainError("この記録には Word ファイルがありません。")
     return send(request, actor, content=snap.docx, media_type=exports.DOCX_TYPE, filename=snap.filename,

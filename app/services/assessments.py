@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from app.domain import threshold as th
 from app.domain import workflow
 from app.domain.answers import new_id
-from app.domain.forms import FORM_LABEL, FORMS
+from app.domain.forms import FORM_LABEL, FORMS, Definition
 from app.domain.policy import Actor, can_edit_department, can_view_department, department_denial
 from app.domain.text import text_problem
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -79,6 +79,12 @@ def editability(actor: Actor, jimu: Jimu, version: AssessmentVersion | None = No
 def can_edit(session: Session, *, actor: Actor, assessment: Assessment,
              version: AssessmentVersion | None = None) -> bool:
     return editability(actor, session.get(Jimu, assessment.jimu_id), version).ok
+
+
+def version_row(session: Session, version_id: int | None) -> AssessmentVersion | None:
+    """A version by id, for a page that already holds an authorised row pointing at it (the version a revision is
+    based on, the one a 見直し reviewed); anything reached by a user-given id goes through get_version."""
+    return session.get(AssessmentVersion, version_id) if version_id else None
 
 
 def get_version(session: Session, *, actor: Actor, version_id: int, edit: bool = False
@@ -225,13 +231,25 @@ def create(session: Session, *, actor: Actor, jimu_id: int, forms: list[str], nu
     return created
 
 
+def add_page_locks(session: Session, version_id: int, d: Definition, file_uids: list[str], *,
+                   file_pages_only: bool = False, locks: dict[tuple[str, str], int] | None = None) -> None:
+    """The editor's page-lock rows of a version: one per page, and one per file for the pages of each file.
+
+    Every page the editor can open needs its row (a missing one makes the page 404), so new versions, new files,
+    revisions and imports all create them here. `file_pages_only`: only the per-file pages (a file added to an
+    existing version); `locks`: {(page, file uid): lock} carried over (an import continues after them)."""
+    for page in d.pages:
+        if page.scope != "file" and file_pages_only:
+            continue
+        for uid in (file_uids if page.scope == "file" else [""]):
+            extra = {"lock": locks.get((page.id, uid), 0) + 1} if locks is not None else {}
+            session.add(PageLock(version_id=version_id, page_id=page.id, file_uid=uid, **extra))
+
+
 def seed_version(session: Session, *, version: AssessmentVersion, assessment: Assessment, actor: Actor) -> None:
     """Page locks for every page (and file) and the answers the register gives."""
     d = catalogue.definition(assessment.form, version.form_version)
-    vfiles = files(session, version.id)
-    for page in d.pages:
-        for uid in ([f.uid for f in vfiles] if page.scope == "file" else [""]):
-            session.add(PageLock(version_id=version.id, page_id=page.id, file_uid=uid))
+    add_page_locks(session, version.id, d, [f.uid for f in files(session, version.id)])
     values = prefill.compute(d, prefill.Sources(session, version, assessment))
     for uid, items in values.items():
         for item_id, value in items.items():
@@ -264,9 +282,7 @@ def add_file(session: Session, *, actor: Actor, version_id: int, name: str, regi
     session.add(vf)
     session.flush()
     d = catalogue.definition(a.form, v.form_version)
-    for page in d.pages:
-        if page.scope == "file":
-            session.add(PageLock(version_id=v.id, page_id=page.id, file_uid=vf.uid))
+    add_page_locks(session, v.id, d, [vf.uid], file_pages_only=True)
     computed = prefill.compute(d, prefill.Sources(session, v, a)).get(vf.uid, {})
     for item_id, value in computed.items():
         session.add(Answer(version_id=v.id, file_uid=vf.uid, item_id=item_id, value=value, updated_by_id=actor.user_id))

@@ -241,6 +241,18 @@ def revoke_credentials(session: Session, *, user_id: int, keep_session: str | No
     return {"sessions": sessions or 0, "tokens": tokens or 0}
 
 
+def api_tokens(session: Session, *, actor: Actor) -> list[ApiToken]:
+    """The actor's own API and calendar tokens, newest first."""
+    return list(session.exec(select(ApiToken).where(ApiToken.user_id == actor.user_id)
+                             .order_by(ApiToken.id.desc())).all())
+
+
+def signs_in_by_directory(session: Session, *, actor: Actor) -> bool:
+    """Whether the actor's password is the directory's (no password change here)."""
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    return bool(user and user.auth_source == "ldap")
+
+
 def create_api_token(session: Session, *, actor: Actor, name: str, purpose: str = "api") -> str:
     if not name.strip():
         raise ValidationFailed({"name": "トークンの名前を入力してください。"})

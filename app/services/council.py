@@ -297,3 +297,36 @@ def council_reviews(session: Session, *, actor: Actor) -> list[Review]:
 
 def can_read_review(session: Session, actor: Actor, review: Review) -> bool:
     return review.id in {r.id for r in council_reviews(session, actor=actor)}
+
+
+def version_of_finding(session: Session, finding_id: int) -> int | None:
+    """The version a 指摘事項 belongs to (where its page returns to); None when there is no such finding."""
+    f = session.get(Finding, finding_id)
+    review = session.get(Review, f.review_id) if f else None
+    return review.version_id if review else None
+
+
+def version_of_condition(session: Session, condition_id: int) -> int | None:
+    c = session.get(ReviewCondition, condition_id)
+    review = session.get(Review, c.review_id) if c else None
+    return review.version_id if review else None
+
+
+def council_name(session: Session, council_id: int | None) -> str:
+    c = session.get(Council, council_id) if council_id else None
+    return c.name if c else ""
+
+
+def readable_snapshot(session: Session, actor: Actor, snapshot_id: int):
+    """A frozen copy, to whoever may read it: council members only what was sent to their council, the city's users
+    by the 評価書's own rule (404 / 403 otherwise)."""
+    from app.services import snapshots
+
+    snap = snapshots.get(session, snapshot_id)
+    if actor.role == "council":
+        review = session.exec(select(Review).where(Review.snapshot_id == snap.id)).first()
+        if review is None or not can_read_review(session, actor, review):
+            raise Forbidden("審議会に送付された評価書だけを閲覧できます。")
+    else:
+        assessments.get_version(session, actor=actor, version_id=snap.version_id)
+    return snap

@@ -11,8 +11,9 @@ from app.domain.counting import FileFact, IncidentFact, RegisterInputs, register
 from app.domain.policy import Actor
 from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date, wareki
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.models import Determination, Jimu, Organisation, SeriousIncident, SpecificFile
+from app.models.base import MAX_ID
 from app.services import audit
 from app.services.register import get_jimu
 
@@ -38,6 +39,21 @@ def inputs_for(jimu: Jimu, files: list[SpecificFile], incidents: list[SeriousInc
         file_facts(files), handlers=jimu.handlers, handlers_as_of=jimu.handlers_as_of,
         dedup_subjects=jimu.dedup_subjects, incidents=incident_facts(incidents), on=on, org_kind=org.kind,
     )
+
+
+def by_id(session: Session, det_id: int | None) -> Determination | None:
+    """A determination an authorised row points at (a version's); a user-given id goes through `get`."""
+    return session.get(Determination, det_id) if det_id else None
+
+
+def get(session: Session, *, actor: Actor, det_id: int) -> tuple[Determination, Jimu, list[SeriousIncident]]:
+    """A recorded しきい値判断 with its 事務 (the 事務's own visibility rule: 404 / 403) and the 重大事故 it counted."""
+    det = session.get(Determination, det_id) if 1 <= det_id <= MAX_ID else None
+    if det is None:
+        raise NotFound("しきい値判断が見つかりません。")
+    jimu = get_jimu(session, actor=actor, jimu_id=det.jimu_id)
+    incidents = [i for i in (session.get(SeriousIncident, n) for n in det.incident_ids) if i is not None]
+    return det, jimu, incidents
 
 
 def latest(session: Session, jimu_id: int) -> Determination | None:

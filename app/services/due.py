@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -257,3 +258,24 @@ def due_items(rows_: list[DueRow], *, horizon: str = "due_90") -> list[dict]:
     return sorted(out, key=lambda x: (x["due_on"] or "0000", x["assessment_id"]))
 
 
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def summary(d: DueRow) -> dict[str, Any]:
+    """One 評価書 of a list as `spia list --json` and `GET /api/v1/assessments` give it (one builder: the two had
+    drifted apart field by field)."""
+    from app.services.assessment_list import KIND_LABEL
+
+    q = d.q
+    r, v = q.row, q.row.version
+    return {"id": r.assessment.id, "number": r.assessment.number, "jimu": r.jimu.name, "department": r.department,
+            "form": r.assessment.form, "form_label": FORM_LABEL[r.assessment.form], "version_id": v.id,
+            "version": v.seq, "kind": v.kind, "kind_label": KIND_LABEL[v.kind], "form_version": v.form_version,
+            "stage": v.stage, "stage_label": q.stage_label, "days_in_stage": q.days_in_stage,
+            "next_action": q.next_action, "next_due": _iso(q.next_due), "published_on": _iso(v.published_on),
+            "open_actions": r.open_actions, "open_conditions": d.open_conditions,
+            "last_published_on": _iso(d.published_on), "next_review_due": _iso(d.next_review_due),
+            "reassessment_due": _iso(d.reassessment_due), "flags": d.flags}

@@ -72,9 +72,7 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
     diff = {i for i, v in scope_prefill.items()
             if not d.item(i).readonly and i in scope_values and not empty(d.item(i), scope_values[i])
             and scope_values[i] != v}
-    for i, v in scope_prefill.items():
-        if d.item(i).readonly:
-            scope_values[i] = v
+    prefill.merge_readonly(d, {file_uid: scope_values}, {file_uid: scope_prefill})
     skipped = {}
     for item in page.walk():
         reason = skip_reason(d, item.id, scope_values)

@@ -49,10 +49,7 @@ def bundle(session: Session, *, actor: Actor, version_id: int, edition: str) -> 
     values = {uid: {i: x.value for i, x in items.items()} for uid, items in answers.items()}
     from app.services import prefill
 
-    for uid, items in prefill.compute(d, prefill.Sources(session, v, a)).items():
-        for item_id, value in items.items():
-            if d.item(item_id).readonly:
-                values.setdefault(uid, {})[item_id] = value
+    prefill.merge_readonly(d, values, prefill.compute(d, prefill.Sources(session, v, a)))
     withheld = {uid: {i: x.withheld_reason for i, x in items.items() if x.withheld} for uid, items in answers.items()}
     public = redaction.is_public(edition)
     payload = jsonio.export_version(session, actor=actor, version_id=v.id, public=public)

@@ -20,7 +20,7 @@ from app.models import (
 )
 from app.models.base import MAX_ID
 from app.services import audit, scope
-from app.services.assessments import current_version
+from app.services.assessments import add_page_locks, current_version
 from app.services.assessments import get as get_assessment
 from app.services.assessments import writable_version
 from app.services.determinations import latest as latest_determination
@@ -187,10 +187,7 @@ def _fill(session: Session, actor: Actor, d, v: AssessmentVersion, a: Assessment
         uid = str(f["uid"])[:32]
         session.add(VersionFile(version_id=v.id, uid=uid, name=str(f["name"])[:200], position=pos,
                                 register_file_id=links.get(uid)))
-    for page in d.pages:
-        for uid in ([str(f["uid"]) for f in doc["files"]] if page.scope == "file" else [""]):
-            session.add(PageLock(version_id=v.id, page_id=page.id, file_uid=uid,
-                                 lock=locks.get((page.id, uid), 0) + 1))
+    add_page_locks(session, v.id, d, [str(f["uid"]) for f in doc["files"]], locks=locks)
     for e in doc["answers"]:
         session.add(Answer(version_id=v.id, file_uid=e["file"], item_id=e["item"], value=e["value"],
                            withheld=e["withheld"], withheld_reason=e["withheld_reason"], updated_by_id=actor.user_id))

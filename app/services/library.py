@@ -54,6 +54,14 @@ def search(session: Session, *, actor: Actor, q: str = "", audience: str = "", r
     return rows
 
 
+def get(session: Session, *, actor: Actor, measure_id: int) -> LibraryMeasure:
+    """One measure of the actor's body (404 for another body's or an unknown id)."""
+    row = session.get(LibraryMeasure, measure_id)
+    if row is None or not scope.same_body(actor, row.organisation_id):
+        raise NotFound("措置が見つかりません。")
+    return row
+
+
 def save(session: Session, *, actor: Actor, data: dict, measure_id: int | None = None) -> LibraryMeasure:
     if not can_manage_register_settings(actor):
         raise Forbidden("措置ライブラリの登録・編集は総務・文書担当と管理者が行います。")

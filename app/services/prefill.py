@@ -129,6 +129,18 @@ def _fit(item: Item, value: Any) -> Any:
     return value
 
 
+def merge_readonly(d: Definition, values: dict[str, dict[str, Any]], computed: dict[str, dict[str, Any]]
+                   ) -> dict[str, dict[str, Any]]:
+    """Read-only items show and print what the register and the procedure give now, never a stored answer:
+    `computed` (from `compute`) merged into `values` ({file uid or '': {item id: value}}) in place, which is returned.
+    The editor merges one scope, the export every scope."""
+    for uid, items in computed.items():
+        for item_id, value in items.items():
+            if d.item(item_id).readonly:
+                values.setdefault(uid, {})[item_id] = value
+    return values
+
+
 def compute(d: Definition, src: Sources) -> dict[str, dict[str, Any]]:
     """{file uid or '': {item id: value}} for every item with a prefill source."""
     out: dict[str, dict[str, Any]] = {"": {}}

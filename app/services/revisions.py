@@ -13,7 +13,7 @@ from app.domain.completeness import item_path
 from app.domain.policy import Actor
 from app.errors import Conflict, ValidationFailed
 from app.models import (
-    Answer, AssessmentVersion, ChangeClass, ChangeRow, PageLock, UnmappedAnswer, VersionFile,
+    Answer, AssessmentVersion, ChangeClass, ChangeRow, UnmappedAnswer, VersionFile,
 )
 from app.models.base import utcnow
 from app.services import assessments, audit, catalogue, locking, text_blocks
@@ -51,9 +51,7 @@ def revise(session: Session, *, actor: Actor, assessment_id: int, reason: str, f
     for f in files:
         session.add(VersionFile(version_id=v.id, uid=f.uid, register_file_id=f.register_file_id, name=f.name,
                                 position=f.position))
-    for page in new_def.pages:
-        for uid in ([f.uid for f in files] if page.scope == "file" else [""]):
-            session.add(PageLock(version_id=v.id, page_id=page.id, file_uid=uid))
+    assessments.add_page_locks(session, v.id, new_def, [f.uid for f in files])
     moved, unmapped = _copy_answers(session, current.id, v.id, old_def, new_def)
     text_blocks.copy_uses(session, current.id, v.id, new_def)  # 共通記載 stay linked in the new version
     audit.record(session, actor=actor, entity="assessment", entity_id=a.id, action="revised",

@@ -54,30 +54,13 @@ class DueItem(BaseModel):
     status: Literal["overdue", "due_30", "due_90", "flag"]
 
 
-def _iso(d) -> str | None:
-    return d.isoformat() if d else None
-
-
-def summary(d) -> dict:
-    q = d.q
-    r, v = q.row, q.row.version
-    return {"id": r.assessment.id, "number": r.assessment.number, "form": r.assessment.form, "jimu": r.jimu.name,
-            "department": r.department, "version_id": v.id, "version": v.seq, "kind": v.kind, "stage": v.stage,
-            "stage_label": q.stage_label, "published_on": _iso(v.published_on),
-            "open_actions": r.open_actions, "days_in_stage": q.days_in_stage, "next_action": q.next_action,
-            "next_due": _iso(q.next_due), "last_published_on": _iso(d.published_on),
-            "next_review_due": _iso(d.next_review_due),
-            "reassessment_due": _iso(d.reassessment_due),
-            "open_conditions": d.open_conditions, "flags": d.flags}
-
-
 @router.get("/assessments", response_model=list[AssessmentSummary], responses=ERRORS, summary="評価書の一覧")
 def list_assessments(session: SessionDep, actor: ActorDep, today: TodayDep, stage: str = "", form: str = "",
                      department_id: QueryId = None) -> list[dict]:
     from app.services import due
 
     rows = due.rows(session, actor=actor, today=today, department_id=department_id)
-    return [summary(d) for d in rows
+    return [due.summary(d) for d in rows
             if (not form or d.assessment.form == form) and (not stage or d.version.stage == stage)]
 
 

@@ -1,12 +1,13 @@
 """事務 and しきい値判断 over JSON."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Depends
 from sqlmodel import Session
 
 from app.deps import WriteSessionDep, ActorDep, SessionDep, TodayDep
 
-from app.models import Jimu
 from app.routes.api.strict import reject_unknown_query
 from app.routes.api.schemas import (
     ERRORS, WRITE_ERRORS, DeterminationIn, DeterminationOut, JimuIn, JimuOut, Me, PathId, QueryId,
@@ -15,6 +16,9 @@ from app.services import dashboard, determinations, register
 from app.services.determinations import WizardInput
 from app.services.organisation import get_organisation
 from app.services.register import FileInput, JimuInput
+
+if TYPE_CHECKING:  # a type only: routes hold no table access (tests/test_layers.py)
+    from app.models import Jimu
 
 router = APIRouter(prefix="/api/v1", tags=["事務・しきい値判断"], dependencies=[Depends(reject_unknown_query)])
 
