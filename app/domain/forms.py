@@ -43,6 +43,11 @@ ANSWERABLE = {"text", "longtext", "choice", "multi", "multi_text", "date", "numb
 # Who a measure is aimed at. Councils ask that measures aimed at residents/contractors and those aimed at staff
 # be kept apart; technical controls (専用回線, ファイアウォール, アクセス制御, ログ) are aimed at neither, so they have a
 # list of their own (README, Decisions).
+# The 措置ライブラリ's classification of a measure by the risk it answers. A heading of the 様式 declares it (`risk:`)
+# for the measures under it; measures under no such heading are "general". Never read off label wording (a label
+# such as 「入手(情報提供ネットワークシステムを通じた入手を除く。)」 names two risks).
+RISKS = {"acquire": "入手", "use": "使用", "entrust": "委託", "provide": "提供・移転", "network": "情報提供ネットワーク",
+         "store": "保管・消去", "audit": "監査", "education": "教育・啓発", "general": "その他"}
 AUDIENCES = {"external": "市民・事業者・委託先等に対する措置", "staff": "職員に対する措置", "system": "システムにおける措置"}
 AUDIENCE_SHORT = {"external": "市民・事業者等", "staff": "職員", "system": "システム"}
 
@@ -157,6 +162,7 @@ class Item(BaseModel):
     page: bool = False               # heading: an editor page of its own
     readonly: bool = False           # shown, not edited: the value comes from `prefill` (register/procedure)
     fill_from: str | None = None     # filled from the procedure record when its stage closes (FILL_SOURCES)
+    risk: str = ""                   # heading: the RISKS key of the measures under it (措置ライブラリ)
 
     @field_validator("choices", mode="before")
     @classmethod
@@ -179,6 +185,8 @@ class Item(BaseModel):
             raise ValueError(f"multi_text item {self.id} needs at least one choice with text: true")
         if self.prefill and self.prefill not in PREFILL_SOURCES:
             raise ValueError(f"unknown prefill source {self.prefill!r}")
+        if self.risk and self.risk not in RISKS:
+            raise ValueError(f"item {self.id}: unknown risk {self.risk!r} (one of {', '.join(RISKS)})")
         if self.fill_from and self.fill_from not in FILL_SOURCES:
             raise ValueError(f"unknown fill_from source {self.fill_from!r}")
         if self.type in ("heading", "fixed"):
@@ -343,6 +351,15 @@ class Definition:
 
     def parent_of(self, item_id: str) -> Item | None:
         return self._items[item_id][2]
+
+    def risk_of(self, item_id: str) -> str:
+        """The RISKS key of a measures item: the nearest `risk:` declared on it or a heading above it."""
+        node: Item | None = self.item(item_id)
+        while node is not None:
+            if node.risk:
+                return node.risk
+            node = self.parent_of(node.id)
+        return "general"
 
     def section(self, section_id: str) -> Section:
         for s in self.sections:

@@ -8,6 +8,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from app.config import get_settings
+from app.domain import forms
 from app.domain.forms import AUDIENCES, Definition
 from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.text import text_problem
@@ -16,26 +17,12 @@ from app.models import LibraryMeasure
 from app.models.base import utcnow
 from app.services import audit, locking, scope
 
-RISKS = {"acquire": "入手", "use": "使用", "entrust": "委託", "provide": "提供・移転", "network": "情報提供ネットワーク",
-         "store": "保管・消去", "audit": "監査", "education": "教育・啓発", "general": "その他"}
-# Ordered: the first keyword found in an item's headings decides its risk key.
-_KEYWORDS = (("情報提供ネットワーク", "network"), ("委託", "entrust"), ("提供・移転", "provide"), ("入手", "acquire"),
-             ("使用", "use"), ("保管", "store"), ("監査", "audit"), ("教育", "education"))
+RISKS = forms.RISKS  # declared in the 様式 definitions (`risk:` on a heading), never matched on label text
 
 
 def risk_of(d: Definition, item_id: str) -> str:
-    """The risk key of a measures item, read from its own and its headings' labels (form-independent)."""
-    labels = []
-    node = d.item(item_id)
-    while node is not None:
-        labels.append(node.label)
-        node = d.parent_of(node.id)
-    labels.append(d.section_of(item_id).title)
-    text = " ".join(labels)
-    for keyword, key in _KEYWORDS:
-        if keyword in text:
-            return key
-    return "general"
+    """The risk key of a measures item (the library's filter in the editor)."""
+    return d.risk_of(item_id)
 
 
 def search(session: Session, *, actor: Actor, q: str = "", audience: str = "", risk: str = "",
