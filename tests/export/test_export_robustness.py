@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 from datetime import date
 from urllib.parse import unquote
@@ -106,12 +107,47 @@ def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def _require_tools(*tools: str) -> None:
+    """LibreOffice and the poppler tools: skipped locally when missing, failed under SPIA_CI_REQUIRE_ALL=1."""
+    missing = [t for t in tools if not (_soffice() if t == "soffice" else shutil.which(t))]
+    if missing:
+        if dbutil.REQUIRE_ALL:
+            pytest.fail(f"required in CI: {', '.join(missing)} (LibreOffice / poppler-utils)")
+        pytest.skip(f"not installed: {', '.join(missing)}")
+
+
+def pdf_fonts(data: bytes) -> dict[str, str]:
+    """pdffonts: font name without the subset prefix -> its 'emb' column."""
+    listing = subprocess.run(["pdffonts", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    out = {}
+    for line in listing.splitlines()[2:]:
+        if line.strip():
+            cols = line.split()
+            out[cols[0].split("+")[-1]] = cols[-5]  # name type encoding emb sub uni object ID: emb is 5th from the end
+    return out
+
+
+def text_fonts(data: bytes) -> list[tuple[str, float, str]]:
+    """(text, size, font family without the subset prefix) of every text piece, from pdftohtml -xml."""
+    import xml.etree.ElementTree as ET
+
+    xml = subprocess.run(["pdftohtml", "-xml", "-i", "-q", "-stdout", "-"], input=data, capture_output=True,
+                         check=False).stdout
+    if not xml.strip():  # older poppler cannot read stdin
+        import tempfile
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+            f.write(data)
+            f.flush()
+            xml = subprocess.run(["pdftohtml", "-xml", "-i", "-q", "-stdout", f.name], capture_output=True,
+                                 check=True).stdout
+    root = ET.fromstring(xml)
+    specs = {f.get("id"): (float(f.get("size")), f.get("family").split("+")[-1]) for f in root.iter("fontspec")}
+    return [("".join(t.itertext()).replace(" ", ""), *specs[t.get("font")]) for t in root.iter("text")]
+
+
 @pytest.mark.slow
 def test_pdf_has_the_japanese_text(db, system, full_version):
-    if not _soffice() or not shutil.which("pdftotext"):
-        if dbutil.REQUIRE_ALL:
-            pytest.fail("LibreOffice / pdftotext are required in CI")
-        pytest.skip("LibreOffice (soffice) or pdftotext is not installed")
+    _require_tools("soffice", "pdftotext", "pdffonts")
     v, _ = full_version
     out = exports.export(db, actor=system, version_id=v.id, edition="public", fmt="pdf", today=TODAY)
     assert out.filename.endswith(".pdf") and out.content.startswith(b"%PDF")
@@ -119,10 +155,42 @@ def test_pdf_has_the_japanese_text(db, system, full_version):
     assert "特定個人情報保護評価書" in text.replace(" ", "")
     assert "住民基本台帳" in text.replace(" ", "")
     # issue 13 item 3: 明朝 → IPAex明朝, ゴシック → IPAexゴシック for every script (no DejaVu digits, no OpenSymbol bullets)
-    if shutil.which("pdffonts"):
-        listing = subprocess.run(["pdffonts", "-"], input=out.content, capture_output=True, check=True).stdout.decode()
-        fonts = {line.split()[0].split("+")[-1] for line in listing.splitlines()[2:] if line.strip()}
-        assert fonts == {"IPAexMincho", "IPAexGothic"}, listing
+    assert set(pdf_fonts(out.content)) == {"IPAexMincho", "IPAexGothic"}
+
+
+DEMO_FORMS = {"full": "住民基本台帳に関する事務", "focused": "個人住民税の賦課徴収に関する事務", "basic": "児童手当の支給に関する事務"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("form", list(DEMO_FORMS))
+def test_demo_pdf_prints_mincho_body_and_gothic_headings(db, system, form):
+    """Issue 13 item 3 on the public edition of the demo 全項目 / 重点 / 基礎: only IPAex明朝 and IPAexゴシック,
+    both embedded; headings (ＭＳ ゴシック in the Word file) are set in IPAexGothic, body text (ＭＳ 明朝) in
+    IPAexMincho."""
+    from sqlmodel import select
+
+    from app.models import Assessment, Jimu
+    from app.services import assessments
+
+    _require_tools("soffice", "pdffonts", "pdftohtml")
+    jimu = db.exec(select(Jimu).where(Jimu.name == DEMO_FORMS[form])).one()
+    a = db.exec(select(Assessment).where(Assessment.jimu_id == jimu.id, Assessment.form == form)).one()
+    v = assessments.current_version(db, a.id)
+    data = exports.export(db, actor=system, version_id=v.id, edition="public", fmt="pdf", today=TODAY).content
+    assert data.startswith(b"%PDF")
+    fonts = pdf_fonts(data)
+    assert set(fonts) == {"IPAexMincho", "IPAexGothic"}, fonts
+    assert set(fonts.values()) == {"yes"}, fonts  # embedded, so the printed page does not depend on the reader
+    pieces = text_fonts(data)
+    body = statistics.mode(size for _, size, _ in pieces)  # the body size is the commonest
+    title = [f for t, _, f in pieces if t.startswith("特定個人情報保護評価書")]
+    assert title and set(title) == {"IPAexGothic"}, title  # the cover title (ゴシック)
+    headings = [(t, f) for t, size, f in pieces if size > body]
+    assert any(t.startswith("Ⅰ") for t, _ in headings), headings  # the section headings are larger than the body
+    assert {f for _, f in headings} == {"IPAexGothic"}, [h for h in headings if h[1] != "IPAexGothic"]
+    body_fonts = [f for _, size, f in pieces if size == body]
+    assert body_fonts.count("IPAexMincho") > 0.8 * len(body_fonts)  # 明朝 body (ゴシック only in table headings)
+    assert {f for t, _, f in pieces if t == "しののめ市長"} == {"IPAexMincho"}  # an answer: 評価実施機関名
 
 
 def test_pdf_without_libreoffice_says_so_in_japanese(db, system, full_version, monkeypatch):
