@@ -137,7 +137,7 @@ def save(request: Request, vid: int, page_id: str, form: FormDep, session: Write
     if op:
         E = _load(session, actor, vid, page_id, file, today)
         return render(request, "assessments/edit.html", _ctx(session, actor, E, saved_at=saved_at),
-                      headers={"HX-Trigger": "answersSaved"})
+                      block="page_form", headers={"HX-Trigger": "answersSaved"})  # htmx: the form only
     if htmx:  # the completion figure refreshes on its own after `answersSaved` (see /versions/{vid}/progress)
         questions = revisions.page_questions(session, v, a, d.page(page_id), file) if result.changed else None
         return render(request, "assessments/_saved.html", {"lock": result.lock, "saved_at": saved_at, "v": v,

@@ -130,6 +130,9 @@ def test_measures_in_two_audiences_move_and_library(browser, read):
     pairs, action = page_form(browser, url)
     r = browser.post(action, pairs + [("op", "add|IV.8.basis|external")], headers={"HX-Request": "true"})
     assert r.status_code == 200
+    # htmx: the server renders the page's form only (the `page_form` block), not the whole page
+    assert "<html" not in r.text and r.text.lstrip().startswith("<form") and 'id="page-form"' in r.text
+    assert parse(r.text).select("textarea[name='m|IV.8.basis|external']"), "the new measure's box is in the form"
     pairs, _ = page_form(browser, url)
     pairs = replace(pairs, "m|IV.8.basis|external", "委託先の作業結果を職員が全件確認している。")
     r = browser.post(action, pairs + [("op", "add|IV.8.basis|staff")])
