@@ -45,3 +45,10 @@ def test_derived_state_has_one_writer_each():
     assert _writers(r"d\.item\(item_id\)\.readonly:\s*\n\s*values\.setdefault") == ["app/services/prefill.py"]
     assert _writers(r'"reassessment_due":') == ["app/services/due.py"]  # due.summary: CLI and API
     assert _writers(r"except Exception:.*read-only") == []  # editability, not "any error means read-only"
+
+
+def test_code_finds_items_by_what_they_hold_not_by_id_or_label():
+    """Issue 19 item 2: the 評価書名 is the item filled from jimu.title (Definition.prefilled_by), 事務の名称 the one filled
+    from jimu.name; a hard-coded item id or label match breaks when a 様式 version renames or renumbers it."""
+    assert _writers(r'"cover\.[a-z_]+"') == []
+    assert _writers(r'\.label == "事務の名称"') == []

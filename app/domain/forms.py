@@ -370,6 +370,11 @@ class Definition:
     def items(self) -> list[Item]:
         return [entry[0] for entry in self._items.values()]
 
+    def prefilled_by(self, source: str) -> str | None:
+        """The id of the item the definition fills from `source` (e.g. "jimu.title" → the 評価書名 on the cover,
+        "jimu.name" → Ⅰ1 事務の名称): code finds items by what they hold, never by id or label wording."""
+        return next((i.id for i in self.items() if i.prefill == source), None)
+
     def sourced(self) -> list[Item]:
         """Items whose label, choices and position were read in a document of assessments/sources/."""
         return [i for i in self.items() if i.source]

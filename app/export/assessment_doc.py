@@ -72,8 +72,9 @@ def title_of(b: Bundle, edition: Edition = "full") -> str:
 
     A 評価書名 marked 非公表 is not used in the published editions (案・公表用): the default name is printed instead.
     """
-    hidden = edition in ("public", "draft") and "cover.name" in b.withheld.get("", {})
-    name = (None if hidden else b.values.get("", {}).get("cover.name")) or f"{b.jimu_name} {FORM_LABEL[b.definition.form]}"
+    title_id = b.definition.prefilled_by("jimu.title") or ""
+    hidden = edition in ("public", "draft") and title_id in b.withheld.get("", {})
+    name = (None if hidden else b.values.get("", {}).get(title_id)) or f"{b.jimu_name} {FORM_LABEL[b.definition.form]}"
     name = strip_unsafe(str(name))
     if b.jimu_ended_on and "終了】" not in name:
         name += f"【{wareki(b.jimu_ended_on)} 終了】"
@@ -159,7 +160,7 @@ def _cover(ctx: _Ctx, name: str) -> list:
         [i for i in items[first_box:] if not boxed(i)]
 
     def value(item: Item) -> list[Para]:
-        if item.id == "cover.name" or item.prefill == "jimu.title":
+        if item.prefill == "jimu.title":
             return [Para.of(name)]
         if ctx.withheld("", item.id):  # 非公表 on the cover too (the body checks this in _rows)
             return [Para.of(WITHHELD)]

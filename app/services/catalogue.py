@@ -24,6 +24,11 @@ def definition(form: str, version: str) -> Definition:
     return catalogue().get(form, version)
 
 
+def title_items() -> list[str]:
+    """The ids of every shipped definition's 評価書名 item (the one filled from the 事務's title)."""
+    return sorted({t for d in catalogue().all() if (t := d.prefilled_by("jimu.title"))})
+
+
 def labels(session: Session) -> dict[tuple[str, str], str]:
     """Printed version labels, with administrators' corrections applied."""
     out = {(d.form, d.version): d.label for d in catalogue().all()}

@@ -175,10 +175,10 @@ def _map(src: Definition, dst: Definition, r: fileread.Reading) -> list[dict[str
 
 def _jimu_name(d: Definition, r: fileread.Reading) -> str:
     top = r.answers.get("", {})
-    for item in d.items():
-        if item.label == "事務の名称" and isinstance(top.get(item.id), str) and top[item.id].strip():
-            return top[item.id].strip()
-    name = str(top.get("cover.name") or "")
+    named = d.prefilled_by("jimu.name")  # Ⅰ1 事務の名称
+    if named and isinstance(top.get(named), str) and top[named].strip():
+        return top[named].strip()
+    name = str(top.get(d.prefilled_by("jimu.title") or "") or "")
     return re.sub(r"\s*(?:" + "|".join(fileread.TITLE_WORD.values()) + r")$", "", name).strip()
 
 

@@ -13,7 +13,7 @@ from app.domain.forms import FORM_LABEL
 from app.domain.policy import Actor
 from app.domain.wareki import wareki
 from app.models import Answer, AssessmentVersion, Determination, Organisation
-from app.services import assessment_list, due, migration
+from app.services import assessment_list, catalogue, due, migration
 from app.services.organisation import get_organisation
 
 COLUMNS = ("評価書番号", "評価書名", "事務の名称", "担当部署", "義務付けられる評価", "実施する評価", "対象人数", "取扱者数",
@@ -32,7 +32,7 @@ def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, 
     listed = assessment_list.rows(session, actor=actor)
     version_ids = [r.version.id for r in listed]
     titles = dict(session.exec(select(Answer.version_id, Answer.value).where(
-        Answer.version_id.in_(version_ids), Answer.item_id == "cover.name", Answer.file_uid == "",
+        Answer.version_id.in_(version_ids), Answer.item_id.in_(catalogue.title_items()), Answer.file_uid == "",
         Answer.withheld == False)).all()) if version_ids else {}  # noqa: E712 - a 非公表 評価書名 is not printed
     det_ids = [r.version.determination_id for r in listed if r.version.determination_id]
     dets = {d.id: d for d in session.exec(select(Determination).where(Determination.id.in_(det_ids))).all()} \
