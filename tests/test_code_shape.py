@@ -30,3 +30,16 @@ def test_admin_screens_live_in_their_own_route_modules():
     queue = (APP / "routes" / "queue.py").read_text(encoding="utf-8")
     assert "/admin/" not in queue
     assert '"/admin/councils"' in (APP / "routes" / "councils.py").read_text(encoding="utf-8")
+
+
+def test_templates_print_no_iso_dates():
+    """Dates shown to people are 和暦 (the wareki filters); `.isoformat()` is allowed only as the value of a
+    form field (date inputs, hidden fields), never as displayed text (issue 14 item 3)."""
+    offenders = []
+    for p in sorted((ROOT / "templates").rglob("*.html")):
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+            # drop value="{{ … }}" attributes, then look for what is left
+            shown = re.sub(r'value="(?:[^"{]|\{\{.*?\}\})*"', "", line)
+            if ".isoformat()" in shown:
+                offenders.append(f"{p.relative_to(ROOT)}:{n}")
+    assert offenders == []
