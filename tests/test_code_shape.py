@@ -52,3 +52,16 @@ def test_code_finds_items_by_what_they_hold_not_by_id_or_label():
     from jimu.name; a hard-coded item id or label match breaks when a 様式 version renames or renumbers it."""
     assert _writers(r'"cover\.[a-z_]+"') == []
     assert _writers(r'\.label == "事務の名称"') == []
+
+
+def test_templates_print_no_iso_dates():
+    """Dates shown to people are 和暦 (the wareki filters); `.isoformat()` is allowed only as the value of a
+    form field (date inputs, hidden fields), never as displayed text (issue 14 item 3)."""
+    offenders = []
+    for p in sorted((ROOT / "templates").rglob("*.html")):
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+            # drop value="{{ … }}" attributes, then look for what is left
+            shown = re.sub(r'value="(?:[^"{]|\{\{.*?\}\})*"', "", line)
+            if ".isoformat()" in shown:
+                offenders.append(f"{p.relative_to(ROOT)}:{n}")
+    assert offenders == []

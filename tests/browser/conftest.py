@@ -69,8 +69,39 @@ def live_server(settings, demo_engine):
         yield server
 
 
+@pytest.fixture(autouse=True)
+def every_page_watched(request, monkeypatch):
+    """Watch every page of every browser context a test opens (its own contexts, a second tab, a council
+    member's window), not only the `page` fixture: each new page gets a console/pageerror listener and the
+    test fails at teardown if any of them logged an error. The `page` fixture's own page is checked by
+    `no_console_errors` (which honours `page.expected_console_errors`), so it is skipped here."""
+    from playwright.sync_api import Browser
+
+    errors: list[tuple[object, str]] = []
+
+    def attach(pg) -> None:
+        pg.on("console", lambda m: errors.append((pg, m.text)) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: errors.append((pg, f"pageerror: {e}")))
+
+    original = Browser.new_context
+
+    def new_context(self, *args, **kwargs):
+        context = original(self, *args, **kwargs)
+        context.on("page", attach)  # fires for new_page() and for tabs the site opens
+        return context
+
+    monkeypatch.setattr(Browser, "new_context", new_context)
+    yield errors
+    if request.node.get_closest_marker("allow_console_errors"):
+        return
+    own = request.node.funcargs.get("page") if "page" in request.fixturenames else None
+    unexpected = [m for pg, m in errors if pg is not own]
+    if unexpected:
+        pytest.fail("console errors in another browser page:\n" + "\n".join(unexpected[:20]), pytrace=False)
+
+
 @pytest.fixture
-def page(playwright_browser, live_server):
+def page(playwright_browser, live_server, every_page_watched):
     context = playwright_browser.new_context(base_url=live_server.url, locale="ja-JP", timezone_id="Asia/Tokyo",
                                              viewport={"width": 1280, "height": 900})
     page = context.new_page()

@@ -13,7 +13,7 @@ from tests.fill import complete
 pytestmark = pytest.mark.browser
 
 
-def test_draft_full_through_the_whole_procedure(page, playwright_browser, live_server, demo_engine):
+def test_draft_full_through_the_whole_procedure(page, playwright_browser, live_server, demo_engine, every_page_watched):
     with Session(demo_engine) as s:
         jid = s.exec(select(Jimu.id).where(Jimu.name == "国民健康保険に関する事務")).one()
         aid = s.exec(select(Assessment.id).where(Assessment.jimu_id == jid, Assessment.form == "full")).one()
@@ -128,6 +128,11 @@ def test_draft_full_through_the_whole_procedure(page, playwright_browser, live_s
     expect(council.locator("main")).to_contain_text("国民健康保険に関する事務 全項目評価書")
     council.click("text=送付された評価書を読む >> nth=0")
     expect(council.locator("[data-testid=snapshot]")).to_contain_text("特定個人情報保護評価書(全項目評価書)")
+    before = len(every_page_watched)
     assert council.goto(f"/assessments/{aid}").status == 403
     assert council.goto(f"/versions/{vid}/edit/I").status == 403
+    # the two refusals are deliberate: each logs one 403 in the council window, and nothing else may
+    refused = every_page_watched[before:]
+    assert [m for _, m in refused] == ["Failed to load resource: the server responded with a status of 403 (Forbidden)"] * 2
+    del every_page_watched[before:]
     ctx.close()

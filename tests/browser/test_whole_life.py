@@ -64,7 +64,7 @@ def download(page, edition: str):
     return dl.suggested_filename, open_docx(open(dl.path(), "rb").read())
 
 
-def test_whole_life_of_a_full_assessment(ctx, server, clock, demo_engine):
+def test_whole_life_of_a_full_assessment(ctx, server, clock, demo_engine, every_page_watched):
     page = ctx.new_page()
     page.set_default_timeout(15_000)
     csp: list[str] = []
@@ -90,12 +90,18 @@ def test_whole_life_of_a_full_assessment(ctx, server, clock, demo_engine):
     expect(page.locator("#f-a--I_1_2")).to_have_value("75歳以上の被保険者の資格の管理、保険料の賦課・徴収及び給付に関する事務を行う。")
 
     # the network drops while typing: the words stay on the page, the retry is shown, then it is saved
+    before = len(every_page_watched)
     ctx.set_offline(True)
     page.locator("#f-a--I_1_2").fill("ネットワークが切れている間に書いた事務の内容。")
     expect(page.locator("#save-status")).to_contain_text("通信できません", timeout=15_000)
     expect(page.locator("#save-status")).to_contain_text("再試行")
     ctx.set_offline(False)
     expect(page.locator("#save-status")).to_contain_text("保存しました", timeout=20_000)
+    # the failed save while offline logs htmx's send error and the refused request; nothing else may
+    offline = {m for _, m in every_page_watched[before:]}
+    assert offline <= {"htmx:afterRequest, [object HTMLDivElement]", "htmx:sendError, [object HTMLDivElement]",
+                       "Failed to load resource: net::ERR_INTERNET_DISCONNECTED"}, offline
+    del every_page_watched[before:]
     page.goto(editor)
     expect(page.locator("#f-a--I_1_2")).to_have_value("ネットワークが切れている間に書いた事務の内容。")
 

@@ -117,7 +117,7 @@ def test_verify_confirm_then_a_definition_change_reopens(browser, demo_engine, f
     token = form.select_one("input[name=token]")["value"]
     r = browser.post("/admin/forms/confirm", {"token": token, "checked_on": "2026-11-20", "checked_by": " 総務課  佐藤 "})
     assert r.status_code == 303, r.text[:500]
-    assert "照合済み : 2026-11-20 に 総務課 佐藤 が 様式2.docx で照合" == _row_of(browser.page("/admin/forms"), "basic/r06-10")
+    assert "照合済み : 令和8年11月20日 に 総務課 佐藤 が 様式2.docx で照合" == _row_of(browser.page("/admin/forms"), "basic/r06-10")
     with Session(demo_engine) as s:
         org = s.exec(select(Organisation)).first()
         record = formcheck.confirmation(s, org.id, cat.catalogue().get("basic", "r06-10"))
@@ -137,7 +137,7 @@ def test_verify_confirm_then_a_definition_change_reopens(browser, demo_engine, f
         org = s.exec(select(Organisation)).first()
         assert formcheck.confirmation(s, org.id, cat.catalogue().get("basic", "r06-10")) is None
     row = _row_of(browser.page("/admin/forms"), "basic/r06-10")
-    assert row.startswith("定義が変更されたため再照合が必要です")
+    assert row.startswith("定義が変更されたため再照合が必要です") and "前回: 令和8年11月20日" in row
 
     # the old token (made against the old definition) cannot record a new confirmation
     r = browser.post("/admin/forms/confirm", {"token": token, "checked_on": "2026-11-21", "checked_by": "佐藤"})
