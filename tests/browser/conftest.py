@@ -78,9 +78,15 @@ def every_page_watched(request, monkeypatch):
     from playwright.sync_api import Browser
 
     errors: list[tuple[object, str]] = []
+    where: dict[str, str] = {}  # message → where it was logged (for the failure message only)
 
     def attach(pg) -> None:
-        pg.on("console", lambda m: errors.append((pg, m.text)) if m.type == "error" else None)
+        def on_console(m) -> None:
+            if m.type == "error":
+                errors.append((pg, m.text))
+                where.setdefault(m.text, f"{(m.location or {}).get('url', '')} (page {pg.url})")
+
+        pg.on("console", on_console)
         pg.on("pageerror", lambda e: errors.append((pg, f"pageerror: {e}")))
 
     original = Browser.new_context
@@ -97,7 +103,8 @@ def every_page_watched(request, monkeypatch):
     own = request.node.funcargs.get("page") if "page" in request.fixturenames else None
     unexpected = [m for pg, m in errors if pg is not own]
     if unexpected:
-        pytest.fail("console errors in another browser page:\n" + "\n".join(unexpected[:20]), pytrace=False)
+        pytest.fail("console errors in another browser page:\n" + "\n".join(f"{m} — {where.get(m, '')}"
+                                                                          for m in unexpected[:20]), pytrace=False)
 
 
 @pytest.fixture

@@ -202,8 +202,14 @@ def test_whole_life_of_a_full_assessment(ctx, server, clock, demo_engine, every_
     expect(page.locator("tr[data-status=partial]")).to_have_count(1)
     expect(page.locator("#review-progress")).to_contain_text("(すべて確認済)")
     page.select_option("#f-outcome", "no_change")
+    before = len(every_page_watched)
     page.click("[data-testid=complete-review]")
     expect(page.locator(".error-summary")).to_contain_text("「変更なし」にはできません")
+    # the refused completion is answered 422 (the page with the reason): the browser logs exactly that status
+    refused = {m for _, m in every_page_watched[before:]}
+    assert refused == {"Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"}, \
+        refused
+    del every_page_watched[before:]
     page.select_option("#f-outcome", "correction")
     page.fill("#f-findings", "委託先の研修が一部未受講。研修の記載を実態に合わせて修正する。")
     page.click("[data-testid=complete-review]")
