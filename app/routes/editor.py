@@ -35,7 +35,7 @@ def _ctx(session, actor, E: editor.EditorContext, **extra) -> dict:
     lib_rows = library.search(session, actor=actor) if E.editable else []
 
     def library_for(item_id: str, audience: str) -> list:
-        risk = library.risk_of(E.definition, item_id)
+        risk = E.definition.risk_of(item_id)
         rows = [r for r in lib_rows if r.audience == audience]
         matching = [r for r in rows if risk in (r.risks or [])]
         return matching or [r for r in rows if "general" in (r.risks or [])]

@@ -29,7 +29,7 @@ def _ctx(session, actor, *, aid: int = 0, jimu_id: int = 0, errors=None, data=No
     versions = {f: [(d.version, d.label) for d in reversed(catalogue.catalogue().versions(f))] for f in forms}
     choices = [(f"{f}:{key}", f"{FORM_LABEL[f]} {label}") for f in forms for key, label in versions[f]]
     return {"a": a, "v": v, "jimu": jimu, "versions": versions, "choices": choices, "errors": errors or {}, "data": data or {},
-            "note": status_note, "editable": v is None or unmapped.writable(v),
+            "note": status_note, "editable": v is None or assessments.content_open(v),
             "limit_mb": fileimport.formfiles.MAX_BYTES // (1024 * 1024)}
 
 

@@ -20,11 +20,6 @@ from app.services import audit, locking, scope
 RISKS = forms.RISKS  # declared in the 様式 definitions (`risk:` on a heading), never matched on label text
 
 
-def risk_of(d: Definition, item_id: str) -> str:
-    """The risk key of a measures item (the library's filter in the editor)."""
-    return d.risk_of(item_id)
-
-
 def search(session: Session, *, actor: Actor, q: str = "", audience: str = "", risk: str = "",
            include_inactive: bool = False) -> list[LibraryMeasure]:
     stmt = select(LibraryMeasure).where(scope.body_clause(LibraryMeasure.organisation_id, actor))

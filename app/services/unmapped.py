@@ -32,11 +32,6 @@ TAKEN = "この記載は既に項目に記載したか破棄しています(別�
 ORIGIN = {"file": "ファイルの取り込み"}
 
 
-def writable(v) -> bool:
-    """The version's content may change (the rule of assessments.ensure_writable), so rows can be placed."""
-    return assessments.content_open(v)
-
-
 def from_file(u: UnmappedAnswer) -> bool:
     return isinstance(u.value, dict) and u.value.get("source") == "file"
 
