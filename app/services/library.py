@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from app.config import get_settings
 from app.domain import forms
-from app.domain.forms import AUDIENCES, Definition
+from app.domain.forms import AUDIENCES
 from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.text import text_problem
 from app.errors import Forbidden, NotFound, ValidationFailed
