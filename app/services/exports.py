@@ -38,7 +38,10 @@ class Exported:
     media_type: str
 
 
-def bundle(session: Session, *, actor: Actor, version_id: int, edition: str) -> assessment_doc.Bundle:
+def bundle(session: Session, *, actor: Actor, version_id: int, edition: str,
+           embed_json: bool = True) -> assessment_doc.Bundle:
+    """Everything the document model needs. `embed_json`: carry the structured JSON for the Word round trip (a
+    PDF does not keep it, and LibreOffice would read its ~400 KB on every conversion)."""
     v, a, jimu = get_version(session, actor=actor, version_id=version_id)
     d = catalogue.definition(a.form, v.form_version)
     org = session.get(Organisation, a.organisation_id)
@@ -52,10 +55,11 @@ def bundle(session: Session, *, actor: Actor, version_id: int, edition: str) -> 
     prefill.merge_readonly(d, values, prefill.compute(d, prefill.Sources(session, v, a)))
     withheld = {uid: {i: x.withheld_reason for i, x in items.items() if x.withheld} for uid, items in answers.items()}
     public = redaction.is_public(edition)
-    payload = jsonio.export_version(session, actor=actor, version_id=v.id, public=public)
-    if public:  # the embedded data carries only what the edition prints (no actions, no 重要な変更 decisions)
+    payload = jsonio.export_version(session, actor=actor, version_id=v.id, public=public) if embed_json else None
+    if payload is not None and public:  # the embedded data carries only what the edition prints (no actions …)
         payload = redaction.public_payload(payload)
-    payload["edition"] = edition
+    if payload is not None:
+        payload["edition"] = edition
     changes = session.exec(select(ChangeRow).where(ChangeRow.assessment_id == a.id, ChangeRow.version_seq <= v.seq)
                            .order_by(ChangeRow.version_seq, ChangeRow.position, ChangeRow.id)).all()
     keys, secrets = redaction_service.withheld_of_assessment(session, a.id, v.seq) if public else (set(), set())
@@ -69,7 +73,7 @@ def bundle(session: Session, *, actor: Actor, version_id: int, edition: str) -> 
         changes=[assessment_doc.ChangeRowData(c.changed_on, c.item_label, *texts(c), c.timing, c.timing_note)
                  for c in changes],
         published_on=v.published_on, approved_on=v.approved_on,
-        custom_json=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        custom_json=json.dumps(payload, ensure_ascii=False, sort_keys=True) if payload is not None else None,
         figures=_figures(session, d, values), **_print_settings(session, v.id),
     )
 
@@ -80,7 +84,7 @@ def export(session: Session, *, actor: Actor, version_id: int, edition: str, fmt
         raise ValidationFailed({"edition": "版(edition)は draft / full / public のいずれかを指定してください。"})
     if fmt not in FORMATS:
         raise ValidationFailed({"format": "形式(format)は docx または pdf を指定してください。"})
-    b = bundle(session, actor=actor, version_id=version_id, edition=edition)
+    b = bundle(session, actor=actor, version_id=version_id, edition=edition, embed_json=fmt == "docx")
     data = render(assessment_doc.build(b, edition))
     on = b.published_on if edition != "draft" and b.published_on else today
     name = f"{b.jimu_name}_{FORM_LABEL[b.definition.form]}_{assessment_doc.EDITION_LABEL[edition]}_{wareki_compact(on)}"

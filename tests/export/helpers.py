@@ -59,10 +59,41 @@ def all_text(data: bytes) -> str:
     return "\n".join(parts)
 
 
+def _east_asia_of(element) -> str | None:
+    rpr = element.find(qn("w:rPr")) if element is not None else None
+    rfonts = rpr.find(qn("w:rFonts")) if rpr is not None else None
+    if rfonts is None:
+        return None
+    assert rfonts.get(qn("w:eastAsiaTheme")) is None, "a theme font would win over the named font in Word"
+    return rfonts.get(qn("w:eastAsia"))
+
+
 def east_asia_fonts(doc) -> set[str | None]:
+    """The east-Asian font each run is printed in, as Word resolves it: the run's own rFonts, else its paragraph
+    style and the styles that one is based on, else the document defaults (None: no font named anywhere)."""
+    root = doc.styles.element
+    styles = {st.get(qn("w:styleId")): st for st in root.iterchildren(qn("w:style"))}
+    defaults = root.find(qn("w:docDefaults"))
+    default = _east_asia_of(defaults.find(qn("w:rPrDefault"))) if defaults is not None else None
+    normal = next((sid for sid, st in styles.items()
+                   if st.get(qn("w:type")) == "paragraph" and st.get(qn("w:default")) in ("1", "true")), None)
+
+    def of_style(sid: str | None) -> str | None:
+        seen = set()
+        while sid and sid in styles and sid not in seen:
+            seen.add(sid)
+            font = _east_asia_of(styles[sid])
+            if font:
+                return font
+            based = styles[sid].find(qn("w:basedOn"))
+            sid = based.get(qn("w:val")) if based is not None else None
+        return default
+
     fonts = set()
-    for r in doc.element.body.iter(qn("w:r")):
-        rpr = r.find(qn("w:rPr"))
-        rfonts = rpr.find(qn("w:rFonts")) if rpr is not None else None
-        fonts.add(rfonts.get(qn("w:eastAsia")) if rfonts is not None else None)
+    for p in doc.element.body.iter(qn("w:p")):
+        ppr = p.find(qn("w:pPr"))
+        pstyle = ppr.find(qn("w:pStyle")) if ppr is not None else None
+        style_font = of_style(pstyle.get(qn("w:val")) if pstyle is not None else normal)
+        for r in p.iterchildren(qn("w:r")):
+            fonts.add(_east_asia_of(r) or style_font)
     return fonts
