@@ -303,7 +303,7 @@ def list_assessments(as_json: Annotated[bool, typer.Option("--json")] = False) -
 def _today() -> date:
     from datetime import datetime
 
-    from app.web import TOKYO
+    from app.domain.wareki import TOKYO
 
     return datetime.now(TOKYO).date()
 

@@ -15,7 +15,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 ID_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -475,6 +474,8 @@ class Page:
 # ---------------------------------------------------------------- loading
 
 def _read_yaml(path: Path) -> Any:
+    import yaml  # here, not at the top: commands that only need FORM_LABEL do not pay for it
+
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
