@@ -14,10 +14,12 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/python -m compileall -q app  # byte-compiled once: no `spia` command compiles them (PYTHONDONTWRITEBYTECODE)
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q app
 	touch $(STAMP) $@
 
 install: $(STAMP)

@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark in bench/ one after another and print their reports and a summary.
 
-    .venv/bin/python bench/run_all.py [--quick] [--only export,editor,foundation,load]
+    .venv/bin/python bench/run_all.py [--quick] [--only export,editor,foundation,cli,load]
 
 The benchmarks are not part of the timed test suite. Each runs in its own process against its own database
 (SQLite files; `load` uses `--sqlite` here so that no PostgreSQL database is dropped). `--quick` shortens the
@@ -20,6 +20,7 @@ BENCHES = {
     "export": (["export.py"], ["export.py", "--runs", "3", "--pdf-runs", "1"]),
     "editor": (["editor.py"], ["editor.py", "--saves", "30", "--pages", "5"]),
     "foundation": (["foundation.py", "--seconds", "10"], ["foundation.py", "--seconds", "3", "--clients", "5"]),
+    "cli": (["cli.py"], ["cli.py", "--runs", "2"]),
     "load": (["load.py", "--sqlite", "--users", "10", "--seconds", "30"],
              ["load.py", "--sqlite", "--users", "4", "--seconds", "8"]),
 }
