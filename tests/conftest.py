@@ -26,6 +26,20 @@ def pytest_report_header(config):
     return f"spia test database: {backend}"
 
 
+@pytest.fixture(autouse=True)
+def _own_export_cache(tmp_path_factory, monkeypatch):
+    """Each test renders into an export cache of its own (app/services/export_cache.py): a document cached by one
+    test is never served to another (a test that makes rendering fail, or reads the file's creation time)."""
+    from uuid import uuid4
+
+    from app.config import get_settings
+
+    monkeypatch.setenv("SPIA_EXPORT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "export-cache" / uuid4().hex))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     return Settings(database_url=dbutil.TEST_DATABASE_URL or "sqlite://", secret_key=TEST_SECRET,

@@ -85,13 +85,31 @@ def export(session: Session, *, actor: Actor, version_id: int, edition: str, fmt
     if fmt not in FORMATS:
         raise ValidationFailed({"format": "形式(format)は docx または pdf を指定してください。"})
     b = bundle(session, actor=actor, version_id=version_id, edition=edition, embed_json=fmt == "docx")
-    data = render(assessment_doc.build(b, edition))
     on = b.published_on if edition != "draft" and b.published_on else today
     name = f"{b.jimu_name}_{FORM_LABEL[b.definition.form]}_{assessment_doc.EDITION_LABEL[edition]}_{wareki_compact(on)}"
     name = "".join(c for c in name if c not in '\\/:*?"<>|\r\n\t')
+    data = rendered(b, edition, fmt)
     if fmt == "pdf":
-        return Exported(f"{name}.pdf", to_pdf(data), "application/pdf")
+        return Exported(f"{name}.pdf", data, "application/pdf")
     return Exported(f"{name}.docx", data, DOCX_TYPE)
+
+
+def rendered(b: assessment_doc.Bundle, edition: str, fmt: str) -> bytes:
+    """The document of a bundle: from the cache when the same content was rendered before (app/services/
+    export_cache.py), else rendered (and converted to PDF) and kept."""
+    from app.config import get_settings
+    from app.services import export_cache
+
+    s = get_settings()
+    k = export_cache.key(b, edition, fmt, s.forms_dir) if s.export_cache_mb > 0 else ""
+    data = export_cache.get(s.export_cache_dir, k, fmt) if k else None
+    if data is None:
+        data = render(assessment_doc.build(b, edition))
+        if fmt == "pdf":
+            data = to_pdf(data)
+        if k:
+            export_cache.put(s.export_cache_dir, k, fmt, data, limit_mb=s.export_cache_mb)
+    return data
 
 
 def to_pdf(docx: bytes, *, soffice: str | None = None, timeout: int = 120) -> bytes:
