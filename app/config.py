@@ -69,7 +69,8 @@ class Settings(BaseModel):
     pdf_slot_dir: Path = ROOT / "data" / "pdf-slots"
     keepalive_max_requests: int = 20  # responses per keep-alive connection (0: no limit); spreads load over workers
     export_cache_dir: Path = ROOT / "data" / "export-cache"  # rendered 評価書 by content (app/services/export_cache.py)
-    export_cache_mb: int = 500  # the cache directory is trimmed to this size; 0 turns the cache off
+    export_cache_mb: int = 500
+    render_processes: int = 1  # per server worker: processes that render Word documents off the request path  # the cache directory is trimmed to this size; 0 turns the cache off
     pdf_warm: bool = True  # keep one LibreOffice running per slot and convert over UNO (cold start as fallback)
     # reminder mails (`spia remind`) through the city's SMTP server; no host: mails are not sent
     smtp_host: str = ""

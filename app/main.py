@@ -29,9 +29,11 @@ log = logging.getLogger("spia")
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
-    yield
-    from app.services import pdf
+    from app.services import pdf, render_pool
 
+    render_pool.start(app.state.settings.render_processes)  # Word rendering in a process of its own
+    yield
+    await run_in_threadpool(render_pool.stop)
     await run_in_threadpool(pdf.shutdown)  # the warm LibreOffice processes of this worker
 
 

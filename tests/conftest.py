@@ -14,6 +14,11 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
 def pytest_configure(config):
+    import os
+
+    # An application started by a test renders in the test's process (a rendering process per test app would
+    # cost a second each); tests/export/test_render_pool.py starts the pool itself.
+    os.environ.setdefault("SPIA_RENDER_PROCESSES", "0")
     dbutil.use_private_postgres()
 
 

@@ -98,13 +98,13 @@ def rendered(b: assessment_doc.Bundle, edition: str, fmt: str) -> bytes:
     """The document of a bundle: from the cache when the same content was rendered before (app/services/
     export_cache.py), else rendered (and converted to PDF) and kept."""
     from app.config import get_settings
-    from app.services import export_cache
+    from app.services import export_cache, render_pool
 
     s = get_settings()
     k = export_cache.key(b, edition, fmt, s.forms_dir) if s.export_cache_mb > 0 else ""
     data = export_cache.get(s.export_cache_dir, k, fmt) if k else None
     if data is None:
-        data = render(assessment_doc.build(b, edition))
+        data = render_pool.render(b, edition) if render_pool.running() else render(assessment_doc.build(b, edition))
         if fmt == "pdf":
             data = to_pdf(data)
         if k:
