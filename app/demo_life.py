@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlmodel import Session, select
 
 from app.domain import changes as diffs
+from app.domain import item_picker
 from app.domain.answers import ParsedPage
 from app.domain.policy import Actor
 from app.models import Assessment, Jimu, PageLock, User
@@ -121,8 +122,9 @@ def _zeimin_review(session: Session, actor: Actor, today: date) -> None:
                                                 "どのように確認するのか。"},
                     {"speaker": "市民税課長", "text": "入室時に市職員が確認し、入退室記録を毎日点検します。契約書にも"
                                                     "持込み禁止を定めます。"}]})
+    zei = assessments.files(session, v.id)[0]  # the 委託 risk of the 個人住民税ファイル: the picker names the file
     council.add_finding(session, actor=actor, version_id=v.id, data={
-        "meeting_id": str(meeting.id), "items": ["I.1.2"],
+        "meeting_id": str(meeting.id), "items": ["I.1.2", item_picker.encode(zei.uid, "III.4.r1.m")],
         "text": "委託先の作業室での持出し防止の措置(私物の持込み禁止、入退室記録の点検)と、委託先従業者への"
                 "研修の実施状況の確認方法を、Ⅲ(リスク対策)の委託の記載に具体的に記載すること。"})
 

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.errors import Conflict, DomainError, Forbidden, ValidationFailed
-from app.domain import item_picker, workflow
+from app.domain import workflow
 from app.domain.policy import can_manage_register_settings
 from app.services import (
     approval, assessments, catalogue, comments, council, exports, procedure, procedure_view, snapshots,
@@ -59,19 +59,12 @@ def transition_confirm(request: Request, vid: int, session: SessionDep, actor: A
     return render(request, "procedure/confirm.html", ctx)
 
 
-def _items(d) -> tuple[list, list[tuple[str, str]]]:
-    """The related-item picker's groups and (id, full path) pairs for single choices and listings."""
-    groups = item_picker.groups(d)
-    return groups, [(o.id, o.path) for s in groups for g in s.groups for o in g.options]
-
-
 def _comment_ctx(session, actor, vid: int, errors=None, data=None) -> dict:
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
     c = comments.current(session, v.id)
-    d = catalogue.definition(a.form, v.form_version)
-    picker, items = _items(d)
+    picker = assessments.item_picker_of(session, catalogue.definition(a.form, v.form_version), v.id)
     return {"v": v, "a": a, "jimu": jimu, "c": c, "opinions": comments.opinions(session, c.id) if c else [],
-            "channels": comments.CHANNELS, "items": items, "labels": dict(items), "picker": picker,
+            "channels": comments.CHANNELS, "picker": picker,
             "errors": errors or {}, "can_record": can_manage_register_settings(actor),
             "data": data or {}}
 
@@ -116,16 +109,15 @@ def comment_results(request: Request, vid: int, session: SessionDep, actor: Acto
                 entity_id=vid, what="意見公募の結果", fmt="docx", version=vid)
 
 
-def _review_ctx(session, actor, vid: int, errors=None) -> dict:
+def _review_ctx(session, actor, vid: int, errors=None, data=None) -> dict:
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=vid)
     r = council.current_review(session, v.id)
-    d = catalogue.definition(a.form, v.form_version)
-    picker, items = _items(d)
+    picker = assessments.item_picker_of(session, catalogue.definition(a.form, v.form_version), v.id)
     return {"v": v, "a": a, "jimu": jimu, "r": r, "councils": council.councils(session, a.organisation_id),
             "meetings": council.meetings(session, r.id) if r else [], "findings": council.findings(session, r.id) if r else [],
-            "conditions": council.conditions(session, r.id) if r else [], "items": items, "labels": dict(items),
+            "conditions": council.conditions(session, r.id) if r else [],
             "picker": picker, "results": council.RESULTS, "status": council.FINDING_STATUS, "errors": errors or {},
-            "can_record": can_manage_register_settings(actor),
+            "can_record": can_manage_register_settings(actor), "data": data or {},
             "council_name": council.council_name(session, r.council_id) if r else "",
             "earlier": [x for x in council.rounds(session, v.id) if r and x.id != r.id]}
 
@@ -141,6 +133,7 @@ def review_post(request: Request, vid: int, form: FormDep, session: WriteSession
     what = str(form.get("what", ""))
     g = lambda k: str(form.get(k, ""))  # noqa: E731
     council.require_recorder(session, actor=actor, version_id=vid)
+    finding = {"text": g("text"), "items": [str(i) for i in form.getlist("items")], "meeting_id": g("meeting_id")}
     try:
         if what not in ("setup", "meeting", "finding", "answer"):
             raise ValidationFailed({"what": "記録する内容を選択してください。"})
@@ -154,15 +147,16 @@ def review_post(request: Request, vid: int, form: FormDep, session: WriteSession
                 "session_name": g("session_name"), "held_on": g("held_on"), "place": g("place"), "agenda": g("agenda"),
                 "attendance": g("attendance"), "public": g("public") == "1", "minutes": entries})
         elif what == "finding":
-            council.add_finding(session, actor=actor, version_id=vid, data={
-                "text": g("text"), "items": [str(i) for i in form.getlist("items")], "meeting_id": g("meeting_id")})
+            council.add_finding(session, actor=actor, version_id=vid, data=finding)
         elif what == "answer":
             council.record_answer(session, actor=actor, version_id=vid, result=g("result"), answered_on=g("answered_on"),
                                   text=g("answer_text"), conditions=[str(c) for c in form.getlist("condition")])
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         errors = exc.errors if isinstance(exc, ValidationFailed) else {"review": exc.message}
-        return render(request, "procedure/review.html", _review_ctx(session, actor, vid, errors), status=exc.status)
+        data = finding if what == "finding" else None  # a refused 指摘事項 comes back as typed and picked
+        return render(request, "procedure/review.html", _review_ctx(session, actor, vid, errors, data),
+                      status=exc.status)
     if what == "setup" and form.get("back") == "procedure":
         return _back_to_procedure(request, session, actor, vid, "審議会への諮問の内容を登録しました。")
     return redirect(request, f"/versions/{vid}/review", flash="第三者点検の記録を更新しました。")

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.domain import item_picker
 from app.domain import threshold as th
 from app.domain import workflow
 from app.domain.answers import new_id
@@ -163,6 +164,11 @@ def current_version(session: Session, assessment_id: int) -> AssessmentVersion:
 def files(session: Session, version_id: int) -> list[VersionFile]:
     return list(session.exec(select(VersionFile).where(VersionFile.version_id == version_id)
                              .order_by(VersionFile.position, VersionFile.id)).all())
+
+
+def item_picker_of(session: Session, d: Definition, version_id: int) -> item_picker.Picker:
+    """The related-item picker of a version (意見, 指摘事項): the items of `d`, a per-file item once per file."""
+    return item_picker.picker(d, [item_picker.File(f.uid, f.name) for f in files(session, version_id)])
 
 
 def next_number(session: Session, organisation_id: int, jimu_id: int) -> int:

@@ -96,21 +96,23 @@ def save_opinion(session: Session, *, actor: Actor, version_id: int, data: dict,
         problem = text_problem(data.get(key, ""), label=label, max_len=limit, required=required)
         if problem:
             errors[key] = problem
-    items = [i for i in data.get("items", []) if i]
-    if any(not d.has(i) for i in items):
-        errors["items"] = "関連する項目が様式にありません。"
-    changed_item = data.get("changed_item", "")
-    if changed_item and not d.has(changed_item):
-        errors["changed_item"] = "修正した項目が様式にありません。"
-    if data.get("led_to_change") and not changed_item:
-        errors["changed_item"] = "評価書を修正した場合は、修正した項目を選択してください。"
-    if errors:
-        raise ValidationFailed(errors)
     op = None
     if str(data.get("id", "")).isdigit():
         op = session.get(Opinion, int(data["id"]))
         if op is None or op.comment_id != c.id:
             raise NotFound("意見が見つかりません。")
+    picker = assessments.item_picker_of(session, d, v.id)
+    items, problem = picker.check(data.get("items", []), kept=(op.items or []) if op else [])
+    if problem:
+        errors["items"] = problem
+    changed_item = str(data.get("changed_item", "")).strip()
+    problem = picker.check([changed_item], "修正した項目", kept=[op.changed_item] if op else [])[1]
+    if problem:
+        errors["changed_item"] = problem
+    if data.get("led_to_change") and not changed_item:
+        errors["changed_item"] = "評価書を修正した場合は、修正した項目を選択してください。"
+    if errors:
+        raise ValidationFailed(errors)
     before = audit.jsonable(op) if op else None
     op = op or Opinion(comment_id=c.id, received_on=received, channel="", text="", position=len(opinions(session, c.id)))
     op.received_on, op.channel, op.submitter = received, data["channel"], data.get("submitter", "").strip()
@@ -143,9 +145,10 @@ def results_docx(session: Session, *, actor: Actor, version_id: int) -> tuple[st
     from app.services.redaction import withheld_of_assessment
 
     _, secrets = withheld_of_assessment(session, a.id)  # published: a quoted 非公表 answer prints 「(非公表)」
+    picker = assessments.item_picker_of(session, d, v.id)
     for n, o in enumerate(opinions(session, c.id), 1):
-        where = "、".join(d.item(i).display for i in (o.items or []) if d.has(i)) or "全般"
-        rows.append([Cell([Para.of(str(n))]), Cell([Para.of(where)]),
+        where = [picker.path(i) for i in (o.items or [])] or ["全般"]  # full paths, a file's item with its name
+        rows.append([Cell([Para.of(str(n))]), Cell([Para.of(w) for w in where]),
                      Cell([Para.of(line) for line in scrub(o.text, secrets).split("\n")]),
                      Cell([Para.of(line) for line in scrub(o.response or "-", secrets).split("\n")])])
     if len(rows) == 1:

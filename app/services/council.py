@@ -177,9 +177,9 @@ def add_finding(session: Session, *, actor: Actor, version_id: int, data: dict) 
     d = catalogue.definition(a.form, v.form_version)
     errors: dict[str, str] = {}
     text = _text(data, "text", "指摘事項", 20000, errors, required=True)
-    items = [i for i in data.get("items", []) if i]
-    if any(not d.has(i) for i in items):
-        errors["items"] = "関連する項目が様式にありません。"
+    items, problem = assessments.item_picker_of(session, d, v.id).check(data.get("items", []))
+    if problem:
+        errors["items"] = problem
     meeting_id = int(data["meeting_id"]) if str(data.get("meeting_id", "")).isdigit() else None
     if meeting_id and meeting_id not in {m.id for m in meetings(session, review.id)}:
         errors["meeting_id"] = "会議が見つかりません。"

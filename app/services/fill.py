@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from app.domain import item_picker
 from app.domain.answers import empty
 from app.domain.policy import Actor
 from app.domain.wareki import wareki
 from app.models import Answer, Approval, Opinion, PublicComment, Review, ReviewCondition
-from app.services import catalogue
+from app.services import assessments, catalogue
 
 
 def values(session: Session, version_id: int, d) -> dict[str, str]:
@@ -32,8 +33,11 @@ def values(session: Session, version_id: int, d) -> dict[str, str]:
             out["comment.summary"] = "\n".join(lines)
             if changed:
                 labels = []
+                names = {f.uid: f.name for f in assessments.files(session, version_id)}
                 for o in changed:
-                    where = d.item(o.changed_item).display if o.changed_item and d.has(o.changed_item) else ""
+                    uid, item_id = item_picker.parse(o.changed_item)
+                    where = d.item(item_id).display if item_id and d.has(item_id) else ""
+                    where = f"{where}({names[uid]})" if where and uid in names else where
                     labels.append(f"・{where + ': ' if where else ''}{_first_line(o.response)}")
                 out["comment.reflection"] = "\n".join(labels)
             else:

@@ -100,8 +100,8 @@
     if (last) { last.focus(); }
   });
 
-  // Related-item picker: filter the options by every word typed (path text), open the sections that match,
-  // and say how many are checked.
+  // Related-item picker: filter the options by every word typed (path text, file name included), open the
+  // sections and files that match, and say how many are checked.
   function pickerUpdate(picker) {
     var input = picker.querySelector("[data-picker-search]");
     var words = (input ? input.value : "").toLowerCase().split(/\s+/).filter(Boolean);
@@ -116,6 +116,11 @@
       });
       section.querySelectorAll(".picker-group").forEach(function (group) {
         group.hidden = !group.querySelector(".picker-option:not([hidden])");
+      });
+      section.querySelectorAll(".picker-file").forEach(function (file) {
+        var hit = !!file.querySelector(".picker-option:not([hidden])");
+        file.hidden = !hit;
+        if (words.length && hit) { file.open = true; }
       });
       section.hidden = shown === 0;
       if (words.length && shown) { section.open = true; }

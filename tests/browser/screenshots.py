@@ -204,7 +204,7 @@ SHOTS: list[Shot] = [
          width=1920, prepare=lambda page, ids, browser: (_unbounded(page, ids, browser),
                                                          page.check("#f-plan-all-columns"))),
     Shot("item-picker", "records", lambda i: f"/versions/{i.juki_full_v}/review",
-         "指摘事項の関連する項目: 検索して複数選択(節 › リスク › 項目)", full_page=False, prepare=_picker),
+         "指摘事項の関連する項目: 検索して複数選択(節 › ファイル › リスク › 項目)", full_page=False, prepare=_picker),
     Shot("admin-departments", "admin", lambda i: "/admin", "管理: 部署の名称変更・廃止"),
     Shot("dashboard", "records", lambda i: "/dashboard", "期限の一覧(見直し・再実施・手続)"),
     Shot("review", "records", lambda i: f"/assessments/{i.juki_full}",

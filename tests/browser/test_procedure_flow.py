@@ -54,9 +54,16 @@ def test_draft_full_through_the_whole_procedure(page, playwright_browser, live_s
         page.fill("#f-response", response)
         if n == 1:
             page.check("#f-led_to_change")
-            page.select_option("#f-changed_item", "II.4.has")
+            # 修正した項目 and the related items name the file (issue 14 item 5): the first file's Ⅱ4
+            changed = page.locator("#f-changed_item option[value$='/II.4.has']").first.get_attribute("value")
+            page.select_option("#f-changed_item", changed)
+            page.locator("fieldset.item-picker input[type=search]").fill("委託の有無")
+            page.locator("fieldset.item-picker .picker-option:visible input").first.check()
         page.click("form:has(input[value=opinion]):has(#f-text) button[type=submit]")
         expect(page.locator("#opinions")).to_contain_text(text)
+        if n == 1:
+            expect(page.locator("#opinions tbody tr").first.locator(".related-item")).to_contain_text(
+                "Ⅱ 特定個人情報ファイルの概要 › ")
     page.goto(f"/assessments/{aid}")
     # the period runs to 22 December: closing it now needs the reason, which the results then state
     reason = page.locator("form.transition:has(button[data-action='close_comment']) input[name=reason]")
