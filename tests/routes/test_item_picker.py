@@ -9,7 +9,7 @@ from app.domain import item_picker
 from app.models import AssessmentVersion, Finding, Opinion, PublicComment, Review, VersionFile
 from app.services import catalogue, fill
 from tests.export.helpers import body_sequence, open_docx
-from tests.html import parse
+from tests.html import check_page, parse
 
 
 def test_groups_name_section_risk_and_item_in_every_label():
@@ -242,3 +242,15 @@ def test_a_refused_finding_comes_back_open_with_its_picks(life_browser, engine, 
     assert box.find_parent("details", class_="picker-file").has_attr("open")
     assert box.find_parent("details", class_="picker-section").has_attr("open")
     assert [d["data-file"] for d in form.select("details.picker-file[open]")] == [files[0].uid]
+
+
+def test_a_finding_with_an_unknown_meeting_links_its_message_to_the_meeting_field(life_browser, engine, review):
+    v, r, files = review
+    life_browser.login_as("records")
+    bad = life_browser.post(f"/versions/{v.id}/review", [("what", "finding"), ("text", "会議の確認"),
+                                                        ("meeting_id", "999999")])
+    assert bad.status_code == 422
+    doc = check_page(parse(bad.text))  # every error-summary link points at a field on the page
+    link = doc.select_one(".error-summary a[href='#f-meeting_id']")
+    assert link is not None and "会議" in link.get_text()
+    assert doc.select_one("#f-meeting_id").name == "select"
