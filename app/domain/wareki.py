@@ -96,3 +96,23 @@ def parse_date(text: str, *, label: str = "日付") -> date:
     if not 1868 <= value.year <= 2200:
         raise BadDate(f"{label}「{text}」は範囲外の日付です。")
     return value
+
+
+def date_field(raw: str | None, *, label: str, errors: dict[str, str], key: str, required: bool = False,
+               not_after: date | None = None) -> date | None:
+    """A date typed into a form: the date, or None with the Japanese message put in `errors[key]` (empty and
+    `required`; unreadable; later than `not_after`, e.g. today for a date something was done). Empty and not
+    required gives None and no message."""
+    if not (raw or "").strip():
+        if required:
+            errors[key] = f"{label}を入力してください。"
+        return None
+    try:
+        value = parse_date(raw or "", label=label)
+    except BadDate as exc:
+        errors[key] = str(exc)
+        return None
+    if not_after is not None and value > not_after:
+        errors[key] = f"{label}に未来の日付は指定できません。"
+        return None
+    return value

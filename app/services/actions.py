@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from app.domain.policy import Actor, can_edit_department, department_denial
 from app.domain.text import text_problem
-from app.domain.wareki import BadDate, parse_date
+from app.domain.wareki import date_field
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import Assessment, ImprovementAction, Jimu
 from app.services import audit, locking, scope
@@ -55,13 +55,8 @@ def close(session: Session, *, actor: Actor, action_id: int, closed_on: str, not
                       what="この改善策", entity="action", actor_id=actor.user_id,
                       describe=lambda x: f"状態 {'完了' if x.status == 'closed' else '未完了'}、内容「{x.content[:100]}」")
     errors = {}
-    try:
-        when = parse_date(closed_on or today.isoformat(), label="完了日")
-        if when > today:
-            errors["closed_on"] = "完了日に未来の日付は指定できません。"
-    except BadDate as exc:
-        errors["closed_on"] = str(exc)
-        when = today
+    when = date_field(closed_on or today.isoformat(), label="完了日", errors=errors, key="closed_on",
+                      not_after=today) or today
     problem = text_problem(note, label="完了の内容", max_len=2000, required=True)
     if problem:
         errors["close_note"] = problem

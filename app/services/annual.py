@@ -14,7 +14,7 @@ from app.domain.forms import AUDIENCES
 from app.models.base import utcnow
 from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.text import text_problem
-from app.domain.wareki import BadDate, parse_date
+from app.domain.wareki import date_field
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import AnnualReview, AnnualReviewCheck, AssessmentVersion, ChecklistItem
 from app.services import assessments, audit, catalogue, locking, revisions, scope
@@ -431,13 +431,8 @@ def complete(session: Session, *, actor: Actor, review_id: int, outcome: str, fi
     missing = [c for c in checks if c.status in ("partial", "not_in_place")]
     if missing and outcome == "no_change":
         errors["outcome"] = f"未実施・一部実施の措置が{len(missing)}件あります。「変更なし」にはできません。"
-    try:
-        day = parse_date(completed_on or today.isoformat(), label="完了日")
-        if day > today:
-            errors["completed_on"] = "完了日に未来の日付は指定できません。"
-    except BadDate as exc:
-        errors["completed_on"] = str(exc)
-        day = today
+    day = date_field(completed_on or today.isoformat(), label="完了日", errors=errors, key="completed_on",
+                     not_after=today) or today
     problem = text_problem(findings, label="見直しの所見", max_len=20000, required=outcome != "no_change")
     if problem:
         errors["findings"] = problem

@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 
 from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.text import text_problem
-from app.domain.wareki import BadDate, parse_date
+from app.domain.wareki import date_field
 from app.errors import Forbidden, ValidationFailed
 from app.models import Approval
 from app.services import assessments, audit, locking
@@ -20,11 +20,7 @@ def save(session: Session, *, actor: Actor, version_id: int, applied_on: str, no
         raise Forbidden("委員会の承認の手続は総務・文書担当が行います。")
     v, _, _ = assessments.get_version(session, actor=actor, version_id=version_id)
     errors = {}
-    day = None
-    try:
-        day = parse_date(applied_on, label="申請日")
-    except BadDate as exc:
-        errors["applied_on"] = str(exc)
+    day = date_field(applied_on, label="申請日", errors=errors, key="applied_on", required=True)
     problem = text_problem(notes, label="委員会による審査", max_len=20000)
     if problem:
         errors["review_notes"] = problem

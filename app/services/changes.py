@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from app.domain.policy import Actor
 from app.domain.text import text_problem
-from app.domain.wareki import BadDate, parse_date
+from app.domain.wareki import date_field
 from app.errors import NotFound, ValidationFailed
 from app.models import ChangeRow
 from app.services import audit
@@ -37,12 +37,7 @@ def save_row(session: Session, *, actor: Actor, assessment_id: int, data: dict, 
         session.commit()
         return None
     errors = {}
-    changed_on = None
-    if data.get("changed_on", "").strip():
-        try:
-            changed_on = parse_date(data["changed_on"], label="変更日")
-        except BadDate as exc:
-            errors["changed_on"] = str(exc)
+    changed_on = date_field(data.get("changed_on", ""), label="変更日", errors=errors, key="changed_on")
     for key, label, limit in (("item_label", "項目", 500), ("before_text", "変更前の記載", 20000),
                               ("after_text", "変更後の記載", 20000), ("timing_note", "提出時期に係る説明", 2000)):
         problem = text_problem(data.get(key, ""), label=label, max_len=limit, required=key == "item_label")

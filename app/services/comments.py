@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from app.domain import workflow
 from app.domain.policy import Actor
 from app.domain.text import text_problem
-from app.domain.wareki import BadDate, parse_date, wareki
+from app.domain.wareki import date_field, wareki
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Opinion, PublicComment
 from app.services import assessments, audit, catalogue, locking
@@ -26,17 +26,6 @@ def current(session: Session, version_id: int) -> PublicComment | None:
                         .order_by(PublicComment.id.desc())).first()
 
 
-def _d(raw: str, label: str, errors: dict, key: str) -> date | None:
-    if not raw.strip():
-        errors[key] = f"{label}を入力してください。"
-        return None
-    try:
-        return parse_date(raw, label=label)
-    except BadDate as exc:
-        errors[key] = str(exc)
-        return None
-
-
 def setup(session: Session, *, actor: Actor, version_id: int, method: str, start: str, end: str,
           reason: str, today: date | None = None) -> PublicComment:
     """Register (or change, before it starts) the method and period of the public comment."""
@@ -49,8 +38,8 @@ def setup(session: Session, *, actor: Actor, version_id: int, method: str, start
     problem = text_problem(method, label="意見聴取の方法", max_len=1000, required=True)
     if problem:
         errors["method"] = problem
-    start_on = _d(start, "開始日", errors, "start_on")
-    end_on = _d(end, "終了日", errors, "end_on")
+    start_on = date_field(start, label="開始日", errors=errors, key="start_on", required=True)
+    end_on = date_field(end, label="終了日", errors=errors, key="end_on", required=True)
     problem = text_problem(reason, label="期間を短縮する特段の理由", max_len=2000)
     if problem:
         errors["shortening_reason"] = problem
@@ -84,7 +73,7 @@ def save_opinion(session: Session, *, actor: Actor, version_id: int, data: dict,
         raise Conflict("意見公募を開始してから意見を登録してください。")
     d = catalogue.definition(a.form, v.form_version)
     errors: dict[str, str] = {}
-    received = _d(data.get("received_on", ""), "受付日", errors, "received_on")
+    received = date_field(data.get("received_on", ""), label="受付日", errors=errors, key="received_on", required=True)
     if received and c.start_on and received < c.start_on:
         errors["received_on"] = "受付日が意見公募の開始日より前です。"
     if received and received > today:

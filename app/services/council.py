@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.text import text_problem
-from app.domain.wareki import BadDate, parse_date
+from app.domain.wareki import date_field
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Council, CouncilMember, Finding, Meeting, Review, ReviewCondition, User
 from app.services import assessments, audit, catalogue, locking, scope
@@ -20,18 +20,6 @@ FINDING_STATUS = {"open": "対応中", "done": "対応済", "not_needed": "対�
 def _records_only(actor: Actor) -> None:
     if not can_manage_register_settings(actor):
         raise Forbidden("第三者点検の記録は総務・文書担当が行います。")
-
-
-def _date(raw: str, label: str, errors: dict, key: str, *, required: bool = True) -> date | None:
-    if not (raw or "").strip():
-        if required:
-            errors[key] = f"{label}を入力してください。"
-        return None
-    try:
-        return parse_date(raw, label=label)
-    except BadDate as exc:
-        errors[key] = str(exc)
-        return None
 
 
 def _text(data: dict, key: str, label: str, limit: int, errors: dict, *, required: bool = False) -> str:
@@ -103,7 +91,7 @@ def setup_review(session: Session, *, actor: Actor, version_id: int, council_id:
     council = session.get(Council, int(council_id)) if str(council_id).isdigit() else None
     if council is None or council.organisation_id != a.organisation_id:
         errors["council_id"] = "審議会を選択してください(管理画面の「審議会」で登録できます)。"
-    day = _date(consulted_on, "諮問日", errors, "consulted_on")
+    day = date_field(consulted_on, label="諮問日", errors=errors, key="consulted_on", required=True)
     method = _text({"method": method}, "method", "方法", 1000, errors, required=True)
     if errors:
         raise ValidationFailed(errors)
@@ -136,7 +124,7 @@ def save_meeting(session: Session, *, actor: Actor, version_id: int, data: dict)
     review, _, _ = _review_for(session, actor, version_id)
     errors: dict[str, str] = {}
     session_name = _text(data, "session_name", "回次", 200, errors, required=True)
-    held = _date(data.get("held_on", ""), "開催日", errors, "held_on")
+    held = date_field(data.get("held_on", ""), label="開催日", errors=errors, key="held_on", required=True)
     if held and review.consulted_on and held < review.consulted_on:
         errors["held_on"] = "開催日が諮問日より前です。"
     place = _text(data, "place", "場所", 300, errors)
@@ -232,7 +220,7 @@ def record_answer(session: Session, *, actor: Actor, version_id: int, result: st
     errors: dict[str, str] = {}
     if result not in RESULTS:
         errors["result"] = "答申の結論を選択してください。"
-    day = _date(answered_on, "答申日", errors, "answered_on")
+    day = date_field(answered_on, label="答申日", errors=errors, key="answered_on", required=True)
     if day and review.consulted_on and day < review.consulted_on:
         errors["answered_on"] = "答申日が諮問日より前です。"
     text = _text({"text": text}, "text", "答申の内容", 20000, errors)
@@ -270,7 +258,7 @@ def meet_condition(session: Session, *, actor: Actor, condition_id: int, met_on:
     review = session.get(Review, c.review_id)
     assessments.get_version(session, actor=actor, version_id=review.version_id)
     errors: dict[str, str] = {}
-    day = _date(met_on or today.isoformat(), "対応日", errors, "met_on")
+    day = date_field(met_on or today.isoformat(), label="対応日", errors=errors, key="met_on", required=True)
     if day and day > today:
         errors["met_on"] = "対応日に未来の日付は指定できません。"
     note = _text({"note": note}, "note", "対応の内容", 2000, errors, required=True)

@@ -10,7 +10,7 @@ from app.domain import threshold as th
 from app.domain.counting import FileFact, IncidentFact, RegisterInputs, register_inputs
 from app.domain.policy import Actor
 from app.domain.text import text_problem
-from app.domain.wareki import BadDate, parse_date, wareki
+from app.domain.wareki import date_field, wareki
 from app.errors import NotFound, ValidationFailed
 from app.models import Determination, Jimu, Organisation, SeriousIncident, SpecificFile
 from app.models.base import MAX_ID
@@ -96,13 +96,8 @@ def record(session: Session, *, actor: Actor, jimu_id: int, data: WizardInput, t
     jimu = get_jimu(session, actor=actor, jimu_id=jimu_id, edit=True)
     org = session.get(Organisation, jimu.organisation_id)
     errors: dict[str, str] = {}
-    try:
-        on = parse_date(data.determined_on or today.isoformat(), label="判断日")
-        if on > today:
-            errors["determined_on"] = "判断日に未来の日付は指定できません。"
-    except BadDate as exc:
-        errors["determined_on"] = str(exc)
-        on = today
+    on = date_field(data.determined_on or today.isoformat(), label="判断日", errors=errors, key="determined_on",
+                    not_after=today) or today
     files = session.exec(select(SpecificFile).where(SpecificFile.jimu_id == jimu.id)).all()
     reg = inputs_for(jimu, list(files), incidents_of(session, org.id), org, on)
     try:
@@ -176,13 +171,8 @@ def add_incident(session: Session, *, actor: Actor, organisation_id: int, occurr
     if not can_manage_register_settings(actor):
         raise Forbidden("重大事故の登録は総務・文書担当または管理者が行います。")
     errors = {}
-    try:
-        when = parse_date(occurred_on, label="発生日")
-        if when > today:
-            errors["occurred_on"] = "発生日に未来の日付は指定できません。"
-    except BadDate as exc:
-        errors["occurred_on"] = str(exc)
-        when = today
+    when = date_field(occurred_on, label="発生日", errors=errors, key="occurred_on", required=True,
+                      not_after=today) or today
     problem = text_problem(summary, label="概要", max_len=2000, required=True)
     if problem:
         errors["summary"] = problem

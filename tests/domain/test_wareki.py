@@ -56,3 +56,22 @@ def test_wareki_datetime_is_japan_time():
     assert wareki_datetime(datetime(2026, 11, 19, 15, 5, tzinfo=UTC)) == "令和8年11月20日 0:05"  # JST is UTC+9
     assert wareki_datetime(datetime(2019, 5, 1, 1, 2, 3), seconds=True) == "令和元年5月1日 10:02:03"  # naive = UTC
     assert wareki_datetime(None, empty="-") == "-"
+
+
+@pytest.mark.parametrize(("raw", "required", "not_after", "value", "message"), [
+    ("2025-04-01", False, None, date(2025, 4, 1), None),
+    ("令和7年4月1日", True, date(2025, 4, 1), date(2025, 4, 1), None),          # the bound itself is allowed
+    ("", False, None, None, None),                                              # empty and optional: nothing said
+    ("  ", True, None, None, "受付日を入力してください。"),
+    (None, True, None, None, "受付日を入力してください。"),
+    ("2025-02-30", False, None, None, "受付日「2025-02-30」は存在しない日付です。"),
+    ("来週", True, None, None, "受付日は「2025-04-01」または「令和7年4月1日」の形式で入力してください。"),
+    ("2025-04-02", True, date(2025, 4, 1), None, "受付日に未来の日付は指定できません。"),
+])
+def test_a_date_field_gives_the_date_or_one_japanese_message(raw, required, not_after, value, message):
+    from app.domain.wareki import date_field
+
+    errors: dict[str, str] = {}
+    got = date_field(raw, label="受付日", errors=errors, key="received_on", required=required, not_after=not_after)
+    assert got == value
+    assert errors == ({"received_on": message} if message else {})
