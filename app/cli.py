@@ -423,19 +423,14 @@ def _record_output(actor, entity: str, entity_id, what: str, **detail) -> None:
 def export_json(assessment_id: int, out: Annotated[Path, typer.Option("--out", help="出力ファイル(- で標準出力)")],
                 version: Annotated[Optional[int], typer.Option(help="版の番号(省略時は最新)")] = None) -> None:
     """評価書を可逆な JSON で書き出す。"""
-    from sqlmodel import Session, select
+    from sqlmodel import Session
 
-    from app.models import AssessmentVersion
     from app.services import assessments, jsonio
 
     with Session(engine(), expire_on_commit=False) as session:
         actor = actor_for(session)
-        run_domain(lambda: assessments.get(session, actor=actor, assessment_id=assessment_id))
-        q = select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
-        v = session.exec(q.where(AssessmentVersion.seq == version) if version else
-                         q.order_by(AssessmentVersion.seq.desc())).first()
-        if v is None:
-            fail("指定された版がありません。", 4)
+        v = run_domain(lambda: assessments.version_by_seq(session, actor=actor, assessment_id=assessment_id,
+                                                          seq=version))
         data = run_domain(lambda: jsonio.export_version(session, actor=actor, version_id=v.id))
     _record_output(actor, "version", v.id, "JSON(CLI)", fmt="json", filename=str(out), version=v.id)
     text = json.dumps(data, ensure_ascii=False, indent=2)
@@ -526,19 +521,14 @@ def export_doc(
     version: Annotated[Optional[int], typer.Option(help="版の番号(省略時は最新)")] = None,
 ) -> None:
     """評価書を Word(または PDF)で出力する。"""
-    from sqlmodel import Session, select
+    from sqlmodel import Session
 
-    from app.models import AssessmentVersion
     from app.services import assessments, exports
 
     with Session(engine(), expire_on_commit=False) as session:
         actor = actor_for(session)
-        run_domain(lambda: assessments.get(session, actor=actor, assessment_id=assessment_id))
-        q = select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
-        v = session.exec(q.where(AssessmentVersion.seq == version) if version else
-                         q.order_by(AssessmentVersion.seq.desc())).first()
-        if v is None:
-            fail("指定された版がありません。", 4)
+        v = run_domain(lambda: assessments.version_by_seq(session, actor=actor, assessment_id=assessment_id,
+                                                          seq=version))
         result = run_domain(lambda: exports.export(session, actor=actor, version_id=v.id, edition=edition, fmt=fmt,
                                                    today=date.today()))
     _record_output(actor, "version", v.id, "評価書(CLI)", edition=edition, fmt=fmt, filename=str(out), version=v.id)

@@ -88,6 +88,16 @@ def version_row(session: Session, version_id: int | None) -> AssessmentVersion |
     return session.get(AssessmentVersion, version_id) if version_id else None
 
 
+def version_by_seq(session: Session, *, actor: Actor, assessment_id: int, seq: int | None) -> AssessmentVersion:
+    """第{seq}版 of a 評価書 the actor may read, or its latest version when `seq` is None (the CLI's --version)."""
+    get(session, actor=actor, assessment_id=assessment_id)
+    q = select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
+    v = session.exec(q.where(AssessmentVersion.seq == seq) if seq else q.order_by(AssessmentVersion.seq.desc())).first()
+    if v is None:
+        raise NotFound("指定された版がありません。")
+    return v
+
+
 def get_version(session: Session, *, actor: Actor, version_id: int, edit: bool = False
                 ) -> tuple[AssessmentVersion, Assessment, Jimu]:
     v = session.get(AssessmentVersion, version_id) if 1 <= version_id <= MAX_ID else None

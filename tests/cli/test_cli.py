@@ -105,3 +105,18 @@ def test_cli_refusals_and_exports_are_audited(cli_db, read, tmp_path):
     assert run("export-plan", "--out", str(tmp_path / "p.csv")).exit_code == 0
     outputs = read(select(AuditLog).where(AuditLog.action == "output").order_by(AuditLog.id))
     assert [o.entity for o in outputs[-2:]] == ["version", "plan"] and outputs[-2].after["edition"] == "full"
+
+
+def test_export_of_a_version_that_does_not_exist_or_of_another_department(cli_db, tmp_path):
+    """`--version N` picks 第N版; a missing one exits 4 with a Japanese message, another department's 評価書 exits 3,
+    and no file is written in either case (export and export-json alike)."""
+    listed = json.loads(run("list", "--json").stdout)
+    juki = next(a for a in listed if a["jimu"] == "住民基本台帳に関する事務")
+    for cmd, name in (("export", "a.docx"), ("export-json", "a.json")):
+        ok = run(cmd, str(juki["id"]), "--out", str(tmp_path / name), "--version", "1")
+        assert ok.exit_code == 0, ok.output
+        missing = run(cmd, str(juki["id"]), "--out", str(tmp_path / f"x-{name}"), "--version", "99")
+        assert missing.exit_code == 4 and "指定された版がありません。" in missing.output
+        other = run("--user", "kodomo", cmd, str(juki["id"]), "--out", str(tmp_path / f"y-{name}"))
+        assert other.exit_code == 3
+        assert not (tmp_path / f"x-{name}").exists() and not (tmp_path / f"y-{name}").exists()
