@@ -125,39 +125,36 @@ def parse_multi(item: Item, text: str) -> Parsed:
         if all(chosen):
             return Parsed([c for c in item.choice_labels if c in chosen])
         return Parsed(problem="チェック欄(「[○]」「■」など)が読み取れません。")
-    checked, unknown = [], []
+    ticked, unknown = _ticked(item, options)
+    if unknown:
+        return Parsed(problem=f"選択肢「{unknown[:40]}」は様式にありません。")
+    checked = {label for label, _ in ticked}
+    return Parsed([c for c in item.choice_labels if c in checked])
+
+
+def _ticked(item: Item, options: list[tuple[bool, str]]) -> tuple[list[tuple[str, str]], str | None]:
+    """The ticked choices as (label, the text after it), and the first ticked option that is not in the 様式."""
+    ticked: list[tuple[str, str]] = []
     for on, option in options:
+        if not on:
+            continue
         hit = _split_label(item.choice_labels, option)
         if hit is None:
-            if on:
-                unknown.append(option)
-            continue
-        if on:
-            checked.append(hit[0])
-    if unknown:
-        return Parsed(problem=f"選択肢「{unknown[0][:40]}」は様式にありません。")
-    return Parsed([c for c in item.choice_labels if c in checked])
+            return ticked, option
+        ticked.append(hit)
+    return ticked, None
 
 
 def parse_multi_text(item: Item, text: str) -> Parsed:
     options = marks(text)
     if not options:
         return Parsed() if is_empty_text(text) else Parsed(problem="チェック欄(「[○]」「■」など)が読み取れません。")
-    checked, texts, unknown = [], {}, []
-    with_text = {c.label for c in item.choices if c.text}
-    for on, option in options:
-        hit = _split_label(item.choice_labels, option)
-        if hit is None:
-            if on:
-                unknown.append(option)
-            continue
-        label, rest = hit
-        if on:
-            checked.append(label)
-            if label in with_text and _paren_text(rest):
-                texts[label] = _paren_text(rest)
+    ticked, unknown = _ticked(item, options)
     if unknown:
-        return Parsed(problem=f"選択肢「{unknown[0][:40]}」は様式にありません。")
+        return Parsed(problem=f"選択肢「{unknown[:40]}」は様式にありません。")
+    with_text = {c.label for c in item.choices if c.text}
+    checked = [label for label, _ in ticked]
+    texts = {label: _paren_text(rest) for label, rest in ticked if label in with_text and _paren_text(rest)}
     return Parsed({"checked": [c for c in item.choice_labels if c in checked], "texts": texts})
 
 
