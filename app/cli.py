@@ -614,7 +614,7 @@ def import_file(
 
 @forms_app.command("demo-check")
 def demo_check(path: Path) -> None:
-    """デモ用の評価書データ(assessments/demo/*.yaml)を様式の定義と照合する。"""
+    """デモ用の評価書ファイル(assessments/demo/juki_full.yaml など)を様式の定義と照合する。"""
     from app.demo_content import check, read
     from app.services.catalogue import definition
 

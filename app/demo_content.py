@@ -1,4 +1,5 @@
-"""Demo 評価書 content (assessments/demo/*.yaml): answers written for this project, applied over the prefill.
+"""Demo 評価書 content (the 評価書 files listed in assessments/demo/city.yaml): answers written for this project,
+applied over the prefill.
 
 File format (YAML):
     jimu: 事務の名称            form: full | focused | basic        form_version: r06-10

@@ -137,7 +137,7 @@ def app(settings, demo_engine):
 @pytest.fixture
 def life_browser(settings, engine):
     """A browser on the whole demo as `spia demo` loads it, with the procedures in flight (意見公募, 第三者点検,
-    修正 with 変更箇所: app/demo_life.py); the shared `demo_engine` leaves them out."""
+    修正 with 変更箇所: assessments/demo/life.yaml); the shared `demo_engine` leaves them out."""
     rows, tokens = dbutil.demo_snapshot(in_flight=True)
     dbutil.load_rows(engine, rows)
     asgi = build_asgi(settings, engine=engine)

@@ -161,18 +161,18 @@ _demo_snapshots: dict[bool, tuple[dict, dict]] = {}
 def demo_snapshot(in_flight: bool = False) -> tuple[dict, dict]:
     """(rows, {login_id: session token}) of the demo, built once.
 
-    The shared fixture is the demo WITHOUT the procedures in flight (app/demo_life.py): many tests revise the
+    The shared fixture is the demo WITHOUT the procedures in flight (assessments/demo/life.yaml): many tests revise the
     published 住民基本台帳 全項目 or start its procedure, which the in-flight 再実施 would refuse (one working version).
     tests/cli/test_demo_life.py checks the whole demo (`in_flight=True`), as `spia demo` / `make run` load it."""
     if in_flight not in _demo_snapshots:
-        from app.demo import ACCOUNTS, load_demo
+        from app.demo import load_demo
         from app.services import auth
 
         engine = sqlite_file_engine()
         with Session(engine, expire_on_commit=False) as session:
-            load_demo(session, today=DEMO_TODAY, in_flight=in_flight)
+            _, accounts = load_demo(session, today=DEMO_TODAY, in_flight=in_flight)
             tokens = {}
-            for login, password, *_ in ACCOUNTS:
+            for login, password, _ in accounts:
                 token, _ = auth.login(session, login_id=login, password=password, session_hours=24 * 365 * 20)
                 tokens[login] = token
         _demo_snapshots[in_flight] = (dump_rows(engine), tokens)

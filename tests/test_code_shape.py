@@ -1,6 +1,7 @@
 """Code-shape rules that keep issue 19's clean-ups done (each fails when the old habit comes back)."""
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -65,3 +66,31 @@ def test_templates_print_no_iso_dates():
             if ".isoformat()" in shown:
                 offenders.append(f"{p.relative_to(ROOT)}:{n}")
     assert offenders == []
+
+
+ITEM_ID_LITERAL = re.compile(r"""["'](?:I|II|III|IV|V|VI|VII)\.[0-9]""")
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")
+
+
+def _demo_problems(path: Path) -> list[str]:
+    """Form item id literals and long Japanese string literals (docstrings aside) in one module."""
+    text = path.read_text(encoding="utf-8")
+    found = [f"{path.name}: item id {m.group(0)}…" for m in ITEM_ID_LITERAL.finditer(text)]
+    tree = ast.parse(text)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+                and len(node.value) > 40 and JAPANESE.search(node.value)):
+            found.append(f"{path.name}:{node.lineno}: text {node.value[:20]}…")
+    return found
+
+
+def test_demo_data_lives_in_yaml_not_in_the_demo_modules():
+    """Issue 19 item 2: the demo's item ids (companion 基礎 mapping, edits, opinions, findings) and its texts (事務,
+    共通記載, opinions, minutes) are data in assessments/demo/*.yaml; app/demo*.py only load them and drive the
+    services. A short loader message is fine; a demo text or an item id written in Python is not."""
+    modules = sorted(APP.glob("demo*.py"))
+    assert len(modules) >= 4
+    assert [p for path in modules for p in _demo_problems(path)] == []
