@@ -5,7 +5,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -49,9 +49,9 @@ def echo_json(data) -> None:
 
 @app.callback()
 def main_options(
-    as_user: Annotated[Optional[str], typer.Option("--user", envvar="SPIA_USER",
+    as_user: Annotated[str | None, typer.Option("--user", envvar="SPIA_USER",
                        help="このログインIDの権限で実行する(省略時はサーバー管理者としてすべてを操作)")] = None,
-    as_org: Annotated[Optional[str], typer.Option("--org", envvar="SPIA_ORG",
+    as_org: Annotated[str | None, typer.Option("--org", envvar="SPIA_ORG",
                       help="--user なしで操作する評価実施機関(名称またはID。省略時は最初に登録された機関)")] = None,
 ) -> None:
     _state["user"], _state["org"] = as_user, as_org
@@ -122,7 +122,7 @@ def threshold(
     subjects: Annotated[str, typer.Option("--subjects", help="対象人数")],
     handlers: Annotated[str, typer.Option("--handlers", help="取扱者数(委託先の従業者を含む)")],
     serious_incident: Annotated[bool, typer.Option("--serious-incident", help="過去1年以内に重大事故が発生")] = False,
-    exclusion: Annotated[Optional[list[str]], typer.Option("--exclusion", help="staff-only または manual-only")] = None,
+    exclusion: Annotated[list[str] | None, typer.Option("--exclusion", help="staff-only または manual-only")] = None,
     org_kind: Annotated[str, typer.Option("--org-kind", help="local(地方公共団体等)/ national(行政機関等)")] = "local",
     as_json: Annotated[bool, typer.Option("--json", help="JSON で出力")] = False,
 ) -> None:
@@ -173,7 +173,7 @@ def db_check() -> None:
 
 @app.command()
 def demo(
-    today: Annotated[Optional[str], typer.Option(help="デモの基準日(YYYY-MM-DD)")] = None,
+    today: Annotated[str | None, typer.Option(help="デモの基準日(YYYY-MM-DD)")] = None,
     quiet: bool = False,
 ) -> None:
     """デモ用の団体・利用者・事務・評価書を登録する(登録済みなら何もしない)。"""
@@ -195,9 +195,9 @@ def user_create(
     login_id: Annotated[str, typer.Option("--login", help="ログインID")],
     role: Annotated[str, typer.Option("--role", help="admin / records / staff / council / sysadmin(システム管理者)")],
     name: Annotated[str, typer.Option("--name", help="氏名")] = "",
-    password: Annotated[Optional[str], typer.Option("--password", help="省略時は対話で入力")] = None,
-    department: Annotated[Optional[list[str]], typer.Option("--department", help="所属部署名(複数可)")] = None,
-    organisation: Annotated[Optional[str], typer.Option("--organisation", help="評価実施機関名(未登録なら作成)")] = None,
+    password: Annotated[str | None, typer.Option("--password", help="省略時は対話で入力")] = None,
+    department: Annotated[list[str] | None, typer.Option("--department", help="所属部署名(複数可)")] = None,
+    organisation: Annotated[str | None, typer.Option("--organisation", help="評価実施機関名(未登録なら作成)")] = None,
     org_kind: Annotated[str, typer.Option("--org-kind")] = "local",
 ) -> None:
     """利用者を登録する(最初の管理者の作成にも使う)。"""
@@ -311,7 +311,7 @@ def _today() -> date:
 @app.command("due")
 def due_command(
     as_json: Annotated[bool, typer.Option("--json", help="JSON で出力")] = False,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="基準日(YYYY-MM-DD、省略時は今日)")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="基準日(YYYY-MM-DD、省略時は今日)")] = None,
     within: Annotated[int, typer.Option("--within", help="何日先までの期限を含めるか(30 または 90)")] = 90,
     fail_on_overdue: Annotated[bool, typer.Option("--fail-on-overdue",
                                                   help="期限超過または「再実施が必要」があれば終了コード 6")] = False,
@@ -345,7 +345,7 @@ def due_command(
 
 @app.command("remind")
 def remind_command(
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="基準日(YYYY-MM-DD、省略時は今日)")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="基準日(YYYY-MM-DD、省略時は今日)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="送る内容を表示するだけで、送信も記録もしない")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON で出力")] = False,
 ) -> None:
@@ -421,7 +421,7 @@ def _record_output(actor, entity: str, entity_id, what: str, **detail) -> None:
 
 @app.command("export-json")
 def export_json(assessment_id: int, out: Annotated[Path, typer.Option("--out", help="出力ファイル(- で標準出力)")],
-                version: Annotated[Optional[int], typer.Option(help="版の番号(省略時は最新)")] = None) -> None:
+                version: Annotated[int | None, typer.Option(help="版の番号(省略時は最新)")] = None) -> None:
     """評価書を可逆な JSON で書き出す。"""
     from sqlmodel import Session
 
@@ -455,16 +455,14 @@ def import_plan(
     path: Path,
     create_departments: Annotated[bool, typer.Option("--create-departments", help="ない部署を作成する")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="確認だけして書き込まない")] = False,
-    maps: Annotated[Optional[list[str]], typer.Option("--map", help="見出し=項目(例: 区分=評価の種類、メモ=取り込まない)")] = None,
+    maps: Annotated[list[str] | None, typer.Option("--map", help="見出し=項目(例: 区分=評価の種類、メモ=取り込まない)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON で出力")] = False,
 ) -> None:
     """計画管理書(.xlsx、.csv は UTF-8 または Shift_JIS)を事務・評価書の登録簿に取り込む(移行登録)。何度実行しても同じ結果。"""
     from sqlmodel import Session
 
     from app.db import begin_write
-    from app.services import planimport
-
-    from app.services import planfile
+    from app.services import planfile, planimport
 
     data = read_input(path, planfile.MAX_BYTES, note="何も取り込んでいません。")
     try:
@@ -492,8 +490,8 @@ def import_plan(
 
 
 @app.command("import-json")
-def import_json(path: Path, into: Annotated[Optional[int], typer.Option("--into", help="取り込み先の評価書ID")] = None,
-                number: Annotated[Optional[int], typer.Option("--number", help="新しい評価書番号")] = None) -> None:
+def import_json(path: Path, into: Annotated[int | None, typer.Option("--into", help="取り込み先の評価書ID")] = None,
+                number: Annotated[int | None, typer.Option("--number", help="新しい評価書番号")] = None) -> None:
     """JSON から評価書を取り込む(--into で既存の評価書の編集中の版を置き換える)。"""
     from sqlmodel import Session
 
@@ -518,7 +516,7 @@ def export_doc(
     out: Annotated[Path, typer.Option("--out", help="出力ファイル")],
     edition: Annotated[str, typer.Option("--edition", help="draft(案)/ full(提出用)/ public(公表用)")] = "full",
     fmt: Annotated[str, typer.Option("--format", help="docx / pdf")] = "docx",
-    version: Annotated[Optional[int], typer.Option(help="版の番号(省略時は最新)")] = None,
+    version: Annotated[int | None, typer.Option(help="版の番号(省略時は最新)")] = None,
 ) -> None:
     """評価書を Word(または PDF)で出力する。"""
     from sqlmodel import Session
@@ -553,8 +551,8 @@ def export_plan(out: Annotated[Path, typer.Option("--out", help="出力ファイ
 
 
 @app.command("import-docx")
-def import_docx(path: Path, into: Annotated[Optional[int], typer.Option("--into", help="取り込み先の評価書ID")] = None,
-                number: Annotated[Optional[int], typer.Option("--number", help="新しい評価書番号")] = None) -> None:
+def import_docx(path: Path, into: Annotated[int | None, typer.Option("--into", help="取り込み先の評価書ID")] = None,
+                number: Annotated[int | None, typer.Option("--number", help="新しい評価書番号")] = None) -> None:
     """出力した Word ファイルに埋め込まれたデータから評価書を取り込む。"""
     from sqlmodel import Session
 
@@ -576,8 +574,8 @@ def import_file(
     path: Path,
     form: Annotated[str, typer.Option("--form", help="様式: basic / focused / full")],
     version: Annotated[str, typer.Option("--version", help="取り込み先の様式の版(省略時は最新の版)")] = "",
-    into: Annotated[Optional[int], typer.Option("--into", help="取り込み先の評価書ID(作成中の版を置き換える)")] = None,
-    number: Annotated[Optional[int], typer.Option("--number", help="新しい評価書の評価書番号(ファイルにない場合)")] = None,
+    into: Annotated[int | None, typer.Option("--into", help="取り込み先の評価書ID(作成中の版を置き換える)")] = None,
+    number: Annotated[int | None, typer.Option("--number", help="新しい評価書の評価書番号(ファイルにない場合)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """記入済みの評価書(.docx / .xlsx / .pdf / pdftotext のテキスト)を項目名で読み、作成中の版として取り込む。"""
@@ -639,7 +637,7 @@ def demo_check(path: Path) -> None:
 
 
 @forms_app.command("check")
-def forms_check(path: Annotated[Optional[Path], typer.Argument(help="様式の版のフォルダ(省略時はすべて)")] = None,
+def forms_check(path: Annotated[Path | None, typer.Argument(help="様式の版のフォルダ(省略時はすべて)")] = None,
                 flagged: Annotated[bool, typer.Option("--flagged", help="出典のない項目を一覧する")] = False) -> None:
     """様式の定義を検査し、項目数と出典の有無(出典あり・未確認)を表示する。"""
     from app.domain.forms import DefinitionError, load_catalogue, load_definition
@@ -671,7 +669,7 @@ def forms_verify(
     form_version: Annotated[str, typer.Argument(help="様式の版(例 full/r06-10)")],
     path: Annotated[Path, typer.Argument(help="公式様式のファイル(.docx / .xlsx / pdftotext -layout の .txt)")],
     as_json: Annotated[bool, typer.Option("--json", help="結果を JSON で出力する")] = False,
-    write_patch: Annotated[Optional[Path], typer.Option(
+    write_patch: Annotated[Path | None, typer.Option(
         "--write-patch", help="ファイルの文言に合わせた新しい版のフォルダ(assessments/<form>/<新しい版>)を作る")] = None,
 ) -> None:
     """公式様式のファイルと様式の定義を項目ごとに照合する(一致・相違・ファイルにない・定義にない)。差異がなければ終了コード 0。"""
@@ -788,8 +786,8 @@ def restore(
     typer.echo(message)
 
 
-from app.cli_campaign import campaign_app  # noqa: E402 - registered after the helpers it imports from here
-from app.cli_orgs import org_app  # noqa: E402
+from app.cli_campaign import campaign_app
+from app.cli_orgs import org_app
 
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(org_app, name="org")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -35,7 +35,7 @@ def _as_of(raw: str | None) -> date:
 
 
 @campaign_app.command("plan")
-def plan(path: Path, as_of: Annotated[Optional[str], typer.Option("--as-of", help="基準日(YYYY-MM-DD)")] = None,
+def plan(path: Path, as_of: Annotated[str | None, typer.Option("--as-of", help="基準日(YYYY-MM-DD)")] = None,
          as_json: Annotated[bool, typer.Option("--json", help="JSON で出力")] = False) -> None:
     """一括変更の計画(適用しない): 評価書ごとの変更内容、再実施/修正、提出時期、手続と各段階の開始期限。"""
     from sqlmodel import Session, select

@@ -1,7 +1,7 @@
 """`spia org create|list` — the 評価実施機関 of this server (issue 16 §3; the screen is /system/organisations)."""
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,7 +13,7 @@ def org_create(
     name: Annotated[str, typer.Argument(help="評価実施機関名(例: しののめ市教育委員会)")],
     admin: Annotated[str, typer.Option("--admin", help="最初の管理者のログインID")],
     admin_name: Annotated[str, typer.Option("--admin-name", help="管理者の氏名")] = "",
-    password: Annotated[Optional[str], typer.Option("--password", help="管理者のパスワード(省略時は対話で入力)")] = None,
+    password: Annotated[str | None, typer.Option("--password", help="管理者のパスワード(省略時は対話で入力)")] = None,
     kind: Annotated[str, typer.Option("--kind", help="local(地方公共団体等) / national(行政機関等)")] = "local",
     municipality: Annotated[str, typer.Option("--municipality", help="団体名(例: しののめ市)")] = "",
 ) -> None:

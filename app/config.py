@@ -95,7 +95,7 @@ class Settings(BaseModel):
     ldap_timeout_seconds: float = 5
 
     @model_validator(mode="after")
-    def _resolve_secret(self) -> "Settings":
+    def _resolve_secret(self) -> Settings:
         """Refuse the published default and short keys (except in the test suite); generate one when unset."""
         from app import secretkey
 

@@ -6,13 +6,13 @@ drive the services with it. All names and text are fictional and written for thi
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
 from sqlmodel import Session, select
 
+from app import demo_blocks, demo_content, demo_data, demo_life
 from app.domain.policy import SYSTEM, Actor
 from app.models import Department, Jimu, Organisation, User
-from app import demo_blocks, demo_content, demo_data, demo_life
 from app.services import annual, assessments, catalogue, council, determinations, library, register
 from app.services import organisation as orgs
 from app.services.determinations import WizardInput
@@ -118,13 +118,13 @@ def _companion_basic(doc: dict, companion: demo_data.Companion) -> dict:
 def _history(session: Session, actor: Actor, a, v, state: dict, history: demo_data.History, today: date) -> None:
     """The procedure records of a version published before the system was introduced (stage events, the
     comment period and the council's 答申 where the form needs them, and the submitted/published files)."""
-    from datetime import datetime, time, timezone
+    from datetime import datetime, time
 
     from app.models import Council, PublicComment, Review, StageEvent
     from app.services import snapshots
 
     def at(d: date) -> datetime:
-        return datetime.combine(d, time(10, 0), tzinfo=timezone.utc)
+        return datetime.combine(d, time(10, 0), tzinfo=UTC)
 
     steps = [("submit_for_check", "draft", "internal_check", None)]
     comment, review = state.get("comment"), state.get("council")

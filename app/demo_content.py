@@ -26,7 +26,6 @@ from app.domain.forms import AUDIENCES, Definition
 from app.errors import ValidationFailed
 from app.models import Answer, AssessmentVersion, ImprovementAction, VersionFile
 
-
 FIGURES = Path(__file__).resolve().parent.parent / "assessments" / "demo" / "figures"
 
 

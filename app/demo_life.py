@@ -5,7 +5,7 @@ Days in life.yaml are offsets from `today`, so the demo stays current whenever i
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from sqlmodel import Session, select
 
@@ -78,7 +78,7 @@ def _fire(session: Session, actor: Actor, v, action: str, on: date, reason: str 
                            today=on)
     session.refresh(v)
     # The service stamps "now"; the demo's step happened on `on` (days in stage, the timeline's dates).
-    at = datetime.combine(on, time(10, 0), tzinfo=timezone.utc)
+    at = datetime.combine(on, time(10, 0), tzinfo=UTC)
     fired.event.at, v.stage_since = at, at
     session.add_all([fired.event, v])
     session.commit()

@@ -18,10 +18,10 @@ from app.config import Settings, get_settings
 from app.db import make_engine
 from app.deps import NotAuthenticated
 from app.errors import DomainError, ValidationFailed
-from app.services import denials
 from app.middleware import BearerScope, BodyLimit, BoundedKeepAlive, SecurityHeaders, with_csrf
 from app.routes import ROUTERS
 from app.routes.api.errors import api_validation_error
+from app.services import denials
 from app.web import ROOT, render
 
 log = logging.getLogger("spia")

@@ -292,7 +292,7 @@ class CsrfBodyGuard:
         body = b"".join(chunks)
         try:
             token = headers.get(b"x-csrftoken", b"").decode("latin-1") or _multipart_field(body, boundary, CSRF_COOKIE)
-        except Exception:  # noqa: BLE001 - any malformed body gets the same answer
+        except Exception:
             await _plain_error(scope, send, 400, BAD_BODY)
             return
         if not secrets.compare_digest(token or "", self._cookie_token(headers) or "\0"):

@@ -10,9 +10,9 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from app.domain.answers import dom_id
 from app.domain import fields
 from app.domain.answer_types import TYPES as ANSWER_TYPES
+from app.domain.answers import dom_id
 from app.domain.forms import AUDIENCE_SHORT, AUDIENCES, FORM_LABEL
 from app.domain.policy import ROLE_LABEL, can_manage_register_settings, can_register_jimu
 from app.domain.wareki import TOKYO, wareki, wareki_datetime  # noqa: F401 (TOKYO re-exported)
@@ -111,7 +111,7 @@ def redirect(request: Request, url: str, *, flash: str = "") -> Response:
 
 def content_disposition(filename: str) -> str:
     """RFC 6266/5987: an ASCII fallback plus the UTF-8 name."""
-    ascii_name = "".join(c if c.isascii() and c.isalnum() or c in "._-" else "_" for c in filename)
+    ascii_name = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in filename)
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 

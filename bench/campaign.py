@@ -14,7 +14,7 @@ import os
 import time
 from datetime import date
 
-from common import ROOT, prepare_database  # noqa: F401 - sets sys.path
+from common import ROOT, prepare_database
 
 SOURCES = ("住民基本台帳に関する事務", "個人住民税の賦課徴収に関する事務", "児童手当の支給に関する事務")
 

@@ -189,7 +189,7 @@ def print_table(rows: list[dict]) -> None:
     cols = ["endpoint", "requests", "rps", "p50_ms", "p95_ms", "p99_ms", "errors"]
     print(" | ".join(f"{c:>14}" for c in cols))
     for r in rows:
-        print(" | ".join(f"{str(r[c]):>14}" for c in cols))
+        print(" | ".join(f"{r[c]!s:>14}" for c in cols))
 
 
 def median_ms(xs: list[float]) -> float:

@@ -200,11 +200,11 @@ def one_shot(s, actor, pdf_runs: int) -> None:
     import tempfile
     from pathlib import Path
 
-    from app.config import get_settings
-    from app.services import assessments, exports, pdf
     from sqlmodel import select
 
+    from app.config import get_settings
     from app.models import Assessment, Jimu
+    from app.services import assessments, exports, pdf
 
     jid = s.exec(select(Jimu.id).where(Jimu.name == DEMO_FORMS[0][1])).one()
     aid = s.exec(select(Assessment.id).where(Assessment.jimu_id == jid, Assessment.form == "full")).first()

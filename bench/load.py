@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-
 from common import ROOT, free_port, pct, signed_in_client
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_load"
@@ -89,7 +88,7 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.base = ""
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         for args in (["db", "upgrade"], ["demo"]):
             done = subprocess.run(spia_cmd() + args, cwd=ROOT, env=self.env, capture_output=True, text=True)
             if done.returncode != 0:

@@ -92,7 +92,7 @@ class Browser:
     def __init__(self, client: TestClient, settings: Settings, tokens: dict[str, str]):
         self.client, self.settings, self.tokens = client, settings, tokens
 
-    def login_as(self, login_id: str) -> "Browser":
+    def login_as(self, login_id: str) -> Browser:
         self.client.cookies.set(SESSION_COOKIE, session_signer(self.settings).sign(self.tokens[login_id]))
         return self
 

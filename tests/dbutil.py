@@ -5,10 +5,11 @@ The demo organisation is built once per session and copied into each test's data
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import date
 
-from sqlalchemy import inspect, insert, select, text
+from sqlalchemy import insert, inspect, select, text
 from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401
@@ -43,10 +44,8 @@ def dispose(engine) -> None:
     engine.dispose()
     if path:
         for suffix in ("", "-wal", "-shm"):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(path + suffix)
-            except FileNotFoundError:
-                pass
 
 
 _pg_engine = None

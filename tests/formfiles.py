@@ -13,8 +13,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.domain.formverify import Expected, expected_entries
 from app.domain.forms import Definition
+from app.domain.formverify import Expected, expected_entries
 
 
 @dataclass

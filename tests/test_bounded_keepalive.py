@@ -30,7 +30,7 @@ def _call(app, client=("127.0.0.1", 50000), kind="http") -> list[tuple[bytes, by
     return sent[0]["headers"] if sent else []
 
 
-@pytest.mark.parametrize("limit, closing", [(3, [3, 6, 9]), (1, list(range(1, 10))), (0, [])])
+@pytest.mark.parametrize(("limit", "closing"), [(3, [3, 6, 9]), (1, list(range(1, 10))), (0, [])])
 def test_every_nth_response_of_a_connection_closes_it(limit, closing):
     app = BoundedKeepAlive(_ok, limit)
     closed = [n for n in range(1, 10) if (b"connection", b"close") in _call(app)]

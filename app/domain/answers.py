@@ -11,18 +11,48 @@ from typing import Any
 
 from app.domain import fields as F
 from app.domain.answer_types import (  # the entry points, re-exported for the rest of the code (see __all__)
-    CAPTION_MAX, ENTRY_ID, MAX_FIGURES, MAX_MEASURES, MEASURE_MAX, OP_OWNER, SHA, TYPES, BadOperation, clean_value,
-    empty, new_id, of, row_label,
+    CAPTION_MAX,
+    ENTRY_ID,
+    MAX_FIGURES,
+    MAX_MEASURES,
+    MEASURE_MAX,
+    OP_OWNER,
+    SHA,
+    TYPES,
+    BadOperation,
+    clean_value,
+    empty,
+    new_id,
+    of,
+    row_label,
 )
 from app.domain.forms import Condition, Definition, Item, Page
 from app.domain.text import text_problem
 
 __all__ = [
-    # defined here
-    "ParsedPage", "apply_op", "dom_id", "field_name", "holds", "parse_page", "skip_reason",
     # re-exported from app.domain.answer_types
-    "CAPTION_MAX", "ENTRY_ID", "MAX_FIGURES", "MAX_MEASURES", "MEASURE_MAX", "OP_OWNER", "SHA", "TYPES", "BadOperation",
-    "clean_value", "empty", "new_id", "of", "row_label",
+    "CAPTION_MAX",
+    "ENTRY_ID",
+    "MAX_FIGURES",
+    "MAX_MEASURES",
+    "MEASURE_MAX",
+    "OP_OWNER",
+    "SHA",
+    "TYPES",
+    "BadOperation",
+    # defined here
+    "ParsedPage",
+    "apply_op",
+    "clean_value",
+    "dom_id",
+    "empty",
+    "field_name",
+    "holds",
+    "new_id",
+    "of",
+    "parse_page",
+    "row_label",
+    "skip_reason",
 ]
 
 

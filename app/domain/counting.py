@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from app.domain.threshold import Exclusion, ThresholdInput, ThresholdResult, determine, OrgKind
+from app.domain.threshold import Exclusion, OrgKind, ThresholdInput, ThresholdResult, determine
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from typing import Any
 
 from app.domain.answer_types import empty, row_label
 from app.domain.filevalues import is_empty_text, norm, parse_value
-from app.domain.formverify import Expected, Found, align, is_number, normalize, split_number
 from app.domain.forms import FORM_LABEL, Definition, Item, Section
+from app.domain.formverify import Expected, Found, align, is_number, normalize, split_number
 
 Rows = Sequence[tuple[str, Sequence[str]]]
 FILE_MARK = re.compile(r"^【\s*ファイル\s*(\d+)\s*】\s*(.*)$", re.S)
@@ -285,7 +285,7 @@ class _Reader:
                 rest = _rest_after_label(s.label, ln.label) or (ln.value or "")
                 self.store(uid, s.line_child, rest, ln.where, answers)
                 continue
-            if s.item is None or s.item.readonly and s.item.prefill != "assessment.number":
+            if s.item is None or (s.item.readonly and s.item.prefill != "assessment.number"):
                 continue
             if text is None:
                 text = _rest_after_label(s.label, ln.label) or None
@@ -460,7 +460,7 @@ def _join(pieces: list[str]) -> str:
 def _label_apart(text: str, labels: set[str], prefixes: set[str]) -> list[str]:
     """A label and its answer separated by a single space (a long label fills its column): split after the longest
     part that is (the beginning of) a label of the definition."""
-    number, label = split_number(text)
+    _number, label = split_number(text)
     if normalize(label) in labels:
         return [text]
     best = None

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import yaml
 
-from app.domain.formverify import Result, Row, normalize
 from app.domain.forms import Choice, Definition
+from app.domain.formverify import Result, Row, normalize
 
 
 def _dump(value: object) -> str:

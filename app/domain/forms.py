@@ -78,12 +78,12 @@ class Condition(BaseModel):
     equals: str | None = None
     includes: str | None = None
     in_: list[str] | None = Field(default=None, alias="in")
-    any: list["Condition"] | None = None
-    all: list["Condition"] | None = None
-    not_: "Condition | None" = Field(default=None, alias="not")
+    any: list[Condition] | None = None
+    all: list[Condition] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
 
     @model_validator(mode="after")
-    def _one_form(self) -> "Condition":
+    def _one_form(self) -> Condition:
         forms = [self.equals is not None, self.includes is not None, self.in_ is not None,
                  self.any is not None, self.all is not None, self.not_ is not None]
         if sum(forms) != 1:
@@ -153,7 +153,7 @@ class Item(BaseModel):
     skip_if: Condition | None = None
     skip_reason: str = ""
     text: str = ""                   # fixed text / ref default text
-    children: list["Item"] = Field(default_factory=list)
+    children: list[Item] = Field(default_factory=list)
     row_label: str = ""              # group: e.g. "委託事項{n}"
     min_rows: int = 0
     max_rows: int = 200
@@ -169,7 +169,7 @@ class Item(BaseModel):
         return [{"label": c} if isinstance(c, str) else c for c in (v or [])]
 
     @model_validator(mode="after")
-    def _shape(self) -> "Item":
+    def _shape(self) -> Item:
         if not ID_RE.match(self.id):
             raise ValueError(f"id {self.id!r} may only use A-Z a-z 0-9 _ . -")
         if self.type in ("choice", "multi", "multi_text") and not self.choices:
@@ -208,7 +208,7 @@ class Item(BaseModel):
         sep = " " if self.number.endswith((":", "：")) else ""
         return f"{self.number}{sep}{self.label}".strip()
 
-    def walk(self) -> Iterator["Item"]:
+    def walk(self) -> Iterator[Item]:
         yield self
         if self.type != "group":
             for child in self.children:
@@ -272,7 +272,7 @@ class Judgement(BaseModel):
     recall: bool = False
 
     @model_validator(mode="after")
-    def _issue_is_a_choice(self) -> "Judgement":
+    def _issue_is_a_choice(self) -> Judgement:
         if self.issue not in self.choices:
             raise ValueError(f"judgement.issue {self.issue!r} is not one of its choices")
         return self
@@ -415,7 +415,7 @@ class Definition:
         return {i.id for i in self.items() if i.answerable and self.is_important(i.id)}
 
     @cached_property
-    def pages(self) -> list["Page"]:
+    def pages(self) -> list[Page]:
         """Editor pages: a section, or each of its headings marked `page: true`."""
         pages = []
         for s in self.sections:
@@ -430,17 +430,17 @@ class Definition:
                 pages.append(Page(id=s.id, section=s, items=list(s.items), title=s.heading))
         return pages
 
-    def page(self, page_id: str) -> "Page":
+    def page(self, page_id: str) -> Page:
         for p in self.pages:
             if p.id == page_id:
                 return p
         raise KeyError(page_id)
 
-    def page_of(self, item_id: str) -> "Page":
+    def page_of(self, item_id: str) -> Page:
         return self._page_index[item_id]
 
     @cached_property
-    def _page_index(self) -> dict[str, "Page"]:
+    def _page_index(self) -> dict[str, Page]:
         index: dict[str, Page] = {}
         for p in self.pages:
             for top in p.items:
@@ -519,7 +519,7 @@ def load_sources(base: Path) -> dict[str, Source]:
     return out
 
 
-def source_refs(d: "Definition") -> Iterator[tuple[str, SourceRef]]:
+def source_refs(d: Definition) -> Iterator[tuple[str, SourceRef]]:
     """Every (what, source) pair of a definition: label, judgement, sections, items, patches."""
     m = d.manifest
     if m.label_source:

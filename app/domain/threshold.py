@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 RULE_VERSION = "threshold-2024.10"  # decision table of the 指針 as in force from 令和6年10月1日
 

@@ -10,20 +10,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from app.domain.answer_types import boxed, one_line
 from app.domain.answers import empty, row_label, skip_reason
 from app.domain.forms import FORM_LABEL, Definition, Item, Section
 from app.domain.text import strip_unsafe
 from app.domain.wareki import wareki
-from app.export.docx import BODY_PT, CELL_PADDING_MM, PT_MM, width_units
-from app.domain.answer_types import boxed, one_line
 from app.export import answer_print
-from app.export.answer_print import ANSWER_MM, CHOICES_PREFIX, DASH, LABEL_MM, PAGE_MM, PrintSettings  # noqa: F401
+from app.export.answer_print import ANSWER_MM, CHOICES_PREFIX, DASH, LABEL_MM, PAGE_MM, PrintSettings
 from app.export.answer_print import lines as _lines
+from app.export.docx import BODY_PT, CELL_PADDING_MM, PT_MM, width_units
 from app.export.model import Cell, ExportDoc, PageBreak, Para, Run, Table
 
 Edition = Literal["draft", "full", "public"]
 EDITION_LABEL = {"draft": "案", "full": "提出用", "public": "公表用"}
-from app.domain.redaction import WITHHELD  # noqa: E402,F401 - the one 非公表 convention
+from app.domain.redaction import WITHHELD
+
 LEGEND = "※ 重要な変更の対象である記載項目"
 CHANGE_COLUMNS = ("変更日", "項目", "変更前の記載", "変更後の記載", "提出時期", "提出時期に係る説明")
 COVER_MM = PAGE_MM

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.sax.saxutils import escape as xml_escape
 
 from docx import Document
@@ -298,7 +298,7 @@ def _custom_xml(doc, payload: str) -> None:
     from xml.sax.saxutils import escape
 
     xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           f'<spia xmlns="{CUSTOM_XML_NS}"><json>{escape(strip_unsafe(payload))}</json></spia>').encode("utf-8")
+           f'<spia xmlns="{CUSTOM_XML_NS}"><json>{escape(strip_unsafe(payload))}</json></spia>').encode()
     partname = doc.part.package.next_partname("/customXml/item%d.xml")
     part = Part(PackURI(partname), "application/xml", xml, doc.part.package)
     doc.part.relate_to(part, RT.CUSTOM_XML)
@@ -374,9 +374,9 @@ def etree_text(element) -> str:
     return etree.tostring(element, encoding="unicode")
 
 
-APP_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-           '<Application>SPIA</Application><DocSecurity>0</DocSecurity></Properties>').encode("utf-8")
+APP_XML = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+           b'<Application>SPIA</Application><DocSecurity>0</DocSecurity></Properties>')
 
 
 def _properties(doc, model: ExportDoc) -> None:
@@ -384,9 +384,9 @@ def _properties(doc, model: ExportDoc) -> None:
     2013-12-23 and carries a thumbnail of another document). Only what the edition prints goes in (the caller passes
     the printed title, so a 非公表 評価書名 never reaches core.xml)."""
     props = doc.core_properties
-    at = (model.created or datetime.now(timezone.utc)).replace(microsecond=0)
+    at = (model.created or datetime.now(UTC)).replace(microsecond=0)
     if at.tzinfo is not None:  # core.xml holds UTC (W3CDTF with Z)
-        at = at.astimezone(timezone.utc).replace(tzinfo=None)
+        at = at.astimezone(UTC).replace(tzinfo=None)
     props.title = strip_unsafe(model.title)[:250]
     props.subject = strip_unsafe(model.subject)[:250]
     props.author = strip_unsafe(model.author)[:250]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Union
+from typing import Literal
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Para:
     picture: Picture | None = None     # a paragraph holding one image (its runs are empty)
 
     @classmethod
-    def of(cls, text: str, style: str = "Normal", *, bold: bool = False, **kw) -> "Para":
+    def of(cls, text: str, style: str = "Normal", *, bold: bool = False, **kw) -> Para:
         return cls([Run(text, bold)], style, **kw)
 
     @property
@@ -60,7 +60,7 @@ class PageBreak:
     pass
 
 
-Block = Union[Para, Table, PageBreak]
+Block = Para | Table | PageBreak
 
 
 @dataclass

@@ -5,11 +5,12 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.deps import FormDep, WriteSessionDep, ActorDep, SessionDep
+from app.deps import ActorDep, FormDep, SessionDep, WriteSessionDep
+from app.domain import reminders as reminder_rules
 from app.domain.policy import ROLE_LABEL, ROLES, can_manage_users
 from app.errors import Conflict, Forbidden, ValidationFailed
-from app.domain import reminders as reminder_rules
-from app.services import organisation as orgs, reminders
+from app.services import organisation as orgs
+from app.services import reminders
 from app.web import posted_version, redirect, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)

@@ -10,7 +10,14 @@ from app.domain.completeness import percent
 from app.domain.forms import FORM_LABEL
 from app.errors import ValidationFailed
 from app.services import (
-    assessment_list, assessments, catalogue, completeness, determinations, migration, overview_view, register,
+    assessment_list,
+    assessments,
+    catalogue,
+    completeness,
+    determinations,
+    migration,
+    overview_view,
+    register,
 )
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.web import redirect, render

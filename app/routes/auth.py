@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.deps import FormDep, WriteSessionDep, SESSION_COOKIE, ActorDep, session_signer, session_token
+from app.deps import SESSION_COOKIE, ActorDep, FormDep, WriteSessionDep, session_signer, session_token
 from app.errors import AccountLocked, LoginFailed
 from app.services import auth
 from app.services.ldap_directory import DirectoryUnavailable, LdapConfig

@@ -5,10 +5,10 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.deps import FormDep, WriteSessionDep, ActorDep, SessionDep, TodayDep
+from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.domain import threshold as th
-from app.errors import ValidationFailed
 from app.domain.policy import can_edit_department
+from app.errors import ValidationFailed
 from app.services import assessment_list, determinations, pairing, procedure, register
 from app.services.determinations import WizardInput
 from app.services.organisation import get_organisation
@@ -18,7 +18,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _wizard_input(form) -> WizardInput:
-    get = lambda k: str(form.get(k, ""))  # noqa: E731
+    get = lambda k: str(form.get(k, ""))
     return WizardInput(
         determined_on=get("determined_on"), subjects=get("subjects"), handlers=get("handlers"),
         serious_incident=get("serious_incident"), exclusions=tuple(str(v) for v in form.getlist("exclusions")),

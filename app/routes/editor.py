@@ -14,10 +14,10 @@ from app.domain import conflicts
 from app.domain import fields as F
 from app.domain.answer_text import answer_text
 from app.domain.answers import parse_page, skip_reason
+from app.domain.changes import CLASSES
 from app.domain.forms import FORM_LABEL
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.services import answers as answer_service
-from app.domain.changes import CLASSES
 from app.services import assessments, editor, figures, library, revisions, text_blocks, unmapped
 from app.web import TOKYO, redirect, render
 
@@ -94,7 +94,7 @@ def page(request: Request, vid: int, page_id: str, session: SessionDep, actor: A
 
 
 def _multidict(form) -> dict[str, list[str]]:
-    return {k: [str(v) for v in form.getlist(k) if not isinstance(v, UploadFile)] for k in form.keys()}
+    return {k: [str(v) for v in form.getlist(k) if not isinstance(v, UploadFile)] for k in form}
 
 
 def _upload(form, op: str) -> tuple[bytes | None, str]:

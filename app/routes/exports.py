@@ -6,9 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
+from app.downloads import send
 from app.errors import ValidationFailed
 from app.services import changes, exports
-from app.downloads import send
 from app.web import redirect
 
 router = APIRouter(include_in_schema=False)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from sqlalchemy import text
 
 from app.deps import ActorDep, SessionDep, TodayDep
 from app.domain.deadlines import STATUS_LABEL

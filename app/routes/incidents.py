@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.deps import FormDep, WriteSessionDep, ActorDep, SessionDep, TodayDep
+from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.domain.policy import can_manage_register_settings
 from app.errors import Forbidden, ValidationFailed
 from app.services import determinations

@@ -5,10 +5,10 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.deps import FormDep, WriteSessionDep, ActorDep, SessionDep, TodayDep
+from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
+from app.domain.policy import can_edit_department
 from app.errors import Conflict, ValidationFailed
 from app.routes.jimu_form import apply_row_op, jimu_input
-from app.domain.policy import can_edit_department
 from app.services import assessment_list, assessments, dashboard, determinations, pairing, procedure, register
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.services.register import FILE_KINDS, STATUSES, FileInput, JimuInput

@@ -26,7 +26,7 @@ def jimu_input(form: FormData) -> JimuInput:
             row.id = int(value) if str(value).isdigit() else None
         elif attr in ("name", "kind", "subjects", "subjects_as_of"):
             setattr(row, attr, str(value))
-    get = lambda k: str(form.get(k, ""))  # noqa: E731
+    get = lambda k: str(form.get(k, ""))
     return JimuInput(
         name=get("name"), department_id=get("department_id"), legal_basis=get("legal_basis"),
         status=get("status") or "active", handlers=get("handlers"), handlers_as_of=get("handlers_as_of"),

@@ -12,11 +12,11 @@ from app.domain import changes as diffs
 from app.domain import deadlines, workflow
 from app.domain.policy import can_manage_register_settings
 from app.domain.wareki import BadDate, parse_date
+from app.downloads import send
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services import annual, assessments, calendar, catalogue, changes, due, exports, revisions
 from app.services.assessment_list import KIND_LABEL
 from app.services.organisation import department_labels, get_organisation, list_departments
-from app.downloads import send
 from app.web import TOKYO, posted_version, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -106,7 +106,7 @@ def generate(request: Request, vid: int, session: WriteSessionDep, actor: ActorD
 
 @router.post("/versions/{vid}/changes/merge")
 def merge(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep) -> Response:
-    v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
+    _v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
     try:
         revisions.merge_rows(session, actor=actor, assessment_id=a.id,
                              row_ids=[int(x) for x in form.getlist("row") if str(x).isdigit()])
@@ -119,7 +119,7 @@ def merge(request: Request, vid: int, form: FormDep, session: WriteSessionDep, a
 @router.post("/versions/{vid}/changes/row")
 def save_row(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep,
              today: TodayDep) -> Response:
-    v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
+    _v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
     data = {k: str(form.get(k, "")) for k in ("id", "changed_on", "item_label", "before_text", "after_text", "timing",
                                                "timing_note", "delete")}
     try:
@@ -187,7 +187,7 @@ def review_page(request: Request, rid: int, session: SessionDep, actor: ActorDep
 
 def _answers(form) -> tuple[dict[int, tuple[str, str]], dict[int, str]]:
     answers, locks = {}, {}
-    for key in form.keys():
+    for key in form:
         if key.startswith("status-") and key[7:].isdigit():
             cid = int(key[7:])
             answers[cid] = (str(form.get(key, "")), str(form.get(f"note-{cid}", "")))

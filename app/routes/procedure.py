@@ -6,14 +6,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
-from app.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from app.domain import workflow
 from app.domain.policy import can_manage_register_settings
+from app.downloads import send
+from app.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from app.services import (
-    approval, assessments, catalogue, comments, council, exports, procedure, procedure_view, snapshots,
+    approval,
+    assessments,
+    catalogue,
+    comments,
+    council,
+    exports,
+    procedure,
+    procedure_view,
+    snapshots,
 )
 from app.services.minutes import minutes_docx
-from app.downloads import send
 from app.web import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -22,8 +30,8 @@ router = APIRouter(include_in_schema=False)
 @router.post("/versions/{vid}/transition")
 def transition(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep,
                today: TodayDep) -> Response:
-    v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
-    g = lambda k: str(form.get(k, ""))  # noqa: E731
+    _v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
+    g = lambda k: str(form.get(k, ""))
     if workflow.needs_confirmation(g("action")) and g("confirmed") != "1":
         return transition_confirm(request, vid, session, actor, today, g("action"), g("on_date"), g("with_basic"))
     try:
@@ -50,7 +58,7 @@ def refused(request: Request, aid: int, message: str, status: int) -> Response:
 @router.get("/versions/{vid}/transition/confirm")
 def transition_confirm(request: Request, vid: int, session: SessionDep, actor: ActorDep, today: TodayDep,
                        action: str = "", on_date: str = "", with_basic: str = "") -> Response:
-    v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
+    _v, a, _ = assessments.get_version(session, actor=actor, version_id=vid)
     try:
         ctx = procedure_view.confirmation(session, actor=actor, version_id=vid, action=action, on_date=on_date,
                                           today=today, with_basic=with_basic == "1")
@@ -131,7 +139,7 @@ def review_page(request: Request, vid: int, session: SessionDep, actor: ActorDep
 def review_post(request: Request, vid: int, form: FormDep, session: WriteSessionDep, actor: ActorDep,
                 today: TodayDep) -> Response:
     what = str(form.get("what", ""))
-    g = lambda k: str(form.get(k, ""))  # noqa: E731
+    g = lambda k: str(form.get(k, ""))
     council.require_recorder(session, actor=actor, version_id=vid)
     finding = {"text": g("text"), "items": [str(i) for i in form.getlist("items")], "meeting_id": g("meeting_id")}
     try:

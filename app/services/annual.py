@@ -11,12 +11,12 @@ from sqlmodel import Session, select
 from app.domain.answer_types import holds_measures
 from app.domain.completeness import item_path
 from app.domain.forms import AUDIENCES
-from app.models.base import utcnow
 from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.text import text_problem
 from app.domain.wareki import date_field
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import AnnualReview, AnnualReviewCheck, AssessmentVersion, ChecklistItem
+from app.models.base import utcnow
 from app.services import assessments, audit, catalogue, locking, revisions, scope
 from app.services.answers import version_values
 

@@ -7,23 +7,28 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.domain import item_picker
+from app.domain import item_picker, workflow
 from app.domain import threshold as th
-from app.domain import workflow
 from app.domain.answers import new_id
 from app.domain.forms import FORM_LABEL, FORMS, Definition
 from app.domain.policy import Actor, can_edit_department, can_view_department, department_denial
 from app.domain.text import text_problem
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import (
-    Answer, Assessment, AssessmentVersion, Determination, Jimu, PageLock, SpecificFile, VersionFile,
+    Answer,
+    Assessment,
+    AssessmentVersion,
+    Determination,
+    Jimu,
+    PageLock,
+    SpecificFile,
+    VersionFile,
 )
 from app.models.base import MAX_ID
 from app.services import audit, catalogue, locking, prefill, scope
 from app.services.determinations import latest as latest_determination
 from app.services.determinations import performed_level
 from app.services.register import get_jimu
-
 
 
 def offered_forms(det: Determination | None) -> list[tuple[str, bool]]:
@@ -309,7 +314,7 @@ def add_file(session: Session, *, actor: Actor, version_id: int, name: str, regi
 
 
 def remove_file(session: Session, *, actor: Actor, version_id: int, uid: str) -> None:
-    v, a, _ = writable_version(session, actor=actor, version_id=version_id)
+    v, _a, _ = writable_version(session, actor=actor, version_id=version_id)
     vfiles = files(session, v.id)
     target = next((f for f in vfiles if f.uid == uid), None)
     if target is None:

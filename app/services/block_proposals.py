@@ -19,7 +19,14 @@ from app.domain.changes import CLASSES
 from app.domain.policy import Actor
 from app.errors import ValidationFailed
 from app.models import (
-    Assessment, AssessmentVersion, Campaign, Jimu, PageLock, TextBlock, TextBlockDecision, TextBlockUse,
+    Assessment,
+    AssessmentVersion,
+    Campaign,
+    Jimu,
+    PageLock,
+    TextBlock,
+    TextBlockDecision,
+    TextBlockUse,
 )
 from app.services import answers, assessments, audit, campaigns, catalogue, text_blocks
 

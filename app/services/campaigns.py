@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from sqlmodel import Session, select
@@ -21,12 +21,21 @@ from app.domain import workflow
 from app.domain.answers import ParsedPage
 from app.domain.forms import FORM_LABEL
 from app.domain.policy import Actor
+from app.domain.wareki import wareki
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import (
-    Answer, Assessment, AssessmentVersion, Campaign, CampaignLink, ChangeClass, ChangeRow, Jimu, Organisation, PageLock,
+    Answer,
+    Assessment,
+    AssessmentVersion,
+    Campaign,
+    CampaignLink,
+    ChangeClass,
+    ChangeRow,
+    Jimu,
+    Organisation,
+    PageLock,
 )
 from app.models.base import utcnow
-from app.domain.wareki import wareki
 from app.services import answers, assessments, audit, catalogue, locking, procedure, revisions, scope
 
 SPEC_KEYS = ("name", "reason", "planned_on", "classification", "durations", "targets", "values", "edits")
@@ -201,7 +210,7 @@ class PlanRow:
     warnings: list[str] = field(default_factory=list)
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    STATUS = {"ready": "適用できます", "no_change": "変更なし", "skipped": "対象外(手続中)", "applied": "適用済み"}
+    STATUS: ClassVar[dict[str, str]] = {"ready": "適用できます", "no_change": "変更なし", "skipped": "対象外(手続中)", "applied": "適用済み"}
 
     def as_dict(self, as_of: date) -> dict:
         a = self.assessment

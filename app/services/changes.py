@@ -67,11 +67,10 @@ def save_row(session: Session, *, actor: Actor, assessment_id: int, data: dict, 
 def comparison_docx(session: Session, *, actor: Actor, assessment_id: int) -> tuple[str, bytes]:
     """変更箇所(新旧対照表)as its own document: every change row across versions, A4 landscape."""
     from app.domain.forms import FORM_LABEL
+    from app.domain.wareki import wareki
     from app.export.assessment_doc import CHANGE_COLUMNS, DASH
     from app.export.docx import render
     from app.export.model import Cell, ExportDoc, Para, Table
-    from app.domain.wareki import wareki
-
     from app.services import redaction
 
     a, jimu = get(session, actor=actor, assessment_id=assessment_id)

@@ -30,7 +30,7 @@ def setup(session: Session, *, actor: Actor, version_id: int, method: str, start
           reason: str, today: date | None = None) -> PublicComment:
     """Register (or change, before it starts) the method and period of the public comment."""
     _records_only(actor)
-    v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id)
+    v, _a, _ = assessments.get_version(session, actor=actor, version_id=version_id)
     c = current(session, v.id)
     if c and c.snapshot_id:
         raise Conflict("意見公募は既に開始しています。期間を変える場合は、いったん手続を戻してください。")

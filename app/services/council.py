@@ -188,7 +188,7 @@ def answer_finding(session: Session, *, actor: Actor, finding_id: int, response:
     if f is None:
         raise NotFound("指摘事項が見つかりません。")
     review = session.get(Review, f.review_id)
-    v, a, _ = assessments.get_version(session, actor=actor, version_id=review.version_id)
+    _v, a, _ = assessments.get_version(session, actor=actor, version_id=review.version_id)
     if actor.role == "staff":
         assessments.get(session, actor=actor, assessment_id=a.id, edit=True)
     elif actor.role == "council":

@@ -12,7 +12,6 @@ from app.services import audit, council, scope, snapshots
 from app.services.organisation import get_organisation
 
 
-
 def settings_view(session: Session, actor: Actor, errors: dict | None = None) -> dict:
     """Everything /admin/councils shows (admin and records only)."""
     if actor.role not in ("admin", "records"):

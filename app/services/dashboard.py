@@ -16,7 +16,8 @@ from app.domain import threshold as th
 from app.domain.counting import FileFact, IncidentFact, register_inputs
 from app.domain.policy import Actor
 from app.models import Determination, Jimu, Organisation, SpecificFile
-from app.services import determinations as dets, scope
+from app.services import determinations as dets
+from app.services import scope
 from app.services.organisation import department_labels, list_departments
 
 

@@ -16,11 +16,15 @@ from app.domain.forms import FORM_LABEL
 from app.domain.policy import Actor
 from app.domain.wareki import wareki
 from app.models import (
-    AnnualReview, Assessment, AssessmentVersion, ImprovementAction, Review, ReviewCondition,
+    AnnualReview,
+    Assessment,
+    AssessmentVersion,
+    ImprovementAction,
+    Review,
+    ReviewCondition,
 )
 from app.services import assessment_list, dashboard, queue
 from app.services.organisation import get_organisation
-
 
 REASSESS_FLAG = "再実施が必要"
 

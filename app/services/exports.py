@@ -168,14 +168,13 @@ def import_docx(session: Session, *, actor: Actor, data: bytes, into: int | None
 def import_docx_document(session: Session, *, actor: Actor, data: bytes, into: int | None = None,
                          number: int | None = None):
     """Re-import an exported DOCX from its embedded JSON (only the 提出用 edition carries 非公表 text)."""
-    from app.services.jsonimport import import_document
-
     from app.export.docx import read_custom_json
+    from app.services.jsonimport import import_document
 
     check_docx_package(data)
     try:
         text = read_custom_json(data)
-    except Exception:  # noqa: BLE001 - any unreadable file gets the same Japanese message
+    except Exception:
         raise ValidationFailed({"file": "Word ファイルとして読み込めません(破損しているか、docx ではありません)。"}) from None
     if not text:
         raise ValidationFailed({"file": "このシステムで出力した評価書ではありません(埋め込みデータがありません)。"})

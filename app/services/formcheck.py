@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from app.domain.formverify import Result, definition_digest, verify
 from app.domain.forms import FORM_LABEL, Definition
+from app.domain.formverify import Result, definition_digest, verify
 from app.domain.policy import Actor
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import FormConfirmation

@@ -36,7 +36,7 @@ def read_rows(name: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> Rows:
         return docx_rows(data) if suffix == ".docx" else xlsx_rows(data)
     except FormFileError:
         raise
-    except Exception:  # noqa: BLE001 - any broken package gets the same answer
+    except Exception:
         kind = "Word" if suffix == ".docx" else "Excel"
         raise FormFileError(f"{kind} ファイルとして読み込めません(壊れているか、形式が違います)。") from None
 

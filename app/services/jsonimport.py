@@ -16,13 +16,20 @@ from app.domain.forms import FORM_LABEL
 from app.domain.policy import Actor
 from app.errors import Conflict, ValidationFailed
 from app.models import (
-    Answer, Assessment, AssessmentVersion, ChangeClass, ImprovementAction, Jimu, PageLock, SpecificFile, VersionFile,
+    Answer,
+    Assessment,
+    AssessmentVersion,
+    ChangeClass,
+    ImprovementAction,
+    Jimu,
+    PageLock,
+    SpecificFile,
+    VersionFile,
 )
 from app.models.base import MAX_ID
 from app.services import audit, scope
-from app.services.assessments import add_page_locks, current_version
+from app.services.assessments import add_page_locks, current_version, writable_version
 from app.services.assessments import get as get_assessment
-from app.services.assessments import writable_version
 from app.services.determinations import latest as latest_determination
 from app.services.jsonio import _date, export_version, validate
 from app.services.register import get_jimu

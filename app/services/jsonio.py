@@ -8,16 +8,20 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from app.domain import changes as diffs
 from app.domain.answer_types import holds_pictures
 from app.domain.answers import ENTRY_ID, clean_value
 from app.domain.policy import Actor
 from app.domain.text import text_problem
-from app.models.base import MAX_ID
 from app.errors import ValidationFailed
-from app.domain import changes as diffs
 from app.models import (
-    AssessmentVersion, ChangeClass, Department, ImprovementAction, Organisation,
+    AssessmentVersion,
+    ChangeClass,
+    Department,
+    ImprovementAction,
+    Organisation,
 )
+from app.models.base import MAX_ID
 from app.services import catalogue, figures
 from app.services.answers import answers_of
 from app.services.assessments import files as version_files

@@ -53,7 +53,7 @@ class LdapConfig:
     timeout: float = 5.0
 
     @classmethod
-    def from_settings(cls, settings) -> "LdapConfig | None":
+    def from_settings(cls, settings) -> LdapConfig | None:
         if not settings.ldap_url:
             return None
         return cls(url=settings.ldap_url, user_base=settings.ldap_user_base, user_filter=settings.ldap_user_filter,

@@ -70,7 +70,7 @@ class Mailer:
         self._smtp: smtplib.SMTP | None = None
         self._unreachable: BaseException | None = None
 
-    def __enter__(self) -> "Mailer":
+    def __enter__(self) -> Mailer:
         return self
 
     def __exit__(self, *exc) -> None:

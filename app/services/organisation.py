@@ -124,7 +124,7 @@ def update_department(session: Session, *, actor: Actor, organisation_id: int, d
         raise ValidationFailed({f"dept-{dept.id}-name": f"部署「{name}」は既に登録されています。"})
     if not active and dept.active:
         children = session.exec(select(Department).where(Department.parent_id == dept.id,
-                                                         Department.active == True)).first()  # noqa: E712
+                                                         Department.active == True)).first()
         if children:
             raise ValidationFailed({f"dept-{dept.id}-name":
                                     f"「{dept.name}」の下に使用中の課「{children.name}」があります。先に課を廃止してください。"})

@@ -11,11 +11,28 @@ from app.domain import workflow
 from app.domain.completeness import percent
 from app.domain.deadlines import STATUS_LABEL
 from app.domain.policy import Actor, can_edit_department
-from app.services import (
-    annual, approval, assessment_list, assessments, catalogue, changes, comments, completeness, council, determinations, due, formfiles,
-    migration, pairing, procedure, procedure_view, revisions, snapshots, unmapped,
-)
 from app.services import actions as action_service
+from app.services import (
+    annual,
+    approval,
+    assessment_list,
+    assessments,
+    catalogue,
+    changes,
+    comments,
+    completeness,
+    council,
+    determinations,
+    due,
+    formfiles,
+    migration,
+    pairing,
+    procedure,
+    procedure_view,
+    revisions,
+    snapshots,
+    unmapped,
+)
 from app.services.organisation import get_organisation
 
 

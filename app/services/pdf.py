@@ -200,10 +200,8 @@ class _Helper:
         """End of input: the helper kills the LibreOffice processes it started and exits; killed if it does not."""
         with contextlib.suppress(OSError, ValueError):
             self.proc.stdin.close()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            pass
         self.kill()
 
     def kill(self) -> None:
@@ -360,37 +358,36 @@ def convert(docx: bytes, exe: str) -> bytes:
 
     s = get_settings()
     with slot(s.pdf_slot_dir, concurrency=s.pdf_concurrency, queue=s.pdf_queue,
-              wait_seconds=s.pdf_wait_seconds) as index:
-        with tempfile.TemporaryDirectory(prefix="spia-pdf-") as tmp:
-            src = Path(tmp) / "doc.docx"
-            src.write_bytes(docx)
-            out = Path(tmp) / "doc.pdf"
-            t0 = time.monotonic()
-            if s.pdf_warm:
-                try:
-                    pid = warm_convert(exe, s.pdf_slot_dir, index, src, out,
-                                       deadline=t0 + s.pdf_timeout_seconds * WARM_SHARE)
-                    data = out.read_bytes() if out.exists() else b""
-                    if data.startswith(b"%PDF"):
-                        last.clear()
-                        last.update(mode="warm", pid=pid, seconds=time.monotonic() - t0)
-                        return data
-                    raise WarmFailed("no PDF was written")
-                except WarmUnavailable as exc:
-                    fallback = str(exc)
-                except WarmFailed as exc:
-                    log.warning("PDF: the warm LibreOffice failed (%s); converting with a cold start", exc)
-                    discard_warm(s.pdf_slot_dir, index)
-                    out.unlink(missing_ok=True)
-                    fallback = str(exc)
-            else:
-                fallback = "SPIA_PDF_WARM=0"
-            timeout = max(s.pdf_timeout_seconds - (time.monotonic() - t0), s.pdf_timeout_seconds * (1 - WARM_SHARE))
-            profile = Path(tmp) / "profile"
-            run_converter([exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
-                           "--outdir", tmp, str(src)], timeout=timeout)
-            if not out.exists():
-                raise ConversionFailed("LibreOffice による PDF への変換に失敗しました(出力がありません)。")
-            last.clear()
-            last.update(mode="cold", pid=None, seconds=time.monotonic() - t0, fallback=fallback)
-            return out.read_bytes()
+              wait_seconds=s.pdf_wait_seconds) as index, tempfile.TemporaryDirectory(prefix="spia-pdf-") as tmp:
+        src = Path(tmp) / "doc.docx"
+        src.write_bytes(docx)
+        out = Path(tmp) / "doc.pdf"
+        t0 = time.monotonic()
+        if s.pdf_warm:
+            try:
+                pid = warm_convert(exe, s.pdf_slot_dir, index, src, out,
+                                   deadline=t0 + s.pdf_timeout_seconds * WARM_SHARE)
+                data = out.read_bytes() if out.exists() else b""
+                if data.startswith(b"%PDF"):
+                    last.clear()
+                    last.update(mode="warm", pid=pid, seconds=time.monotonic() - t0)
+                    return data
+                raise WarmFailed("no PDF was written")
+            except WarmUnavailable as exc:
+                fallback = str(exc)
+            except WarmFailed as exc:
+                log.warning("PDF: the warm LibreOffice failed (%s); converting with a cold start", exc)
+                discard_warm(s.pdf_slot_dir, index)
+                out.unlink(missing_ok=True)
+                fallback = str(exc)
+        else:
+            fallback = "SPIA_PDF_WARM=0"
+        timeout = max(s.pdf_timeout_seconds - (time.monotonic() - t0), s.pdf_timeout_seconds * (1 - WARM_SHARE))
+        profile = Path(tmp) / "profile"
+        run_converter([exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
+                       "--outdir", tmp, str(src)], timeout=timeout)
+        if not out.exists():
+            raise ConversionFailed("LibreOffice による PDF への変換に失敗しました(出力がありません)。")
+        last.clear()
+        last.update(mode="cold", pid=None, seconds=time.monotonic() - t0, fallback=fallback)
+        return out.read_bytes()

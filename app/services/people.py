@@ -10,7 +10,7 @@ from app.models import User
 UNKNOWN = "-"
 
 
-def display_names(session: Session, ids: Iterable[int | None] = (), logins: Iterable[str] = ()) -> "Names":
+def display_names(session: Session, ids: Iterable[int | None] = (), logins: Iterable[str] = ()) -> Names:
     """One query for all the users a list names (by id, or by login for rows that only kept the login)."""
     id_set = {i for i in ids if i}
     login_set = {x for x in logins if x}

@@ -33,7 +33,7 @@ def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, 
     version_ids = [r.version.id for r in listed]
     titles = dict(session.exec(select(Answer.version_id, Answer.value).where(
         Answer.version_id.in_(version_ids), Answer.item_id.in_(catalogue.title_items()), Answer.file_uid == "",
-        Answer.withheld == False)).all()) if version_ids else {}  # noqa: E712 - a 非公表 評価書名 is not printed
+        Answer.withheld == False)).all()) if version_ids else {}
     det_ids = [r.version.determination_id for r in listed if r.version.determination_id]
     dets = {d.id: d for d in session.exec(select(Determination).where(Determination.id.in_(det_ids))).all()} \
         if det_ids else {}

@@ -88,7 +88,7 @@ def _xlsx_grid(data: bytes) -> list[list[str]]:
 
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - any broken package gets the same answer
+    except Exception:
         raise PlanFileError("Excel ファイルとして読み込めません(壊れているか、形式が違います)。") from None
     try:
         for ws in wb.worksheets:  # the first sheet that has a header row
@@ -101,7 +101,7 @@ def _xlsx_grid(data: bytes) -> list[list[str]]:
                 return grid
     except PlanFileError:
         raise
-    except Exception:  # noqa: BLE001
+    except Exception:
         raise PlanFileError("Excel ファイルとして読み込めません(壊れているか、形式が違います)。") from None
     finally:
         wb.close()

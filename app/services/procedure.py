@@ -12,7 +12,16 @@ from app.domain.policy import Actor
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.models import (
-    Approval, Assessment, AssessmentVersion, Finding, Opinion, Organisation, PublicComment, Review, ReviewCondition, StageEvent,
+    Approval,
+    Assessment,
+    AssessmentVersion,
+    Finding,
+    Opinion,
+    Organisation,
+    PublicComment,
+    Review,
+    ReviewCondition,
+    StageEvent,
     WorkflowStep,
 )
 from app.models.base import utcnow
@@ -89,7 +98,7 @@ def fire(session: Session, *, actor: Actor, version_id: int, action: str, lock: 
          on_date: str = "", today: date, with_basic: bool = False) -> Fired:
     """Fire one transition; `with_basic` first moves the 基礎項目評価書 of a 重点/全項目 through the same step, in
     the same transaction (「基礎と一緒に提出・公表」)."""
-    v, a, jimu = assessments.get_version(session, actor=actor, version_id=version_id)
+    v, a, _jimu = assessments.get_version(session, actor=actor, version_id=version_id)
     v = assessments.lock_for_transition(session, v.id)  # content writes in flight finish first (see ensure_writable)
     if actor.role == "staff":
         assessments.get(session, actor=actor, assessment_id=a.id, edit=True)

@@ -9,7 +9,12 @@ from sqlmodel import Session, select
 
 from app.domain import threshold as th
 from app.domain.policy import (
-    Actor, can_edit_department, can_register_jimu, can_view_department, department_denial, register_denial,
+    Actor,
+    can_edit_department,
+    can_register_jimu,
+    can_view_department,
+    department_denial,
+    register_denial,
 )
 from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.config import Settings
@@ -16,11 +16,22 @@ from app.domain import reminders as rules
 from app.domain.forms import FORM_LABEL
 from app.domain.policy import SYSTEM, Actor, expand_departments
 from app.domain.wareki import wareki
-from app.models import (
-    Assessment, AssessmentVersion, Department, ImprovementAction, Jimu, MailOptOut, Organisation, PublicComment, ReminderSent, Review,
-    ReviewCondition, User, UserDepartment,
-)
 from app.errors import Forbidden, NotFound, ValidationFailed
+from app.models import (
+    Assessment,
+    AssessmentVersion,
+    Department,
+    ImprovementAction,
+    Jimu,
+    MailOptOut,
+    Organisation,
+    PublicComment,
+    ReminderSent,
+    Review,
+    ReviewCondition,
+    User,
+    UserDepartment,
+)
 from app.services import audit, due, locking, mailer
 
 CONDITION_DAYS = 90  # a 答申's conditions have no date of their own: due 90 days after the 答申 (README, Decisions)
@@ -77,7 +88,7 @@ def deadlines(session: Session, *, organisation_id: int, today: date) -> list[ru
 def recipients(session: Session, *, organisation_id: int) -> list[rules.Recipient]:
     """Active records and staff users with their departments (and those below) and opt-outs; with or without an
     address (the run reports those without one)."""
-    users = session.exec(select(User).where(User.organisation_id == organisation_id, User.active == True,  # noqa: E712
+    users = session.exec(select(User).where(User.organisation_id == organisation_id, User.active == True,
                                             User.role.in_(rules.RECIPIENT_ROLES)).order_by(User.id)).all()
     parents = dict(session.exec(select(Department.id, Department.parent_id)
                                 .where(Department.organisation_id == organisation_id)).all())

@@ -13,7 +13,12 @@ from app.domain.completeness import item_path
 from app.domain.policy import Actor
 from app.errors import Conflict, ValidationFailed
 from app.models import (
-    Answer, AssessmentVersion, ChangeClass, ChangeRow, UnmappedAnswer, VersionFile,
+    Answer,
+    AssessmentVersion,
+    ChangeClass,
+    ChangeRow,
+    UnmappedAnswer,
+    VersionFile,
 )
 from app.models.base import utcnow
 from app.services import assessments, audit, catalogue, locking, text_blocks

@@ -54,7 +54,6 @@ def view(session: Session, snap: Snapshot) -> dict:
     its 公表日 or why there is none, and the document as blocks."""
     from app.domain.forms import FORM_LABEL
     from app.export import assessment_doc, html
-
     from app.services import exports
 
     b = exports.bundle_from_snapshot(session, snap, snap.edition)

@@ -52,7 +52,7 @@ def of_version(session: Session, version_id: int) -> list[UnmappedAnswer]:
 
 def open_count(session: Session, version_id: int) -> int:
     return session.exec(select(func.count()).select_from(UnmappedAnswer).where(
-        UnmappedAnswer.version_id == version_id, UnmappedAnswer.resolved == False)).one()  # noqa: E712
+        UnmappedAnswer.version_id == version_id, UnmappedAnswer.resolved == False)).one()
 
 
 def placeable(d: Definition, item_id: str) -> bool:
@@ -92,7 +92,7 @@ def get(session: Session, *, actor: Actor, unmapped_id: int, edit: bool = False)
 
 
 def _claim(session: Session, row: UnmappedAnswer, resolution: str) -> None:
-    done = session.exec(update(UnmappedAnswer).where(UnmappedAnswer.id == row.id, UnmappedAnswer.resolved == False)  # noqa: E712
+    done = session.exec(update(UnmappedAnswer).where(UnmappedAnswer.id == row.id, UnmappedAnswer.resolved == False)
                         .values(resolved=True, resolution=resolution[:500]))
     if done.rowcount != 1:
         session.rollback()

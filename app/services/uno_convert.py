@@ -17,6 +17,7 @@ runs this file with that interpreter and never imports it.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -25,8 +26,8 @@ import subprocess
 import sys
 import time
 
-import uno  # noqa: E402 - python3-uno
-from com.sun.star.beans import PropertyValue  # noqa: E402
+import uno
+from com.sun.star.beans import PropertyValue
 
 RESTART = 81  # soffice.bin asks to be started again (first start on a new profile)
 
@@ -61,10 +62,8 @@ def _child_setup() -> None:
     """In the child before exec: SIGKILL when this helper dies (prctl PR_SET_PDEATHSIG), so nothing outlives it;
     its pipe (a socket in /tmp) and profile files for this user only."""
     os.umask(0o077)
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
 
 
 def pipe_path(pipe: str) -> str:
@@ -73,10 +72,8 @@ def pipe_path(pipe: str) -> str:
 
 
 def remove_pipe(pipe: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(pipe_path(pipe))
-    except OSError:
-        pass
 
 
 class Helper:
@@ -110,7 +107,7 @@ class Helper:
             try:
                 self.desktops[(pipe, proc.pid)] = connect(pipe)
                 return {"ok": True, "pid": proc.pid}
-            except Exception as exc:  # noqa: BLE001 - NoConnectException until it listens
+            except Exception as exc:
                 last = str(exc)
                 time.sleep(0.05)
         self.kill(proc.pid)
@@ -125,12 +122,12 @@ class Helper:
             if fresh:
                 try:
                     desktop = self.desktops[(pipe, pid)] = connect(pipe)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     return {"ok": False, "error": f"cannot connect: {exc}"[:500]}
             try:
                 convert(desktop, src, dst)
                 return {"ok": True}
-            except Exception as exc:  # noqa: BLE001 - a UNO exception of any kind
+            except Exception as exc:
                 self.desktops.pop((pipe, pid), None)
                 if fresh or attempt == 2 or "disposed" not in str(exc).lower():
                     return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
@@ -138,10 +135,8 @@ class Helper:
 
     def kill(self, pid: int) -> None:
         proc, pipe = self.children.pop(pid, (None, None))
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         if proc is not None:
             proc.wait()
             remove_pipe(pipe)
@@ -151,14 +146,10 @@ class Helper:
         for pid, (proc, pipe) in list(self.children.items()):
             desktop = self.desktops.get((pipe, pid))
             if desktop is not None and proc.poll() is None:
-                try:
+                with contextlib.suppress(Exception):
                     desktop.terminate()
-                except Exception:  # noqa: BLE001 - the bridge goes away while it quits
-                    pass
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=grace)
-                except subprocess.TimeoutExpired:
-                    pass
             self.kill(pid)
 
 
@@ -168,11 +159,11 @@ def serve() -> int:
     os.dup2(2, 1)
     helper = Helper()
 
-    def stop(signum, frame):  # noqa: ARG001
+    def stop(signum, frame):
         helper.close()
         os._exit(0)
 
-    def reap(signum, frame):  # noqa: ARG001 - a LibreOffice killed by someone else leaves no zombie behind
+    def reap(signum, frame):
         for pid, (proc, pipe) in list(helper.children.items()):
             if proc.poll() is not None:
                 helper.children.pop(pid, None)
@@ -198,7 +189,7 @@ def serve() -> int:
                     ans = {"ok": True}
                 else:
                     ans = {"ok": False, "error": f"unknown op {op!r}"}
-            except Exception as exc:  # noqa: BLE001 - answer, never die on a bad request
+            except Exception as exc:
                 ans = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
             out.write(json.dumps(ans) + "\n")
     finally:

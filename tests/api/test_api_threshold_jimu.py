@@ -21,7 +21,7 @@ def test_threshold_api_matches_the_domain(browser):
     assert excluded.json()["result"] == "not_required"
 
 
-@pytest.mark.parametrize("body,field,fragment", [
+@pytest.mark.parametrize(("body", "field", "fragment"), [
     ({"subjects": -1, "handlers": 0}, "subjects", "対象人数は0以上"),
     ({"subjects": 200_000_000, "handlers": 0}, "subjects", "対象人数は130000000以下"),
     ({"subjects": "abc", "handlers": 0}, "subjects", "整数"),

@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                 target = out / f"{shot.name}.png"
                 page.screenshot(path=str(target), full_page=shot.full_page, animations="disabled")
                 written.append(f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}  {shot.what}")
-            except Exception as exc:  # noqa: BLE001 - one failing screen must not stop the others
+            except Exception as exc:
                 skipped.append(f"{shot.name}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]} — skipped")
                 if os.environ.get("SPIA_SCREENSHOTS_DEBUG"):
                     traceback.print_exc()

@@ -33,7 +33,7 @@ def test_threshold_json_contract():
     assert data["required"] == ["basic", "full"] and data["result"] == "basic+full"
 
 
-@pytest.mark.parametrize("args,result", [
+@pytest.mark.parametrize(("args", "result"), [
     (["--subjects", "999", "--handlers", "0"], "not_required"),
     (["--subjects", "9999", "--handlers", "900", "--serious-incident"], "basic"),
     (["--subjects", "10000", "--handlers", "500"], "basic+focused"),
@@ -54,7 +54,7 @@ def test_threshold_readable_japanese_summary():
     assert "全項目評価の手続: 公示・意見聴取(原則30日以上) → 第三者点検" in r.stdout
 
 
-@pytest.mark.parametrize("args,fragment", [
+@pytest.mark.parametrize(("args", "fragment"), [
     (["--subjects", "-1", "--handlers", "0"], "負の数"),
     (["--subjects", "1e5", "--handlers", "0"], "整数"),
     (["--subjects", "999999999", "--handlers", "0"], "大きすぎます"),
@@ -77,7 +77,7 @@ def test_user_create_and_scope_of_cli_over_db(cli_db):
     assert len(everyone) == 4
     mine = json.loads(run("--user", "shimin", "jimu", "list", "--json").stdout)
     assert [j["name"] for j in mine] == ["住民基本台帳に関する事務"]
-    other = [j for j in everyone if j["name"] == "個人住民税の賦課徴収に関する事務"][0]
+    other = next(j for j in everyone if j["name"] == "個人住民税の賦課徴収に関する事務")
     denied = run("--user", "shimin", "jimu", "show", str(other["id"]))
     assert denied.exit_code == 3 and "他の部署の事務" in denied.stderr
     assert run("jimu", "show", "99999").exit_code == 4
@@ -96,7 +96,7 @@ def test_cli_refusals_and_exports_are_audited(cli_db, read, tmp_path):
     from app.models import AuditLog
 
     everyone = json.loads(run("jimu", "list", "--json").stdout)
-    other = [j for j in everyone if j["name"] == "個人住民税の賦課徴収に関する事務"][0]
+    other = next(j for j in everyone if j["name"] == "個人住民税の賦課徴収に関する事務")
     assert run("--user", "shimin", "jimu", "show", str(other["id"])).exit_code == 3
     denied = read(select(AuditLog).where(AuditLog.action == "denied"))
     assert denied and denied[-1].after["method"] == "CLI" and denied[-1].after["login"] == "shimin"

@@ -5,16 +5,24 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from sqlmodel import select
 from typer.testing import CliRunner
 
 from app.cli import app
 from app.config import get_settings
 from app.models import (
-    Answer, AuditLog, ChangeRow, Finding, ImprovementAction, Jimu, Meeting, Opinion, PublicComment, Review, StageEvent,
+    Answer,
+    AuditLog,
+    ChangeRow,
+    Finding,
+    ImprovementAction,
+    Jimu,
+    Meeting,
+    Opinion,
+    PublicComment,
+    Review,
+    StageEvent,
 )
-
 from tests import dbutil
 
 runner = CliRunner()

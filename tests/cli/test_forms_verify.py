@@ -78,7 +78,7 @@ def test_json_shape(tmp_path, full):
     assert {row["status"] for row in data["rows"]} == {"match", "missing"}
 
 
-@pytest.mark.parametrize("args,code,message", [
+@pytest.mark.parametrize(("args", "code", "message"), [
     (["full/r99-01"], 4, "様式の版 'full/r99-01' はありません"),
     (["nonsense"], 4, "はありません"),
 ])
@@ -87,7 +87,7 @@ def test_unknown_version(tmp_path, args, code, message):
     assert r.exit_code == code and message in r.stderr
 
 
-@pytest.mark.parametrize("name,data,message", [
+@pytest.mark.parametrize(("name", "data", "message"), [
     ("yoshiki.pdf", b"%PDF", "照合できるのは"), ("yoshiki.docx", b"broken", "読み込めません")])
 def test_bad_file_is_exit_2(tmp_path, name, data, message):
     r = run("forms", "verify", "basic/r06-10", str(_file(tmp_path, name, data)))

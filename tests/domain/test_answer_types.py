@@ -58,7 +58,7 @@ def test_field_names_are_spelled_in_one_place():
     assert not offenders, offenders
 
 
-@pytest.mark.parametrize("raw, expected", [
+@pytest.mark.parametrize(("raw", "expected"), [
     ("", None),
     ("add", None),
     ("add|III.2.r1.m|staff", F.Op("add", "III.2.r1.m", ("staff",))),

@@ -43,7 +43,7 @@ def test_parse_group_rows_multi_text_and_measures():
     assert [m["id"] for m in measures["staff"]] == ["m2", "m3"]
 
 
-@pytest.mark.parametrize("item_id,value,fragment", [
+@pytest.mark.parametrize(("item_id", "value", "fragment"), [
     ("I.1.1", "abc\x00", "制御文字"),
     ("I.1.1", "あ" * 401, "400文字以内"),
     ("I.band", "100万人以上", "様式にありません"),

@@ -15,7 +15,7 @@ def ids():
     return lambda: f"m{next(n)}"
 
 
-@pytest.mark.parametrize("current, level, expected", [
+@pytest.mark.parametrize(("current", "level", "expected"), [
     (None, "fixed", "共通"), ("", "adjustable", "共通"), ("前の記載", "fixed", "共通"),
     ("前の記載", "adjustable", "共通"), ("前の記載", "reference", "前の記載\n共通"), ("", "reference", "共通"),
 ])
@@ -30,7 +30,7 @@ def test_insert_measures_appends_by_audience_and_maps_entries():
     assert mapping == {"1": "m1", "2": "m2"} and set(value) == set(AUDIENCES)
 
 
-@pytest.mark.parametrize("before, after, changed", [
+@pytest.mark.parametrize(("before", "after", "changed"), [
     ("共通", "共通", False), ("共通", "共通を書き換え", True), ("共通", "", True), (None, None, False),
 ])
 def test_fixed_text_guard(before, after, changed):
@@ -40,7 +40,7 @@ def test_fixed_text_guard(before, after, changed):
 M = {"staff": [{"id": "a", "text": "固定の措置"}, {"id": "b", "text": "自由"}], "external": []}
 
 
-@pytest.mark.parametrize("after, changed", [
+@pytest.mark.parametrize(("after", "changed"), [
     (M, False),
     ({"staff": [{"id": "b", "text": "自由"}, {"id": "a", "text": "固定の措置"}]}, False),  # order may change
     ({"staff": [{"id": "a", "text": "固定の措置"}, {"id": "b", "text": "書き換え"}]}, False),  # others are free
@@ -52,7 +52,7 @@ def test_fixed_measures_guard(after, changed):
     assert B.fixed_changed("measures", M, after, {"1": "a"}) is changed
 
 
-@pytest.mark.parametrize("old, new, expected", [
+@pytest.mark.parametrize(("old", "new", "expected"), [
     ("同じ", "同じ", [("=", "同じ")]),
     ("", "追加", [("+", "追加")]),
     ("削除", "", [("-", "削除")]),
@@ -65,7 +65,7 @@ def test_inline_diff(old, new, expected):
 BASE = "一行目\n二行目\n三行目"
 
 
-@pytest.mark.parametrize("local, new, expected", [
+@pytest.mark.parametrize(("local", "new", "expected"), [
     (BASE, "一行目\n二行目(改)\n三行目", "一行目\n二行目(改)\n三行目"),             # untouched: the new text
     ("市の前書き\n" + BASE, BASE + "\n四行目", "市の前書き\n" + BASE + "\n四行目"),  # contained: replaced in place
     ("一行目(市)\n二行目\n三行目", "一行目\n二行目\n三行目(改)", "一行目(市)\n二行目\n三行目(改)"),  # both kept
@@ -95,7 +95,7 @@ def test_rebase_measures_edits_adds_and_removes():
     assert B.rebase_measures(edited, {"1": "x", "2": "y"}, base, new, ids())[0] is None  # removed but adjusted
 
 
-@pytest.mark.parametrize("item_type, kind, ok", [
+@pytest.mark.parametrize(("item_type", "kind", "ok"), [
     ("text", "text", True), ("longtext", "text", True), ("measures", "measures", True), ("measures", "text", False),
     ("choice", "text", False), ("group", "measures", False),
 ])

@@ -30,7 +30,7 @@ def edit(**kw) -> C.Edit:
 # ------------------------------------------------------------------ the file
 
 
-@pytest.mark.parametrize("over, message", [
+@pytest.mark.parametrize(("over", "message"), [
     ({"name": ""}, "name"),
     ({"reason": ""}, "reason"),
     ({"planned_on": "2027-13-01"}, "planned_on"),
@@ -89,7 +89,7 @@ def run(d=FULL, **kw):
     return C.apply_edits(d, BASE, FILES, (edit(**kw),), ENV)
 
 
-@pytest.mark.parametrize("kw, where, item, expected", [
+@pytest.mark.parametrize(("kw", "where", "item", "expected"), [
     ({"op": "set", "item": "I.1.2", "value": "{事務名}の新しい内容"}, "", "I.1.2", "住基の新しい内容"),
     ({"op": "append", "item": "I.1.2", "text": "追記"}, "", "I.1.2", "事務の内容\n追記"),
     ({"op": "append", "item": "cover.notes", "text": "追記"}, "", "cover.notes", "追記"),
@@ -133,7 +133,7 @@ def test_a_file_scope_edit_applies_to_every_file_by_default():
     assert out.values["f1"]["II.6.1"].endswith("(移行後)") and out.values["f2"]["II.6.1"].endswith("(移行後)")
 
 
-@pytest.mark.parametrize("d, kw, message", [
+@pytest.mark.parametrize(("d", "kw", "message"), [
     (FOCUSED, {"op": "add_measure", "item": "IV.2.how", "audience": "staff", "text": "x"}, "様式"),
     (FULL, {"op": "replace_row", "item": "I.2", "match": {"I.2.1": "無いシステム"}, "row": {"I.2.1": "x"}}, "合う行がありません"),
     (FULL, {"op": "replace_row", "item": "I.2", "match": {"I.2.1": "システム"}, "row": {"I.2.1": "x"}}, "2行あります"),
@@ -169,7 +169,7 @@ def classify_of(kw, default="important"):
     return C.classify(FULL, found, out.touched, (e,), default)
 
 
-@pytest.mark.parametrize("kw, default, kind, n", [
+@pytest.mark.parametrize(("kw", "default", "kind", "n"), [
     ({"op": "replace_row", "item": "I.2", "match": {"I.2.1": "中間"}, "row": {"I.2.1": "新"}}, "important", "correction", 0),
     ({"op": "append", "item": "I.1.2", "text": "x"}, "important", "reassessment", 1),            # ※ 事務の内容
     ({"op": "append", "item": "I.1.2", "text": "x"}, "formal", "correction", 1),                 # the campaign says 形式的
@@ -193,7 +193,7 @@ def test_a_basic_has_no_star_items():
 # ------------------------------------------------------------------ the procedure, backwards
 
 
-@pytest.mark.parametrize("form, org, kind, stages", [
+@pytest.mark.parametrize(("form", "org", "kind", "stages"), [
     ("basic", "local", "correction", ["draft", "internal_check", "submitted", "published"]),
     ("basic", "local", "reassessment", ["draft", "internal_check", "submitted", "published"]),
     ("focused", "local", "reassessment", ["draft", "internal_check", "submitted", "published"]),
@@ -237,7 +237,7 @@ def test_public_comment_never_shorter_than_30_days():
     assert (by["third_party_review"] - by["public_comment"]).days == 30
 
 
-@pytest.mark.parametrize("kind, as_of, timing, warnings, note", [
+@pytest.mark.parametrize(("kind", "as_of", "timing", "warnings", "note"), [
     ("reassessment", date(2026, 10, 29), "事前", 0, False),   # the last day of the first step: still in time
     ("reassessment", date(2026, 10, 30), "事前", 2, False),   # one step late, + the 事前 warning
     ("reassessment", date(2026, 11, 13), "事前", 3, False),

@@ -41,7 +41,7 @@ def test_no_change_gives_no_rows(d):
     assert diff(d, base(), base()) == []
 
 
-@pytest.mark.parametrize("old,new", [(None, ""), ("", None), (None, []), ({"external": [], "staff": []}, None),
+@pytest.mark.parametrize(("old", "new"), [(None, ""), ("", None), (None, []), ({"external": [], "staff": []}, None),
                                      ({"external": [{"id": "x", "text": "  "}], "staff": []}, None)])
 def test_empty_to_empty_is_not_a_change(d, old, new):
     item = "III.2.r2.m" if isinstance(old, dict) or isinstance(new, dict) else "V.1.2"
@@ -111,7 +111,7 @@ def test_page_filter_limits_the_comparison(d):
     assert [r.item_id for r in diff(d, base(), new, only_items={"V.1.1"}, only_file="")] == ["V.1.1"]
 
 
-@pytest.mark.parametrize("classes,forced,kind", [
+@pytest.mark.parametrize(("classes", "forced", "kind"), [
     ({}, False, "correction"),
     ({"f1|II.6.1": "formal"}, False, "correction"),
     ({"f1|II.6.1": "risk_reducing", "|I.1.2": "correction"}, False, "correction"),
@@ -132,7 +132,7 @@ def test_unclassified_asks_once_per_item_and_file(d):
         ("f2", "II.6.1")]
 
 
-@pytest.mark.parametrize("item,expected", [
+@pytest.mark.parametrize(("item", "expected"), [
     ("II.6.1", True), ("V.1.1", False), ("II.4.rows", True), ("II.4.rows.name", False), ("II.4.rows.7", True),
     (ch.FILE_ITEM, True), ("no.such.item", False), ("III.7.r1.9", False),   # 7.リスク1⑨ is not ※
 ])

@@ -8,7 +8,7 @@ import pytest
 from app.domain import deadlines as dl
 
 
-@pytest.mark.parametrize("published,review,expected", [
+@pytest.mark.parametrize(("published", "review", "expected"), [
     (None, None, None),
     (date(2021, 3, 15), None, date(2022, 3, 15)),
     (date(2021, 3, 15), date(2022, 3, 1), date(2023, 3, 1)),     # a later review restarts the year
@@ -21,7 +21,7 @@ def test_review_due(published, review, expected):
     assert dl.review_due(published, review) == expected
 
 
-@pytest.mark.parametrize("published,expected", [
+@pytest.mark.parametrize(("published", "expected"), [
     (None, None),
     (date(2021, 3, 15), date(2026, 3, 15)),   # 初日不算入: 5 years pass at the end of the anniversary
     (date(2020, 2, 29), date(2025, 2, 28)),   # no 29 February: the period ends on the last day of February
@@ -32,7 +32,7 @@ def test_reassessment_due(published, expected):
     assert dl.reassessment_due(published) == expected
 
 
-@pytest.mark.parametrize("ended,expected", [
+@pytest.mark.parametrize(("ended", "expected"), [
     (None, None), (date(2026, 10, 31), date(2029, 10, 31)), (date(2028, 2, 29), date(2031, 2, 28)),
 ])
 def test_keep_published_until(ended, expected):
@@ -42,7 +42,7 @@ def test_keep_published_until(ended, expected):
 TODAY = date(2026, 11, 23)
 
 
-@pytest.mark.parametrize("due,status", [
+@pytest.mark.parametrize(("due", "status"), [
     (date(2026, 11, 22), "overdue"),
     (date(2026, 11, 23), "due_30"),   # due today is not yet overdue
     (date(2026, 12, 23), "due_30"),   # today + 30

@@ -17,7 +17,7 @@ def f(sha=A, caption="図の表題", fid="g0001"):
     return {"id": fid, "sha": sha, "caption": caption}
 
 
-@pytest.mark.parametrize("value, expected", [
+@pytest.mark.parametrize(("value", "expected"), [
     ([], []),
     ("", []),
     ([f()], [f()]),
@@ -34,7 +34,7 @@ def test_accepted_values_are_normalised(value, expected):
         assert clean[0]["sha"] == A and clean[0]["caption"] == "" and clean[0]["id"].startswith("g")
 
 
-@pytest.mark.parametrize("value, message", [
+@pytest.mark.parametrize(("value", "message"), [
     ("別添1 事務の内容(図)を参照", "画像ファイルで添付"),
     ({"sha": A}, "画像ファイルで添付"),
     ([f()] * (MAX_FIGURES + 1), "10枚まで"),
@@ -59,7 +59,7 @@ def test_empty_and_text():
     assert answer_text(ITEM, [], empty="-") == "-"
 
 
-@pytest.mark.parametrize("op, start, expected", [
+@pytest.mark.parametrize(("op", "start", "expected"), [
     ("figdel|annex1.diagram|0", [f(A, fid="g1"), f(B, fid="g2")], ["g2"]),
     ("figup|annex1.diagram|1", [f(A, fid="g1"), f(B, fid="g2")], ["g2", "g1"]),
     ("figdown|annex1.diagram|0", [f(A, fid="g1"), f(B, fid="g2")], ["g2", "g1"]),

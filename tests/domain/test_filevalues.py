@@ -18,7 +18,7 @@ TEXT = Item(id="x", label="事務の名称", type="text", recall=True)
 MEAS = Item(id="r", label="措置の内容", type="measures", recall=True)
 
 
-@pytest.mark.parametrize("text, value", [
+@pytest.mark.parametrize(("text", "value"), [
     ("[ 十分である ]\n<選択肢> 1) 特に力を入れている 2) 十分である\n3) 課題が残されている", "十分である"),
     ("[十分である]", "十分である"),
     ("［ 十分である ］", "十分である"),
@@ -39,7 +39,7 @@ def test_choice_not_read(text):
     assert got.value is None and got.problem
 
 
-@pytest.mark.parametrize("text, value", [
+@pytest.mark.parametrize(("text", "value"), [
     ("[○] 紙　[ ] 電子メール　[○] 専用線", ["紙", "専用線"]),
     ("■紙 □電子メール ■専用線", ["紙", "専用線"]),
     ("☑ 電子メール ☐ 紙", ["電子メール"]),
@@ -55,7 +55,7 @@ def test_multi_unknown_checked_option_is_a_problem():
     assert parse_value(MULTI, "[○] 紙 [○] 伝書鳩").problem
 
 
-@pytest.mark.parametrize("text, value", [
+@pytest.mark.parametrize(("text", "value"), [
     ("[○] 本人又は本人の代理人　[○] その他 ( 都道府県サーバ、全国サーバ(機構) )",
      {"checked": ["本人又は本人の代理人", "その他"], "texts": {"その他": "都道府県サーバ、全国サーバ(機構)"}}),
     ("□ 本人又は本人の代理人 ■ その他(中間サーバー)", {"checked": ["その他"], "texts": {"その他": "中間サーバー"}}),
@@ -65,7 +65,7 @@ def test_multi_text(text, value):
     assert parse_value(MTEXT, text).value == value
 
 
-@pytest.mark.parametrize("item, text, value", [
+@pytest.mark.parametrize(("item", "text", "value"), [
     (NUM, "3件", 3), (NUM, "3", 3), (NUM, "３件", 3), (PEOPLE, "1,234人", 1234), (PEOPLE, "12 345 人", 12345),
 ])
 def test_number(item, text, value):
@@ -76,7 +76,7 @@ def test_number_not_read():
     assert parse_value(NUM, "三件").problem
 
 
-@pytest.mark.parametrize("text, value", [
+@pytest.mark.parametrize(("text", "value"), [
     ("令和3年3月15日", "2021-03-15"), ("令和 3 年 3 月 15 日", "2021-03-15"), ("令和元年5月1日", "2019-05-01"),
     ("平成27年10月5日", "2015-10-05"), ("R7.4.1", "2025-04-01"), ("2025-04-01", "2025-04-01"),
 ])
@@ -93,7 +93,7 @@ def test_text_keeps_dash_and_lines():
     assert parse_value(TEXT, "-").value == "-"
 
 
-@pytest.mark.parametrize("text, external, staff, system, unassigned", [
+@pytest.mark.parametrize(("text", "external", "staff", "system", "unassigned"), [
     ("【市民・事業者・委託先等に対する措置】\n・A\n・B\n【職員に対する措置】\n・C", ["A", "B"], ["C"], [], 0),
     ("【職員に対する措置】\n1. C\n2. D\n【システムにおける措置】\n(1) E", [], ["C", "D"], ["E"], 0),
     ("【職員】\n① C\n② D", [], ["C", "D"], [], 0),

@@ -35,7 +35,7 @@ def broken(tmp_path: Path, file: str, old: str, new: str) -> Path:
     return root
 
 
-@pytest.mark.parametrize("file,old,new,fragment", [
+@pytest.mark.parametrize(("file", "old", "new", "fragment"), [
     ("sections/10_I.yaml", "type: longtext, number: \"②\"", "type: essay, number: \"②\"", "items.0.children.1.type"),
     ("sections/10_I.yaml", "id: I.1.1,", "id: I.1.2,", "used twice"),
     ("sections/10_I.yaml", "prefill: jimu.name", "prefill: jimu.nickname", "unknown prefill source"),
@@ -83,7 +83,7 @@ def test_derived_version_cannot_drop_an_item_a_check_needs(tmp_path):
     (tmp_path / "full" / "t2" / "manifest.yaml").write_text(
         "form: full\nversion: t2\nlabel: x\ntitle: x\nextends: t1\npatches:\n  - {op: remove, target: I.as_of}\n",
         encoding="utf-8")
-    with pytest.raises(DefinitionError, match="unknown item 'I.as_of'"):
+    with pytest.raises(DefinitionError, match=r"unknown item 'I\.as_of'"):
         load_definition(tmp_path / "full" / "t2", base_dir=tmp_path)
 
 
@@ -104,7 +104,7 @@ def test_a_derived_version_may_reword_the_judgement(tmp_path):
     assert load_definition(tmp_path / "full" / "t1", base_dir=tmp_path).item("III.4.r.j").issue_choice == "課題が残されている"
 
 
-@pytest.mark.parametrize("file,old,new,fragment", [
+@pytest.mark.parametrize(("file", "old", "new", "fragment"), [
     ("manifest.yaml", "issue: 課題が残されている}", "issue: 課題がある}", "is not one of its choices"),
     ("manifest.yaml", "judgement: {choices: [特に力を入れている, 十分である, 課題が残されている], issue: 課題が残されている}\n", "",
      "needs `judgement:`"),

@@ -6,13 +6,23 @@ import copy
 import pytest
 
 from app.domain.formverify import (
-    Expected, Found, align, canon_number, definition_digest, expected_entries, join_wrapped, normalize, parse_choices,
-    parse_rows, split_number, verify,
+    Expected,
+    Found,
+    align,
+    canon_number,
+    definition_digest,
+    expected_entries,
+    join_wrapped,
+    normalize,
+    parse_choices,
+    parse_rows,
+    split_number,
+    verify,
 )
 from app.services.catalogue import catalogue
 
 
-@pytest.mark.parametrize("a,b", [
+@pytest.mark.parametrize(("a", "b"), [
     ("特定個人情報ファイル名", "特定個人情報ファイル名"),
     ("システム１", "システム1"),                          # full width digits
     ("ＡＢＣ（ｘ）", "ABC(x)"),                            # full width letters and brackets
@@ -28,7 +38,7 @@ def test_normalize_equal(a, b):
     assert normalize(a) == normalize(b)
 
 
-@pytest.mark.parametrize("a,b", [
+@pytest.mark.parametrize(("a", "b"), [
     ("事務の名称", "事務の内容"),
     ("※ 注記のある項目名", "注記のある項目名"),    # ※ at the start is kept
     ("対象人数", "対象人数等"),
@@ -37,7 +47,7 @@ def test_normalize_different(a, b):
     assert normalize(a) != normalize(b)
 
 
-@pytest.mark.parametrize("a,b,same", [
+@pytest.mark.parametrize(("a", "b", "same"), [
     ("①", "(1)", True), ("①", "（１）", True), ("①", "1)", True), ("⑩", "(10)", True),
     ("1.", "1．", True), ("1.", "１.", True), ("Ⅲ", "III", True), ("リスク1:", "リスク１：", True),
     ("(別添1)", "（別添１）", True),
@@ -47,7 +57,7 @@ def test_canon_number(a, b, same):
     assert (canon_number(a) == canon_number(b)) is same
 
 
-@pytest.mark.parametrize("text,number,label", [
+@pytest.mark.parametrize(("text", "number", "label"), [
     ("1. 基本情報", "1.", "基本情報"),
     ("1.基本情報", "1.", "基本情報"),
     ("①事務の名称", "①", "事務の名称"),
@@ -67,7 +77,7 @@ def test_split_number(text, number, label):
     assert split_number(text) == (number, label)
 
 
-@pytest.mark.parametrize("text,choices", [
+@pytest.mark.parametrize(("text", "choices"), [
     ("＜選択肢＞\n1) 実施する\n2) 実施しない\n3) 未定", ["実施する", "実施しない", "未定"]),
     ("＜選択肢＞ 1) 実施する 2) 実施しない", ["実施する", "実施しない"]),
     ("□ 実施する □ 実施しない", ["実施する", "実施しない"]),
@@ -97,7 +107,7 @@ def _statuses(found):
     return [(r.status, r.key, r.what) for r in align(E, found).rows]
 
 
-@pytest.mark.parametrize("name,found,expected", [
+@pytest.mark.parametrize(("name", "found", "expected"), [
     ("exact", EXACT, [("match", e.key, ()) for e in E]),
     ("width and numbering", [F("", "表題"), F("I", "基本情報"), F("１．", "事務の\u3000名称"),
                              F("2.", "対象人数", ["１万人未満", "1万人以上"]), F("", "リスクへの対策は十分か"),

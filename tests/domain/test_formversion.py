@@ -12,7 +12,7 @@ R06 = date(2024, 10, 1)
 LABEL = "[令和6年10月 様式2]"
 
 
-@pytest.mark.parametrize("published,today,refused", [
+@pytest.mark.parametrize(("published", "today", "refused"), [
     (date(2024, 9, 30), date(2026, 11, 23), True),     # the day before it came into force
     (date(2024, 10, 1), date(2026, 11, 23), False),    # the first day
     (date(2025, 6, 2), date(2026, 11, 23), False),

@@ -8,7 +8,7 @@ from app.domain import plansheet as ps
 TODAY = date(2025, 6, 1)
 
 
-@pytest.mark.parametrize("header,field", [
+@pytest.mark.parametrize(("header", "field"), [
     ("評価書番号", "number"), (" 評価書番号 ", "number"), ("番号", "number"), ("No.", "number"), ("ＮＯ", "number"),
     ("評価書名", "title"), ("評価書の名称", "title"),
     ("事務の名称", "jimu"), ("事務名", "jimu"), ("事務", "jimu"),
@@ -46,7 +46,7 @@ def test_missing_fields():
     assert ps.missing_fields({}) == ["評価書番号", "事務の名称(または評価書名)", "評価の種類"]
 
 
-@pytest.mark.parametrize("text,form", [
+@pytest.mark.parametrize(("text", "form"), [
     ("基礎", "basic"), ("基礎項目評価書", "basic"), ("基礎項目評価", "basic"), ("重点", "focused"),
     ("重点項目評価書", "focused"), ("全項目", "full"), ("全項目評価書", "full"), (" 全項目評価 ", "full"),
 ])
@@ -56,11 +56,11 @@ def test_parse_form(text, form):
 
 @pytest.mark.parametrize("text", ["", "その他", "基礎・全項目", None])
 def test_parse_form_refused(text):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="評価の種類"):
         ps.parse_form(text)
 
 
-@pytest.mark.parametrize("value,expected", [
+@pytest.mark.parametrize(("value", "expected"), [
     ("令和3年4月1日", date(2021, 4, 1)), ("令和元年5月1日", date(2019, 5, 1)), ("R3.4.1", date(2021, 4, 1)),
     ("r3.4.1", date(2021, 4, 1)), ("Ｒ３．４．１", date(2021, 4, 1)), ("H31.4.30", date(2019, 4, 30)),
     ("平成30年12月1日", date(2018, 12, 1)), ("2021/4/1", date(2021, 4, 1)), ("2021-04-01", date(2021, 4, 1)),
@@ -78,7 +78,7 @@ def test_parse_cell_date_refused(value):
         ps.parse_cell_date(value, "公表日")
 
 
-@pytest.mark.parametrize("value,expected", [
+@pytest.mark.parametrize(("value", "expected"), [
     ("1", 1), ("001", 1), ("１２", 12), (12, 12), (12.0, 12), ("12.0", 12), ("No.7", 7), ("第3号", 3), (999_999, 999_999),
 ])
 def test_parse_number(value, expected):
@@ -87,11 +87,11 @@ def test_parse_number(value, expected):
 
 @pytest.mark.parametrize("value", ["", None, "0", "1000000", "A-1", 1.5, True, "-3"])
 def test_parse_number_refused(value):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="評価書番号"):
         ps.parse_number(value)
 
 
-@pytest.mark.parametrize("title,jimu,form", [
+@pytest.mark.parametrize(("title", "jimu", "form"), [
     ("住民基本台帳に関する事務 基礎項目評価書", "住民基本台帳に関する事務", "basic"),
     ("住民基本台帳に関する事務　全項目評価書(案)", "住民基本台帳に関する事務", "full"),
     ("国民健康保険に関する事務重点項目評価書", "国民健康保険に関する事務", "focused"),
@@ -117,7 +117,7 @@ def test_read_line_title_only():
     assert (p.jimu, p.form, p.errors) == ("個人住民税の賦課徴収に関する事務", "full", [])
 
 
-@pytest.mark.parametrize("cells,message", [
+@pytest.mark.parametrize(("cells", "message"), [
     (["", "事務A", "基礎", "R3.4.1"], "評価書番号がありません"),
     (["1", "", "基礎", "R3.4.1"], "事務の名称"),
     (["1", "事務A", "", "R3.4.1"], "評価の種類がありません"),

@@ -10,7 +10,7 @@ from app.domain import reminders as r
 AS_OF = date(2026, 11, 23)
 
 
-@pytest.mark.parametrize("days_left,expected", [
+@pytest.mark.parametrize(("days_left", "expected"), [
     (365, None), (91, None), (90, "90"), (89, "90"), (31, "90"), (30, "30"), (29, "30"), (8, "30"), (7, "7"),
     (6, "7"), (1, "7"), (0, "0"), (-1, "overdue"), (-2, "overdue"), (-400, "overdue"),
 ])
@@ -40,7 +40,7 @@ COUNCIL = r.Recipient(5, "委員", "council@example.jp", "council")
 STAFF_NO_DEPT = r.Recipient(6, "未所属", "x@city.example.lg.jp", "staff")
 
 
-@pytest.mark.parametrize("who,dept,expected", [
+@pytest.mark.parametrize(("who", "dept", "expected"), [
     (RECORDS, 10, True), (RECORDS, None, True), (STAFF, 10, True), (STAFF, 11, True), (STAFF, 20, False),
     (STAFF, None, False), (OTHER, 10, False), (OTHER, 20, True), (ADMIN, 10, False), (COUNCIL, 10, False),
     (STAFF_NO_DEPT, 10, False),
@@ -121,7 +121,7 @@ def test_mail_text_in_japanese_with_wareki_grouped_by_urgency():
     assert r.subject([r.Reminder(ds[0], "30", 25)]) == "【特定個人情報保護評価】期限のお知らせ(1件)"
 
 
-@pytest.mark.parametrize("value,ok", [
+@pytest.mark.parametrize(("value", "ok"), [
     ("", True), ("taro.yamada@city.example.lg.jp", True), ("a+b@x.jp", True), ("a@localhost", False),
     ("a@@x.jp", False), ("a b@x.jp", False), ("a@x..jp", False), ("太郎@x.jp", False), ("a@x.jp\nBcc: y@z.jp", False),
     ("@x.jp", False), ("a@-x.jp", False), ("a" * 250 + "@x.jp", False),

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from app.config import get_settings
 from app.domain.answers import skip_reason
 from app.domain.forms import AUDIENCES, load_catalogue
 from app.services.catalogue import catalogue
-from app.config import get_settings
 
 CAT = catalogue()
 FULL = CAT.get("full", "r06-10")
@@ -27,7 +27,7 @@ def test_every_shipped_definition_loads():
         assert d.label.startswith("[") and d.label.endswith("]")
 
 
-@pytest.mark.parametrize("d,sections", [
+@pytest.mark.parametrize(("d", "sections"), [
     (FULL, ["cover", "I", "annex1", "II", "annex2", "III", "IV", "V", "VI", "changes"]),
     (FOCUSED, ["cover", "I", "II", "annex1", "III", "IV", "V", "changes"]),
     (BASIC, ["cover", "I", "II", "III", "IV", "changes"]),
@@ -47,7 +47,7 @@ def test_item_list_headings_match_the_official_list():
     assert FULL.manifest.item_list and FOCUSED.manifest.item_list and not BASIC.manifest.item_list
 
 
-@pytest.mark.parametrize("d,counts", [
+@pytest.mark.parametrize(("d", "counts"), [
     (FULL, {"cover": 7, "I": 13, "annex1": 2, "II": 36, "annex2": 1, "III": 104, "IV": 7, "V": 12, "VI": 12, "changes": 0}),
     (FOCUSED, {"cover": 6, "I": 11, "II": 24, "annex1": 1, "III": 39, "IV": 5, "V": 10, "changes": 0}),
     (BASIC, {"cover": 6, "I": 12, "II": 5, "III": 1, "IV": 20, "changes": 0}),
@@ -70,7 +70,7 @@ def test_cover_order_and_labels():
     assert "個人情報保護委員会 承認日 【行政機関等のみ】" not in [i.label for i in BASIC.section("cover").items]
 
 
-@pytest.mark.parametrize("d,item_id,choices", [
+@pytest.mark.parametrize(("d", "item_id", "choices"), [
     (FULL, "I.1.3", SUBJECT_BANDS), (BASIC, "II.1.count", SUBJECT_BANDS), (FOCUSED, "I.1.3", SUBJECT_BANDS),
     (FULL, "I.6.1", ["実施する", "実施しない", "未定"]), (BASIC, "I.4.1", ["実施する", "実施しない", "未定"]),
     (FULL, "II.2.1", ["システム用ファイル", "その他の電子ファイル(表計算ファイル等)"]),

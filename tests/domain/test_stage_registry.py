@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.domain import workflow
-from app.domain.workflow import STAGE_LABEL, Stage, CustomStep, stage_choices, stage_label
+from app.domain.workflow import STAGE_LABEL, CustomStep, Stage, stage_choices, stage_label
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP = CustomStep("shingikai", "審議会報告", "submitted", frozenset({"full"}))
@@ -21,7 +21,7 @@ def test_every_stage_has_one_name_and_nothing_else_is_named():
     assert set(workflow.EDITABLE) <= set(Stage)
 
 
-@pytest.mark.parametrize("stage, custom, expected", [
+@pytest.mark.parametrize(("stage", "custom", "expected"), [
     *[(s.value, (), label) for s, label in STAGE_LABEL.items()],
     ("custom:shingikai", (STEP,), "審議会報告"),
     ("custom:gone", (STEP,), "gone"),  # a step since removed from the configuration: its key, never "custom:"

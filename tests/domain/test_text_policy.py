@@ -4,7 +4,7 @@ from app.domain.policy import Actor, can_edit_department, can_manage_users, can_
 from app.domain.text import strip_unsafe, text_problem
 
 
-@pytest.mark.parametrize("text,fragment", [
+@pytest.mark.parametrize(("text", "fragment"), [
     ("abc\x00def", "U+0000"), ("a\x07", "U+0007"), ("a\x1b[31m", "U+001B"), ("a\x7f", "U+007F"), ("\ud800", "U+D800"),
 ])
 def test_control_characters_are_reported(text, fragment):
@@ -22,7 +22,7 @@ def test_strip_unsafe_keeps_emoji_and_old_kanji():
     assert strip_unsafe("髙﨑\x00😀\r\nx") == "髙﨑😀\nx"
 
 
-@pytest.mark.parametrize("role,dept,view", [
+@pytest.mark.parametrize(("role", "dept", "view"), [
     ("admin", 9, True), ("records", 9, True), ("staff", 1, True), ("staff", 9, False), ("council", 1, False),
 ])
 def test_department_scope(role, dept, view):

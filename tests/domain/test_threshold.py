@@ -30,7 +30,7 @@ def expected(n: int, handlers: int, incident: bool) -> tuple[Level, ...]:
     return (B, FULL)
 
 
-@pytest.mark.parametrize("n,handlers,incident", list(itertools.product(SUBJECTS, HANDLERS, [False, True])))
+@pytest.mark.parametrize(("n", "handlers", "incident"), list(itertools.product(SUBJECTS, HANDLERS, [False, True])))
 def test_decision_table(n, handlers, incident):
     result = determine(ThresholdInput(n, handlers, incident))
     assert result.required == expected(n, handlers, incident)
@@ -40,7 +40,7 @@ def test_decision_table(n, handlers, incident):
         assert result.required[0] is B, "基礎 always accompanies a mandatory outcome"
 
 
-@pytest.mark.parametrize("n,band", [
+@pytest.mark.parametrize(("n", "band"), [
     (0, "1,000人未満(任意実施)"), (999, "1,000人未満(任意実施)"), (1_000, "1,000人以上1万人未満"),
     (9_999, "1,000人以上1万人未満"), (10_000, "1万人以上10万人未満"), (99_999, "1万人以上10万人未満"),
     (100_000, "10万人以上30万人未満"), (299_999, "10万人以上30万人未満"), (300_000, "30万人以上"),
@@ -65,7 +65,7 @@ def test_both_exclusions_are_listed():
     assert sum("義務付けられません" in r for r in result.reasons) == 2
 
 
-@pytest.mark.parametrize("handlers,incident,fragment", [
+@pytest.mark.parametrize(("handlers", "incident", "fragment"), [
     (600, False, "取扱者数 600人は500人以上です"),
     (499, True, "重大事故が発生しています"),
     (499, False, "取扱者数 499人は500人未満です"),
@@ -82,7 +82,7 @@ def test_reasons_in_the_middle_bands_only_quote_handlers_and_incidents():
     assert any("かかわらず" in r for r in top.reasons)
 
 
-@pytest.mark.parametrize("kind,level,codes", [
+@pytest.mark.parametrize(("kind", "level", "codes"), [
     (OrgKind.local, B, ["submit", "publish"]),
     (OrgKind.national, B, ["submit", "publish"]),
     (OrgKind.local, F, ["public_comment", "third_party_review", "submit", "publish"]),
@@ -114,7 +114,7 @@ def test_as_dict_is_the_cli_and_api_shape():
     assert [p["assessment"] for p in data["procedures"]] == ["basic", "full"]
 
 
-@pytest.mark.parametrize("subjects,handlers,field,fragment", [
+@pytest.mark.parametrize(("subjects", "handlers", "field", "fragment"), [
     (-1, 0, "subjects", "負の数"),
     ("-5", "0", "subjects", "負の数"),
     ("1.5", "0", "subjects", "整数"),
@@ -144,7 +144,7 @@ def test_unknown_exclusion_and_org_kind_are_refused():
     assert "city" in exc.value.errors["org_kind"]
 
 
-@pytest.mark.parametrize("new,old,higher", [
+@pytest.mark.parametrize(("new", "old", "higher"), [
     ("basic+full", "basic+focused", True), ("basic+focused", "basic", True), ("basic", "not_required", True),
     ("basic", "basic", False), ("basic", "basic+full", False), ("basic+full", None, False),
 ])

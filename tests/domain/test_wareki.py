@@ -5,7 +5,7 @@ import pytest
 from app.domain.wareki import BadDate, fiscal_year_label, parse_date, wareki, wareki_compact
 
 
-@pytest.mark.parametrize("d,text", [
+@pytest.mark.parametrize(("d", "text"), [
     (date(2025, 4, 1), "令和7年4月1日"),
     (date(2019, 5, 1), "令和元年5月1日"),
     (date(2019, 4, 30), "平成31年4月30日"),
@@ -25,7 +25,7 @@ def test_empty_and_compact():
     assert wareki_compact(date(2019, 4, 30)) == "H310430"
 
 
-@pytest.mark.parametrize("d,label", [
+@pytest.mark.parametrize(("d", "label"), [
     (date(2025, 4, 1), "令和7年度"), (date(2026, 3, 31), "令和7年度"), (date(2019, 4, 1), "令和元年度"),
     (date(2019, 3, 31), "平成30年度"),
 ])
@@ -38,7 +38,7 @@ def test_parse_variants(text):
     assert parse_date(text) == date(2025, 4, 1)
 
 
-@pytest.mark.parametrize("text,fragment", [
+@pytest.mark.parametrize(("text", "fragment"), [
     ("2025-02-30", "存在しない日付"), ("令和7年2月29日", "存在しない日付"), ("tomorrow", "形式"), ("", "入力"),
     ("0001-01-01", "範囲外"),
 ])

@@ -67,12 +67,12 @@ def test_tables_match_the_spec():
         assert sorted((t.source, t.action, t.target) for t in wf.transitions(form, kind)) == sorted(spec), (form, kind)
 
 
-@pytest.mark.parametrize("form,kind,stage,action,role", CASES)
+@pytest.mark.parametrize(("form", "kind", "stage", "action", "role"), CASES)
 def test_every_combination(form, kind, stage, action, role):
     table = wf.transitions(form, kind)
     expected = {(s, a): t for s, a, t in SPEC[(form, kind)]}
     reason = "理由" if action in ("withdraw", "return_to_draft", "reopen_review") else ""
-    OK = STARTING if action == "start_comment" else globals()["OK"]  # noqa: N806
+    OK = STARTING if action == "start_comment" else globals()["OK"]
     if (stage, action) not in expected:
         with pytest.raises(wf.TransitionRefused) as exc:
             wf.apply(table, stage, action, role, OK, reason)
@@ -87,7 +87,7 @@ def test_every_combination(form, kind, stage, action, role):
     assert wf.apply(table, stage, action, role, OK, reason).target == expected[(stage, action)]
 
 
-@pytest.mark.parametrize("form,kind", list(SPEC))
+@pytest.mark.parametrize(("form", "kind"), list(SPEC))
 def test_going_back_needs_a_reason(form, kind):
     table = wf.transitions(form, kind)
     for t in table:
@@ -104,7 +104,7 @@ def ctx(**kw) -> wf.GuardContext:
     return base
 
 
-@pytest.mark.parametrize("action,stage,context,fragment", [
+@pytest.mark.parametrize(("action", "stage", "context", "fragment"), [
     ("start_comment", "internal_check", ctx(problems=3), "未記入・不整合が3件"),
     ("submit", "review_revision", ctx(problems=1), "完成度100%"),
     ("start_comment", "internal_check", ctx(comment=None), "方法・期間を登録"),
@@ -164,7 +164,7 @@ def test_editable_stages():
 D = date
 
 
-@pytest.mark.parametrize("start,end,reason,today,expected", [
+@pytest.mark.parametrize(("start", "end", "reason", "today", "expected"), [
     # starts no earlier than the day 開始 is pressed
     (D(2026, 10, 20), D(2026, 11, 25), "", D(2026, 12, 2), "過ぎています"),       # the reported case
     (D(2026, 12, 1), D(2026, 12, 31), "", D(2026, 12, 2), "過ぎています"),        # one day in the past
@@ -190,7 +190,7 @@ def test_comment_period_rule(start, end, reason, today, expected):
         assert problem and expected in problem
 
 
-@pytest.mark.parametrize("end,today,reason,early", [
+@pytest.mark.parametrize(("end", "today", "reason", "early"), [
     (D(2026, 12, 31), D(2026, 12, 2), "", True),        # a minute after 開始: refused without a reason
     (D(2026, 12, 31), D(2026, 12, 31), "", True),       # the end date itself is still in the period
     (D(2026, 12, 31), D(2027, 1, 1), "", False),        # the day after: an ordinary 終了
@@ -221,7 +221,7 @@ def test_period_days_counts_the_first_day():
 
 
 # --- issue 11 items 17 and 19: pairing guard, unmet preconditions, confirmation ---------------------------------
-@pytest.mark.parametrize("form,kind", list(SPEC))
+@pytest.mark.parametrize(("form", "kind"), list(SPEC))
 def test_submit_and_publish_of_focused_and_full_wait_for_the_basic(form, kind):
     table = wf.transitions(form, kind)
     waiting = ctx(partner="基礎項目評価書がまだ提出されていません")
@@ -249,7 +249,7 @@ def test_unmet_names_every_missing_step_and_the_role():
     assert wf.unmet(tr, "staff", OK) == ["「個人情報保護委員会に提出」は総務・文書担当が行います。"]
 
 
-@pytest.mark.parametrize("action,says", [("start_comment", "案を公表します"), ("submit", "提出用として固定"),
+@pytest.mark.parametrize(("action", "says"), [("start_comment", "案を公表します"), ("submit", "提出用として固定"),
                                          ("publish", "この版を凍結します")])
 def test_irreversible_steps_ask_for_confirmation(action, says):
     assert wf.needs_confirmation(action)

@@ -22,9 +22,9 @@ def full_version(db, system):
     """A 全項目評価書 for 住民基本台帳 (3 files) with every item answered."""
     jimu = db.exec(select(Jimu).where(Jimu.name == "住民基本台帳に関する事務")).one()
     existing = [a for a in assessments_of(db, jimu.id) if a.form == "full"]
-    a = existing[0] if existing else [x for x in assessments.create(db, actor=system, jimu_id=jimu.id,
+    a = existing[0] if existing else next(x for x in assessments.create(db, actor=system, jimu_id=jimu.id,
                                                                     forms=["basic", "full"], today=date(2026, 11, 23))
-                                      if x.form == "full"][0]
+                                      if x.form == "full")
     v = assessments.current_version(db, a.id)
     if v.frozen:
         v.frozen, v.stage = False, "draft"

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from app.errors import ValidationFailed
 from app.export.docx import GOTHIC, MINCHO, read_custom_json
 from app.models import Answer, ChangeRow, Jimu, VersionFile
 from app.services import catalogue, exports, jsonio
@@ -157,7 +158,7 @@ def test_docx_round_trip_through_import(db, system, full_version, read):
     imported = exports.import_docx(db, actor=system, data=data, into=v.assessment_id)
     again = jsonio.export_version(db, actor=system, version_id=imported.id)
     assert again == original
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(ValidationFailed) as exc:
         exports.import_docx(db, actor=system, data=b"not a docx")
     assert "読み込めません" in str(exc.value.errors)
 

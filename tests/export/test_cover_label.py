@@ -27,7 +27,7 @@ def demo_version(db, jimu: str, form: str) -> AssessmentVersion:
     return db.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == aid)).one()
 
 
-@pytest.mark.parametrize("jimu,form,label", [
+@pytest.mark.parametrize(("jimu", "form", "label"), [
     ("住民基本台帳に関する事務", "basic", "[平成30年5月 様式2]"),           # published 令和3年3月15日
     ("住民基本台帳に関する事務", "full", "[平成30年5月 様式4]"),
     ("個人住民税の賦課徴収に関する事務", "focused", "[平成30年5月 様式3]"),  # published 令和6年7月1日

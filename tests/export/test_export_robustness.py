@@ -51,9 +51,9 @@ def test_every_item_prints_for_a_fully_answered_form(db, system, full_version):
     for _uid, items in written.items():
         vals = {**written.get("", {}), **items}
         for item_id, value in items.items():
-            if isinstance(value, str) and "[" in value and not skip_reason(d, item_id, vals):
-                if value.split("\n")[0] not in texts:
-                    missing.append(item_id)
+            if (isinstance(value, str) and "[" in value and not skip_reason(d, item_id, vals)
+                    and value.split("\n")[0] not in texts):
+                missing.append(item_id)
     assert not missing, missing[:10]
 
 

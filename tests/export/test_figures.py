@@ -15,11 +15,11 @@ import pytest
 from docx.oxml.ns import qn
 from sqlmodel import select
 
+from app.errors import ValidationFailed
 from app.export.assessment_doc import PAGE_MM
 from app.export.docx import read_custom_json
 from app.models import Answer, FigureBlob
 from app.services import exports, jsonimport, jsonio
-from app.errors import ValidationFailed
 from tests import dbutil
 from tests.export.helpers import body_sequence, open_docx
 from tests.export.test_layout import TODAY, demo_version
@@ -115,7 +115,7 @@ def test_json_round_trip_carries_the_pictures(db, system):
     assert again["figures"] == doc["figures"]
 
 
-@pytest.mark.parametrize("tamper, message", [
+@pytest.mark.parametrize(("tamper", "message"), [
     (lambda d, sha: d["figures"].__setitem__(sha, base64.b64encode(b"<script>").decode()), "PNG または JPEG"),
     (lambda d, sha: d["figures"].__setitem__(sha, "not base64!"), "base64"),
     (lambda d, sha: d.__setitem__("figures", {}), None),

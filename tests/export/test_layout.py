@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from docx.oxml.ns import qn
@@ -286,13 +286,13 @@ def test_basic_sections_flow_on_without_a_page_break(db, system):
 
 @pytest.mark.parametrize("form", FORMS)
 def test_file_properties_are_the_documents_own(db, system, form):
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     data = export(db, system, form)
     doc = open_docx(data)
     props = doc.core_properties
     assert props.title == doc.sections[0].header.paragraphs[0].text
     assert props.author == "しののめ市長" and props.last_modified_by == "しののめ市長"
-    assert props.created == props.modified and before <= _utc(props.created) <= datetime.now(timezone.utc)
+    assert props.created == props.modified and before <= _utc(props.created) <= datetime.now(UTC)
     assert props.comments == "" and props.keywords == "" and props.revision == 1
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         assert not any("thumbnail" in n for n in z.namelist())
@@ -303,7 +303,7 @@ def test_file_properties_are_the_documents_own(db, system, form):
 
 
 def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def test_file_properties_carry_nothing_withheld(db, system):

@@ -23,7 +23,7 @@ def m(*texts):
     return [{"id": str(i), "text": t} for i, t in enumerate(texts)]
 
 
-@pytest.mark.parametrize("value, headings, numbering, expected", [
+@pytest.mark.parametrize(("value", "headings", "numbering", "expected"), [
     ({}, True, "dot", ["-"]),
     ({"external": [], "staff": []}, True, "dot", ["-"]),
     ({"external": m("  ", ""), "staff": m(" ")}, True, "dot", ["-"]),

@@ -6,8 +6,8 @@ import json
 import shutil
 import subprocess
 import zipfile
-from pathlib import Path
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -150,7 +150,7 @@ def test_every_public_artefact_withholds_every_answer(db, system, full_version):
 
 
 def test_judgement_change_of_a_withheld_item_reveals_neither_value(db, system, full_version):
-    v, written = full_version
+    v, _written = full_version
     ans = db.exec(select(Answer).where(Answer.version_id == v.id, Answer.item_id == "II.6.1")).first()
     ans.withheld, ans.withheld_reason = True, "セキュリティ上のリスク"
     db.add(ans)

@@ -31,7 +31,16 @@ from tests import dbutil
 from tests.export.helpers import all_text, body_sequence, open_docx
 from tests.fuzz.conftest import count
 from tests.fuzz.strategies import (
-    RAW_TEXT, TEXT, PageCase, Posted, expected_value, form_fields, page_posts, poison, secret_marker, storable,
+    RAW_TEXT,
+    TEXT,
+    PageCase,
+    Posted,
+    expected_value,
+    form_fields,
+    page_posts,
+    poison,
+    secret_marker,
+    storable,
 )
 
 TODAY = dbutil.DEMO_TODAY
@@ -229,7 +238,7 @@ def run_case(subject: Subject, case: PageCase) -> None:
             save_page(s, actor=subject.actor, version_id=subject.version_id, page_id=page.id, file_uid=uid,
                       lock=str(lock), parsed=parsed, today=TODAY)
     except ValidationFailed as exc:
-        assert must_refuse, f"storable input was refused: {exc.errors}"
+        assert must_refuse, f"storable input was refused: {exc.errors}"  # noqa: PT017 - refusing is one outcome
         assert_japanese_refusal(exc)
         assert subject.state() == before, "a refused save changed something"
         return
@@ -330,7 +339,7 @@ def run_file_ops(subject: Subject, ops) -> None:
                     assessments.remove_file(s, actor=subject.actor, version_id=subject.version_id,
                                             uid=uids[arg % len(uids)])
         except ValidationFailed as exc:
-            assert expect_ok is not True, f"{op} {arg!r} {extra!r} was refused: {exc.errors}"
+            assert expect_ok is not True, f"{op} {arg!r} {extra!r} was refused: {exc.errors}"  # noqa: PT017
             assert_japanese_refusal(exc)
             assert subject.state() == before, "a refused file operation changed something"
             continue
@@ -461,7 +470,7 @@ def test_hostile_json_is_refused_or_round_trips(subject, edits):
     run_import(subject, edits)
 
 
-@pytest.mark.parametrize("edit, field", [
+@pytest.mark.parametrize(("edit", "field"), [
     ({}, None),                                               # the control: imported
     ({"version": {"seq": "abc"}}, "version.seq"),            # int("abc") raised ValueError (500)
     ({"assessment": {"form": "full", "number": "十"}}, "number"),  # int("十") raised ValueError (500)

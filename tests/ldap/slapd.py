@@ -122,7 +122,7 @@ class Slapd:
             "access to * by * read", "",
         ])
 
-    def start(self) -> "Slapd":
+    def start(self) -> Slapd:
         (self.dir / "db").mkdir()
         _certificates(self.dir)
         (self.dir / "slapd.conf").write_text(self._conf())

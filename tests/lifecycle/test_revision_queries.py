@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from app.domain.answers import field_name
+from app.domain.policy import SYSTEM
 from app.models import Answer, Assessment, AssessmentVersion, Jimu
 from app.querycount import count_queries
 from app.services import assessments
-from app.domain.policy import SYSTEM
 from tests.factories import page_form, replace
 
 

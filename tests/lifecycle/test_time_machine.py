@@ -16,8 +16,16 @@ from sqlmodel import select
 from app.deps import today
 from app.domain.answers import field_name
 from app.domain.forms import AUDIENCES
+from app.errors import DomainError
 from app.models import (
-    AnnualReview, AnnualReviewCheck, Answer, Assessment, AssessmentVersion, ChangeClass, ChangeRow, Jimu,
+    AnnualReview,
+    AnnualReviewCheck,
+    Answer,
+    Assessment,
+    AssessmentVersion,
+    ChangeClass,
+    ChangeRow,
+    Jimu,
 )
 from app.services import catalogue
 from tests.export.helpers import open_docx
@@ -215,7 +223,7 @@ def test_a_star_change_makes_a_reassessment_that_goes_through_comment_and_counci
     browser.login_as("shimin")
     r = browser.post(f"/assessments/{aid}/revise", {"reason": "change", "planned_change_on": "2027-04-01"})
     assert r.status_code == 303
-    v1, v2 = versions(read, aid)
+    _v1, v2 = versions(read, aid)
     assert (v2.kind, v2.planned_change_on) == ("correction", date(2027, 4, 1))
     uid = read(select(Answer.file_uid).where(Answer.version_id == v2.id, Answer.item_id == "II.6.1"))[0]
     # Ⅱ6①保管場所 is a ※ item: the save answers with the question, asked once per item and version
@@ -431,7 +439,7 @@ def test_a_revision_round_trips_through_json_with_its_change_classes(browser, re
     again = jsonio.export_version(db, actor=actor, version_id=v2.id)
     assert again == first
     bad = {**first, "change_classes": [{"file": uid, "item": "V.1.1", "decision": "important"}]}
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(DomainError) as exc:
         jsonio.import_version(db, actor=actor, data=bad, into=aid)
     assert "重要な変更の区分" in str(getattr(exc.value, "errors", exc.value))
 

@@ -9,14 +9,29 @@ from __future__ import annotations
 
 import copy
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from itertools import count
 
 from sqlalchemy import func, select
 
 from app.models import (
-    AnnualReview, Answer, Assessment, AssessmentVersion, Council, Department, Determination, ImprovementAction, Jimu,
-    Organisation, PageLock, PublicComment, Review, ReviewCondition, SpecificFile, StageEvent, VersionFile,
+    AnnualReview,
+    Answer,
+    Assessment,
+    AssessmentVersion,
+    Council,
+    Department,
+    Determination,
+    ImprovementAction,
+    Jimu,
+    Organisation,
+    PageLock,
+    PublicComment,
+    Review,
+    ReviewCondition,
+    SpecificFile,
+    StageEvent,
+    VersionFile,
 )
 from tests import dbutil
 
@@ -78,7 +93,7 @@ def grow(engine, total: int) -> int:
         number = count((conn.execute(select(func.max(Assessment.number))).scalar() or 0) + 1)
         serial = count(conn.execute(select(func.count()).select_from(Jimu)).scalar_one())
     rows: dict[str, list[dict]] = {m.__tablename__: [] for m in TABLES}
-    now = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
     today = dbutil.DEMO_TODAY
 
     def clone(model, source: dict, **values) -> dict:

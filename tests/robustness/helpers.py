@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,21 @@ import app.models  # noqa: F401 - registers every table
 from app.db import make_engine
 from app.deps import SESSION_COOKIE, session_signer
 from app.models import (
-    Answer, Assessment, AssessmentVersion, AuditLog, Jimu, LoginSession, PageLock, User, UserDepartment, VersionFile,
+    Answer,
+    Assessment,
+    AssessmentVersion,
+    AuditLog,
+    Jimu,
+    LoginSession,
+    PageLock,
+    User,
+    UserDepartment,
+    VersionFile,
 )
 from app.security import new_token, token_hash
 from tests import dbutil
-from tests.factories import form_fields
 from tests.conftest import TEST_SECRET
+from tests.factories import form_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 KOKUHO = "国民健康保険に関する事務"
@@ -194,9 +204,9 @@ class ServeProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> "ServeProcess":
+    def start(self, timeout: float = 30) -> ServeProcess:
         self.port = free_port()
-        out = open(self.log, "ab")
+        out = open(self.log, "ab")  # noqa: SIM115 - the server writes to it until stop()
         self.proc = subprocess.Popen([spia_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
                                       "--workers", str(self.workers)],
                                      env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
@@ -341,11 +351,11 @@ def counts(url_or_engine) -> dict[str, int]:
 
 
 def _plain(v: Any) -> Any:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     if isinstance(v, datetime):
         if v.tzinfo is not None:
-            v = v.astimezone(timezone.utc).replace(tzinfo=None)
+            v = v.astimezone(UTC).replace(tzinfo=None)
         return v.isoformat()
     if isinstance(v, dict | list):
         import json

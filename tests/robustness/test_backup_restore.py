@@ -24,12 +24,33 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.models import (
-    Answer, Assessment, AuditLog, Department, Jimu, Opinion, PageLock, PublicComment, Snapshot,
+    Answer,
+    Assessment,
+    AuditLog,
+    Department,
+    Jimu,
+    Opinion,
+    PageLock,
+    PublicComment,
+    Snapshot,
 )
 from tests import dbutil
 from tests.robustness.helpers import (
-    WebClient, add_session, counts, dump, form_pairs, kokuho, orphans, pg_create, pg_drop, replace, scratch_name,
-    skip_or_fail, spia, sqlite_integrity, which,
+    WebClient,
+    add_session,
+    counts,
+    dump,
+    form_pairs,
+    kokuho,
+    orphans,
+    pg_create,
+    pg_drop,
+    replace,
+    scratch_name,
+    skip_or_fail,
+    spia,
+    sqlite_integrity,
+    which,
 )
 
 pytestmark = pytest.mark.slow
@@ -65,11 +86,11 @@ class Writers:
             while not self.stop.is_set():
                 fn(n, *args)
                 n += 1
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             self.errors.append(exc)
 
     def prepare(self) -> None:
-        aid, vid, uids = kokuho(self.engine)
+        _aid, vid, uids = kokuho(self.engine)
         with Session(self.engine) as s:
             juki = s.exec(select(PublicComment)).scalars().first()
             # the demo's comment period predates the system: give it the snapshot of the published text

@@ -20,9 +20,10 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -31,7 +32,14 @@ from app.domain.answers import parse_page
 from app.services import catalogue, jsonio
 from tests import dbutil
 from tests.robustness.helpers import (
-    ServeProcess, WebClient, counts, kokuho, orphans, scratch_database, sqlite_integrity, version_state,
+    ServeProcess,
+    WebClient,
+    counts,
+    kokuho,
+    orphans,
+    scratch_database,
+    sqlite_integrity,
+    version_state,
 )
 
 pytestmark = pytest.mark.slow
@@ -223,7 +231,7 @@ def run(server: ServeProcess, probe: Probe, token: str, make: Callable[[WebClien
     def go():
         try:
             box["response"] = req.send(client)
-        except Exception as exc:  # noqa: BLE001 - the connection dies with the server
+        except Exception as exc:
             box["error"] = exc
         box["done"] = time.monotonic()
 

@@ -12,7 +12,7 @@ from tests.robustness.helpers import form_pairs, kokuho, replace
 
 
 def test_save_from_a_page_loaded_before_an_import_is_409(browser, demo_engine, read):
-    aid, vid, uids = kokuho(demo_engine)
+    aid, vid, _uids = kokuho(demo_engine)
     browser.login_as("hoken")
     url = f"/versions/{vid}/edit/V"
     assert read(select(PageLock.lock).where(PageLock.version_id == vid, PageLock.page_id == "V")) == [1]

@@ -127,7 +127,7 @@ def test_parallel_pdf_requests_are_bounded_and_pages_stay_responsive(tmp_path, w
                 try:
                     barrier.wait(timeout=30)
                     results[k] = clients[k].http.get(f"/versions/{vid}/export?edition=public&format=pdf", timeout=300)
-                except BaseException as exc:  # noqa: BLE001 - asserted below
+                except BaseException as exc:
                     results[k] = exc
 
             def watch() -> None:

@@ -70,7 +70,7 @@ def test_same_transition_at_once_exactly_one_succeeds(live, demo_engine, officer
                 if outcome == 409:
                     assert r.status_code == 303 and r.headers["location"] == f"/assessments/{aid}#procedure"
                 barrier.wait(timeout=60)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
             barrier.abort()
 

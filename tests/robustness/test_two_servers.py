@@ -20,7 +20,14 @@ from app.db import make_engine
 from app.models import AuditLog, User
 from tests import dbutil
 from tests.robustness.helpers import (
-    ServeProcess, WebClient, add_session, form_pairs, kokuho, replace, scratch_database, spia,
+    ServeProcess,
+    WebClient,
+    add_session,
+    form_pairs,
+    kokuho,
+    replace,
+    scratch_database,
+    spia,
 )
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,7 @@ def login(browser, login_id, password):
 def test_login_success_sets_httponly_cookie_and_audits(browser, db):
     r = login(browser, "shimin", "Juki-Demo-2025")
     assert r.status_code == 303 and r.headers["location"] == "/jimu"
-    cookie = [h for h in r.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE)][0]
+    cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE))
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert browser.get("/").status_code == 200
     actions = db.exec(select(AuditLog.action).where(AuditLog.entity == "login", AuditLog.entity_id == "shimin")).all()

@@ -19,7 +19,7 @@ def _sent_to_council(engine):
 
 
 def test_council_view_names_the_assessment(life_browser, engine):
-    snap_id, a, jimu, v = _sent_to_council(engine)
+    snap_id, a, jimu, _v = _sent_to_council(engine)
     life_browser.login_as("council")
     r = life_browser.get(f"/snapshots/{snap_id}")
     assert r.status_code == 200
@@ -33,7 +33,7 @@ def test_council_view_names_the_assessment(life_browser, engine):
     assert text_of(page, "[data-testid=snapshot-published]") == "未公表(点検中の案)"
     # the document's own cover: the number printed (it is not stored as an answer), the 公表日 explained
     cover = page.select_one("[data-testid=snapshot] table")
-    assert [td.get_text(strip=True) for td in cover.select("tr")[1].select("td")][0] == str(a.number)
+    assert next(td.get_text(strip=True) for td in cover.select("tr")[1].select("td")) == str(a.number)
     assert "未公表(点検中の案)" in page.select_one("[data-testid=snapshot]").get_text()
     assert "-" not in [td.get_text(strip=True) for td in cover.select("td")]
     assert page.select_one("a[href='/council']"), "a way back to the council's list"
@@ -71,7 +71,7 @@ def test_council_is_not_offered_jimu_registration(life_browser):
 
 
 def test_staff_see_the_procedure_records_without_records_only_forms(life_browser, engine):
-    snap_id, a, jimu, v = _sent_to_council(engine)
+    _snap_id, _a, _jimu, v = _sent_to_council(engine)
     life_browser.login_as("zeimu")  # 市民税課: owns the 住民税 重点 in 第三者点検
     review = parse(life_browser.get(f"/versions/{v.id}/review").text)
     assert not review.select(f"form[action='/versions/{v.id}/review']")

@@ -47,7 +47,7 @@ def test_new_basic_assessment_is_prefilled_from_the_register(browser, read):
 
 
 def test_every_page_renders_with_the_invariants(browser, read):
-    aid, v = make(browser, read)
+    _aid, v = make(browser, read)
     from app.services import catalogue
 
     d = catalogue.definition("basic", v.form_version)
@@ -59,7 +59,7 @@ def test_every_page_renders_with_the_invariants(browser, read):
 
 
 def test_autosave_writes_bumps_the_lock_and_audits(browser, read):
-    aid, v = make(browser, read)
+    _aid, v = make(browser, read)
     url = f"/versions/{v.id}/edit/I"
     pairs, action = page_form(browser, url)
     pairs = replace(pairs, "a|I.1.2", "児童手当法に基づき、児童を養育する者に児童手当を支給する。")
@@ -77,7 +77,7 @@ def test_autosave_writes_bumps_the_lock_and_audits(browser, read):
 
 
 def test_plain_form_submit_redirects_back(browser, read):
-    aid, v = make(browser, read)
+    _aid, v = make(browser, read)
     pairs, action = page_form(browser, f"/versions/{v.id}/edit/I")
     r = browser.post(action, replace(pairs, "a|I.6", "なし") + [("op", "")])
     assert r.status_code == 303 and r.headers["location"] == f"/versions/{v.id}/edit/I"
@@ -85,7 +85,7 @@ def test_plain_form_submit_redirects_back(browser, read):
 
 
 def test_stale_save_is_409_with_both_versions_and_writes_nothing(browser, read):
-    aid, v = make(browser, read)
+    _aid, v = make(browser, read)
     pairs, action = page_form(browser, f"/versions/{v.id}/edit/I")
     first = browser.post(action, replace(pairs, "a|I.1.2", "先に保存された内容"), headers={"HX-Request": "true"})
     assert first.status_code == 200
@@ -108,7 +108,7 @@ def test_stale_save_is_409_with_both_versions_and_writes_nothing(browser, read):
 
 
 def test_bad_input_is_refused_and_nothing_is_written(browser, read):
-    aid, v = make(browser, read)
+    _aid, v = make(browser, read)
     pairs, action = page_form(browser, f"/versions/{v.id}/edit/I")
     for field, value, fragment in [
         ("a|I.1.2", "制御\x07文字", "制御文字"),
@@ -125,7 +125,7 @@ def test_bad_input_is_refused_and_nothing_is_written(browser, read):
 
 
 def test_measures_in_two_audiences_move_and_library(browser, read):
-    aid, v = make(browser, read)
+    _aid, v = make(browser, read)
     url = f"/versions/{v.id}/edit/IV"
     pairs, action = page_form(browser, url)
     r = browser.post(action, pairs + [("op", "add|IV.8.basis|external")], headers={"HX-Request": "true"})
@@ -201,7 +201,7 @@ def test_other_departments_assessment_is_403_and_unchanged(browser, read):
 
 
 def test_register_change_shows_the_link_and_can_be_applied(browser, read, db):
-    aid, v = make(browser, read)
+    _aid, v = make(browser, read)
     jimu = db.exec(select(Jimu).where(Jimu.name == JIMU)).one()
     jimu.name = "児童扶養手当の支給に関する事務"
     db.add(jimu)
@@ -216,7 +216,7 @@ def test_register_change_shows_the_link_and_can_be_applied(browser, read, db):
 
 
 def test_withheld_flag_is_saved_with_a_reason(browser, read):
-    aid, v = make(browser, read)
+    _aid, v = make(browser, read)
     pairs, action = page_form(browser, f"/versions/{v.id}/edit/I")
     pairs = replace(pairs, "a|I.1.3", "児童手当システム(しののめ市データセンター)")
     pairs = replace(pairs, "w|I.1.3", "1") + [("wr|I.1.3", "設置場所の詳細はセキュリティ上のリスクがあるため")]

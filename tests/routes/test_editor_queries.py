@@ -28,7 +28,7 @@ def counts(browser, engine, v, uid):
 
 def test_queries_do_not_grow_with_files_and_measures(browser, read, demo_engine):
     browser.login_as("hoken")
-    aid, v = kokuho(read)
+    _aid, v = kokuho(read)
     uid = read(select(VersionFile.uid).where(VersionFile.version_id == v.id).order_by(VersionFile.position))[0]
     before = counts(browser, demo_engine, v, uid)
     # three more files and forty more measures in every measures item of the first file

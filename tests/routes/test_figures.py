@@ -129,7 +129,7 @@ def _bomb() -> bytes:  # 6000 x 5000 = 30 MP of one colour: a small file that de
     return out.getvalue()
 
 
-@pytest.mark.parametrize("data, caption, message", [
+@pytest.mark.parametrize(("data", "caption", "message"), [
     (b"", "x", "画像ファイルを選択してください"),
     (b"not an image at all", "x", "PNG または JPEG"),
     (png_bytes()[:60], "x", "壊れている"),

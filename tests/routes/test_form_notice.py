@@ -29,7 +29,7 @@ def editor_page(browser, v: AssessmentVersion, page: str = "I"):
     return browser.page(f"/versions/{v.id}/edit/{page}")
 
 
-@pytest.mark.parametrize("login,link", [("records", True), ("admin", True), ("hoken", False)])
+@pytest.mark.parametrize(("login", "link"), [("records", True), ("admin", True), ("hoken", False)])
 def test_one_notice_line_instead_of_a_badge_per_item(browser, read, kokuho_basic, login, link):
     v = version(read, kokuho_basic)
     d = catalogue.definition("basic", v.form_version)

@@ -78,7 +78,7 @@ def test_oversize_upload_is_413(browser):
     assert r.status_code == 413 and "大きすぎます" in r.text
 
 
-@pytest.mark.parametrize("key,name,data,field,message", [
+@pytest.mark.parametrize(("key", "name", "data", "field", "message"), [
     ("basic/r06-10", "a.pdf", b"%PDF-1.4", "file", "照合できるのは"),
     ("basic/r06-10", "a.docx", b"broken", "file", "読み込めません"),
     ("", "a.docx", b"x", "form_version", "様式の版を選んでください"),
@@ -117,7 +117,7 @@ def test_verify_confirm_then_a_definition_change_reopens(browser, demo_engine, f
     token = form.select_one("input[name=token]")["value"]
     r = browser.post("/admin/forms/confirm", {"token": token, "checked_on": "2026-11-20", "checked_by": " 総務課  佐藤 "})
     assert r.status_code == 303, r.text[:500]
-    assert "照合済み : 令和8年11月20日 に 総務課 佐藤 が 様式2.docx で照合" == _row_of(browser.page("/admin/forms"), "basic/r06-10")
+    assert _row_of(browser.page("/admin/forms"), "basic/r06-10") == "照合済み : 令和8年11月20日 に 総務課 佐藤 が 様式2.docx で照合"
     with Session(demo_engine) as s:
         org = s.exec(select(Organisation)).first()
         record = formcheck.confirmation(s, org.id, cat.catalogue().get("basic", "r06-10"))
@@ -144,7 +144,7 @@ def test_verify_confirm_then_a_definition_change_reopens(browser, demo_engine, f
     assert r.status_code == 422 and "もう一度照合してください" in r.text
 
 
-@pytest.mark.parametrize("data,field,message", [
+@pytest.mark.parametrize(("data", "field", "message"), [
     ({"checked_on": "2026-11-20", "checked_by": "  "}, "checked_by", "氏名を入力してください"),
     ({"checked_on": "2099-01-01", "checked_by": "佐藤"}, "checked_on", "未来の日付"),
     ({"checked_on": "2026/11/20", "checked_by": "佐藤"}, "checked_on", "YYYY-MM-DD"),

@@ -123,7 +123,7 @@ def test_opinion_form_picks_an_item_of_one_file_and_the_list_names_the_file(life
     # the demo's opinion stored the plain id of a whole-assessment item: unchanged
     first = _opinions(engine)[0]
     assert first.items == ["I.1.2"]
-    assert [x.get_text(strip=True) for x in doc.select(f"#opinion-{first.id} .related-item")][0].startswith("Ⅰ 基本情報 › ")
+    assert next(x.get_text(strip=True) for x in doc.select(f"#opinion-{first.id} .related-item")).startswith("Ⅰ 基本情報 › ")
     # the 評価実施手続 text filled when the comment period closes names the file of the 修正した項目
     with Session(engine) as s:
         reflection = fill.values(s, v.id, catalogue.definition("full", v.form_version))["comment.reflection"]
@@ -216,7 +216,7 @@ def test_finding_form_picks_an_item_of_one_file_and_the_list_names_the_file(life
 
 @pytest.mark.parametrize("value", ["fnosuchfile/III.2.r1.m", "{uid}/NO.SUCH", "NO.SUCH"])
 def test_a_forged_finding_item_is_refused_and_nothing_is_saved(life_browser, engine, review, value):
-    v, r, files = review
+    v, _r, files = review
     life_browser.login_as("records")
     with Session(engine) as s:
         before = s.exec(select(func.count()).select_from(Finding)).one()
@@ -229,7 +229,7 @@ def test_a_forged_finding_item_is_refused_and_nothing_is_saved(life_browser, eng
 
 
 def test_a_refused_finding_comes_back_open_with_its_picks(life_browser, engine, review):
-    v, r, files = review
+    v, _r, files = review
     life_browser.login_as("records")
     picked = f"{files[0].uid}/III.2.r1.m"
     bad = life_browser.post(f"/versions/{v.id}/review", [("what", "finding"), ("text", ""), ("items", picked)])
@@ -245,7 +245,7 @@ def test_a_refused_finding_comes_back_open_with_its_picks(life_browser, engine, 
 
 
 def test_a_finding_with_an_unknown_meeting_links_its_message_to_the_meeting_field(life_browser, engine, review):
-    v, r, files = review
+    v, _r, _files = review
     life_browser.login_as("records")
     bad = life_browser.post(f"/versions/{v.id}/review", [("what", "finding"), ("text", "会議の確認"),
                                                         ("meeting_id", "999999")])

@@ -89,7 +89,7 @@ def test_stale_save_is_refused_with_both_versions(browser, read, path):
 def test_a_form_without_its_version_is_refused_like_a_stale_one(browser, read, path, sent):
     """A browser post is always an edit of a displayed row: leaving lock_version out (a hand-made or truncated
     form) must not overwrite silently — 409, nothing changed (only the CLI writes without a version)."""
-    row, page, url, login, data, model, row_id, column = PATHS[path](read)
+    _row, _page, url, login, data, model, row_id, column = PATHS[path](read)
     browser.login_as(login)
     before = read(select(model).where(model.id == row_id))[0]
     extra = {"missing": [], "empty": [("lock_version", "")], "garbage": [("lock_version", "abc")]}[sent]

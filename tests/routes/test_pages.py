@@ -13,7 +13,7 @@ PAGES = {
 }
 
 
-@pytest.mark.parametrize("login,url", [(login, url) for login, urls in PAGES.items() for url in urls])
+@pytest.mark.parametrize(("login", "url"), [(login, url) for login, urls in PAGES.items() for url in urls])
 def test_page_invariants(browser, login, url):
     browser.login_as(login)
     browser.page(url)

@@ -7,9 +7,16 @@ import pytest
 from sqlmodel import Session, select
 
 from app.deps import today
-
 from app.models import (
-    Answer, Assessment, AssessmentVersion, Finding, Jimu, Meeting, ReviewCondition, Snapshot, StageEvent,
+    Answer,
+    Assessment,
+    AssessmentVersion,
+    Finding,
+    Jimu,
+    Meeting,
+    ReviewCondition,
+    Snapshot,
+    StageEvent,
 )
 from app.services import catalogue
 from tests.export.helpers import body_sequence, open_docx

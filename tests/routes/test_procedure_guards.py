@@ -205,7 +205,7 @@ def test_closing_after_the_end_date_needs_no_reason(app, browser, read, pair, de
 
 
 # --- 19 ---------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("action,says", [("start_comment", "案を公表します"), ("submit", "この版を提出用として固定"),
+@pytest.mark.parametrize(("action", "says"), [("start_comment", "案を公表します"), ("submit", "この版を提出用として固定"),
                                          ("publish", "この版を凍結します")])
 def test_irreversible_steps_are_confirmed_first(app, browser, read, demo_engine, action, says):
     """A 基礎 (submit, publish) and a 全項目 (start_comment): the button opens the confirmation page; a POST without

@@ -40,7 +40,7 @@ def _offers(html: str) -> tuple[list[str], list[str]]:
         gets.append(el["hx-get"])
     for el in soup.select("[hx-post]"):
         posts.append(el["hx-post"])
-    keep = lambda u: u.startswith("/") and not u.startswith("//") and not SKIP.search(u)  # noqa: E731
+    keep = lambda u: u.startswith("/") and not u.startswith("//") and not SKIP.search(u)
     return [u.split("#")[0] for u in gets if keep(u)], [u.split("#")[0] for u in posts if keep(u)]
 
 

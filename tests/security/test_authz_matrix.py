@@ -23,8 +23,16 @@ from urllib.parse import quote
 import pytest
 
 from tests.security.helpers import (
-    JAPANESE, PASSWORDS, STATE_CHANGING, app_mounts, app_routes, fill_path, fingerprint, login_of,
-    path_params, send,
+    JAPANESE,
+    PASSWORDS,
+    STATE_CHANGING,
+    app_mounts,
+    app_routes,
+    fill_path,
+    fingerprint,
+    login_of,
+    path_params,
+    send,
 )
 
 ORDER = (None, "council", "other", "own", "records", "admin")  # None = anonymous
@@ -48,11 +56,11 @@ class Case:
         return self.anon if role is None else getattr(self, role)
 
 
-def S(admin, records, own, other, council, **kw) -> Case:  # noqa: N802 - reads as a table row
+def S(admin, records, own, other, council, **kw) -> Case:
     return Case(admin, records, own, other, council, **kw)
 
 
-def ALL(status: int, **kw) -> Case:  # noqa: N802
+def ALL(status: int, **kw) -> Case:
     return Case(status, status, status, status, status, **kw)
 
 
@@ -346,9 +354,8 @@ def test_route(key, browser, ids, demo_engine):
             if r.status != expected:
                 problems.append(f"{method} {url} as {who}: expected {expected}, got {r.status} {r.text[:160]!r}")
                 continue
-            if role is None and expected == 303 and case.anon is None:
-                if r.location != f"/login?next={quote(url)}":
-                    problems.append(f"{method} {url} anonymous: redirected to {r.location!r}, not the sign-in page")
+            if role is None and expected == 303 and case.anon is None and r.location != f"/login?next={quote(url)}":
+                problems.append(f"{method} {url} anonymous: redirected to {r.location!r}, not the sign-in page")
             if role is None and expected == 401 and "ログインが必要です" not in r.text:
                 problems.append(f"{method} {url} anonymous: 401 without the Japanese message: {r.text[:100]!r}")
             if expected == 403 and not JAPANESE.search(r.text):

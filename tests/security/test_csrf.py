@@ -12,9 +12,9 @@ CSRF-protected, so it must never write.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from collections.abc import Iterator
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from itsdangerous.url_safe import URLSafeSerializer
@@ -22,10 +22,25 @@ from itsdangerous.url_safe import URLSafeSerializer
 from tests.conftest import TEST_SECRET
 from tests.factories import page_form
 from tests.security.helpers import (
-    JAPANESE, STATE_CHANGING, app_routes, fill_path, fingerprint, form_fields, login_of, path_params, replace,
+    JAPANESE,
+    STATE_CHANGING,
+    app_routes,
+    fill_path,
+    fingerprint,
+    form_fields,
+    login_of,
+    path_params,
+    replace,
 )
 from tests.security.test_authz_matrix import (
-    EXPECTED, LOGIN_FORM, Ctx, _jimu_body, _jimu_update, _kokuho_json, cases, lock_of,
+    EXPECTED,
+    LOGIN_FORM,
+    Ctx,
+    _jimu_body,
+    _jimu_update,
+    _kokuho_json,
+    cases,
+    lock_of,
 )
 
 CSRF_COOKIE = "csrftoken"

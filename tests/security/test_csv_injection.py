@@ -28,7 +28,7 @@ def test_neutralise_prefixes_formula_cells(payload):
     assert neutralise(payload) == "'" + payload
 
 
-@pytest.mark.parametrize("value, expected", [(12, "12"), (-3, "-3"), (1.5, "1.5"), (None, ""),
+@pytest.mark.parametrize(("value", "expected"), [(12, "12"), (-3, "-3"), (1.5, "1.5"), (None, ""),
                                              ("住民基本台帳に関する事務", "住民基本台帳に関する事務"),
                                              ("令和8年4月1日", "令和8年4月1日"), ("a=b", "a=b"), ("", "")])
 def test_neutralise_leaves_data_alone(value, expected):

@@ -76,13 +76,12 @@ def test_into_keeps_the_version_procedure_and_refuses_frozen_or_foreign(browser,
 
 
 def test_cli_import_prints_and_records_the_notice(tmp_path, demo_engine, read, ids, monkeypatch):
+    from sqlmodel import Session
     from typer.testing import CliRunner
 
     from app.cli import app
     from app.config import get_settings
     from app.domain.policy import SYSTEM
-    from sqlmodel import Session
-
     from app.services import jsonio
 
     with Session(demo_engine) as s:

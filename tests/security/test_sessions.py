@@ -309,7 +309,7 @@ WEAK = [
 ]
 
 
-@pytest.mark.parametrize("password,message", WEAK)
+@pytest.mark.parametrize(("password", "message"), WEAK)
 def test_own_password_change_enforces_the_policy(browser, demo_engine, password, message):
     browser.login_as("hoken")
     before = fingerprint(demo_engine)
@@ -329,7 +329,7 @@ def test_password_change_needs_the_current_password_and_a_matching_confirmation(
     assert sign_in(browser, "hoken", PASSWORDS["hoken"]).status_code == 303, "the old password still works"
 
 
-@pytest.mark.parametrize("password,message", WEAK[:4])
+@pytest.mark.parametrize(("password", "message"), WEAK[:4])
 def test_admin_cannot_set_a_weak_password(browser, demo_engine, password, message):
     browser.login_as("admin")
     before = fingerprint(demo_engine)

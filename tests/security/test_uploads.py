@@ -126,7 +126,7 @@ def test_forged_multipart_form_is_refused(browser, demo_engine, forgery):
     assert fingerprint(demo_engine) == before
 
 
-@pytest.mark.parametrize("content_type,body", [
+@pytest.mark.parametrize(("content_type", "body"), [
     ("text/plain", b'{"format": "spia-assessment"}'),
     (exports.DOCX_TYPE, b"PK\x03\x04" + b"\0" * 100),
     ("application/json", b"[1, 2, 3]"),
@@ -144,7 +144,7 @@ def test_json_import_of_the_wrong_type_is_a_japanese_4xx(browser, ids, demo_engi
     assert fingerprint(demo_engine) == before
 
 
-@pytest.mark.parametrize("content_type,body", [
+@pytest.mark.parametrize(("content_type", "body"), [
     ("multipart/form-data", b"csrftoken=x"),  # no boundary at all
     ("multipart/form-data; boundary=abc",  # a token that is not UTF-8
      b"--abc\r\nContent-Disposition: form-data; name=\"csrftoken\"\r\n\r\n\xff\xfe\r\n--abc--\r\n"),
@@ -278,7 +278,7 @@ def test_oversize_docx_file_is_refused(cli, tmp_path):
     assert "Word ファイルが大きすぎます(上限 20MB)" in out
 
 
-@pytest.mark.parametrize("data,message", [
+@pytest.mark.parametrize(("data", "message"), [
     (b"\x89PNG\r\n\x1a\n" + b"\0" * 2000, "読み込めません(docx ではありません)"),
     (b"", "読み込めません(docx ではありません)"),
     (json.dumps({"format": "spia-assessment"}).encode(), "読み込めません(docx ではありません)"),
@@ -303,7 +303,7 @@ def test_a_docx_without_embedded_data_is_refused(cli, tmp_path):
 def test_entity_expansion_in_the_embedded_xml_is_refused(cli, tmp_path, exported_docx):
     """'Billion laughs' in the custom XML part: the parser's amplification limit stops it, quickly."""
     name = next(n for n in zipfile.ZipFile(io.BytesIO(exported_docx)).namelist() if n.startswith("customXml/item"))
-    entities = '<!ENTITY a0 "lol">' + "".join(f'<!ENTITY a{i} "{("&a%d;" % (i - 1)) * 10}">' for i in range(1, 10))
+    entities = '<!ENTITY a0 "lol">' + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10))
     evil = (f'<!-- urn:spia:assessment:1 --><!DOCTYPE spia [{entities}]>'
             f'<spia xmlns="urn:spia:assessment:1"><json>&a9;</json></spia>').encode()
     out = _refused(cli, tmp_path, _docx_with(exported_docx, {name: evil}))

@@ -10,8 +10,27 @@ from sqlmodel import Session, select
 
 from app.domain.policy import Actor
 from app.models import (
-    AnnualReviewCheck, Answer, ApiToken, Assessment, AssessmentVersion, ChangeRow, ChecklistItem, Department, Determination, Finding, ImprovementAction, Jimu,
-    LibraryMeasure, Meeting, ReviewCondition, Snapshot, TextBlock, UnmappedAnswer, User, VersionFile, WorkflowStep,
+    AnnualReviewCheck,
+    Answer,
+    ApiToken,
+    Assessment,
+    AssessmentVersion,
+    ChangeRow,
+    ChecklistItem,
+    Department,
+    Determination,
+    Finding,
+    ImprovementAction,
+    Jimu,
+    LibraryMeasure,
+    Meeting,
+    ReviewCondition,
+    Snapshot,
+    TextBlock,
+    UnmappedAnswer,
+    User,
+    VersionFile,
+    WorkflowStep,
 )
 from tests import dbutil
 

@@ -11,7 +11,14 @@ from sqlmodel import select
 from app.domain.policy import Actor
 from app.errors import Forbidden
 from app.models import (
-    Answer, AssessmentVersion, AuditLog, Campaign, CampaignLink, ChangeClass, ChangeRow, User,
+    Answer,
+    AssessmentVersion,
+    AuditLog,
+    Campaign,
+    CampaignLink,
+    ChangeClass,
+    ChangeRow,
+    User,
 )
 from app.services import campaigns, completeness, revisions
 

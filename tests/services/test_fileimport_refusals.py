@@ -54,7 +54,7 @@ def _docx_with(extra: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("name, data, words", [
+@pytest.mark.parametrize(("name", "data", "words"), [
     ("a.docx", fileimport.OLE_MAGIC + b"\0" * 600, "パスワード"),
     ("a.xlsx", fileimport.OLE_MAGIC + b"\0" * 600, "パスワード"),
     ("a.docm", b"PK", "マクロ"),

@@ -138,4 +138,4 @@ def test_pdf_text_round_trip(demo):
 
 
 def test_today_is_fixed():
-    assert dbutil.DEMO_TODAY == date(2026, 11, 23)
+    assert date(2026, 11, 23) == dbutil.DEMO_TODAY

@@ -49,11 +49,11 @@ def test_wrapped_text_lines_and_a_differing_choice():
     assert [(r.key, r.what) for r in rows] == [(item.key, ("choices",))]
 
 
-@pytest.mark.parametrize("key,variant", [("basic/r06-10", "exact"), ("full/r06-10", "differs")])
+@pytest.mark.parametrize(("key", "variant"), [("basic/r06-10", "exact"), ("full/r06-10", "differs")])
 def test_real_pdftotext_output(tmp_path, key, variant):
     """LibreOffice prints the official-layout .docx to PDF; the real `pdftotext -layout` wraps labels and choices."""
     d = catalogue().get(*key.split("/"))
-    v, counts, item = _variants(d)[variant]
+    v, counts, _item = _variants(d)[variant]
     text = tf.pdftotext_of_docx(tf.build_docx(d, v), tmp_path)
     if text is None:
         pytest.skip("LibreOffice or pdftotext is not installed")
@@ -86,7 +86,7 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("name,data,message", [
+@pytest.mark.parametrize(("name", "data", "message"), [
     ("yoshiki.pdf", b"%PDF-1.4", "照合できるのは"),
     ("yoshiki.doc", b"\xd0\xcf\x11\xe0", "照合できるのは"),
     ("yoshiki", b"abc", "照合できるのは"),

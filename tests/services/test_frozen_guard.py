@@ -15,8 +15,17 @@ from app.domain import workflow
 from app.domain.answers import ParsedPage
 from app.errors import Conflict
 from app.models import (
-    Answer, Assessment, AssessmentVersion, ChangeClass, ChangeRow, ImprovementAction, Jimu, PageLock, UnmappedAnswer,
-    User, VersionFile,
+    Answer,
+    Assessment,
+    AssessmentVersion,
+    ChangeClass,
+    ChangeRow,
+    ImprovementAction,
+    Jimu,
+    PageLock,
+    UnmappedAnswer,
+    User,
+    VersionFile,
 )
 from app.services import answers, assessments, changes, jsonio, revisions
 from app.services.auth import actor_for

@@ -103,7 +103,7 @@ def test_api_json_export_and_import_into_a_draft(browser, read):
 def test_spia_list_json(cli_env):
     r = cli_env.invoke(cli, ["list", "--json"])
     data = json.loads(r.stdout)
-    juki = [x for x in data if x["jimu"] == "住民基本台帳に関する事務" and x["form"] == "full"][0]
+    juki = next(x for x in data if x["jimu"] == "住民基本台帳に関する事務" and x["form"] == "full")
     assert (juki["number"], juki["stage"], juki["form_version"]) == (1, "published", "h30-05")
     assert {"id", "jimu", "form", "number", "stage", "version"} <= set(juki)
     mine = json.loads(cli_env.invoke(cli, ["--user", "hoken", "list", "--json"]).stdout)

@@ -14,7 +14,16 @@ from sqlmodel import Session, select
 
 from app.errors import Conflict
 from app.models import (
-    AnnualReview, Approval, Assessment, AssessmentVersion, Council, ImprovementAction, Jimu, PublicComment, Review, User,
+    AnnualReview,
+    Approval,
+    Assessment,
+    AssessmentVersion,
+    Council,
+    ImprovementAction,
+    Jimu,
+    PublicComment,
+    Review,
+    User,
 )
 from app.services import annual, approval, assessments, comments, council, revisions
 from app.services.auth import actor_for
@@ -63,7 +72,7 @@ def _second_open_rows(s):
 def test_the_database_refuses_a_second_open_row(demo_engine, index):
     with Session(demo_engine) as s:
         rows = _second_open_rows(s)[index]()
-        with pytest.raises(IntegrityError) as exc:
+        with pytest.raises(IntegrityError) as exc:  # noqa: PT012 - the second open row fails on its flush
             for r in rows:
                 s.add(r)
                 s.flush()

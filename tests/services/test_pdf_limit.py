@@ -42,9 +42,9 @@ def test_slots_bound_concurrency_and_refuse_overflow(tmp_path):
 def test_queued_request_gives_up_after_wait(tmp_path):
     with pdf.slot(tmp_path, concurrency=1, queue=1, wait_seconds=10):
         t0 = time.monotonic()
-        with pytest.raises(pdf.ConversionBusy):
-            with pdf.slot(tmp_path, concurrency=1, queue=1, wait_seconds=0.3, poll=0.05):
-                pass
+        with pytest.raises(pdf.ConversionBusy), pdf.slot(tmp_path, concurrency=1, queue=1, wait_seconds=0.3,
+                                                         poll=0.05):
+            pass
         assert 0.25 < time.monotonic() - t0 < 3
     with pdf.slot(tmp_path, concurrency=1, queue=0, wait_seconds=0):  # freed again
         pass

@@ -93,7 +93,7 @@ def run(s, data: bytes, name: str, **kw):
     return planimport.apply(s, actor=records(s), table=table, create_departments=True, today=TODAY, **kw)
 
 
-@pytest.mark.parametrize("name,make", [("plan.xlsx", xlsx_bytes), ("plan.csv", csv_bytes)])
+@pytest.mark.parametrize(("name", "make"), [("plan.xlsx", xlsx_bytes), ("plan.csv", csv_bytes)])
 def test_thirty_rows_into_an_empty_register_and_idempotent(s, name, make):
     rows = sheet_rows()
     done = run(s, make(rows), name)
@@ -229,7 +229,7 @@ def _zip(parts: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("name,data,message", [
+@pytest.mark.parametrize(("name", "data", "message"), [
     ("plan.xlsm", b"PK", "マクロを含むブック"),
     ("plan.xls", b"\xd0\xcf\x11\xe0", "古い形式"),
     ("plan.pdf", b"%PDF", "取り込めるのは"),
@@ -239,7 +239,7 @@ def _zip(parts: dict[str, bytes]) -> bytes:
     ("plan.xlsx", _zip({"xl/vbaProject.bin": b"x", "[Content_Types].xml": b""}), "マクロを含むブック"),
     ("plan.xlsx", _zip({"[Content_Types].xml": b"<x/>"}), "壊れているか"),
     ("plan.csv", b"", "空です"),
-    ("plan.csv", "a,b\r\n1,2\r\n".encode(), "見出し行"),
+    ("plan.csv", b"a,b\r\n1,2\r\n", "見出し行"),
     ("plan.csv", b"\xff\xfe\x00\x00\x81", "文字コード"),
     ("plan.csv", b"x" * (planfile.MAX_BYTES + 1), "大きすぎます"),
 ])

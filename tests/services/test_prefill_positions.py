@@ -30,7 +30,7 @@ def test_every_shipped_position_means_what_prefill_computes(item):
     assert [_fit(item, Pick(n)) for n in range(len(MEANING[item.prefill]))] == MEANING[item.prefill]
 
 
-@pytest.mark.parametrize("subjects,position", [(0, 0), (9_999, 0), (10_000, 1), (99_999, 1), (100_000, 2),
+@pytest.mark.parametrize(("subjects", "position"), [(0, 0), (9_999, 0), (10_000, 1), (99_999, 1), (100_000, 2),
                                                (999_999, 2), (1_000_000, 3), (9_999_999, 3), (10_000_000, 4),
                                                (123_456_789, 4)])
 def test_file_band_boundaries(subjects, position):

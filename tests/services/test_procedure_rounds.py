@@ -34,7 +34,7 @@ def go(db, actor, v, action, today=D, **kw):
 
 
 def to_review_revision(db, records) -> AssessmentVersion:
-    a, v = kokuho(db, "full")
+    _a, v = kokuho(db, "full")
     complete(db, catalogue.definition("full", v.form_version), v.id)
     db.commit()
     go(db, records, v, "submit_for_check")

@@ -8,15 +8,28 @@ import pytest
 from sqlmodel import Session, func, select
 
 from app.config import Settings
-from app.models import (
-    AuditLog, MailOptOut, PublicComment, Review, ReviewCondition, User,
-)
 from app.domain.wareki import wareki
+from app.models import (
+    AuditLog,
+    MailOptOut,
+    PublicComment,
+    Review,
+    ReviewCondition,
+    User,
+)
 from app.services import mailer, reminders
 from tests import dbutil
 from tests.conftest import TEST_SECRET
 from tests.services.smtp_server import (
-    FROM, Collector, addr, free_port, self_signed_cert, sent_rows, start, tls_context, with_addresses,
+    FROM,
+    Collector,
+    addr,
+    free_port,
+    self_signed_cert,
+    sent_rows,
+    start,
+    tls_context,
+    with_addresses,
 )
 
 TODAY = dbutil.DEMO_TODAY  # 2026-11-23

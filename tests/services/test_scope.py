@@ -18,7 +18,7 @@ def actor(role: str, org: int | None = 1, depts=()) -> Actor:
     return Actor(user_id=1, login_id=role, role=role, organisation_id=org, department_ids=frozenset(depts))
 
 
-@pytest.mark.parametrize("who,row_org,same", [
+@pytest.mark.parametrize(("who", "row_org", "same"), [
     (actor("admin"), 1, True), (actor("admin"), 2, False), (actor("records"), 2, False),
     (actor("staff", depts=[5]), 2, False), (actor("sysadmin"), 2, False), (actor("council"), 1, True),
     (actor("admin", org=None), 1, False),  # a user without a body reaches nothing
@@ -33,7 +33,7 @@ def _where(q) -> str:
     return str(q.compile(compile_kwargs={"literal_binds": True})) if q is not None else "NOTHING"
 
 
-@pytest.mark.parametrize("who,expect", [
+@pytest.mark.parametrize(("who", "expect"), [
     (actor("admin"), ["organisation_id = 1"]),
     (actor("records", org=2), ["organisation_id = 2"]),
     (actor("staff", depts=[3, 4]), ["organisation_id = 1", "department_id IN (3, 4)"]),

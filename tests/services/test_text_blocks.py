@@ -11,12 +11,20 @@ from app.domain import blocks as B
 from app.domain.answers import ParsedPage
 from app.errors import Conflict, ValidationFailed
 from app.models import (
-    Answer, Assessment, AssessmentVersion, Campaign, CampaignLink, ChangeRow, Jimu, PageLock, TextBlock,
-    TextBlockDecision, TextBlockUse,
+    Answer,
+    Assessment,
+    AssessmentVersion,
+    Campaign,
+    CampaignLink,
+    ChangeRow,
+    Jimu,
+    PageLock,
+    TextBlock,
+    TextBlockDecision,
+    TextBlockUse,
+    User,
 )
-from app.services import answers, assessments, block_proposals, catalogue, text_blocks
-from app.models import User
-from app.services import auth
+from app.services import answers, assessments, auth, block_proposals, catalogue, text_blocks
 
 
 def actor_of(db, login="records"):

@@ -2,21 +2,18 @@
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Body, Query
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, Field
-
-from typing import Literal
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app.deps import ActorDep, SessionDep, TodayDep, WriteSessionDep
-from app.routes.api.strict import reject_unknown_query
-from app.routes.api.schemas import ERRORS, WRITE_ERRORS, Error, PathId, QueryId
-from app.services import assessments, audit, exports, jsonimport, jsonio
 from app.downloads import send
+from app.routes.api.schemas import ERRORS, WRITE_ERRORS, Error, PathId, QueryId
+from app.routes.api.strict import reject_unknown_query
+from app.services import assessments, audit, exports, jsonimport, jsonio
 
 router = APIRouter(prefix="/api/v1", tags=["評価書"], dependencies=[Depends(reject_unknown_query)])
 

@@ -6,12 +6,19 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Depends
 from sqlmodel import Session
 
-from app.deps import WriteSessionDep, ActorDep, SessionDep, TodayDep
-
-from app.routes.api.strict import reject_unknown_query
+from app.deps import ActorDep, SessionDep, TodayDep, WriteSessionDep
 from app.routes.api.schemas import (
-    ERRORS, WRITE_ERRORS, DeterminationIn, DeterminationOut, JimuIn, JimuOut, Me, PathId, QueryId,
+    ERRORS,
+    WRITE_ERRORS,
+    DeterminationIn,
+    DeterminationOut,
+    JimuIn,
+    JimuOut,
+    Me,
+    PathId,
+    QueryId,
 )
+from app.routes.api.strict import reject_unknown_query
 from app.services import dashboard, determinations, register
 from app.services.determinations import WizardInput
 from app.services.organisation import get_organisation

@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
-
-from fastapi import Path, Query
 
 from app.domain.threshold import MAX_HANDLERS, MAX_SUBJECTS
 from app.models.base import MAX_ID

@@ -26,7 +26,7 @@ def reject_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
     if route is None or not hasattr(route, "dependant"):
         return
-    unknown = sorted({k for k in request.query_params.keys()} - _declared(route))
+    unknown = sorted({k for k in request.query_params} - _declared(route))
     if unknown:
         raise RequestValidationError([
             {"type": "extra_forbidden", "loc": ("query", name), "msg": "Extra inputs are not permitted",

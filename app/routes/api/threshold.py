@@ -5,8 +5,8 @@ from fastapi import APIRouter, Depends
 
 from app.deps import ActorDep
 from app.domain import threshold as th
-from app.routes.api.strict import reject_unknown_query
 from app.routes.api.schemas import WRITE_ERRORS, ThresholdRequest, ThresholdResponse
+from app.routes.api.strict import reject_unknown_query
 
 router = APIRouter(prefix="/api/v1", tags=["しきい値判断"], dependencies=[Depends(reject_unknown_query)])
 
