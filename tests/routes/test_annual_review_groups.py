@@ -155,7 +155,7 @@ def test_autosave_refuses_a_shortfall_without_a_memo(browser, review, read):
 
 
 def test_bulk_per_group_needs_its_confirmation(browser, review, read):
-    rid, _checks = review
+    rid, _ = review
     soup = browser.page(f"/annual-reviews/{rid}")
     first_file = soup.select("details.review-part")[0]
     group = first_file.select("details.review-group")[0]

@@ -245,7 +245,7 @@ def test_a_refused_finding_comes_back_open_with_its_picks(life_browser, engine, 
 
 
 def test_a_finding_with_an_unknown_meeting_links_its_message_to_the_meeting_field(life_browser, engine, review):
-    v, _r, _files = review
+    v, _, _ = review
     life_browser.login_as("records")
     bad = life_browser.post(f"/versions/{v.id}/review", [("what", "finding"), ("text", "会議の確認"),
                                                         ("meeting_id", "999999")])
