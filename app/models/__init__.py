@@ -13,7 +13,7 @@ from app.models.assessment import (
     VersionFile,
 )
 from app.models.audit import AuditLog
-from app.models.base import metadata
+from app.models.base import metadata, pk
 from app.models.blocks import TextBlock, TextBlockDecision, TextBlockRevision, TextBlockUse
 from app.models.campaign import Campaign, CampaignLink
 from app.models.figure import FigureBlob
@@ -95,4 +95,5 @@ __all__ = [
     "VersionFile",
     "WorkflowStep",
     "metadata",
+    "pk",
 ]

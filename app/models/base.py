@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import JSON, DateTime, MetaData
 from sqlmodel import Field, SQLModel
@@ -17,6 +18,20 @@ metadata: MetaData = SQLModel.metadata
 
 # Ids are INTEGER columns: anything outside 1..MAX_ID names no row (and SQLite cannot even bind > 2**63-1).
 MAX_ID = 2_147_483_647
+
+
+class _Row(Protocol):
+    id: int | None
+
+
+def pk(row: _Row) -> int:
+    """The primary key of a row that is in the database (added and flushed, or read): its `id` as a plain int.
+
+    Model ids are `int | None` because a new row has none until it is flushed; code that needs the id of a stored
+    row says so with pk(row) instead of asserting at every use (the type checker then knows it is an int)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: add and flush it first")
+    return row.id
 
 
 def utcnow() -> datetime:
