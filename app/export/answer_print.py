@@ -12,7 +12,7 @@ from app.domain.answer_types import empty, measure_texts
 from app.domain.forms import AUDIENCES, Item
 from app.domain.text import strip_unsafe
 from app.domain.wareki import wareki
-from app.export.docx import CELL_PADDING_MM
+from app.export.layout import CELL_PADDING_MM
 from app.export.model import Para, Picture, Run
 
 DASH = "-"

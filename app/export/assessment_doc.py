@@ -18,7 +18,7 @@ from app.domain.wareki import wareki
 from app.export import answer_print
 from app.export.answer_print import ANSWER_MM, CHOICES_PREFIX, DASH, LABEL_MM, PAGE_MM, PrintSettings
 from app.export.answer_print import lines as _lines
-from app.export.docx import BODY_PT, CELL_PADDING_MM, PT_MM, width_units
+from app.export.layout import BODY_PT, CELL_PADDING_MM, PT_MM, width_units
 from app.export.model import Cell, ExportDoc, PageBreak, Para, Run, Table
 
 Edition = Literal["draft", "full", "public"]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import math
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape as xml_escape
 
@@ -17,11 +16,10 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from app.domain.text import strip_unsafe
-from app.export.model import Cell, ExportDoc, PageBreak, Para, Picture, Table
+from app.export.layout import BODY_PT, GOTHIC, MAX_PICTURE_MM, MINCHO, row_keeps_together
+from app.export.model import ExportDoc, PageBreak, Para, Picture, Table
 
-MINCHO = "ＭＳ 明朝"
-GOTHIC = "ＭＳ ゴシック"
-BODY_PT = 10.5
+__all__ = ["GOTHIC", "MINCHO", "read_custom_json", "render"]
 CUSTOM_XML_NS = "urn:spia:assessment:1"
 
 
@@ -146,9 +144,6 @@ def _style(paragraph, style: str) -> None:
 # ---- body blocks as WordprocessingML text, parsed once (python-docx's object API is ~10x slower) ----
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 DXA_PER_MM = 56.6929
-CELL_PADDING_MM = 3.8          # Word's default left + right cell margins (0.19 cm each)
-PT_MM = 0.3528
-ROW_KEEP_LINES = 40            # a row up to this many lines never splits across pages (a page holds about 55)
 _JC = {"left": "", "center": "center", "right": "right"}
 
 
@@ -172,9 +167,6 @@ def _rpr(bold: bool, size_pt: float | None) -> str:
     if size_pt:
         out += f'<w:sz w:val="{int(size_pt * 2)}"/><w:szCs w:val="{int(size_pt * 2)}"/>'
     return f"<w:rPr>{out}</w:rPr>" if out else ""
-
-
-MAX_PICTURE_MM = 220.0         # a picture taller than this (portrait A4 text area ~247 mm) is scaled down
 
 
 class _Pictures:
@@ -221,29 +213,9 @@ def _p_xml(p: Para, pics=None) -> str:
     return f"<w:p>{'<w:pPr>' + ppr + '</w:pPr>' if ppr else ''}{runs}</w:p>"
 
 
-def width_units(text: str) -> float:
-    """Printed width in em: full-width characters 1, ASCII half (MS/IPAex 明朝 metrics, rounded up)."""
-    return sum(0.5 if ord(ch) < 0x2000 else 1.0 for ch in text)
-
-
-def _lines(c: Cell, width_mm: float) -> int:
-    """Estimated printed lines of a cell (line breaks included)."""
-    total = 0
-    for p in c.blocks:
-        per_line = max(1.0, (width_mm - CELL_PADDING_MM) / ((p.size_pt or BODY_PT) * PT_MM))
-        for line in p.text.split("\n"):
-            total += max(1, math.ceil(width_units(line) / per_line))
-    return total
-
-
-def _tr_pr(t: Table, r_idx: int, row, widths: list[int]) -> str:
+def _tr_pr(t: Table, r_idx: int, row) -> str:
     """Rows do not split across pages (cantSplit) unless a row is longer than a page; header rows repeat."""
-    col, lines = 0, 0
-    for c in row:
-        span = max(1, min(c.span, len(widths) - col))
-        lines = max(lines, _lines(c, sum(widths[col:col + span]) / DXA_PER_MM))
-        col += span
-    props = "<w:cantSplit/>" if lines <= ROW_KEEP_LINES else ""
+    props = "<w:cantSplit/>" if row_keeps_together(row, t.widths_mm) else ""
     if r_idx < t.header_rows:
         props += "<w:tblHeader/>"
     return f"<w:trPr>{props}</w:trPr>" if props else ""
@@ -259,7 +231,7 @@ def _tbl_xml(t: Table, pics=None) -> str:
     out.extend(f'<w:gridCol w:w="{w}"/>' for w in widths)
     out.append("</w:tblGrid>")
     for r_idx, row in enumerate(t.rows):
-        out.append("<w:tr>" + _tr_pr(t, r_idx, row, widths))
+        out.append("<w:tr>" + _tr_pr(t, r_idx, row))
         col = 0
         for c in row:
             span = max(1, min(c.span, ncols - col))

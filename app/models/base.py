@@ -15,6 +15,9 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
+# Pydantic builds a model's validator on first use instead of at import: about 50 models, most never validated in
+# a CLI command or a request (table models are constructed without validation).
+SQLModel.model_config["defer_build"] = True
 
 # Ids are INTEGER columns: anything outside 1..MAX_ID names no row (and SQLite cannot even bind > 2**63-1).
 MAX_ID = 2_147_483_647

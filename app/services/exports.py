@@ -14,7 +14,6 @@ from app.domain.policy import Actor
 from app.domain.wareki import wareki_compact
 from app.errors import DomainError, ValidationFailed
 from app.export import assessment_doc
-from app.export.docx import render
 from app.models import ChangeRow, Organisation
 from app.services import catalogue, jsonio, migration
 from app.services import redaction as redaction_service
@@ -104,15 +103,17 @@ def rendered(b: assessment_doc.Bundle, edition: str, fmt: str) -> bytes:
     k = export_cache.key(b, edition, fmt, s.forms_dir) if s.export_cache_mb > 0 else ""
     data = export_cache.get(s.export_cache_dir, k, fmt) if k else None
     if data is None:
-        data = render_pool.render(b, edition) if render_pool.running() else render(assessment_doc.build(b, edition))
+        # the PDF is printed from ODF, which LibreOffice reads in about half the time of .docx (app/export/odt.py)
+        kind = "odt" if fmt == "pdf" else "docx"
+        data = render_pool.render(b, edition, kind) if render_pool.running() else render_pool.job(b, edition, kind)
         if fmt == "pdf":
-            data = to_pdf(data)
+            data = to_pdf(data, suffix=".odt")
         if k:
             export_cache.put(s.export_cache_dir, k, fmt, data, limit_mb=s.export_cache_mb)
     return data
 
 
-def to_pdf(docx: bytes, *, soffice: str | None = None, timeout: int = 120) -> bytes:
+def to_pdf(document: bytes, *, suffix: str = ".docx", soffice: str | None = None) -> bytes:
     """Convert with LibreOffice headless; a clear Japanese message when it is not installed."""
     from app.config import get_settings
 
@@ -122,7 +123,7 @@ def to_pdf(docx: bytes, *, soffice: str | None = None, timeout: int = 120) -> by
                                     "Word 形式(docx)で出力するか、LibreOffice を導入してください。")
     from app.services import pdf
 
-    return pdf.convert(docx, exe)
+    return pdf.convert(document, exe, suffix)
 
 
 # A DOCX is a zip: refuse it before python-docx unpacks it when the file, the unpacked total or the compression

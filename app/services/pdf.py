@@ -353,14 +353,20 @@ def shutdown() -> None:
         _kill_office(pid, pipe)
 
 
-def convert(docx: bytes, exe: str) -> bytes:
+SOURCE_SUFFIXES = (".odt", ".docx")
+
+
+def convert(document: bytes, exe: str, suffix: str = ".docx") -> bytes:
+    """The PDF of an .odt or .docx document (`suffix` says which)."""
     from app.config import get_settings
 
+    if suffix not in SOURCE_SUFFIXES:
+        raise ValueError(f"unsupported source type {suffix!r}")
     s = get_settings()
     with slot(s.pdf_slot_dir, concurrency=s.pdf_concurrency, queue=s.pdf_queue,
               wait_seconds=s.pdf_wait_seconds) as index, tempfile.TemporaryDirectory(prefix="spia-pdf-") as tmp:
-        src = Path(tmp) / "doc.docx"
-        src.write_bytes(docx)
+        src = Path(tmp) / f"doc{suffix}"
+        src.write_bytes(document)
         out = Path(tmp) / "doc.pdf"
         t0 = time.monotonic()
         if s.pdf_warm:

@@ -16,6 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from app.export import assessment_doc
 from app.export.docx import render as render_docx
+from app.export.odt import render as render_odt
 
 log = logging.getLogger("spia")
 _lock = threading.Lock()
@@ -25,11 +26,16 @@ _size = 0
 
 def _warm() -> None:
     """In the new process: import the renderer once, before the first document arrives."""
-    import app.export.docx  # noqa: F401
+    import app.export.docx
+    import app.export.odt  # noqa: F401
 
 
-def job(b: assessment_doc.Bundle, edition: str) -> bytes:
-    return render_docx(assessment_doc.build(b, edition))
+RENDERERS = {"docx": render_docx, "odt": render_odt}
+
+
+def job(b: assessment_doc.Bundle, edition: str, kind: str = "docx") -> bytes:
+    """The .docx (or, for the PDF, the .odt) of a bundle."""
+    return RENDERERS[kind](assessment_doc.build(b, edition))
 
 
 def start(processes: int) -> None:
@@ -55,14 +61,14 @@ def running() -> bool:
     return _pool is not None
 
 
-def render(b: assessment_doc.Bundle, edition: str) -> bytes:
-    """The .docx of a bundle, rendered in the pool when the application started one."""
+def render(b: assessment_doc.Bundle, edition: str, kind: str = "docx") -> bytes:
+    """The .docx (or .odt) of a bundle, rendered in the pool when the application started one."""
     global _pool
     pool = _pool
     if pool is None:
         return job(b, edition)
     try:
-        return pool.submit(job, b, edition).result()
+        return pool.submit(job, b, edition, kind).result()
     except BrokenProcessPool:
         log.warning("export: the rendering process ended unexpectedly; rendering here and starting a new one")
         with _lock:
@@ -70,4 +76,4 @@ def render(b: assessment_doc.Bundle, edition: str) -> bytes:
                 _pool = None
         pool.shutdown(wait=False, cancel_futures=True)
         start(_size)
-        return job(b, edition)
+        return job(b, edition, kind)

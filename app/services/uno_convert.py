@@ -45,10 +45,15 @@ def connect(pipe: str):
     return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
 
 
+# the source's import filter by its suffix: the PDF of a 評価書 comes from ODF (app/export/odt.py), a Word file
+# handed in is read as one
+IMPORT_FILTER = {".odt": "writer8", ".docx": "MS Word 2007 XML"}
+
+
 def convert(desktop, src: str, dst: str) -> None:
     # ReadOnly: no online spelling or lock file for the document (about half the load time of the demo 全項目)
     load = (_prop("Hidden", True), _prop("ReadOnly", True), _prop("PickListEntry", False),
-            _prop("FilterName", "MS Word 2007 XML"))
+            _prop("FilterName", IMPORT_FILTER[os.path.splitext(src)[1]]))
     doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(src), "_blank", 0, load)
     if doc is None:
         raise RuntimeError("LibreOffice could not open the document")

@@ -15,7 +15,7 @@ from sqlmodel import select
 from app.config import get_settings
 from app.errors import Forbidden, NotFound
 from app.models import Answer, Organisation, User
-from app.services import auth, export_cache, exports
+from app.services import auth, export_cache, exports, render_pool
 from tests.export.helpers import all_text
 from tests.export.test_layout import TODAY, demo_version
 
@@ -31,12 +31,14 @@ class Renders:
 
     def __init__(self, monkeypatch):
         self.count = 0
-        real = exports.render
+        for kind, real in list(render_pool.RENDERERS.items()):  # Word, and ODF for the PDF
+            monkeypatch.setitem(render_pool.RENDERERS, kind, self.counting(real))
 
+    def counting(self, real):
         def counting(model):
             self.count += 1
             return real(model)
-        monkeypatch.setattr(exports, "render", counting)
+        return counting
 
 
 def export(db, actor, v, edition="full", fmt="docx") -> bytes:

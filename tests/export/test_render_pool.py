@@ -34,7 +34,7 @@ def test_a_pooled_rendering_is_the_document_rendered_in_the_worker(db, system, p
     here = render_pool.job(b, "full")
     assert body_sequence(open_docx(pooled)) == body_sequence(open_docx(here))
     # and an export through the service uses the pool: the worker's own renderer is never called
-    monkeypatch.setattr(exports, "render", lambda model: pytest.fail("rendered in the worker"))
+    monkeypatch.setitem(render_pool.RENDERERS, "docx", lambda model: pytest.fail("rendered in the worker"))
     out = exports.export(db, actor=system, version_id=demo_version(db, "basic").id, edition="draft", today=TODAY)
     assert open_docx(out.content).paragraphs
 
