@@ -245,7 +245,8 @@ def revoke_credentials(session: Session, *, user_id: int, keep_session: str | No
         .execution_options(synchronize_session=False)
     ).rowcount
     tokens = session.exec(
-        update(ApiToken).where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None)).values(revoked_at=now)
+        update(ApiToken).where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     return {"sessions": sessions or 0, "tokens": tokens or 0}

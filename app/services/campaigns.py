@@ -71,7 +71,8 @@ def parse(raw: Mapping[str, Any]) -> C.Spec:
         raise ValidationFailed({f"spec{n}": m for n, m in enumerate(exc.problems)} | {"spec": exc.problems[0]}) from None
 
 
-def save(session: Session, *, actor: Actor, raw: Mapping[str, Any], commit: bool = True, claimed: bool = False) -> Campaign:
+def save(session: Session, *, actor: Actor, raw: Mapping[str, Any], commit: bool = True,
+         claimed: bool = False) -> Campaign:
     """Create the campaign, or update the one of the same name (reopening it: re-planning picks up new 評価書).
 
     `claimed`: the caller already moved the row's lock_version from the version its form showed (`update`)."""

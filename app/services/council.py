@@ -36,7 +36,8 @@ def _records_only(actor: Actor) -> None:
         raise Forbidden("第三者点検の記録は総務・文書担当が行います。")
 
 
-def _text(data: Mapping[str, Any], key: str, label: str, limit: int, errors: dict[str, str], *, required: bool = False) -> str:
+def _text(data: Mapping[str, Any], key: str, label: str, limit: int, errors: dict[str, str], *,
+          required: bool = False) -> str:
     value = str(data.get(key, ""))
     problem = text_problem(value, label=label, max_len=limit, required=required)
     if problem:

@@ -21,11 +21,11 @@ from app.models import (
     Assessment,
     AssessmentVersion,
     ImprovementAction,
+    Jimu,
     Review,
     ReviewCondition,
     pk,
 )
-from app.models.register import Jimu
 from app.services import assessment_list, dashboard, queue
 from app.services.organisation import get_organisation
 

@@ -135,8 +135,8 @@ def movable_with(session: Session, bv: AssessmentVersion, action: str) -> bool:
     return any(tr.source == bv.stage and tr.action == action for tr in table_for(session, basic, org, bv))
 
 
-def _fire_one(session: Session, actor: Actor, v: AssessmentVersion, a: Assessment, org: Organisation, action: str, lock: str, reason: str,
-              on_date: str, today: date) -> Fired:
+def _fire_one(session: Session, actor: Actor, v: AssessmentVersion, a: Assessment, org: Organisation, action: str,
+              lock: str, reason: str, on_date: str, today: date) -> Fired:
     day = _date(on_date, action, today)
     ctx = context(session, v, a, today, on_date=day, action=action)
     try:
@@ -180,8 +180,8 @@ def _date(raw: str, action: str, today: date) -> date | None:
     return value
 
 
-def _side_effects(session: Session, actor: Actor, v: AssessmentVersion, a: Assessment, tr: workflow.Transition, day: date | None, today: date,
-                  reason: str = "") -> list[str]:
+def _side_effects(session: Session, actor: Actor, v: AssessmentVersion, a: Assessment, tr: workflow.Transition,
+                  day: date | None, today: date, reason: str = "") -> list[str]:
     filled: list[str] = []
     if tr.action == "start_comment":
         comment = _latest_comment(session, pk(v))
