@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import conflicts
 from app.domain import fields as F
@@ -17,7 +17,16 @@ from app.domain.policy import Actor
 from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import Answer, AssessmentVersion, ImprovementAction, LibraryMeasure, PageLock
+from app.models import (
+    Answer,
+    Assessment,
+    AssessmentVersion,
+    ImprovementAction,
+    Jimu,
+    LibraryMeasure,
+    PageLock,
+    pk,
+)
 from app.models.base import utcnow
 from app.services import audit, catalogue, figures, locking, scope, text_blocks
 from app.services.assessments import ensure_writable, files, get_version
@@ -45,15 +54,15 @@ def scope_answers(session: Session, version_id: int, file_uid: str,
     """The stored answers of one scope (the 評価書, or one file), optionally only those of some items."""
     q = select(Answer).where(Answer.version_id == version_id, Answer.file_uid == file_uid)
     if item_ids is not None:
-        q = q.where(Answer.item_id.in_(sorted(item_ids)))
+        q = q.where(col(Answer.item_id).in_(sorted(item_ids)))
     return {a.item_id: a for a in session.exec(q).all()}
 
 
 def actions_of(session: Session, assessment_id: int) -> dict[tuple[str, str], ImprovementAction]:
     """The latest action per (file, item) of an assessment."""
-    out = {}
+    out: dict[tuple[str, str], ImprovementAction] = {}
     for act in session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id == assessment_id)
-                            .order_by(ImprovementAction.id)).all():
+                            .order_by(col(ImprovementAction.id))).all():
         out[(act.file_uid, act.item_id)] = act
     return out
 
@@ -65,7 +74,7 @@ def page_lock(session: Session, version_id: int, page_id: str, file_uid: str) ->
     return row
 
 
-def page_saver(session: Session, by_id: int | None, at) -> conflicts.Saver | None:
+def page_saver(session: Session, by_id: int | None, at: datetime | None) -> conflicts.Saver | None:
     """Who saved the editor page last (PageLock.updated_by_id / updated_at)."""
     if by_id is None or at is None:
         return None
@@ -75,7 +84,7 @@ def page_saver(session: Session, by_id: int | None, at) -> conflicts.Saver | Non
     return conflicts.Saver(by_id, user.display_name if user else "", at)
 
 
-def page_conflict_message(session: Session, by_id: int | None, at, me_id: int | None) -> str:
+def page_conflict_message(session: Session, by_id: int | None, at: datetime | None, me_id: int | None) -> str:
     """「このページは、あなたが別の画面で 令和8年12月4日 14:05 に保存しています。…」 or 「…山田 花子さんが…」."""
     return conflicts.stale_message("このページ", page_saver(session, by_id, at), me_id,
                                    fallback="このページは他の利用者により先に保存されています。") + \
@@ -111,7 +120,7 @@ def _resolve_page(d: Definition, page_id: str, file_uid: str, known_files: set[s
 
 def save_page(
     session: Session, *, actor: Actor, version_id: int, page_id: str, file_uid: str, lock: str,
-    parsed: ParsedPage, op: str = "", today: date, loaded: tuple | None = None,
+    parsed: ParsedPage, op: str = "", today: date, loaded: tuple[AssessmentVersion, Assessment, Jimu] | None = None,
     upload: bytes | None = None, upload_caption: str = "", commit: bool = True,
 ) -> SaveResult:
     """Apply a posted page. Stale lock + any difference -> Conflict (409) with both values; nothing written.
@@ -121,15 +130,16 @@ def save_page(
     """
     v, a, _ = loaded or get_version(session, actor=actor, version_id=version_id, edit=True)
     v = ensure_writable(session, v)  # frozen / in procedure -> 409; the row stays locked until commit
+    vid = pk(v)
     d = catalogue.definition(a.form, v.form_version)
-    page = _resolve_page(d, page_id, file_uid, {f.uid for f in files(session, v.id)})
+    page = _resolve_page(d, page_id, file_uid, {f.uid for f in files(session, vid)})
     if parsed.errors:
         raise ValidationFailed(parsed.errors)
     # The lock is read before the answers (see editor.build): what a 409 offers to overwrite, and the lock a
     # no-change save hands back, are then never newer than the answers compared and shown.
-    lock_row = page_lock(session, v.id, page.id, file_uid)
-    seen = {"lock": lock_row.lock, "by": lock_row.updated_by_id, "at": lock_row.updated_at}
-    stored = scope_answers(session, v.id, file_uid, {i.id for i in page.walk()})  # only what this page shows
+    lock_row = page_lock(session, vid, page.id, file_uid)
+    seen_lock, seen_by, seen_at = lock_row.lock, lock_row.updated_by_id, lock_row.updated_at
+    stored = scope_answers(session, vid, file_uid, {i.id for i in page.walk()})  # only what this page shows
     values = dict(parsed.values)
     focus, block_op = None, None
     parsed_op = F.parse_op(op)
@@ -152,12 +162,12 @@ def save_page(
             focus = apply_op(d, values, op, library_text=library_text, figure=figure)
         except (BadOperation, KeyError):
             raise ValidationFailed({"op": "操作を実行できませんでした(対象が見つからないか範囲外です)。"}) from None
-    text_blocks.guard_fixed(session, v.id, file_uid, stored, values, skip=block_op)  # 固定: only at the block
+    text_blocks.guard_fixed(session, vid, file_uid, stored, values, skip=block_op)  # 固定: only at the block
     _check_figures(session, d, values)
     action_errors, actions = _parse_actions(d, parsed.actions, values)
     if action_errors:
         raise ValidationFailed(action_errors)
-    existing_actions = actions_of(session, a.id)
+    existing_actions = actions_of(session, pk(a))
     changed = [i for i, val in values.items() if (stored[i].value if i in stored else None) != val]
     withheld_changed = []
     for i, (flag, reason) in parsed.withheld.items():
@@ -168,27 +178,28 @@ def save_page(
     action_changed = [i for i, act in actions.items() if _action_differs(existing_actions.get((file_uid, i)), act)]
     block_changed = [block_op.item_id] if block_op else []
     if not (changed or withheld_changed or action_changed or block_changed):
-        return SaveResult(lock=seen["lock"], focus=focus)
+        return SaveResult(lock=seen_lock, focus=focus)
     try:
         expected = int(lock)
     except ValueError:
         expected = -1
     result = session.exec(update(PageLock).where(
-        PageLock.version_id == v.id, PageLock.page_id == page.id, PageLock.file_uid == file_uid,
-        PageLock.lock == expected,
-    ).values(lock=PageLock.lock + 1, updated_at=utcnow(), updated_by_id=actor.user_id))
+        col(PageLock.version_id) == vid, col(PageLock.page_id) == page.id, col(PageLock.file_uid) == file_uid,
+        col(PageLock.lock) == expected,
+    ).values(lock=col(PageLock.lock) + 1, updated_at=utcnow(), updated_by_id=actor.user_id))
     if result.rowcount != 1:
         diffs = [ConflictItem(i, d.item(i).display, values[i], stored[i].value if i in stored else None)
                  for i in changed]
         session.rollback()
-        raise Conflict(page_conflict_message(session, seen["by"], seen["at"], actor.user_id),
-                       current={"lock": seen["lock"], "items": diffs, "by": seen["by"], "at": seen["at"]})
-    before, after = {}, {}
+        raise Conflict(page_conflict_message(session, seen_by, seen_at, actor.user_id),
+                       current={"lock": seen_lock, "items": diffs, "by": seen_by, "at": seen_at})
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     now = utcnow()
     for item_id in set(changed) | set(withheld_changed):
         row = stored.get(item_id)
         if row is None:
-            row = Answer(version_id=v.id, file_uid=file_uid, item_id=item_id)
+            row = Answer(version_id=vid, file_uid=file_uid, item_id=item_id)
         before[item_id] = {"value": row.value, "withheld": row.withheld} if row.id else None
         if item_id in values:
             row.value = values[item_id]
@@ -200,24 +211,23 @@ def save_page(
         after[item_id] = {"value": row.value, "withheld": row.withheld}
     for item_id in action_changed:
         act = actions[item_id]
-        row = existing_actions.get((file_uid, item_id))
-        if row is None or row.status == "closed":
-            row = ImprovementAction(assessment_id=a.id, version_id=v.id, file_uid=file_uid, item_id=item_id,
-                                    created_by_id=actor.user_id)
-        before[f"action:{item_id}"] = audit.jsonable(row) if row.id else None
-        if row.id:  # a 完了 form opened before this edit is now stale (409), as for any optimistic-locked row
-            locking.bump(session, ImprovementAction, row.id)
-        row.content, row.owner, row.due_on = act["content"], act["owner"], act["due_on"]
-        row.updated_at = now
-        session.add(row)
+        act_row = existing_actions.get((file_uid, item_id))
+        if act_row is None or act_row.status == "closed":
+            act_row = ImprovementAction(assessment_id=pk(a), version_id=vid, file_uid=file_uid, item_id=item_id,
+                                        created_by_id=actor.user_id)
+        before[f"action:{item_id}"] = audit.jsonable(act_row) if act_row.id else None
+        if act_row.id:  # a 完了 form opened before this edit is now stale (409), as for any optimistic-locked row
+            locking.bump(session, ImprovementAction, act_row.id)
+        act_row.content, act_row.owner, act_row.due_on = act["content"], act["owner"], act["due_on"]
+        act_row.updated_at = now
+        session.add(act_row)
         after[f"action:{item_id}"] = act
-    text_blocks.after_save(session, version_id=v.id, file_uid=file_uid, values=values, changed=set(changed),
+    text_blocks.after_save(session, version_id=vid, file_uid=file_uid, values=values, changed=set(changed),
                            op=block_op)
-    if block_op:
-        u = block_op.add or block_op.remove
+    if block_op and (u := block_op.add or block_op.remove):  # editor_op() always sets one of them
         after[f"block:{block_op.item_id}"] = {"block": u.block_id, "level": u.level, "revision": u.revision,
                                               "removed": block_op.remove is not None}
-    audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="page_saved",
+    audit.record(session, actor=actor, entity="assessment_version", entity_id=vid, action="page_saved",
                  before=before, after=after, note=f"page={page.id} file={file_uid} lock={expected + 1}")
     if commit:
         session.commit()
@@ -228,8 +238,10 @@ def save_page(
                       focus=focus)
 
 
-def _parse_actions(d: Definition, raw: dict[str, dict[str, str]], values: dict[str, Any]) -> tuple[dict, dict]:
-    errors, out = {}, {}
+def _parse_actions(d: Definition, raw: dict[str, dict[str, str]], values: dict[str, Any]
+                   ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    errors: dict[str, str] = {}
+    out: dict[str, dict[str, Any]] = {}
     for item_id, act in raw.items():
         content, owner, due = act.get("content", "").strip(), act.get("owner", "").strip(), act.get("due", "").strip()
         for key, text, limit in (("content", content, 4000), ("owner", owner, 200)):
@@ -247,7 +259,7 @@ def _parse_actions(d: Definition, raw: dict[str, dict[str, str]], values: dict[s
     return errors, out
 
 
-def _action_differs(row: ImprovementAction | None, act: dict) -> bool:
+def _action_differs(row: ImprovementAction | None, act: dict[str, Any]) -> bool:
     if row is None or row.status == "closed":
         return bool(act["content"] or act["owner"] or act["due_on"])
     return (row.content, row.owner, row.due_on) != (act["content"], act["owner"], act["due_on"])

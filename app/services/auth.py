@@ -2,17 +2,22 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, NoReturn
 
 from sqlalchemy import case, func, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from app.db import begin_write
 from app.domain.policy import Actor, expand_departments
-from app.errors import AccountLocked, LoginFailed, NotFound, ValidationFailed
-from app.models import ApiToken, AuditLog, Department, LoginSession, User, UserDepartment
+from app.errors import AccountLocked, Forbidden, LoginFailed, NotFound, ValidationFailed
+from app.models import ApiToken, AuditLog, Department, LoginSession, User, UserDepartment, pk
 from app.models.base import utcnow
 from app.security import hash_password, new_token, password_problem, token_hash, verify_password
 from app.services import audit
+
+if TYPE_CHECKING:
+    from app.services.ldap_directory import LdapConfig
 
 GENERIC_FAILURE = "ログインIDまたはパスワードが正しくありません。"
 DIRECTORY_PASSWORD = "このアカウントのパスワードは庁内のディレクトリ(LDAP・Active Directory)で管理しています。ディレクトリの手順で変更してください。"
@@ -25,7 +30,7 @@ def lock_message(minutes: int) -> str:
 def login(
     session: Session, *, login_id: str, password: str, ip: str = "", user_agent: str = "",
     max_failures: int = 5, lock_minutes: int = 15, session_hours: int = 10, now: datetime | None = None,
-    directory=None,
+    directory: LdapConfig | None = None,
 ) -> tuple[str, User]:
     """Return (session token, user) or raise LoginFailed / AccountLocked (/ DirectoryUnavailable). Always audited.
 
@@ -54,8 +59,7 @@ def login(
     if user is None or not user.active:
         refuse_unknown(session, login_id=login_id, password=password, ip=ip, now=now, max_failures=max_failures,
                        lock_minutes=lock_minutes)
-    user_id = user.id
-    reserved = reserve_attempt(session, user_id, now=now, max_failures=max_failures, lock_minutes=lock_minutes)
+    reserved = reserve_attempt(session, pk(user), now=now, max_failures=max_failures, lock_minutes=lock_minutes)
     session.commit()  # the reservation is visible to every other request before the (slow) hash runs
     if reserved is None:
         verify_password(password, user.password_hash)  # same cost as an unlocked account; the result is unused
@@ -77,11 +81,11 @@ def login(
 def _open_session(session: Session, user: User, login_id: str, ip: str, user_agent: str, session_hours: int,
                   now: datetime) -> tuple[str, User]:
     """The password was right: clear the failure counter, open a browser session, audit, commit."""
-    session.exec(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None)
+    session.exec(update(User).where(col(User.id) == user.id).values(failed_logins=0, locked_until=None)
                  .execution_options(synchronize_session=False))
     token = new_token()
     session.add(LoginSession(
-        id=token_hash(token), user_id=user.id, expires_at=now + timedelta(hours=session_hours),
+        id=token_hash(token), user_id=pk(user), expires_at=now + timedelta(hours=session_hours),
         ip=ip[:64], user_agent=user_agent[:300],
     ))
     _audit_login(session, user, login_id, "login_succeeded", ip)
@@ -91,7 +95,7 @@ def _open_session(session: Session, user: User, login_id: str, ip: str, user_age
 
 
 def refuse_unknown(session: Session, *, login_id: str, password: str, ip: str, now: datetime, max_failures: int,
-                   lock_minutes: int) -> None:
+                   lock_minutes: int) -> NoReturn:
     """An unknown or inactive ID: one hash (same time as a real check), audited, counted by ID; always raises."""
     verify_password(password, None)
     recent = recent_unknown_failures(session, login_id, now, lock_minutes)
@@ -110,14 +114,14 @@ def reserve_attempt(session: Session, user_id: int, *, now: datetime, max_failur
     is set by the same statement, so no parallel request can slip in; a right password still signs in and
     lifts it. False: an ordinary attempt. The statement is atomic on SQLite and PostgreSQL alike (a row lock).
     """
-    reaches = User.failed_logins + 1 >= max_failures
+    reaches = col(User.failed_logins) + 1 >= max_failures
     until = now + timedelta(minutes=lock_minutes)
     stmt = (
         update(User)
-        .where(User.id == user_id, or_(User.locked_until.is_(None), User.locked_until <= now))
-        .values(failed_logins=case((reaches, 0), else_=User.failed_logins + 1),
+        .where(col(User.id) == user_id, or_(col(User.locked_until).is_(None), col(User.locked_until) <= now))
+        .values(failed_logins=case((reaches, 0), else_=col(User.failed_logins) + 1),
                 locked_until=case((reaches, until), else_=None))
-        .returning(User.locked_until)
+        .returning(col(User.locked_until))
         .execution_options(synchronize_session=False)
     )
     row = session.execute(stmt).first()
@@ -160,33 +164,39 @@ def actor_for_token(session: Session, *, token: str, bearer: bool, now: datetime
     """The actor behind a session cookie or API token, in two lightweight statements (every request pays this)."""
     now = now or utcnow()
     th = token_hash(token)
-    cols = (User.id, User.login_id, User.role, User.organisation_id, User.display_name)
+    # sqlmodel's select() is typed for up to four columns; these five go through its Select class, typed here.
+    q: Select[int | None, str, str, int, str] = Select(
+        col(User.id), col(User.login_id), col(User.role), col(User.organisation_id), col(User.display_name))
     if bearer:
-        q = (select(*cols).join(ApiToken, ApiToken.user_id == User.id)
-             .where(ApiToken.token_hash == th, ApiToken.revoked_at.is_(None), ApiToken.purpose == purpose, User.active))
+        q = (q.join(ApiToken, col(ApiToken.user_id) == User.id)
+             .where(ApiToken.token_hash == th, col(ApiToken.revoked_at).is_(None), ApiToken.purpose == purpose,
+                    col(User.active)))
     else:
-        q = (select(*cols).join(LoginSession, LoginSession.user_id == User.id)
-             .where(LoginSession.id == th, LoginSession.revoked_at.is_(None), LoginSession.expires_at > now, User.active))
+        q = (q.join(LoginSession, col(LoginSession.user_id) == User.id)
+             .where(LoginSession.id == th, col(LoginSession.revoked_at).is_(None), LoginSession.expires_at > now,
+                    col(User.active)))
     row = session.exec(q).first()
     if row is None:
         return None
     user_id, login_id, role, org_id, name = row
     rows = session.exec(
         select(Department.id, Department.parent_id, UserDepartment.user_id)
-        .outerjoin(UserDepartment, (UserDepartment.department_id == Department.id) & (UserDepartment.user_id == user_id))
+        .outerjoin(UserDepartment,
+                   (col(UserDepartment.department_id) == Department.id) & (col(UserDepartment.user_id) == user_id))
         .where(Department.organisation_id == org_id)
     ).all()
-    own = {d for d, _, member in rows if member is not None}
-    parents = {d: p for d, p, _ in rows}
+    # Department.id is `int | None` on the model; read rows always have one.
+    own = {d for d, _, member in rows if d is not None and member is not None}
+    parents = {d: p for d, p, _ in rows if d is not None}
     return Actor(user_id=user_id, login_id=login_id, role=role, organisation_id=org_id,
                  department_ids=expand_departments(own, parents), display_name=name)
 
 
 def actor_for(session: Session, user: User) -> Actor:
     own = set(session.exec(select(UserDepartment.department_id).where(UserDepartment.user_id == user.id)).all())
-    parents = dict(session.exec(
+    parents = {d: p for d, p in session.exec(
         select(Department.id, Department.parent_id).where(Department.organisation_id == user.organisation_id)
-    ).all())
+    ).all() if d is not None}
     return Actor(
         user_id=user.id, login_id=user.login_id, role=user.role, organisation_id=user.organisation_id,
         department_ids=expand_departments(own, parents), display_name=user.display_name,
@@ -214,7 +224,7 @@ def change_password(
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     session.add(user)
-    revoked = revoke_credentials(session, user_id=user.id, keep_session=keep_token)
+    revoked = revoke_credentials(session, user_id=pk(user), keep_session=keep_token)
     audit.record(session, actor=actor, entity="user", entity_id=user.id, action="password_changed",
                  after={"revoked": revoked})
     session.commit()
@@ -230,12 +240,13 @@ def revoke_credentials(session: Session, *, user_id: int, keep_session: str | No
     now = utcnow()
     keep = token_hash(keep_session) if keep_session else ""
     sessions = session.exec(
-        update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.id != keep,
-                                   LoginSession.revoked_at.is_(None)).values(revoked_at=now)
+        update(LoginSession).where(col(LoginSession.user_id) == user_id, col(LoginSession.id) != keep,
+                                   col(LoginSession.revoked_at).is_(None)).values(revoked_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     tokens = session.exec(
-        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+        update(ApiToken).where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     return {"sessions": sessions or 0, "tokens": tokens or 0}
@@ -244,7 +255,7 @@ def revoke_credentials(session: Session, *, user_id: int, keep_session: str | No
 def api_tokens(session: Session, *, actor: Actor) -> list[ApiToken]:
     """The actor's own API and calendar tokens, newest first."""
     return list(session.exec(select(ApiToken).where(ApiToken.user_id == actor.user_id)
-                             .order_by(ApiToken.id.desc())).all())
+                             .order_by(col(ApiToken.id).desc())).all())
 
 
 def signs_in_by_directory(session: Session, *, actor: Actor) -> bool:
@@ -256,6 +267,8 @@ def signs_in_by_directory(session: Session, *, actor: Actor) -> bool:
 def create_api_token(session: Session, *, actor: Actor, name: str, purpose: str = "api") -> str:
     if not name.strip():
         raise ValidationFailed({"name": "トークンの名前を入力してください。"})
+    if actor.user_id is None:  # the CLI / system actor has no account to hold a token
+        raise Forbidden("このアカウントではトークンを発行できません。")
     token = new_token()
     row = ApiToken(user_id=actor.user_id, name=name.strip()[:100], token_hash=token_hash(token), purpose=purpose)
     session.add(row)

@@ -7,13 +7,13 @@ written or nothing is.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
 import yaml
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import campaign as C
 from app.domain import changes as diffs
@@ -33,10 +33,11 @@ from app.models import (
     ChangeRow,
     Jimu,
     Organisation,
-    PageLock,
+    pk,
 )
 from app.models.base import utcnow
 from app.services import answers, assessments, audit, catalogue, locking, procedure, revisions, scope
+from app.services.organisation import get_organisation
 
 SPEC_KEYS = ("name", "reason", "planned_on", "classification", "durations", "targets", "values", "edits")
 
@@ -46,7 +47,14 @@ def _check(actor: Actor) -> None:
         raise Forbidden("一括変更は総務・文書担当または管理者が行います。")
 
 
-def read_yaml(text: str) -> dict:
+def _body(actor: Actor) -> int:
+    """The actor's body: a campaign belongs to one (the bare CLI actor has none)."""
+    if actor.organisation_id is None:
+        raise Forbidden("一括変更は評価実施機関ごとに行います(所属のない利用者は行えません)。")
+    return actor.organisation_id
+
+
+def read_yaml(text: str) -> dict[str, Any]:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -56,14 +64,15 @@ def read_yaml(text: str) -> dict:
     return raw
 
 
-def parse(raw: dict) -> C.Spec:
+def parse(raw: Mapping[str, Any]) -> C.Spec:
     try:
         return C.parse_spec(raw)
     except C.SpecError as exc:
         raise ValidationFailed({f"spec{n}": m for n, m in enumerate(exc.problems)} | {"spec": exc.problems[0]}) from None
 
 
-def save(session: Session, *, actor: Actor, raw: dict, commit: bool = True, claimed: bool = False) -> Campaign:
+def save(session: Session, *, actor: Actor, raw: Mapping[str, Any], commit: bool = True,
+         claimed: bool = False) -> Campaign:
     """Create the campaign, or update the one of the same name (reopening it: re-planning picks up new 評価書).
 
     `claimed`: the caller already moved the row's lock_version from the version its form showed (`update`)."""
@@ -74,12 +83,12 @@ def save(session: Session, *, actor: Actor, raw: dict, commit: bool = True, clai
                                               Campaign.name == spec.name)).first()
     before = audit.jsonable(row) if row else None
     if row is None:
-        row = Campaign(organisation_id=actor.organisation_id, name=spec.name, planned_on=spec.planned_on,
+        row = Campaign(organisation_id=_body(actor), name=spec.name, planned_on=spec.planned_on,
                        created_by_id=actor.user_id, spec={})
     elif row.spec == audit.jsonable(stored) and not claimed:
         return row
     elif not claimed:  # a definition posted again by name (the list page, the CLI): not an edit of a shown version
-        locking.bump(session, Campaign, row.id)
+        locking.bump(session, Campaign, pk(row))
     row.reason, row.planned_on, row.spec, row.updated_at = spec.reason, spec.planned_on, audit.jsonable(stored), utcnow()
     session.add(row)
     session.flush()
@@ -90,7 +99,7 @@ def save(session: Session, *, actor: Actor, raw: dict, commit: bool = True, clai
     return row
 
 
-def update(session: Session, *, actor: Actor, campaign_id: int, raw: dict,
+def update(session: Session, *, actor: Actor, campaign_id: int, raw: Mapping[str, Any],
            lock_version: int | str | None = None) -> Campaign:
     """Edit the definition on the campaign page (the name may change; another campaign's name is refused).
 
@@ -111,14 +120,15 @@ def update(session: Session, *, actor: Actor, campaign_id: int, raw: dict,
     return save(session, actor=actor, raw=raw, claimed=True)
 
 
-def to_yaml(spec: dict) -> str:
+def to_yaml(spec: Mapping[str, Any]) -> str:
     return yaml.safe_dump(spec, allow_unicode=True, sort_keys=False, width=120)
 
 
 def example_text() -> str:
-    from app.demo import demo_dir
+    from app.config import get_settings
 
-    path = demo_dir() / "campaigns" / "gov_cloud.yaml"
+    # app.demo.demo_dir() (the same folder) has no annotations, and a strict module may not call it
+    path = get_settings().forms_dir / "demo" / "campaigns" / "gov_cloud.yaml"
     return path.read_text("utf-8") if path.exists() else ""
 
 
@@ -133,7 +143,7 @@ def get(session: Session, *, actor: Actor, campaign_id: int) -> Campaign:
 def all_of(session: Session, *, actor: Actor) -> list[Campaign]:
     _check(actor)
     return list(session.exec(select(Campaign).where(scope.body_clause(Campaign.organisation_id, actor))
-                             .order_by(Campaign.planned_on, Campaign.id)).all())
+                             .order_by(col(Campaign.planned_on), col(Campaign.id))).all())
 
 
 # ------------------------------------------------------------------ targets
@@ -142,7 +152,7 @@ def all_of(session: Session, *, actor: Actor) -> list[Campaign]:
 def targets(session: Session, organisation_id: int, spec: C.Spec) -> tuple[list[tuple[Assessment, Jimu]], list[str]]:
     """The 評価書 the campaign applies to (by list, by 事務, by 「uses system X」), in 評価書番号 order; and what
     could not be found."""
-    rows = session.exec(select(Assessment, Jimu).join(Jimu, Jimu.id == Assessment.jimu_id)
+    rows = session.exec(select(Assessment, Jimu).join(Jimu, col(Jimu.id) == Assessment.jimu_id)
                         .where(Assessment.organisation_id == organisation_id)).all()
     chosen: dict[int, tuple[Assessment, Jimu]] = {}
     missing: list[str] = []
@@ -155,35 +165,35 @@ def targets(session: Session, organisation_id: int, spec: C.Spec) -> tuple[list[
                and (not entry.get("form") or a.form == entry["form"])]
         if not hit or not (entry.get("jimu") or entry.get("number")):
             missing.append(f"評価書「{entry.get('jimu') or entry.get('number')} {entry.get('form') or ''}」が見つかりません。")
-        chosen.update({a.id: (a, j) for a, j in hit})
+        chosen.update({pk(a): (a, j) for a, j in hit})
     for name in spec.targets.get("jimu") or []:
         hit = [(a, j) for a, j in rows if j.name == name]
         if not hit:
             missing.append(f"事務「{name}」の評価書が見つかりません。")
-        chosen.update({a.id: (a, j) for a, j in hit})
+        chosen.update({pk(a): (a, j) for a, j in hit})
     for system in spec.targets.get("uses_system") or []:
         hit = [(a, j) for a, j in rows if _uses(session, a, system, spec.targets.get("system_items") or {})]
         if not hit:
             missing.append(f"システム「{system}」を使用する評価書が見つかりません。")
-        chosen.update({a.id: (a, j) for a, j in hit})
+        chosen.update({pk(a): (a, j) for a, j in hit})
     return sorted(chosen.values(), key=lambda p: (p[0].number, C_FORM_ORDER.get(p[0].form, 9))), missing
 
 
 C_FORM_ORDER = {"full": 0, "focused": 1, "basic": 2}
 
 
-def _uses(session: Session, a: Assessment, system: str, items: dict) -> bool:
+def _uses(session: Session, a: Assessment, system: str, items: Mapping[str, Any]) -> bool:
     """「uses system X」: X appears in the item that holds the system names in this form (targets.system_items,
     e.g. full: I.2.1 — a column of the systems group, or a text item)."""
     item_id = items.get(a.form)
-    v = assessments.current_version(session, a.id)
+    v = assessments.current_version(session, pk(a))
     d = catalogue.definition(a.form, v.form_version)
     if not item_id or not d.has(item_id):
         return False
     parent = d.parent_of(item_id)
-    group = parent is not None and parent.type == "group"
+    group = parent if parent is not None and parent.type == "group" else None
     for value in session.exec(select(Answer.value).where(Answer.version_id == v.id,
-                                                         Answer.item_id == (parent.id if group else item_id))).all():
+                                                         Answer.item_id == (group.id if group else item_id))).all():
         names = [str(r.get(item_id) or "") for r in value or []] if group else [str(value or "")]
         if any(system in n for n in names):
             return True
@@ -212,7 +222,7 @@ class PlanRow:
 
     STATUS: ClassVar[dict[str, str]] = {"ready": "適用できます", "no_change": "変更なし", "skipped": "対象外(手続中)", "applied": "適用済み"}
 
-    def as_dict(self, as_of: date) -> dict:
+    def as_dict(self, as_of: date) -> dict[str, Any]:
         a = self.assessment
         return {
             "assessment_id": a.id, "jimu": self.jimu.name, "form": a.form, "form_label": FORM_LABEL[a.form],
@@ -229,10 +239,10 @@ class PlanRow:
 
 
 def _org(session: Session, organisation_id: int) -> tuple[Organisation, list[workflow.CustomStep]]:
-    return session.get(Organisation, organisation_id), procedure.custom_steps(session, organisation_id)
+    return get_organisation(session, organisation_id), procedure.custom_steps(session, organisation_id)
 
 
-def route(form: str, org: Organisation, custom, kind: str) -> list[str]:
+def route(form: str, org: Organisation, custom: list[workflow.CustomStep], kind: str) -> list[str]:
     return C.path(workflow.transitions(form, org.kind, custom, kind))
 
 
@@ -240,16 +250,17 @@ def plan(session: Session, *, actor: Actor, spec: C.Spec, as_of: date, campaign_
          ) -> tuple[list[PlanRow], list[str]]:
     """Per 評価書: the item diff, 再実施/修正, 提出時期, the procedure's latest start days, what does not fit."""
     _check(actor)
-    org, custom = _org(session, actor.organisation_id)
+    org_id = _body(actor)
+    org, custom = _org(session, org_id)
     labels = {f"custom:{c.key}": c.label for c in custom}
-    chosen, missing = targets(session, actor.organisation_id, spec)
+    chosen, missing = targets(session, org_id, spec)
     links = {x.assessment_id: x for x in session.exec(select(CampaignLink).where(
         CampaignLink.campaign_id == campaign_id))} if campaign_id else {}
-    out = []
+    out: list[PlanRow] = []
     for a, jimu in chosen:
-        v = assessments.current_version(session, a.id)
-        if a.id in links:
-            link = links[a.id]
+        v = assessments.current_version(session, pk(a))
+        if pk(a) in links:
+            link = links[pk(a)]
             out.append(PlanRow(a, jimu, "applied", "この一括変更で作成した版があります(再適用しても変わりません)。",
                                session.get(AssessmentVersion, link.version_id), kind=link.kind))
             continue
@@ -258,8 +269,8 @@ def plan(session: Session, *, actor: Actor, spec: C.Spec, as_of: date, campaign_
                                "手続中の版があるため対象外としました(その版の手続を終えてから適用してください)。", v))
             continue
         d = catalogue.definition(a.form, v.form_version)
-        values = answers.version_values(session, v.id)
-        files = [(f.uid, f.name) for f in assessments.files(session, v.id)]
+        values = answers.version_values(session, pk(v))
+        files = [(f.uid, f.name) for f in assessments.files(session, pk(v))]
         applied = C.apply_edits(d, values, files, spec.edits, C.env_for(spec, jimu.name, a.form, a.number))
         found = diffs.diff(d, values, files, d, applied.values, files)
         classes, kind = C.classify(d, found, applied.touched, spec.edits, spec.classification)
@@ -290,7 +301,7 @@ def apply(session: Session, *, actor: Actor, campaign_id: int, today: date,
     campaign = get(session, actor=actor, campaign_id=campaign_id)
     spec = parse(campaign.spec)
     rows, missing = plan(session, actor=actor, spec=spec, as_of=today, campaign_id=campaign.id)
-    created = []
+    created: list[tuple[PlanRow, AssessmentVersion]] = []
     try:
         for r in rows:
             if r.status == "ready":
@@ -312,8 +323,9 @@ def apply(session: Session, *, actor: Actor, campaign_id: int, today: date,
 def _apply_one(session: Session, actor: Actor, campaign: Campaign, spec: C.Spec, r: PlanRow,
                today: date) -> AssessmentVersion:
     a = r.assessment
-    v = revisions.revise(session, actor=actor, assessment_id=a.id, reason="change", planned_change_on=spec.planned_on,
+    v = revisions.revise(session, actor=actor, assessment_id=pk(a), reason="change", planned_change_on=spec.planned_on,
                          commit=False)
+    vid = pk(v)
     d = catalogue.definition(a.form, v.form_version)
     by_page: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
     for c in r.changes:
@@ -324,20 +336,20 @@ def _apply_one(session: Session, actor: Actor, campaign: Campaign, spec: C.Spec,
         top = parent.id if parent is not None and parent.type == "group" else top
         by_page[(d.page_of(top).id, c.file_uid)][top] = r.values[c.file_uid][top]
     for (page_id, uid), vals in by_page.items():
-        lock = session.get(PageLock, (v.id, page_id, uid)).lock
-        answers.save_page(session, actor=actor, version_id=v.id, page_id=page_id, file_uid=uid, lock=str(lock),
+        lock = answers.page_lock(session, vid, page_id, uid).lock
+        answers.save_page(session, actor=actor, version_id=vid, page_id=page_id, file_uid=uid, lock=str(lock),
                           parsed=ParsedPage(values=vals), today=today, commit=False)
     for key, cls in r.classes.items():
         uid, _, item_id = key.partition("|")
-        session.add(ChangeClass(version_id=v.id, file_uid=uid, item_id=item_id, decision=cls,
+        session.add(ChangeClass(version_id=vid, file_uid=uid, item_id=item_id, decision=cls,
                                 decided_by_id=actor.user_id))
     session.flush()
-    revisions.generate_rows(session, actor=actor, version_id=v.id, today=today, commit=False)
+    revisions.generate_rows(session, actor=actor, version_id=vid, today=today, commit=False)
     note = "\n".join(x for x in (f"{spec.name}: {spec.reason}", r.timing_note) if x)[:2000]
     for row in session.exec(select(ChangeRow).where(ChangeRow.assessment_id == a.id, ChangeRow.version_seq == v.seq)):
         row.timing, row.timing_note, row.changed_on = r.timing, note, spec.planned_on
         session.add(row)
-    session.add(CampaignLink(campaign_id=campaign.id, assessment_id=a.id, version_id=v.id, kind=v.kind,
+    session.add(CampaignLink(campaign_id=pk(campaign), assessment_id=pk(a), version_id=vid, kind=v.kind,
                              applied_by_id=actor.user_id))
     audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="campaign_applied",
                  after={"campaign": campaign.id, "kind": v.kind, "changes": len(r.changes),

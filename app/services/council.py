@@ -2,15 +2,29 @@
 指摘事項 with the department's answers, and the 答申 with its conditions."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.text import text_problem
 from app.domain.wareki import date_field
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import Council, CouncilMember, Finding, Meeting, Review, ReviewCondition, User
+from app.models import (
+    Assessment,
+    AssessmentVersion,
+    Council,
+    CouncilMember,
+    Finding,
+    Meeting,
+    Review,
+    ReviewCondition,
+    Snapshot,
+    User,
+    pk,
+)
 from app.services import assessments, audit, catalogue, locking, scope
 
 RESULTS = ("適当", "条件付き適当", "不適当")
@@ -22,7 +36,8 @@ def _records_only(actor: Actor) -> None:
         raise Forbidden("第三者点検の記録は総務・文書担当が行います。")
 
 
-def _text(data: dict, key: str, label: str, limit: int, errors: dict, *, required: bool = False) -> str:
+def _text(data: Mapping[str, Any], key: str, label: str, limit: int, errors: dict[str, str], *,
+          required: bool = False) -> str:
     value = str(data.get(key, ""))
     problem = text_problem(value, label=label, max_len=limit, required=required)
     if problem:
@@ -31,12 +46,13 @@ def _text(data: dict, key: str, label: str, limit: int, errors: dict, *, require
 
 
 def councils(session: Session, organisation_id: int) -> list[Council]:
-    return list(session.exec(select(Council).where(Council.organisation_id == organisation_id).order_by(Council.id)).all())
+    return list(session.exec(select(Council).where(Council.organisation_id == organisation_id)
+                             .order_by(col(Council.id))).all())
 
 
 def members(session: Session, council_id: int) -> list[User]:
-    return list(session.exec(select(User).join(CouncilMember, CouncilMember.user_id == User.id)
-                             .where(CouncilMember.council_id == council_id).order_by(User.id)).all())
+    return list(session.exec(select(User).join(CouncilMember, col(CouncilMember.user_id) == User.id)
+                             .where(CouncilMember.council_id == council_id).order_by(col(User.id))).all())
 
 
 def save_council(session: Session, *, actor: Actor, name: str, member_ids: list[int], council_id: int | None = None,
@@ -56,7 +72,10 @@ def save_council(session: Session, *, actor: Actor, name: str, member_ids: list[
         locking.claim_row(session, council, lock_version, message="この審議会の設定は他の利用者により先に更新されています。",
                           what="この審議会の設定", entity="council", actor_id=actor.user_id,
                           describe=lambda c: f"名称「{c.name}」、委員 {len(members(session, c.id))}名")
-    council = council or Council(organisation_id=actor.organisation_id, name=name)
+    if council is None:
+        if actor.organisation_id is None:  # the bare CLI actor: a council belongs to one body (NOT NULL)
+            raise Forbidden("審議会は評価実施機関ごとに登録します(所属のない利用者は登録できません)。")
+        council = Council(organisation_id=actor.organisation_id, name=name)
     council.name = name
     session.add(council)
     session.flush()
@@ -64,7 +83,7 @@ def save_council(session: Session, *, actor: Actor, name: str, member_ids: list[
         session.delete(m)
     session.flush()
     for uid in sorted(set(member_ids)):
-        session.add(CouncilMember(council_id=council.id, user_id=uid))
+        session.add(CouncilMember(council_id=pk(council), user_id=uid))
     audit.record(session, actor=actor, entity="council", entity_id=council.id, action="saved",
                  after={"name": name, "members": sorted(set(member_ids))})
     session.commit()
@@ -72,19 +91,19 @@ def save_council(session: Session, *, actor: Actor, name: str, member_ids: list[
 
 
 def current_review(session: Session, version_id: int) -> Review | None:
-    return session.exec(select(Review).where(Review.version_id == version_id).order_by(Review.id.desc())).first()
+    return session.exec(select(Review).where(Review.version_id == version_id).order_by(col(Review.id).desc())).first()
 
 
 def rounds(session: Session, version_id: int) -> list[Review]:
     """Every round of the 第三者点検 of a version, oldest first (「再度の点検を求める」 opens a new one)."""
-    return list(session.exec(select(Review).where(Review.version_id == version_id).order_by(Review.id)).all())
+    return list(session.exec(select(Review).where(Review.version_id == version_id).order_by(col(Review.id))).all())
 
 
 def setup_review(session: Session, *, actor: Actor, version_id: int, council_id: str, consulted_on: str,
                  method: str) -> Review:
     _records_only(actor)
     v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id)
-    review = current_review(session, v.id)
+    review = current_review(session, pk(v))
     if review and review.snapshot_id and v.stage == "third_party_review":
         raise Conflict("第三者点検の実施中は諮問の内容を変更できません。")
     errors: dict[str, str] = {}
@@ -93,11 +112,11 @@ def setup_review(session: Session, *, actor: Actor, version_id: int, council_id:
         errors["council_id"] = "審議会を選択してください(管理画面の「審議会」で登録できます)。"
     day = date_field(consulted_on, label="諮問日", errors=errors, key="consulted_on", required=True)
     method = _text({"method": method}, "method", "方法", 1000, errors, required=True)
-    if errors:
+    if errors or council is None:  # (no council is an error above)
         raise ValidationFailed(errors)
     if review is None or review.closed_on:
-        review = Review(version_id=v.id, council_id=council.id)
-    review.council_id, review.consulted_on, review.method = council.id, day, method
+        review = Review(version_id=pk(v), council_id=pk(council))
+    review.council_id, review.consulted_on, review.method = pk(council), day, method
     with locking.unique_or_conflict(session, "この版の第三者点検(諮問)は他の利用者が先に登録しました。画面を再読み込みしてください。"):
         session.add(review)  # ux_review_open: one open council review per version
     audit.record(session, actor=actor, entity="review", entity_id=review.id, action="saved", after=review)
@@ -111,15 +130,15 @@ def require_recorder(session: Session, *, actor: Actor, version_id: int) -> None
     assessments.get_version(session, actor=actor, version_id=version_id)
 
 
-def _review_for(session: Session, actor: Actor, version_id: int) -> tuple[Review, object, object]:
+def _review_for(session: Session, actor: Actor, version_id: int) -> tuple[Review, AssessmentVersion, Assessment]:
     v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id)
-    review = current_review(session, v.id)
+    review = current_review(session, pk(v))
     if review is None:
         raise Conflict("先に第三者点検(諮問)を登録してください。")
     return review, v, a
 
 
-def save_meeting(session: Session, *, actor: Actor, version_id: int, data: dict) -> Meeting:
+def save_meeting(session: Session, *, actor: Actor, version_id: int, data: Mapping[str, Any]) -> Meeting:
     _records_only(actor)
     review, _, _ = _review_for(session, actor, version_id)
     errors: dict[str, str] = {}
@@ -130,7 +149,7 @@ def save_meeting(session: Session, *, actor: Actor, version_id: int, data: dict)
     place = _text(data, "place", "場所", 300, errors)
     agenda = _text(data, "agenda", "議題", 4000, errors)
     attendance = _text(data, "attendance", "出席者", 4000, errors)
-    minutes = []
+    minutes: list[dict[str, Any]] = []
     for n, entry in enumerate(data.get("minutes", []), 1):
         text = str(entry.get("text", ""))
         if not text.strip():
@@ -140,9 +159,9 @@ def save_meeting(session: Session, *, actor: Actor, version_id: int, data: dict)
             errors[f"minutes-{n}"] = problem
         minutes.append({"speaker": str(entry.get("speaker", ""))[:100], "text": text.strip(),
                         "private": bool(entry.get("private"))})
-    if errors:
+    if errors or held is None:  # (a missing date is an error above)
         raise ValidationFailed(errors)
-    meeting = Meeting(review_id=review.id, session_name=session_name, held_on=held, place=place, agenda=agenda,
+    meeting = Meeting(review_id=pk(review), session_name=session_name, held_on=held, place=place, agenda=agenda,
                       attendance=attendance, public=bool(data.get("public", True)), minutes=minutes)
     session.add(meeting)
     session.flush()
@@ -152,28 +171,30 @@ def save_meeting(session: Session, *, actor: Actor, version_id: int, data: dict)
 
 
 def meetings(session: Session, review_id: int) -> list[Meeting]:
-    return list(session.exec(select(Meeting).where(Meeting.review_id == review_id).order_by(Meeting.held_on)).all())
+    return list(session.exec(select(Meeting).where(Meeting.review_id == review_id)
+                             .order_by(col(Meeting.held_on))).all())
 
 
 def findings(session: Session, review_id: int) -> list[Finding]:
-    return list(session.exec(select(Finding).where(Finding.review_id == review_id).order_by(Finding.id)).all())
+    return list(session.exec(select(Finding).where(Finding.review_id == review_id)
+                             .order_by(col(Finding.id))).all())
 
 
-def add_finding(session: Session, *, actor: Actor, version_id: int, data: dict) -> Finding:
+def add_finding(session: Session, *, actor: Actor, version_id: int, data: Mapping[str, Any]) -> Finding:
     _records_only(actor)
     review, v, a = _review_for(session, actor, version_id)
     d = catalogue.definition(a.form, v.form_version)
     errors: dict[str, str] = {}
     text = _text(data, "text", "指摘事項", 20000, errors, required=True)
-    items, problem = assessments.item_picker_of(session, d, v.id).check(data.get("items", []))
+    items, problem = assessments.item_picker_of(session, d, pk(v)).check(data.get("items", []))
     if problem:
         errors["items"] = problem
     meeting_id = int(data["meeting_id"]) if str(data.get("meeting_id", "")).isdigit() else None
-    if meeting_id and meeting_id not in {m.id for m in meetings(session, review.id)}:
+    if meeting_id and meeting_id not in {m.id for m in meetings(session, pk(review))}:
         errors["meeting_id"] = "会議が見つかりません。"
     if errors:
         raise ValidationFailed(errors)
-    f = Finding(review_id=review.id, meeting_id=meeting_id, text=text, items=items)
+    f = Finding(review_id=pk(review), meeting_id=meeting_id, text=text, items=items)
     session.add(f)
     session.flush()
     audit.record(session, actor=actor, entity="finding", entity_id=f.id, action="created", after=f)
@@ -188,9 +209,11 @@ def answer_finding(session: Session, *, actor: Actor, finding_id: int, response:
     if f is None:
         raise NotFound("指摘事項が見つかりません。")
     review = session.get(Review, f.review_id)
+    if review is None:  # (the foreign key keeps it)
+        raise NotFound("指摘事項が見つかりません。")
     _v, a, _ = assessments.get_version(session, actor=actor, version_id=review.version_id)
     if actor.role == "staff":
-        assessments.get(session, actor=actor, assessment_id=a.id, edit=True)
+        assessments.get(session, actor=actor, assessment_id=pk(a), edit=True)
     elif actor.role == "council":
         raise Forbidden("審議会委員は回答を記録できません。")
     errors: dict[str, str] = {}
@@ -238,7 +261,7 @@ def record_answer(session: Session, *, actor: Actor, version_id: int, result: st
     existing = {c.text for c in session.exec(select(ReviewCondition).where(ReviewCondition.review_id == review.id))}
     for c in conditions:
         if c not in existing:
-            session.add(ReviewCondition(review_id=review.id, text=c))
+            session.add(ReviewCondition(review_id=pk(review), text=c))
     audit.record(session, actor=actor, entity="review", entity_id=review.id, action="answered", after=review,
                  note="; ".join(conditions))
     session.commit()
@@ -247,7 +270,7 @@ def record_answer(session: Session, *, actor: Actor, version_id: int, result: st
 
 def conditions(session: Session, review_id: int) -> list[ReviewCondition]:
     return list(session.exec(select(ReviewCondition).where(ReviewCondition.review_id == review_id)
-                             .order_by(ReviewCondition.id)).all())
+                             .order_by(col(ReviewCondition.id))).all())
 
 
 def meet_condition(session: Session, *, actor: Actor, condition_id: int, met_on: str, note: str, today: date) -> ReviewCondition:
@@ -256,6 +279,8 @@ def meet_condition(session: Session, *, actor: Actor, condition_id: int, met_on:
     if c is None:
         raise NotFound("条件が見つかりません。")
     review = session.get(Review, c.review_id)
+    if review is None:  # (the foreign key keeps it)
+        raise NotFound("条件が見つかりません。")
     assessments.get_version(session, actor=actor, version_id=review.version_id)
     errors: dict[str, str] = {}
     day = date_field(met_on or today.isoformat(), label="対応日", errors=errors, key="met_on", required=True)
@@ -276,11 +301,12 @@ def council_reviews(session: Session, *, actor: Actor) -> list[Review]:
     """What was sent to the councils this user sits on (only reviews with a frozen snapshot)."""
     council_ids = [m.council_id for m in session.exec(select(CouncilMember).where(CouncilMember.user_id == actor.user_id))]
     if actor.role in ("records", "admin", "system"):
-        council_ids = [c.id for c in councils(session, actor.organisation_id)]
+        council_ids = [pk(c) for c in councils(session, actor.organisation_id)] if actor.organisation_id else []
     if not council_ids:
         return []
-    return list(session.exec(select(Review).where(Review.council_id.in_(council_ids), Review.snapshot_id.is_not(None))
-                             .order_by(Review.consulted_on.desc())).all())
+    return list(session.exec(select(Review).where(col(Review.council_id).in_(council_ids),
+                                                  col(Review.snapshot_id).is_not(None))
+                             .order_by(col(Review.consulted_on).desc())).all())
 
 
 def can_read_review(session: Session, actor: Actor, review: Review) -> bool:
@@ -305,7 +331,7 @@ def council_name(session: Session, council_id: int | None) -> str:
     return c.name if c else ""
 
 
-def readable_snapshot(session: Session, actor: Actor, snapshot_id: int):
+def readable_snapshot(session: Session, actor: Actor, snapshot_id: int) -> Snapshot:
     """A frozen copy, to whoever may read it: council members only what was sent to their council, the city's users
     by the 評価書's own rule (404 / 403 otherwise)."""
     from app.services import snapshots

@@ -2,12 +2,13 @@
 improvement actions and 答申 conditions, plus the 「再実施が必要」 flag when the しきい値判断 rises."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import func, inspect
+from sqlmodel import Session, col, select
 
 from app.domain import deadlines
 from app.domain import threshold as th
@@ -20,8 +21,10 @@ from app.models import (
     Assessment,
     AssessmentVersion,
     ImprovementAction,
+    Jimu,
     Review,
     ReviewCondition,
+    pk,
 )
 from app.services import assessment_list, dashboard, queue
 from app.services.organisation import get_organisation
@@ -40,20 +43,20 @@ class DueRow:
     open_conditions: int = 0
 
     @property
-    def listed(self):
+    def listed(self) -> assessment_list.AssessmentRow:
         """The 評価書 as the queue lists it (assessment, version, 事務, department, open actions)."""
         return self.q.row
 
     @property
-    def assessment(self):
+    def assessment(self) -> Any:
         return self.q.row.assessment
 
     @property
-    def version(self):
+    def version(self) -> Any:
         return self.q.row.version
 
     @property
-    def jimu(self):
+    def jimu(self) -> Any:
         return self.q.row.jimu
 
     @property
@@ -81,28 +84,30 @@ class DueRow:
 
 
 def rows(session: Session, *, actor: Actor, today: date, department_id: int | None = None,
-         assessment_id: int | None = None, register: list | None = None) -> list[DueRow]:
+         assessment_id: int | None = None, register: list[dashboard.JimuRow] | None = None) -> list[DueRow]:
     """`register`: the caller's dashboard.jimu_rows for the same user and department (ホーム has them), reused."""
     qrows = queue.rows(session, actor=actor, today=today, department_id=department_id, assessment_id=assessment_id)
     ids = [q.row.assessment.id for q in qrows]
     if not ids:
         return []
-    versions: dict[int, list] = {}
-    for v in session.exec(select(*AssessmentVersion.__table__.c).where(AssessmentVersion.assessment_id.in_(ids))
-                          .order_by(AssessmentVersion.seq)).all():
+    versions: dict[int, list[Any]] = {}  # Rows with the columns of AssessmentVersion
+    for v in session.exec(select(*inspect(AssessmentVersion).columns)
+                          .where(col(AssessmentVersion.assessment_id).in_(ids))
+                          .order_by(col(AssessmentVersion.seq))).all():
         versions.setdefault(v.assessment_id, []).append(v)
     last_review = dict(session.exec(select(AnnualReview.assessment_id, func.max(AnnualReview.completed_on))
-                                    .where(AnnualReview.assessment_id.in_(ids), AnnualReview.completed_on.is_not(None))
-                                    .group_by(AnnualReview.assessment_id)).all())
-    actions: dict[int, list] = {}
-    for act in session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id.in_(ids),
+                                    .where(col(AnnualReview.assessment_id).in_(ids),
+                                           col(AnnualReview.completed_on).is_not(None))
+                                    .group_by(col(AnnualReview.assessment_id))).all())
+    actions: dict[int, list[ImprovementAction]] = {}
+    for act in session.exec(select(ImprovementAction).where(col(ImprovementAction.assessment_id).in_(ids),
                                                             ImprovementAction.status == "open")).all():
         actions.setdefault(act.assessment_id, []).append(act)
     conds = dict(session.exec(select(Review.version_id, func.count()).join(ReviewCondition,
-                                                                           ReviewCondition.review_id == Review.id)
+                                                                           col(ReviewCondition.review_id) == Review.id)
                               .where(ReviewCondition.status == "open",
-                                     Review.version_id.in_([q.row.version.id for q in qrows]))
-                              .group_by(Review.version_id)).all())
+                                     col(Review.version_id).in_([q.row.version.id for q in qrows]))
+                              .group_by(col(Review.version_id))).all())
     jimu_ids = sorted({q.row.jimu.id for q in qrows})
     if register is None:
         org = get_organisation(session, actor.organisation_id)
@@ -115,7 +120,8 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
                    register_rows.get(q.row.jimu.id), published_level.get(q.row.jimu.id, 0), today) for q in qrows]
 
 
-def one(session: Session, *, actor: Actor, assessment, jimu, versions: list, today: date) -> DueRow:
+def one(session: Session, *, actor: Actor, assessment: Assessment, jimu: Jimu, versions: Sequence[AssessmentVersion],
+        today: date) -> DueRow:
     """The same row for one 評価書 whose versions the caller already has (the 評価書 page): a third of the
     statements of `rows`, without the records queue's next action (the page shows the procedure itself)."""
     v = versions[-1]
@@ -124,17 +130,20 @@ def one(session: Session, *, actor: Actor, assessment, jimu, versions: list, tod
     actions = list(session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id == assessment.id,
                                                                 ImprovementAction.status == "open")).all())
     conds = session.exec(select(func.count()).select_from(ReviewCondition).join(
-        Review, ReviewCondition.review_id == Review.id).where(Review.version_id == v.id,
+        Review, col(ReviewCondition.review_id) == Review.id).where(Review.version_id == v.id,
                                                               ReviewCondition.status == "open")).one()
     org = get_organisation(session, assessment.organisation_id)
     register = dashboard.jimu_rows(session, actor=actor, org=org, today=today, jimu_id=jimu.id)
     row = assessment_list.AssessmentRow(assessment, v, jimu, "", len(actions))
     q = queue.QueueRow(row, "", 0, "", None, "")
     return _build(q, versions, last_review, actions, conds, register[0] if register else None,
-                  _published_levels(session, [jimu.id]).get(jimu.id, 0), today)
+                  _published_levels(session, [pk(jimu)]).get(pk(jimu), 0), today)
 
 
-def _build(q, vs, last_review, actions, open_conditions, register_row, published_level, today: date) -> DueRow:
+def _build(q: queue.QueueRow, vs: Sequence[Any], last_review: date | None, actions: Sequence[ImprovementAction],
+           open_conditions: int, register_row: dashboard.JimuRow | None, published_level: int,
+           today: date) -> DueRow:
+    """`vs`: the 評価書's versions in order (AssessmentVersion rows, or Rows with their columns)."""
     published = [v for v in vs if v.published_on]
     last_pub = max((v.published_on for v in published), default=None)
     # a 移行登録 (published before this system) starts both clocks: what it was is not on record
@@ -153,9 +162,9 @@ def _published_levels(session: Session, jimu_ids: list[int]) -> dict[int, int]:
     if not jimu_ids:
         return out
     for jimu_id, form in session.exec(select(Assessment.jimu_id, Assessment.form).distinct()
-                                      .join(AssessmentVersion, AssessmentVersion.assessment_id == Assessment.id)
-                                      .where(Assessment.jimu_id.in_(jimu_ids),
-                                             AssessmentVersion.published_on.is_not(None))).all():
+                                      .join(AssessmentVersion, col(AssessmentVersion.assessment_id) == Assessment.id)
+                                      .where(col(Assessment.jimu_id).in_(jimu_ids),
+                                             col(AssessmentVersion.published_on).is_not(None))).all():
         out[jimu_id] = max(out.get(jimu_id, 0), RANK[form])
     return out
 
@@ -163,7 +172,8 @@ def _published_levels(session: Session, jimu_ids: list[int]) -> dict[int, int]:
 RANK = {"basic": 1, "focused": 2, "full": 3}
 
 
-def _items(row: DueRow, q, versions, actions, today: date) -> None:
+def _items(row: DueRow, q: queue.QueueRow, versions: Sequence[Any], actions: Sequence[ImprovementAction],
+           today: date) -> None:
     title = q.row.title
     if row.next_review_due and q.row.jimu.status != "ended":
         row.items.append(Due("review", f"見直し期限: {title}", row.next_review_due, status_of(row.next_review_due, today)))
@@ -182,7 +192,8 @@ def _items(row: DueRow, q, versions, actions, today: date) -> None:
                                  status_of(act.due_on, today)))
 
 
-def _flags(row: DueRow, q, register_row, published_level: int, today: date) -> None:
+def _flags(row: DueRow, q: queue.QueueRow, register_row: dashboard.JimuRow | None, published_level: int,
+           today: date) -> None:
     """「再実施が必要」 when the recorded しきい値判断 (or the register's current figures) require more than what
     is published; 事務終了 and overdue reminders."""
     jimu = q.row.jimu
@@ -190,14 +201,13 @@ def _flags(row: DueRow, q, register_row, published_level: int, today: date) -> N
         latest = register_row.latest
         recorded = max((RANK[x] for x in (latest.required or [])), default=0) if latest is not None else 0
         computed = {None: 0, th.Level.basic: 1, th.Level.focused: 2, th.Level.full: 3}[register_row.current.highest]
-        if recorded > published_level:
+        if latest is not None and recorded > published_level:  # (recorded is 0 without a determination)
             row.flags.append(f"{REASSESS_FLAG}: しきい値判断({wareki(latest.determined_on)})の結果が"
                              f"「{th.RESULT_LABEL[latest.result]}」です(公表済みは{_level_label(published_level)})。")
         elif computed > published_level:
             row.flags.append(f"{REASSESS_FLAG}: 登録情報によるしきい値判断が「{register_row.current.label}」に"
                              f"上がっています(公表済みは{_level_label(published_level)})。しきい値判断を記録してください。")
-    if jimu.status == "ended" and jimu.end_date:
-        until = deadlines.keep_published_until(jimu.end_date)
+    if jimu.status == "ended" and (until := deadlines.keep_published_until(jimu.end_date)) is not None:
         if today > until:
             row.flags.append(f"事務終了({wareki(jimu.end_date)})から3年を経過しました({wareki(until)})— 公表を終了できます")
         else:
@@ -246,10 +256,10 @@ def counts(rows_: list[DueRow]) -> dict[str, int]:
     return out
 
 
-def due_items(rows_: list[DueRow], *, horizon: str = "due_90") -> list[dict]:
+def due_items(rows_: list[DueRow], *, horizon: str = "due_90") -> list[dict[str, Any]]:
     """What a scheduled job reports: every overdue item and those due within 30 or 90 days."""
     keep = {"overdue", "due_30"} | ({"due_90"} if horizon == "due_90" else set())
-    out = []
+    out: list[dict[str, Any]] = []
     for r in rows_:
         for d in r.items:
             if d.status in keep:

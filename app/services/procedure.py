@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import workflow
 from app.domain.policy import Actor
@@ -23,9 +23,11 @@ from app.models import (
     ReviewCondition,
     StageEvent,
     WorkflowStep,
+    pk,
 )
 from app.models.base import utcnow
 from app.services import assessments, audit, catalogue, completeness, fill, pairing, people, snapshots
+from app.services.organisation import get_organisation
 
 DATE_FOR = {"submit": ("submitted_on", "提出日"), "publish": ("published_on", "公表日"),
             "record_approval": ("approved_on", "承認日")}
@@ -33,24 +35,25 @@ DATE_FOR = {"submit": ("submitted_on", "提出日"), "publish": ("published_on",
 
 def custom_steps(session: Session, organisation_id: int) -> list[workflow.CustomStep]:
     rows = session.exec(select(WorkflowStep).where(WorkflowStep.organisation_id == organisation_id,
-                                                   WorkflowStep.active).order_by(WorkflowStep.id)).all()
+                                                   WorkflowStep.active).order_by(col(WorkflowStep.id))).all()
     return [workflow.CustomStep(r.key, r.label, r.before, frozenset(r.forms or [])) for r in rows]
 
 
-def table_for(session: Session, assessment, org: Organisation, version=None) -> list[workflow.Transition]:
+def table_for(session: Session, assessment: Assessment, org: Organisation, version: AssessmentVersion | None = None
+              ) -> list[workflow.Transition]:
     kind = version.kind if version is not None else "initial"
-    return workflow.transitions(assessment.form, org.kind, custom_steps(session, org.id), kind)
+    return workflow.transitions(assessment.form, org.kind, custom_steps(session, pk(org)), kind)
 
 
-def problems_count(session: Session, version: AssessmentVersion, assessment, today: date) -> int:
+def problems_count(session: Session, version: AssessmentVersion, assessment: Assessment, today: date) -> int:
     return len(completeness.evaluate_version(session, version, assessment, today)[0])
 
 
-def context(session: Session, v: AssessmentVersion, a, today: date, *, on_date: date | None = None,
+def context(session: Session, v: AssessmentVersion, a: Assessment, today: date, *, on_date: date | None = None,
             action: str = "", problems: int | None = None) -> workflow.GuardContext:
     comment = session.exec(select(PublicComment).where(PublicComment.version_id == v.id)
-                           .order_by(PublicComment.id.desc())).first()
-    review = session.exec(select(Review).where(Review.version_id == v.id).order_by(Review.id.desc())).first()
+                           .order_by(col(PublicComment.id).desc())).first()
+    review = session.exec(select(Review).where(Review.version_id == v.id).order_by(col(Review.id).desc())).first()
     approval = session.exec(select(Approval).where(Approval.version_id == v.id)).first()
     ctx = workflow.GuardContext(today=today, problems=problems_count(session, v, a, today) if problems is None else problems)
     earlier: dict[str, date] = {}
@@ -77,7 +80,7 @@ def context(session: Session, v: AssessmentVersion, a, today: date, *, on_date: 
             earlier["承認日"] = approval.approved_on
     ctx.submitted_on = on_date if action == "submit" else v.submitted_on
     ctx.published_on = on_date if action == "publish" else v.published_on
-    if action == "record_approval" and on_date and approval:
+    if action == "record_approval" and on_date and ctx.approval is not None:  # (set above when there is one)
         ctx.approval = {**ctx.approval, "approved_on": on_date}
     ctx.earlier_dates = earlier
     ctx.partner = pairing.problem(session, a, v, action)
@@ -99,21 +102,25 @@ def fire(session: Session, *, actor: Actor, version_id: int, action: str, lock: 
     """Fire one transition; `with_basic` first moves the 基礎項目評価書 of a 重点/全項目 through the same step, in
     the same transaction (「基礎と一緒に提出・公表」)."""
     v, a, _jimu = assessments.get_version(session, actor=actor, version_id=version_id)
-    v = assessments.lock_for_transition(session, v.id)  # content writes in flight finish first (see ensure_writable)
+    v = assessments.lock_for_transition(session, pk(v))  # content writes in flight finish first (see ensure_writable)
     if actor.role == "staff":
-        assessments.get(session, actor=actor, assessment_id=a.id, edit=True)
+        assessments.get(session, actor=actor, assessment_id=pk(a), edit=True)
     elif actor.role == "council":
         raise Forbidden("審議会委員は手続を操作できません。")
-    org = session.get(Organisation, a.organisation_id)
-    if with_basic and pairing.problem(session, a, v, action):
+    org = get_organisation(session, a.organisation_id)
+    problem = pairing.problem(session, a, v, action) if with_basic else None
+    if problem:
         bv = pairing.basic_version(session, a)
         if bv is not None:
-            bv = assessments.lock_for_transition(session, bv.id)
+            bv = assessments.lock_for_transition(session, pk(bv))
         if bv is None or not movable_with(session, bv, action):
-            raise Conflict(pairing.problem(session, a, v, action) if bv is None else
+            raise Conflict(problem if bv is None else
                            f"基礎項目評価書は現在「{workflow.stage_label(bv.stage)}」の段階で、一緒に{pairing.STEP[action]}できません。"
                            f"基礎項目評価書の手続を先に進めてください。")
-        _fire_one(session, actor, bv, pairing.basic_of(session, a), org, action, str(bv.stage_lock), reason, on_date, today)
+        basic = pairing.basic_of(session, a)
+        if basic is None:  # (basic_version() found its version)
+            raise Conflict(problem)
+        _fire_one(session, actor, bv, basic, org, action, str(bv.stage_lock), reason, on_date, today)
     fired = _fire_one(session, actor, v, a, org, action, lock, reason, on_date, today)
     session.commit()
     return fired
@@ -122,12 +129,14 @@ def fire(session: Session, *, actor: Actor, version_id: int, action: str, lock: 
 def movable_with(session: Session, bv: AssessmentVersion, action: str) -> bool:
     """Whether the 基礎 version `bv` has `action` from its current stage (the offer 「基礎と一緒に…」)."""
     basic = session.get(Assessment, bv.assessment_id)
-    org = session.get(Organisation, basic.organisation_id)
+    if basic is None:  # (the foreign key keeps it)
+        return False
+    org = get_organisation(session, basic.organisation_id)
     return any(tr.source == bv.stage and tr.action == action for tr in table_for(session, basic, org, bv))
 
 
-def _fire_one(session: Session, actor: Actor, v: AssessmentVersion, a, org, action: str, lock: str, reason: str,
-              on_date: str, today: date) -> Fired:
+def _fire_one(session: Session, actor: Actor, v: AssessmentVersion, a: Assessment, org: Organisation, action: str,
+              lock: str, reason: str, on_date: str, today: date) -> Fired:
     day = _date(on_date, action, today)
     ctx = context(session, v, a, today, on_date=day, action=action)
     try:
@@ -140,14 +149,14 @@ def _fire_one(session: Session, actor: Actor, v: AssessmentVersion, a, org, acti
         raise Conflict(exc.reason) from None
     filled = _side_effects(session, actor, v, a, tr, day, today, reason)
     result = session.exec(update(AssessmentVersion).where(
-        AssessmentVersion.id == v.id, AssessmentVersion.stage == tr.source,
-        AssessmentVersion.stage_lock == (int(lock) if str(lock).isdigit() else -1),
-    ).values(stage=tr.target, stage_lock=AssessmentVersion.stage_lock + 1, stage_since=utcnow(),
+        col(AssessmentVersion.id) == v.id, col(AssessmentVersion.stage) == tr.source,
+        col(AssessmentVersion.stage_lock) == (int(lock) if str(lock).isdigit() else -1),
+    ).values(stage=tr.target, stage_lock=col(AssessmentVersion.stage_lock) + 1, stage_since=utcnow(),
              frozen=tr.target == "published"))
     if result.rowcount != 1:
         session.rollback()
         raise Conflict("この評価書の手続は、他の利用者が先に進めました。画面を再読み込みして現在の段階を確認してください。")
-    event = StageEvent(version_id=v.id, action=tr.action, from_stage=tr.source, to_stage=tr.target, on_date=day,
+    event = StageEvent(version_id=pk(v), action=tr.action, from_stage=tr.source, to_stage=tr.target, on_date=day,
                        actor_id=actor.user_id, actor_login=actor.login_id, note=reason.strip()[:2000])
     session.add(event)
     audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action=f"stage:{tr.action}",
@@ -171,29 +180,27 @@ def _date(raw: str, action: str, today: date) -> date | None:
     return value
 
 
-def _side_effects(session: Session, actor: Actor, v, a, tr: workflow.Transition, day: date | None, today: date,
-                  reason: str = "") -> list[str]:
+def _side_effects(session: Session, actor: Actor, v: AssessmentVersion, a: Assessment, tr: workflow.Transition,
+                  day: date | None, today: date, reason: str = "") -> list[str]:
     filled: list[str] = []
     if tr.action == "start_comment":
-        comment = session.exec(select(PublicComment).where(PublicComment.version_id == v.id)
-                               .order_by(PublicComment.id.desc())).first()
-        comment.snapshot_id = snapshots.take(session, actor=actor, version_id=v.id, purpose="public_comment",
+        comment = _latest_comment(session, pk(v))
+        comment.snapshot_id = snapshots.take(session, actor=actor, version_id=pk(v), purpose="public_comment",
                                              today=today).id
         session.add(comment)
     elif tr.action == "close_comment":
-        comment = session.exec(select(PublicComment).where(PublicComment.version_id == v.id)
-                               .order_by(PublicComment.id.desc())).first()
+        comment = _latest_comment(session, pk(v))
         comment.closed_on = today
         if comment.end_on and today <= comment.end_on:  # closed early: the reason is printed in the results
             comment.early_close_reason = reason.strip()[:2000]
         session.add(comment)
         filled = fill.from_procedure(session, actor=actor, version=v, assessment=a, prefix="comment.")
     elif tr.action == "start_review":
-        review = session.exec(select(Review).where(Review.version_id == v.id).order_by(Review.id.desc())).first()
-        review.snapshot_id = snapshots.take(session, actor=actor, version_id=v.id, purpose="council", today=today).id
+        review = _latest_review(session, pk(v))
+        review.snapshot_id = snapshots.take(session, actor=actor, version_id=pk(v), purpose="council", today=today).id
         session.add(review)
     elif tr.action == "close_review":
-        review = session.exec(select(Review).where(Review.version_id == v.id).order_by(Review.id.desc())).first()
+        review = _latest_review(session, pk(v))
         review.closed_on = today
         session.add(review)
         filled = fill.from_procedure(session, actor=actor, version=v, assessment=a, prefix="review.")
@@ -202,6 +209,8 @@ def _side_effects(session: Session, actor: Actor, v, a, tr: workflow.Transition,
     elif tr.action in ("apply_approval", "record_approval"):
         if tr.action == "record_approval":
             approval = session.exec(select(Approval).where(Approval.version_id == v.id)).first()
+            if approval is None:  # (the transition's guard requires the application)
+                raise Conflict("この版の承認の申請が記録されていません。")
             approval.approved_on = day
             session.add(approval)
             v.approved_on = day
@@ -210,29 +219,47 @@ def _side_effects(session: Session, actor: Actor, v, a, tr: workflow.Transition,
         v.submitted_on = day
         session.add(v)
         session.flush()
-        snapshots.take(session, actor=actor, version_id=v.id, purpose="submission", today=today)
+        snapshots.take(session, actor=actor, version_id=pk(v), purpose="submission", today=today)
     elif tr.action == "publish":
         v.published_on = day
         session.add(v)
         session.flush()
-        snapshots.take(session, actor=actor, version_id=v.id, purpose="publication", today=today)
+        snapshots.take(session, actor=actor, version_id=pk(v), purpose="publication", today=today)
     session.add(v)
     session.flush()
     return filled
 
 
-def _next_round(session: Session, actor: Actor, v, today: date) -> Review:
+def _latest_comment(session: Session, version_id: int) -> PublicComment:
+    """The version's 意見公募 (the latest one); the transitions that use it are guarded on its record."""
+    comment = session.exec(select(PublicComment).where(PublicComment.version_id == version_id)
+                           .order_by(col(PublicComment.id).desc())).first()
+    if comment is None:
+        raise Conflict("この版の意見公募が記録されていません。")
+    return comment
+
+
+def _latest_review(session: Session, version_id: int) -> Review:
+    """The version's current round of the 第三者点検; the transitions that use it are guarded on its record."""
+    review = session.exec(select(Review).where(Review.version_id == version_id)
+                          .order_by(col(Review.id).desc())).first()
+    if review is None:
+        raise Conflict("先に第三者点検(諮問)を登録してください。")
+    return review
+
+
+def _next_round(session: Session, actor: Actor, v: AssessmentVersion, today: date) -> Review:
     """「再度の点検を求める」: a new round of the 第三者点検 with a new snapshot of the current text (what the council
     reads now) and no 答申 yet; the previous round (its 答申, 指摘事項 and conditions) stays as history."""
-    previous = session.exec(select(Review).where(Review.version_id == v.id).order_by(Review.id.desc())).first()
+    previous = session.exec(select(Review).where(Review.version_id == v.id).order_by(col(Review.id).desc())).first()
     if previous is None:
         raise Conflict("再度の点検を求める前の第三者点検の記録がありません。")
     if previous.closed_on is None:
         previous.closed_on = today
         session.add(previous)
         session.flush()
-    snap = snapshots.take(session, actor=actor, version_id=v.id, purpose="council", today=today)
-    review = Review(version_id=v.id, council_id=previous.council_id, round=(previous.round or 1) + 1,
+    snap = snapshots.take(session, actor=actor, version_id=pk(v), purpose="council", today=today)
+    review = Review(version_id=pk(v), council_id=previous.council_id, round=(previous.round or 1) + 1,
                     consulted_on=today, method=previous.method, snapshot_id=snap.id)
     session.add(review)
     session.flush()
@@ -243,7 +270,7 @@ def _next_round(session: Session, actor: Actor, v, today: date) -> Review:
 
 def timeline(session: Session, version_id: int) -> list[StageEvent]:
     return list(session.exec(select(StageEvent).where(StageEvent.version_id == version_id)
-                             .order_by(StageEvent.at, StageEvent.id)).all())
+                             .order_by(col(StageEvent.at), col(StageEvent.id))).all())
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@ each (person, deadline, threshold) sent once. The rules are in app/domain/remind
 deadlines and people, sends, and records what the SMTP server accepted."""
 from __future__ import annotations
 
+import smtplib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from app.config import Settings
 from app.db import session_scope
@@ -31,6 +33,7 @@ from app.models import (
     ReviewCondition,
     User,
     UserDepartment,
+    pk,
 )
 from app.services import audit, due, locking, mailer
 
@@ -45,7 +48,7 @@ def deadlines(session: Session, *, organisation_id: int, today: date) -> list[ru
     by_version = {r.q.row.version.id: r for r in rows}
     out: list[rules.Deadline] = []
 
-    def add(kind: str, key: str, r, what: str, due_on: date) -> None:
+    def add(kind: str, key: str, r: due.DueRow, what: str, due_on: date) -> None:
         out.append(rules.Deadline(f"{kind}:{key}:{due_on.isoformat()}", kind, r.assessment.id,
                                   r.q.row.jimu.department_id, str(r.assessment.number), r.title, what, due_on))
 
@@ -57,29 +60,36 @@ def deadlines(session: Session, *, organisation_id: int, today: date) -> list[ru
                 add("reassessment", str(r.assessment.id), r, "再実施(5年)の期限", d.due_on)
     if not rows:
         return out
-    for pc in session.exec(select(PublicComment).join(AssessmentVersion, AssessmentVersion.id == PublicComment.version_id)
-                           .where(PublicComment.version_id.in_(list(by_version)), PublicComment.closed_on.is_(None),
-                                  PublicComment.end_on.is_not(None), AssessmentVersion.stage == "public_comment")):
+    for pc in session.exec(select(PublicComment)
+                           .join(AssessmentVersion, col(AssessmentVersion.id) == PublicComment.version_id)
+                           .where(col(PublicComment.version_id).in_(list(by_version)),
+                                  col(PublicComment.closed_on).is_(None), col(PublicComment.end_on).is_not(None),
+                                  AssessmentVersion.stage == "public_comment")):
+        if pc.end_on is None:  # excluded by the query
+            continue
         add("comment", str(pc.id), by_version[pc.version_id],
             f"意見公募の期間の終了({wareki(pc.start_on)}〜{wareki(pc.end_on)})", pc.end_on)
-    conds = session.exec(select(ReviewCondition, Review).join(Review, Review.id == ReviewCondition.review_id)
-                         .where(Review.version_id.in_(list(by_version)), Review.answered_on.is_not(None))
-                         .order_by(ReviewCondition.id)).all()
+    conds = session.exec(select(ReviewCondition, Review).join(Review, col(Review.id) == ReviewCondition.review_id)
+                         .where(col(Review.version_id).in_(list(by_version)), col(Review.answered_on).is_not(None))
+                         .order_by(col(ReviewCondition.id))).all()
     numbers: dict[int, int] = {}
     for c, review in conds:
-        numbers[review.id] = numbers.get(review.id, 0) + 1
-        if c.status != "open":
+        review_id = pk(review)
+        numbers[review_id] = numbers.get(review_id, 0) + 1
+        if c.status != "open" or review.answered_on is None:  # (unanswered reviews are excluded by the query)
             continue
         r = by_version[review.version_id]
         due_on = review.answered_on + timedelta(days=CONDITION_DAYS)
         planned = r.q.row.version.planned_change_on
         if planned and planned < due_on:
             due_on = planned
-        add("condition", str(c.id), r, f"答申({wareki(review.answered_on)})の条件{numbers[review.id]}への対応", due_on)
-    for a in session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id.in_(list(by_assessment)),
+        add("condition", str(c.id), r, f"答申({wareki(review.answered_on)})の条件{numbers[review_id]}への対応", due_on)
+    for a in session.exec(select(ImprovementAction).where(col(ImprovementAction.assessment_id).in_(list(by_assessment)),
                                                           ImprovementAction.status == "open",
-                                                          ImprovementAction.due_on.is_not(None))
-                          .order_by(ImprovementAction.id)):
+                                                          col(ImprovementAction.due_on).is_not(None))
+                          .order_by(col(ImprovementAction.id))):
+        if a.due_on is None:  # excluded by the query
+            continue
         owner = f"(担当: {a.owner})" if a.owner else ""
         add("action", str(a.id), by_assessment[a.assessment_id], f"改善策の実施{owner}", a.due_on)
     return out
@@ -89,17 +99,18 @@ def recipients(session: Session, *, organisation_id: int) -> list[rules.Recipien
     """Active records and staff users with their departments (and those below) and opt-outs; with or without an
     address (the run reports those without one)."""
     users = session.exec(select(User).where(User.organisation_id == organisation_id, User.active == True,
-                                            User.role.in_(rules.RECIPIENT_ROLES)).order_by(User.id)).all()
-    parents = dict(session.exec(select(Department.id, Department.parent_id)
-                                .where(Department.organisation_id == organisation_id)).all())
+                                            col(User.role).in_(rules.RECIPIENT_ROLES)).order_by(col(User.id))).all()
+    parents = {d: p for d, p in session.exec(select(Department.id, Department.parent_id)
+                                             .where(Department.organisation_id == organisation_id)).all()
+               if d is not None}  # (read rows always have an id)
     own: dict[int, set[int]] = {}
     for link in session.exec(select(UserDepartment)):
         own.setdefault(link.user_id, set()).add(link.department_id)
     opted: dict[int, set[str]] = {}
     for o in session.exec(select(MailOptOut)):
         opted.setdefault(o.user_id, set()).add(o.kind)
-    return [rules.Recipient(u.id, u.display_name, u.email, u.role, expand_departments(own.get(u.id, set()), parents),
-                            frozenset(opted.get(u.id, set()))) for u in users]
+    return [rules.Recipient(pk(u), u.display_name, u.email, u.role, expand_departments(own.get(pk(u), set()), parents),
+                            frozenset(opted.get(pk(u), set()))) for u in users]
 
 
 def sent_keys(session: Session, user_ids: list[int]) -> set[tuple[int, str, str]]:
@@ -107,7 +118,7 @@ def sent_keys(session: Session, user_ids: list[int]) -> set[tuple[int, str, str]
         return set()
     return {(u, k, t) for u, k, t in session.exec(select(ReminderSent.user_id, ReminderSent.deadline_key,
                                                          ReminderSent.threshold)
-                                                  .where(ReminderSent.user_id.in_(user_ids))).all()}
+                                                  .where(col(ReminderSent.user_id).in_(user_ids))).all()}
 
 
 @dataclass
@@ -135,9 +146,10 @@ class Report:
 def plan(session: Session, *, today: date) -> list[tuple[rules.Mail, str]]:
     """(mail, login id) for every person with reminders due, in every organisation; a mail without an address is
     included (status no_address in the report)."""
-    out = []
+    out: list[tuple[rules.Mail, str]] = []
     logins = dict(session.exec(select(User.id, User.login_id)).all())
-    for org_id in session.exec(select(Organisation.id).order_by(Organisation.id)).all():
+    for org in session.exec(select(Organisation).order_by(col(Organisation.id))).all():
+        org_id = pk(org)
         people = recipients(session, organisation_id=org_id)
         found = deadlines(session, organisation_id=org_id, today=today)
         sent = sent_keys(session, [p.user_id for p in people])
@@ -192,7 +204,7 @@ def _send_one(engine: Engine, smtp: mailer.Mailer, settings: Settings, mail: rul
                             "reminders": [[x.deadline.key, x.threshold] for x in mail.reminders]})
         try:
             smtp.send(msg)
-        except (OSError, mailer.smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPException) as exc:
             session.rollback()
             return MailResult(mail, login, "failed", mailer.describe(exc))
         session.commit()
@@ -201,12 +213,14 @@ def _send_one(engine: Engine, smtp: mailer.Mailer, settings: Settings, mail: rul
 
 def sent_list(session: Session, *, organisation_id: int, limit: int = 300) -> list[tuple[ReminderSent, User, str]]:
     """What was sent, newest first, with the 評価書's title (the administrator's page)."""
-    rows = session.exec(select(ReminderSent, User, Jimu.name, Assessment.form, Assessment.number)
-                        .join(User, User.id == ReminderSent.user_id)
-                        .join(Assessment, Assessment.id == ReminderSent.assessment_id)
-                        .join(Jimu, Jimu.id == Assessment.jimu_id)
+    # sqlmodel's select() is typed for up to four entities; these five go through its Select class, typed here.
+    q: Select[ReminderSent, User, str, str, int] = Select(
+        ReminderSent, User, col(Jimu.name), col(Assessment.form), col(Assessment.number))
+    rows = session.exec(q.join(User, col(User.id) == ReminderSent.user_id)
+                        .join(Assessment, col(Assessment.id) == ReminderSent.assessment_id)
+                        .join(Jimu, col(Jimu.id) == Assessment.jimu_id)
                         .where(User.organisation_id == organisation_id)
-                        .order_by(ReminderSent.sent_at.desc(), ReminderSent.id.desc()).limit(limit)).all()
+                        .order_by(col(ReminderSent.sent_at).desc(), col(ReminderSent.id).desc()).limit(limit)).all()
     return [(r, u, f"No.{number} {jimu} {FORM_LABEL[form]}") for r, u, jimu, form, number in rows]
 
 
@@ -239,7 +253,7 @@ def update_preferences(session: Session, *, actor: Actor, email: str, receive: s
         if o.kind not in new_opted:
             session.delete(o)
     for kind in sorted(new_opted - opted):
-        session.add(MailOptOut(user_id=user.id, kind=kind))
+        session.add(MailOptOut(user_id=pk(user), kind=kind))
     audit.record(session, actor=actor, entity="user", entity_id=user.id, action="mail_settings", before=before,
                  after={"email": email, "opted_out": sorted(new_opted)})
     session.commit()

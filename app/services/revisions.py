@@ -3,22 +3,26 @@ and the 変更箇所 rows generated from the diff with the published version."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import changes as diffs
 from app.domain.answer_text import answer_text
 from app.domain.answers import clean_value
 from app.domain.completeness import item_path
+from app.domain.forms import Definition, Page
 from app.domain.policy import Actor
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import (
     Answer,
+    Assessment,
     AssessmentVersion,
     ChangeClass,
     ChangeRow,
     UnmappedAnswer,
     VersionFile,
+    pk,
 )
 from app.models.base import utcnow
 from app.services import assessments, audit, catalogue, locking, text_blocks
@@ -34,31 +38,32 @@ WORKING_EXISTS = "公表済みの版から改訂します。作成中・手続�
 def revise(session: Session, *, actor: Actor, assessment_id: int, reason: str, form_version: str = "",
            planned_change_on: date | None = None, commit: bool = True) -> AssessmentVersion:
     a, jimu = assessments.get(session, actor=actor, assessment_id=assessment_id, edit=True)
-    assessments.lock_assessment(session, a.id)  # a concurrent 改訂 waits, then finds the new draft (409)
-    current = assessments.current_version(session, a.id)
+    assessments.lock_assessment(session, pk(a))  # a concurrent 改訂 waits, then finds the new draft (409)
+    current = assessments.current_version(session, pk(a))
     if current.stage != "published":
         raise Conflict(WORKING_EXISTS)
     if reason not in REASONS:
         raise ValidationFailed({"reason": "改訂の理由を選択してください。"})
     old_def = catalogue.definition(a.form, current.form_version)
     new_def = catalogue.definition(a.form, form_version) if form_version else old_def
-    det = latest_determination(session, jimu.id)
+    det = latest_determination(session, pk(jimu))
     # after a 移行登録 (published before this system, no procedure on record) the next version goes through the
     # full procedure of its form: it is never a 修正 with the shortened procedure
     full = reason in FORCED or current.kind == "migration"
-    v = AssessmentVersion(assessment_id=a.id, seq=current.seq + 1, form_version=new_def.version,
+    v = AssessmentVersion(assessment_id=pk(a), seq=current.seq + 1, form_version=new_def.version,
                           kind="reassessment" if full else "correction", stage="draft",
                           based_on_id=current.id, revision_reason=reason, planned_change_on=planned_change_on,
                           determination_id=det.id if det else current.determination_id, created_by_id=actor.user_id)
     with locking.unique_or_conflict(session, WORKING_EXISTS):  # ux_assessmentversion_working: one draft
         session.add(v)
-    files = assessments.files(session, current.id)
+    vid, current_id = pk(v), pk(current)
+    files = assessments.files(session, current_id)
     for f in files:
-        session.add(VersionFile(version_id=v.id, uid=f.uid, register_file_id=f.register_file_id, name=f.name,
+        session.add(VersionFile(version_id=vid, uid=f.uid, register_file_id=f.register_file_id, name=f.name,
                                 position=f.position))
-    assessments.add_page_locks(session, v.id, new_def, [f.uid for f in files])
-    moved, unmapped = _copy_answers(session, current.id, v.id, old_def, new_def)
-    text_blocks.copy_uses(session, current.id, v.id, new_def)  # 共通記載 stay linked in the new version
+    assessments.add_page_locks(session, vid, new_def, [f.uid for f in files])
+    moved, unmapped = _copy_answers(session, current_id, vid, old_def, new_def)
+    text_blocks.copy_uses(session, current_id, vid, new_def)  # 共通記載 stay linked in the new version
     audit.record(session, actor=actor, entity="assessment", entity_id=a.id, action="revised",
                  after={"version": v.seq, "reason": reason, "form_version": new_def.version, "copied": moved,
                         "unmapped": unmapped})
@@ -67,7 +72,8 @@ def revise(session: Session, *, actor: Actor, assessment_id: int, reason: str, f
     return v
 
 
-def _copy_answers(session: Session, old_vid: int, new_vid: int, old_def, new_def) -> tuple[int, int]:
+def _copy_answers(session: Session, old_vid: int, new_vid: int, old_def: Definition, new_def: Definition
+                  ) -> tuple[int, int]:
     """Items are mapped by id (or the new version's successor_map); whatever does not fit is listed, not dropped."""
     rename = new_def.manifest.successor_map
     moved = unmapped = 0
@@ -95,7 +101,7 @@ def _copy_answers(session: Session, old_vid: int, new_vid: int, old_def, new_def
 
 def unmapped(session: Session, version_id: int) -> list[UnmappedAnswer]:
     return list(session.exec(select(UnmappedAnswer).where(UnmappedAnswer.version_id == version_id)
-                             .order_by(UnmappedAnswer.id)).all())
+                             .order_by(col(UnmappedAnswer.id))).all())
 
 
 def unmapped_version(session: Session, unmapped_id: int) -> int | None:
@@ -117,20 +123,29 @@ def resolve_unmapped(session: Session, *, actor: Actor, unmapped_id: int, resolu
     return row
 
 
-def pending(session: Session, v: AssessmentVersion, a) -> list[diffs.Change]:
+def _revised(session: Session, based_on_id: int) -> AssessmentVersion:
+    """The version a revision was made from (its `based_on_id`)."""
+    base = session.get(AssessmentVersion, based_on_id)
+    if base is None:  # (the foreign key keeps it)
+        raise NotFound("改訂元の版が見つかりません。")
+    return base
+
+
+def pending(session: Session, v: AssessmentVersion, a: Assessment) -> list[diffs.Change]:
     """The differences between this version and the one it revises (empty for a first version)."""
     if not v.based_on_id:
         return []
-    base = session.get(AssessmentVersion, v.based_on_id)
+    base = _revised(session, v.based_on_id)
     old_def = catalogue.definition(a.form, base.form_version)
     new_def = catalogue.definition(a.form, v.form_version)
-    old_files = [(f.uid, f.name) for f in assessments.files(session, base.id)]
-    new_files = [(f.uid, f.name) for f in assessments.files(session, v.id)]
-    return diffs.diff(old_def, version_values(session, base.id), old_files, new_def,
-                      version_values(session, v.id), new_files)
+    old_files = [(f.uid, f.name) for f in assessments.files(session, pk(base))]
+    new_files = [(f.uid, f.name) for f in assessments.files(session, pk(v))]
+    return diffs.diff(old_def, version_values(session, pk(base)), old_files, new_def,
+                      version_values(session, pk(v)), new_files)
 
 
-def page_questions(session: Session, v: AssessmentVersion, a, page, file_uid: str) -> list[diffs.Change]:
+def page_questions(session: Session, v: AssessmentVersion, a: Assessment, page: Page, file_uid: str
+                   ) -> list[diffs.Change]:
     """※ items of one editor page that differ from the revised version and still wait for 「重要な変更か」.
 
     Asked once per item and version, right after a save (重点・全項目 only; the 基礎 has no ※ items).
@@ -141,20 +156,22 @@ def page_questions(session: Session, v: AssessmentVersion, a, page, file_uid: st
     ids = {i.id for i in page.walk() if diffs.classifiable(d, i.id)}
     if not ids:
         return []
-    base = session.get(AssessmentVersion, v.based_on_id)
+    base = _revised(session, v.based_on_id)
     old_def = catalogue.definition(a.form, base.form_version)
     scope = [file_uid] if file_uid else [""]
-    old = _scoped_values(session, base.id, scope, ids)
-    new = _scoped_values(session, v.id, scope, ids)
-    vfiles = [(f.uid, f.name) for f in assessments.files(session, v.id) if f.uid == file_uid]
+    old = _scoped_values(session, pk(base), scope, ids)
+    new = _scoped_values(session, pk(v), scope, ids)
+    vfiles = [(f.uid, f.name) for f in assessments.files(session, pk(v)) if f.uid == file_uid]
     found = diffs.diff(old_def, old, vfiles, d, new, vfiles, only_items=ids, only_file=file_uid)
-    return diffs.unclassified(found, classes(session, v.id))
+    return diffs.unclassified(found, classes(session, pk(v)))
 
 
-def _scoped_values(session: Session, version_id: int, uids: list[str], item_ids: set[str]) -> dict:
-    out: dict = {}
+def _scoped_values(session: Session, version_id: int, uids: list[str], item_ids: set[str]
+                   ) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
     for uid, item_id, value in session.exec(select(Answer.file_uid, Answer.item_id, Answer.value).where(
-            Answer.version_id == version_id, Answer.file_uid.in_(uids), Answer.item_id.in_(sorted(item_ids)))).all():
+            Answer.version_id == version_id, col(Answer.file_uid).in_(uids),
+            col(Answer.item_id).in_(sorted(item_ids)))).all():
         out.setdefault(uid, {})[item_id] = value
     return out
 
@@ -164,7 +181,7 @@ def set_planned_change(session: Session, *, actor: Actor, version_id: int, plann
     """The date the change takes effect: a 事前 submission must be published before it."""
     v, _, _ = assessments.writable_version(session, actor=actor, version_id=version_id)
     if planned_change_on and v.based_on_id:
-        base = session.get(AssessmentVersion, v.based_on_id)
+        base = _revised(session, v.based_on_id)
         if base.published_on and planned_change_on < base.published_on:
             raise ValidationFailed({"planned_change_on": "変更予定日が、改訂する版の公表日より前になっています。"})
     before = v.planned_change_on
@@ -191,7 +208,7 @@ def classify(session: Session, *, actor: Actor, version_id: int, file_uid: str, 
         raise ValidationFailed({"item": "重要な変更の対象(※)の項目ではありません。"})
     existing = session.get(ChangeClass, (v.id, file_uid, item_id))
     before = existing.decision if existing else None
-    row = existing or ChangeClass(version_id=v.id, file_uid=file_uid, item_id=item_id, decision=cls)
+    row = existing or ChangeClass(version_id=pk(v), file_uid=file_uid, item_id=item_id, decision=cls)
     row.decision, row.decided_at, row.decided_by_id = cls, utcnow(), actor.user_id
     session.add(row)
     session.flush()
@@ -202,10 +219,10 @@ def classify(session: Session, *, actor: Actor, version_id: int, file_uid: str, 
     return kind
 
 
-def refresh_kind(session: Session, v: AssessmentVersion, a) -> str:
+def refresh_kind(session: Session, v: AssessmentVersion, a: Assessment) -> str:
     """再実施 when a still-changed ※ item was answered 重要な変更 (or the revision was opened as one), else 修正."""
     current = {diffs.class_key(c.file_uid, c.item_id) for c in pending(session, v, a)}
-    answered = {k: cls for k, cls in classes(session, v.id).items() if k in current}
+    answered = {k: cls for k, cls in classes(session, pk(v)).items() if k in current}
     kind = diffs.kind_of(answered, forced_reassessment=v.revision_reason in FORCED)
     if kind != v.kind:
         v.kind = kind
@@ -224,11 +241,11 @@ def generate_rows(session: Session, *, actor: Actor, version_id: int, today: dat
     existing = {r.key: r for r in rows if r.source == "generated"}
     merged = {k for r in rows if r.key.startswith("merged|") for k in r.key[7:].split("||")}
     timing = "事前" if v.kind == "reassessment" else ""
-    keep = set()
+    keep: set[str] = set()
     for pos, c in enumerate(found):
         if c.key in merged:
             continue
-        row = existing.get(c.key) or ChangeRow(assessment_id=a.id, version_seq=v.seq, source="generated", key=c.key,
+        row = existing.get(c.key) or ChangeRow(assessment_id=pk(a), version_seq=v.seq, source="generated", key=c.key,
                                                changed_on=v.planned_change_on, timing=timing)
         row.position, row.item_id, row.file_uid = pos, c.item_id, c.file_uid
         row.item_label, row.before_text, row.after_text = c.label, c.before, c.after
@@ -250,9 +267,10 @@ def generate_rows(session: Session, *, actor: Actor, version_id: int, today: dat
 
 def merge_rows(session: Session, *, actor: Actor, assessment_id: int, row_ids: list[int]) -> ChangeRow:
     a, _ = assessments.get(session, actor=actor, assessment_id=assessment_id, edit=True)
-    v = assessments.ensure_writable(session, assessments.current_version(session, a.id))
-    rows = [session.get(ChangeRow, i) for i in row_ids]
-    if len(rows) < 2 or any(r is None or r.assessment_id != a.id or r.version_seq != v.seq for r in rows):
+    v = assessments.ensure_writable(session, assessments.current_version(session, pk(a)))
+    picked = [session.get(ChangeRow, i) for i in row_ids]
+    rows = [r for r in picked if r is not None and r.assessment_id == a.id and r.version_seq == v.seq]
+    if len(rows) < 2 or len(rows) != len(picked):  # fewer than two, or one missing or of another version
         raise ValidationFailed({"rows": "まとめる変更箇所を2つ以上選択してください(公表済みの版の行はまとめられません)。"})
     rows.sort(key=lambda r: r.position)
     first = rows[0]
@@ -272,7 +290,7 @@ def merge_rows(session: Session, *, actor: Actor, assessment_id: int, row_ids: l
 
 def covered_keys(session: Session, assessment_id: int, seq: int) -> set[str]:
     """Diff keys that already have a 変更箇所 row (generated or merged) in this version."""
-    out = set()
+    out: set[str] = set()
     for r in session.exec(select(ChangeRow).where(ChangeRow.assessment_id == assessment_id,
                                                   ChangeRow.version_seq == seq)).all():
         if r.key.startswith("merged|"):
@@ -282,19 +300,19 @@ def covered_keys(session: Session, assessment_id: int, seq: int) -> set[str]:
     return out
 
 
-def revision_problems(session: Session, v: AssessmentVersion, a) -> list[tuple[str, str, str]]:
+def revision_problems(session: Session, v: AssessmentVersion, a: Assessment) -> list[tuple[str, str, str]]:
     """(kind, item id, message) for a revision: ※ questions, unplaced answers, stale or incomplete 変更箇所."""
     if not v.based_on_id:
         return []
-    out = []
+    out: list[tuple[str, str, str]] = []
     found = pending(session, v, a)
-    done = classes(session, v.id)
+    done = classes(session, pk(v))
     for c in diffs.unclassified(found, done):
         out.append(("classify", c.item_id, f"{c.label}(※)を変更しました。重要な変更に当たるかを選んでください。"))
-    for u in unmapped(session, v.id):
+    for u in unmapped(session, pk(v)):
         if not u.resolved:
             out.append(("unmapped", u.old_item_id, f"旧様式の「{u.label}」の記載を新しい様式のどこに記載したか確認してください。"))
-    covered = covered_keys(session, a.id, v.seq)
+    covered = covered_keys(session, pk(a), v.seq)
     if any(c.key not in covered for c in found):
         out.append(("changes", "", "変更箇所が最新ではありません。「変更箇所を更新」を押してください。"))
     for r in session.exec(select(ChangeRow).where(ChangeRow.assessment_id == a.id, ChangeRow.version_seq == v.seq)):
