@@ -16,6 +16,7 @@ from app.errors import NotFound, ValidationFailed
 from app.models import Determination, Jimu, Organisation, SeriousIncident, SpecificFile, pk
 from app.models.base import MAX_ID
 from app.services import audit
+from app.services.organisation import get_organisation
 from app.services.register import get_jimu
 
 
@@ -95,9 +96,7 @@ class WizardInput:
 def record(session: Session, *, actor: Actor, jimu_id: int, data: WizardInput, today: date) -> Determination:
     """Validate the confirmed/corrected inputs and store the determination (audited)."""
     jimu = get_jimu(session, actor=actor, jimu_id=jimu_id, edit=True)
-    org = session.get(Organisation, jimu.organisation_id)
-    if org is None:  # (the foreign key keeps the 事務's organisation)
-        raise NotFound("評価実施機関が見つかりません。")
+    org = get_organisation(session, jimu.organisation_id)
     errors: dict[str, str] = {}
     on = date_field(data.determined_on or today.isoformat(), label="判断日", errors=errors, key="determined_on",
                     not_after=today) or today
