@@ -104,7 +104,8 @@ def save_opinion(session: Session, *, actor: Actor, version_id: int, data: dict[
     if errors or received is None:  # (received_on is required: a missing date is in errors)
         raise ValidationFailed(errors)
     before = audit.jsonable(op) if op else None
-    op = op or Opinion(comment_id=pk(c), received_on=received, channel="", text="", position=len(opinions(session, pk(c))))
+    op = op or Opinion(comment_id=pk(c), received_on=received, channel="", text="",
+                       position=len(opinions(session, pk(c))))
     op.received_on, op.channel, op.submitter = received, data["channel"], data.get("submitter", "").strip()
     op.text, op.response, op.items = data["text"].strip(), data.get("response", "").strip(), items
     op.led_to_change, op.changed_item = bool(data.get("led_to_change")), changed_item if data.get("led_to_change") else ""

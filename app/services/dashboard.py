@@ -58,7 +58,8 @@ def jimu_rows(session: Session, *, actor: Actor, org: Organisation, today: date,
     latest: dict[int, Any] = {}
     if ids:
         for f in session.exec(select(*inspect(SpecificFile).columns).where(col(SpecificFile.jimu_id).in_(ids))
-                              .order_by(col(SpecificFile.jimu_id), col(SpecificFile.position), col(SpecificFile.id))).all():
+                              .order_by(col(SpecificFile.jimu_id), col(SpecificFile.position),
+                                        col(SpecificFile.id))).all():
             files[f.jimu_id].append(f)
         newest = (select(func.max(Determination.id)).where(col(Determination.jimu_id).in_(ids))
                   .group_by(col(Determination.jimu_id)))

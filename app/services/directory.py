@@ -242,7 +242,8 @@ def _refund_attempt(session: Session, user_id: int, reserved: bool, max_failures
         values = {"locked_until": None, "failed_logins": max_failures - 1}
     else:
         values = {"failed_logins": case((col(User.failed_logins) > 0, col(User.failed_logins) - 1), else_=0)}
-    session.exec(update(User).where(col(User.id) == user_id).values(**values).execution_options(synchronize_session=False))
+    session.exec(update(User).where(col(User.id) == user_id).values(**values)
+                 .execution_options(synchronize_session=False))
 
 
 def _audit(session: Session, user: User | None, login_id: str, action: str, ip: str, detail: str = "") -> None:

@@ -164,7 +164,8 @@ def _revision(session: Session, v: AssessmentVersion, doc: dict[str, Any]) -> No
         session.delete(row)
     session.flush()
     for c in doc["change_classes"]:
-        session.add(ChangeClass(version_id=pk(v), file_uid=c.get("file", ""), item_id=c["item"], decision=c["decision"]))
+        session.add(ChangeClass(version_id=pk(v), file_uid=c.get("file", ""), item_id=c["item"],
+                                decision=c["decision"]))
     session.flush()
 
 
@@ -175,7 +176,8 @@ def _clear(session: Session, v: AssessmentVersion) -> None:
     session.flush()
 
 
-def _links(session: Session, jimu: Jimu, doc: dict[str, Any], old_links: dict[str, int | None]) -> tuple[dict[str, int], int]:
+def _links(session: Session, jimu: Jimu, doc: dict[str, Any],
+           old_links: dict[str, int | None]) -> tuple[dict[str, int], int]:
     """uid → register file id, kept only when the 特定個人情報ファイル belongs to this 事務; and how many were dropped."""
     ours = set(session.exec(select(SpecificFile.id).where(SpecificFile.jimu_id == jimu.id)).all())
     links: dict[str, int] = {}

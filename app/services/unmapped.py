@@ -95,7 +95,8 @@ def get(session: Session, *, actor: Actor, unmapped_id: int,
 
 
 def _claim(session: Session, row: UnmappedAnswer, resolution: str) -> None:
-    done = session.exec(update(UnmappedAnswer).where(col(UnmappedAnswer.id) == row.id, col(UnmappedAnswer.resolved) == False)
+    done = session.exec(update(UnmappedAnswer)
+                        .where(col(UnmappedAnswer.id) == row.id, col(UnmappedAnswer.resolved) == False)
                         .values(resolved=True, resolution=resolution[:500]))
     if done.rowcount != 1:
         session.rollback()
