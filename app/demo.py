@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from app import demo_blocks, demo_content, demo_data, demo_life
 from app.domain.policy import SYSTEM, Actor
-from app.models import Department, Jimu, Organisation, User
+from app.models import Department, Jimu, Organisation, User, pk
 from app.services import annual, assessments, catalogue, council, determinations, library, register
 from app.services import organisation as orgs
 from app.services.determinations import WizardInput
@@ -35,17 +35,17 @@ def load_demo(session: Session, *, today: date | None = None,
     session.commit()
     depts: dict[str, Department] = {}
     for dept in city.departments:
-        depts[dept.name] = orgs.create_department(session, actor=SYSTEM, organisation_id=org.id, name=dept.name,
+        depts[dept.name] = orgs.create_department(session, actor=SYSTEM, organisation_id=pk(org), name=dept.name,
                                                   parent_id=depts[dept.parent].id if dept.parent else None)
     for acc in city.accounts:
-        orgs.create_user(session, actor=SYSTEM, organisation_id=org.id, login_id=acc.login, display_name=acc.name,
-                         role=acc.role, password=acc.password, department_ids=[depts[d].id for d in acc.departments])
+        orgs.create_user(session, actor=SYSTEM, organisation_id=pk(org), login_id=acc.login, display_name=acc.name,
+                         role=acc.role, password=acc.password, department_ids=[pk(depts[d]) for d in acc.departments])
     actor = Actor(user_id=None, login_id="demo", role="system", organisation_id=org.id)
     for spec in city.jimu:
         _jimu(session, actor, org, depts, spec, today, spec.assessed_on or spec.determined_on)
-    library.seed(session, organisation_id=org.id)
-    annual.seed_checklist(session, organisation_id=org.id)
-    members = [u.id for u in session.exec(select(User).where(User.role == "council")).all()]
+    library.seed(session, organisation_id=pk(org))
+    annual.seed_checklist(session, organisation_id=pk(org))
+    members = [pk(u) for u in session.exec(select(User).where(User.role == "council")).all()]
     council.save_council(session, actor=actor, name=city.council, member_ids=members)
     for _, doc in data.assessments:
         _assessment(session, actor, doc, data, today)
@@ -55,8 +55,8 @@ def load_demo(session: Session, *, today: date | None = None,
             jimu = session.exec(select(Jimu).where(Jimu.name == spec.name)).one()
             _determine(session, actor, org, jimu, spec.determined_on, today)
     if in_flight:
-        demo_life.run(session, data.life, organisation_id=org.id, today=today)  # procedures in flight (issue 14 item 15)
-    demo_blocks.seed(session, data.blocks, organisation_id=org.id)  # 共通記載, taken where the 評価書 hold the wording
+        demo_life.run(session, data.life, organisation_id=pk(org), today=today)  # procedures in flight (issue 14 item 15)
+    demo_blocks.seed(session, data.blocks, organisation_id=pk(org))  # 共通記載, taken where the 評価書 hold the wording
     return True, accounts
 
 
@@ -70,10 +70,10 @@ def _assessment(session: Session, actor: Actor, doc: dict, data: demo_data.Demo,
     """Create the 評価書 of one demo file (and its companion 基礎) and apply the written answers."""
     jimu = session.exec(select(Jimu).where(Jimu.name == doc["jimu"])).one()
     versions = demo_data.form_versions(doc)
-    created = assessments.create(session, actor=actor, jimu_id=jimu.id, forms=list(versions),
+    created = assessments.create(session, actor=actor, jimu_id=pk(jimu), forms=list(versions),
                                  number=str(doc.get("number", "")), today=today, form_versions=versions)
     for a in created:
-        v = assessments.current_version(session, a.id)
+        v = assessments.current_version(session, pk(a))
         d = catalogue.definition(a.form, v.form_version)
         if a.form == doc["form"]:
             demo_content.apply(session, d, v, doc, user_id=None)
@@ -95,11 +95,11 @@ def _reviews(session: Session, actor: Actor, reviews: list[demo_data.YearlyRevie
             continue
         jimu = session.exec(select(Jimu).where(Jimu.name == spec.jimu)).one()
         a = session.exec(select(Assessment).where(Assessment.jimu_id == jimu.id, Assessment.form == spec.form)).one()
-        review = annual.start(session, actor=actor, assessment_id=a.id, today=spec.started)
-        _, checks = annual.get(session, actor=actor, review_id=review.id)
+        review = annual.start(session, actor=actor, assessment_id=pk(a), today=spec.started)
+        _, checks = annual.get(session, actor=actor, review_id=pk(review))
         for group in annual.groups_of(annual.outline(session, review, checks)):  # each group, count confirmed
-            annual.mark_group(session, actor=actor, review_id=review.id, slug=group.slug, confirmed=group.unanswered)
-        annual.complete(session, actor=actor, review_id=review.id, outcome=spec.outcome, findings=spec.findings,
+            annual.mark_group(session, actor=actor, review_id=pk(review), slug=group.slug, confirmed=group.unanswered)
+        annual.complete(session, actor=actor, review_id=pk(review), outcome=spec.outcome, findings=spec.findings,
                         completed_on=spec.completed.isoformat(), today=today)
 
 
@@ -126,7 +126,7 @@ def _history(session: Session, actor: Actor, a, v, state: dict, history: demo_da
     def at(d: date) -> datetime:
         return datetime.combine(d, time(10, 0), tzinfo=UTC)
 
-    steps = [("submit_for_check", "draft", "internal_check", None)]
+    steps: list[tuple[str, str, str, date | None]] = [("submit_for_check", "draft", "internal_check", None)]
     comment, review = state.get("comment"), state.get("council")
     if comment and a.form != "basic":
         start, end = date.fromisoformat(str(comment["start"])), date.fromisoformat(str(comment["end"]))
@@ -136,8 +136,10 @@ def _history(session: Session, actor: Actor, a, v, state: dict, history: demo_da
                   ("close_comment", "public_comment", "comment_revision", end)]
     if review and a.form != "basic":
         body = session.exec(select(Council)).first()
+        if body is None:  # (load_demo saves the council before any 評価書)
+            raise LookupError("demo: no council to record the 答申 with")
         day = date.fromisoformat(str(review["date"]))
-        session.add(Review(version_id=v.id, council_id=body.id, consulted_on=day,
+        session.add(Review(version_id=v.id, council_id=pk(body), consulted_on=day,
                            method=history.review_method.replace("{council}", body.name),
                            result=review.get("result", history.review_result), answered_on=day, closed_on=day))
         steps += [("start_review", "comment_revision", "third_party_review", day),
@@ -145,9 +147,9 @@ def _history(session: Session, actor: Actor, a, v, state: dict, history: demo_da
     last = steps[-1][2]
     steps += [("submit", last, "submitted", v.submitted_on), ("publish", "submitted", "published", v.published_on)]
     first = v.submitted_on or today
-    for action, src, dst, day in steps:
-        session.add(StageEvent(version_id=v.id, action=action, from_stage=src, to_stage=dst, on_date=day,
-                               at=at(day or first), actor_login="", note=history.note))
+    for action, src, dst, on in steps:
+        session.add(StageEvent(version_id=v.id, action=action, from_stage=src, to_stage=dst, on_date=on,
+                               at=at(on or first), actor_login="", note=history.note))
     v.stage, v.frozen = "published", False
     session.add(v)
     session.flush()
@@ -181,14 +183,14 @@ def _jimu(session: Session, actor: Actor, org: Organisation, depts: dict, spec: 
         files=[FileInput(name=f.name, subjects=str(f.subjects), subjects_as_of=spec.as_of.isoformat())
                for f in spec.files],
     )
-    jimu = register.create(session, actor=actor, organisation_id=org.id, data=data, today=today)
+    jimu = register.create(session, actor=actor, organisation_id=pk(org), data=data, today=today)
     _determine(session, actor, org, jimu, on, today)
     return jimu
 
 
 def _determine(session: Session, actor: Actor, org: Organisation, jimu: Jimu, on: date, today: date) -> None:
     on = min(on, today)
-    reg = determinations.inputs_for(jimu, register.files_of(session, jimu.id), [], org, on)
-    determinations.record(session, actor=actor, jimu_id=jimu.id, today=today, data=WizardInput(
+    reg = determinations.inputs_for(jimu, register.files_of(session, pk(jimu)), [], org, on)
+    determinations.record(session, actor=actor, jimu_id=pk(jimu), today=today, data=WizardInput(
         determined_on=on.isoformat(), subjects=str(reg.subjects), handlers=str(reg.handlers), serious_incident="no",
     ))

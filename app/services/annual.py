@@ -5,17 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain.answer_types import holds_measures
 from app.domain.completeness import item_path
-from app.domain.forms import AUDIENCES
+from app.domain.forms import AUDIENCES, Item
 from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.text import text_problem
 from app.domain.wareki import date_field
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import AnnualReview, AnnualReviewCheck, AssessmentVersion, ChecklistItem
+from app.models import AnnualReview, AnnualReviewCheck, AssessmentVersion, ChecklistItem, pk
 from app.models.base import utcnow
 from app.services import assessments, audit, catalogue, locking, revisions, scope
 from app.services.answers import version_values
@@ -28,10 +29,10 @@ def checklist(session: Session, organisation_id: int, *, active_only: bool = Tru
     q = select(ChecklistItem).where(ChecklistItem.organisation_id == organisation_id)
     if active_only:
         q = q.where(ChecklistItem.active)
-    return list(session.exec(q.order_by(ChecklistItem.position, ChecklistItem.id)).all())
+    return list(session.exec(q.order_by(col(ChecklistItem.position), col(ChecklistItem.id))).all())
 
 
-def seed_checklist(session: Session, *, organisation_id: int, path=None) -> int:
+def seed_checklist(session: Session, *, organisation_id: int, path: Path | None = None) -> int:
     """Load the shipped checklist (assessments/checklist.yaml) for an organisation that has none yet."""
     import yaml
 
@@ -61,8 +62,11 @@ def save_checklist_item(session: Session, *, actor: Actor, text: str, item_id: i
         locking.claim_row(session, row, lock_version, message="このチェック項目は他の利用者により先に更新されています。",
                           what="このチェック項目", entity="checklist_item", actor_id=actor.user_id,
                           describe=lambda c: f"「{c.text[:200]}」({'使用中' if c.active else '停止中'})")
-    row = row or ChecklistItem(organisation_id=actor.organisation_id, text=text,
-                               position=len(checklist(session, actor.organisation_id, active_only=False)))
+    if row is None:
+        if actor.organisation_id is None:  # the bare CLI actor: a checklist belongs to one body (NOT NULL column)
+            raise Forbidden("内部監査チェックリストは評価実施機関ごとに登録します(所属のない利用者は登録できません)。")
+        row = ChecklistItem(organisation_id=actor.organisation_id, text=text,
+                            position=len(checklist(session, actor.organisation_id, active_only=False)))
     row.text, row.active = text.strip(), active
     session.add(row)
     session.flush()
@@ -74,23 +78,23 @@ def save_checklist_item(session: Session, *, actor: Actor, text: str, item_id: i
 def start(session: Session, *, actor: Actor, assessment_id: int, today: date) -> AnnualReview:
     """Open a review of the latest published version: one question per measure, then the checklist."""
     a, _ = assessments.get(session, actor=actor, assessment_id=assessment_id, edit=True)
-    assessments.lock_assessment(session, a.id)  # a concurrent start waits, then finds the open review
+    assessments.lock_assessment(session, pk(a))  # a concurrent start waits, then finds the open review
     v = session.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == a.id,
                                                      AssessmentVersion.stage == "published")
-                     .order_by(AssessmentVersion.seq.desc())).first()
+                     .order_by(col(AssessmentVersion.seq).desc())).first()
     if v is None:
         raise Conflict("見直しは公表済みの評価書について行います。")
     open_review = session.exec(select(AnnualReview).where(AnnualReview.assessment_id == a.id,
-                                                          AnnualReview.completed_on.is_(None))).first()
+                                                          col(AnnualReview.completed_on).is_(None))).first()
     if open_review:
         return open_review
-    review = AnnualReview(assessment_id=a.id, version_id=v.id, started_on=today, reviewer_id=actor.user_id)
+    review = AnnualReview(assessment_id=pk(a), version_id=pk(v), started_on=today, reviewer_id=actor.user_id)
     with locking.unique_or_conflict(session, "この評価書の見直しは既に開始されています。開始済みの見直しを開いてください。"):
         session.add(review)  # ux_annualreview_open: one open review per 評価書
     d = catalogue.definition(a.form, v.form_version)
-    files = {f.uid: f.name for f in assessments.files(session, v.id)}
+    files = {f.uid: f.name for f in assessments.files(session, pk(v))}
     pos = 0
-    for uid, items in sorted(version_values(session, v.id).items(), key=lambda kv: (kv[0] != "", kv[0])):
+    for uid, items in sorted(version_values(session, pk(v)).items(), key=lambda kv: (kv[0] != "", kv[0])):
         for item_id, value in items.items():
             if not d.has(item_id) or not holds_measures(d.item(item_id)) or not isinstance(value, dict):
                 continue
@@ -99,13 +103,13 @@ def start(session: Session, *, actor: Actor, assessment_id: int, today: date) ->
                 for m in value.get(aud, []):
                     if not str(m.get("text", "")).strip():
                         continue
-                    session.add(AnnualReviewCheck(review_id=review.id, kind="measure", file_uid=uid, item_id=item_id,
+                    session.add(AnnualReviewCheck(review_id=pk(review), kind="measure", file_uid=uid, item_id=item_id,
                                                   measure_id=str(m.get("id", "")), audience=aud, position=pos,
                                                   label=f"{where}{item_path(d, d.item(item_id))}({aud_label})",
                                                   text=str(m["text"])[:4000]))
                     pos += 1
     for c in checklist(session, a.organisation_id):
-        session.add(AnnualReviewCheck(review_id=review.id, kind="checklist", label="内部監査チェックリスト", text=c.text,
+        session.add(AnnualReviewCheck(review_id=pk(review), kind="checklist", label="内部監査チェックリスト", text=c.text,
                                       position=pos))
         pos += 1
     audit.record(session, actor=actor, entity="annual_review", entity_id=review.id, action="started",
@@ -120,7 +124,7 @@ def get(session: Session, *, actor: Actor, review_id: int) -> tuple[AnnualReview
         raise NotFound("見直しの記録が見つかりません。")
     assessments.get(session, actor=actor, assessment_id=review.assessment_id)
     checks = list(session.exec(select(AnnualReviewCheck).where(AnnualReviewCheck.review_id == review.id)
-                               .order_by(AnnualReviewCheck.position)).all())
+                               .order_by(col(AnnualReviewCheck.position))).all())
     return review, checks
 
 
@@ -207,8 +211,10 @@ def outline(session: Session, review: AnnualReview, checks: list[AnnualReviewChe
 
     v = session.get(AssessmentVersion, review.version_id)
     a = session.get(Assessment, review.assessment_id)
+    if v is None or a is None:  # (the foreign keys keep them)
+        raise NotFound("見直しの対象の版が見つかりません。")
     d = catalogue.definition(a.form, v.form_version)
-    file_rows = assessments.files(session, v.id)
+    file_rows = assessments.files(session, pk(v))
     names = {f.uid: f.name for f in file_rows}
     order = {f.uid: i for i, f in enumerate(file_rows)}
     parts: dict[str, Part] = {}
@@ -219,7 +225,7 @@ def outline(session: Session, review: AnnualReview, checks: list[AnnualReviewChe
         g = Group(CHECKLIST, "内部監査チェックリスト", head.title)
         for n, c in enumerate(listed, 1):
             g.checks.append(c)
-            g.labels[c.id] = f"確認事項{n}"
+            g.labels[pk(c)] = f"確認事項{n}"
         head.groups.append(g)
         parts[CHECKLIST] = head
     for c in checks:
@@ -228,7 +234,7 @@ def outline(session: Session, review: AnnualReview, checks: list[AnnualReviewChe
         aud = f"({AUDIENCES[c.audience]})" if c.audience in AUDIENCES else ""
         if d.has(c.item_id):
             section = d.section_of(c.item_id)
-            chain = []
+            chain: list[Item] = []
             node = d.parent_of(c.item_id)
             while node is not None:
                 chain.insert(0, node)
@@ -250,7 +256,7 @@ def outline(session: Session, review: AnnualReview, checks: list[AnnualReviewChe
             groups[slug] = Group(slug, title, part_title)
             part.groups.append(groups[slug])
         groups[slug].checks.append(c)
-        groups[slug].labels[c.id] = " › ".join(inner) + aud
+        groups[slug].labels[pk(c)] = " › ".join(inner) + aud
 
     def rank(p: Part) -> tuple[int, int]:  # sorted() is stable: Ⅳ's headings keep the order of the questions
         if p.key == CHECKLIST:
@@ -406,7 +412,7 @@ def mark_group(session: Session, *, actor: Actor, review_id: int, slug: str, con
         raise Conflict(f"確認した後に回答が変わりました(確認した未回答 {seen}件、現在 {len(todo)}件)。"
                        "もう一度確認してください。")
     for c in todo:
-        locking.bump(session, AnnualReviewCheck, c.id)
+        locking.bump(session, AnnualReviewCheck, pk(c))
         c.status, c.answered_by_id, c.answered_at = status, actor.user_id, utcnow()
         session.add(c)
     if todo:
@@ -459,13 +465,13 @@ def opened(session: Session, version_id: int) -> AnnualReview | None:
 def shortfalls(session: Session, review_id: int) -> list[AnnualReviewCheck]:
     """Measures and checklist items a review found 未実施 or 一部実施."""
     return list(session.exec(select(AnnualReviewCheck).where(
-        AnnualReviewCheck.review_id == review_id, AnnualReviewCheck.status.in_(["partial", "not_in_place"]))
-        .order_by(AnnualReviewCheck.position)).all())
+        AnnualReviewCheck.review_id == review_id, col(AnnualReviewCheck.status).in_(["partial", "not_in_place"]))
+        .order_by(col(AnnualReviewCheck.position))).all())
 
 
 def reviews_of(session: Session, assessment_id: int) -> list[AnnualReview]:
     return list(session.exec(select(AnnualReview).where(AnnualReview.assessment_id == assessment_id)
-                             .order_by(AnnualReview.started_on.desc(), AnnualReview.id.desc())).all())
+                             .order_by(col(AnnualReview.started_on).desc(), col(AnnualReview.id).desc())).all())
 
 
 def report_docx(session: Session, *, actor: Actor, review_id: int) -> tuple[str, bytes]:

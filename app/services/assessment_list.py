@@ -1,11 +1,13 @@
 """Lists of 評価書 (records queue, dashboard, `spia list --json`) in a constant number of queries."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import func, inspect
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from app.domain import workflow
 from app.domain.forms import FORM_LABEL
@@ -34,9 +36,11 @@ class AssessmentRow:
 
 def rows(session: Session, *, actor: Actor, department_id: int | None = None, jimu_id: int | None = None,
          form: str = "", stage: str = "", assessment_id: int | None = None) -> list[AssessmentRow]:
-    q = (select(*Assessment.__table__.c, Jimu.name.label("jimu_name"), Jimu.department_id.label("jimu_department"),
-                Jimu.status.label("jimu_status"), Jimu.end_date.label("jimu_end"))
-         .join(Jimu, Jimu.id == Assessment.jimu_id).order_by(Assessment.number, Assessment.form))
+    columns = [*inspect(Assessment).columns, col(Jimu.name).label("jimu_name"),
+               col(Jimu.department_id).label("jimu_department"), col(Jimu.status).label("jimu_status"),
+               col(Jimu.end_date).label("jimu_end")]
+    q: Select[Any] | None = (select(*columns).join(Jimu, col(Jimu.id) == Assessment.jimu_id)
+                             .order_by(col(Assessment.number), col(Assessment.form)))
     q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
     if q is None:
         return []
@@ -48,18 +52,20 @@ def rows(session: Session, *, actor: Actor, department_id: int | None = None, ji
         q = q.where(Assessment.form == form)
     if assessment_id:
         q = q.where(Assessment.id == assessment_id)
-    found = session.exec(q).all()
+    found: Sequence[Any] = session.exec(q).all()  # Rows: the columns of Assessment and the 事務's
     ids = [r.id for r in found]
     latest: dict[int, Any] = {}
     counts: dict[int, int] = {}
     if ids:
-        newest = (select(func.max(AssessmentVersion.id)).where(AssessmentVersion.assessment_id.in_(ids))
-                  .group_by(AssessmentVersion.assessment_id))
-        for v in session.exec(select(*AssessmentVersion.__table__.c).where(AssessmentVersion.id.in_(newest))).all():
+        newest = (select(func.max(AssessmentVersion.id)).where(col(AssessmentVersion.assessment_id).in_(ids))
+                  .group_by(col(AssessmentVersion.assessment_id)))
+        for v in session.exec(select(*inspect(AssessmentVersion).columns)
+                              .where(col(AssessmentVersion.id).in_(newest))).all():
             latest[v.assessment_id] = v
         for aid, n in session.exec(select(ImprovementAction.assessment_id, func.count())
-                                   .where(ImprovementAction.assessment_id.in_(ids), ImprovementAction.status == "open")
-                                   .group_by(ImprovementAction.assessment_id)).all():
+                                   .where(col(ImprovementAction.assessment_id).in_(ids),
+                                          ImprovementAction.status == "open")
+                                   .group_by(col(ImprovementAction.assessment_id))).all():
             counts[aid] = n
     labels = department_labels(list_departments(session, actor.organisation_id)) if actor.organisation_id else {}
     custom = _custom_steps(session, {r.organisation_id for r in found})

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import item_picker, workflow
 from app.domain import threshold as th
@@ -23,6 +23,7 @@ from app.models import (
     PageLock,
     SpecificFile,
     VersionFile,
+    pk,
 )
 from app.models.base import MAX_ID
 from app.services import audit, catalogue, locking, prefill, scope
@@ -52,6 +53,8 @@ def get(session: Session, *, actor: Actor, assessment_id: int, edit: bool = Fals
     if a is None or not scope.same_body(actor, a.organisation_id):
         raise NotFound("評価書が見つかりません。")
     jimu = session.get(Jimu, a.jimu_id)
+    if jimu is None:  # (the foreign key keeps it)
+        raise NotFound("評価書の事務が見つかりません。")
     allowed = can_edit_department if edit else can_view_department
     if not allowed(actor, jimu.department_id):
         raise Forbidden(department_denial(actor, "評価書"))
@@ -84,7 +87,8 @@ def editability(actor: Actor, jimu: Jimu, version: AssessmentVersion | None = No
 
 def can_edit(session: Session, *, actor: Actor, assessment: Assessment,
              version: AssessmentVersion | None = None) -> bool:
-    return editability(actor, session.get(Jimu, assessment.jimu_id), version).ok
+    jimu = session.get(Jimu, assessment.jimu_id)
+    return jimu is not None and editability(actor, jimu, version).ok
 
 
 def version_row(session: Session, version_id: int | None) -> AssessmentVersion | None:
@@ -97,7 +101,7 @@ def version_by_seq(session: Session, *, actor: Actor, assessment_id: int, seq: i
     """第{seq}版 of a 評価書 the actor may read, or its latest version when `seq` is None (the CLI's --version)."""
     get(session, actor=actor, assessment_id=assessment_id)
     q = select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
-    v = session.exec(q.where(AssessmentVersion.seq == seq) if seq else q.order_by(AssessmentVersion.seq.desc())).first()
+    v = session.exec(q.where(AssessmentVersion.seq == seq) if seq else q.order_by(col(AssessmentVersion.seq).desc())).first()
     if v is None:
         raise NotFound("指定された版がありません。")
     return v
@@ -143,7 +147,7 @@ def ensure_writable(session: Session, version: AssessmentVersion) -> AssessmentV
     The row stays locked until the caller commits: a concurrent 提出/公表 waits for this write (and then freezes
     what was written), and a write that waited for a 公表 sees the new stage and is refused.
     """
-    v = _locked(session, version.id)
+    v = _locked(session, pk(version))
     _refuse_frozen(v)
     return v
 
@@ -168,17 +172,20 @@ def lock_assessment(session: Session, assessment_id: int) -> None:
 
 def versions(session: Session, assessment_id: int) -> list[AssessmentVersion]:
     return list(session.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
-                             .order_by(AssessmentVersion.seq)).all())
+                             .order_by(col(AssessmentVersion.seq))).all())
 
 
 def current_version(session: Session, assessment_id: int) -> AssessmentVersion:
-    return session.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
-                        .order_by(AssessmentVersion.seq.desc())).first()
+    v = session.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
+                     .order_by(col(AssessmentVersion.seq).desc())).first()
+    if v is None:  # (a 評価書 is created with its first version)
+        raise NotFound("評価書の版が見つかりません。")
+    return v
 
 
 def files(session: Session, version_id: int) -> list[VersionFile]:
     return list(session.exec(select(VersionFile).where(VersionFile.version_id == version_id)
-                             .order_by(VersionFile.position, VersionFile.id)).all())
+                             .order_by(col(VersionFile.position), col(VersionFile.id))).all())
 
 
 def item_picker_of(session: Session, d: Definition, version_id: int) -> item_picker.Picker:
@@ -198,11 +205,11 @@ def next_number(session: Session, organisation_id: int, jimu_id: int) -> int:
 def create(session: Session, *, actor: Actor, jimu_id: int, forms: list[str], number: str = "",
            today: date, form_versions: dict[str, str] | None = None) -> list[Assessment]:
     jimu = get_jimu(session, actor=actor, jimu_id=jimu_id, edit=True)
-    det = latest_determination(session, jimu.id)
+    det = latest_determination(session, pk(jimu))
     if det is None:
         raise ValidationFailed({"forms": "先にしきい値判断を記録してください。評価書は最新のしきい値判断から作成します。"})
     offered = dict(offered_forms(det))
-    errors = {}
+    errors: dict[str, str] = {}
     if not forms:
         errors["forms"] = "作成する評価書を選択してください。"
     for form in forms:
@@ -212,7 +219,7 @@ def create(session: Session, *, actor: Actor, jimu_id: int, forms: list[str], nu
             errors["forms"] = f"この事務の{FORM_LABEL[form]}は既に作成されています。"
     if "focused" in forms and "full" in forms:
         errors["forms"] = "重点項目評価書と全項目評価書を同時に作成することはできません。"
-    num = next_number(session, jimu.organisation_id, jimu.id)
+    num = next_number(session, jimu.organisation_id, pk(jimu))
     if number.strip():
         try:
             num = th.parse_count(number, "評価書番号", 999_999, unit="")
@@ -222,26 +229,26 @@ def create(session: Session, *, actor: Actor, jimu_id: int, forms: list[str], nu
             errors["number"] = str(exc)
     if errors:
         raise ValidationFailed(errors)
-    created = []
+    created: list[Assessment] = []
     for form in [f for f in FORMS if f in forms]:
         clash = session.exec(select(Assessment).where(Assessment.organisation_id == jimu.organisation_id,
                                                       Assessment.form == form, Assessment.number == num)).first()
         if clash:
             raise ValidationFailed({"number": f"評価書番号 {num} の{FORM_LABEL[form]}は既にあります。"})
-        a = Assessment(organisation_id=jimu.organisation_id, jimu_id=jimu.id, form=form, number=num,
+        a = Assessment(organisation_id=jimu.organisation_id, jimu_id=pk(jimu), form=form, number=num,
                        created_by_id=actor.user_id)
         with locking.unique_or_conflict(session, f"この事務の{FORM_LABEL[form]}は他の利用者が先に作成しました。"):
             session.add(a)  # (jimu, form) and (organisation, form, number) are unique: a double submit is a 409
         d = (catalogue.definition(form, form_versions[form]) if form_versions and form in form_versions
              else catalogue.catalogue().latest(form))
-        v = AssessmentVersion(assessment_id=a.id, seq=1, form_version=d.version, kind="initial",
+        v = AssessmentVersion(assessment_id=pk(a), seq=1, form_version=d.version, kind="initial",
                               determination_id=det.id, created_by_id=actor.user_id)
         session.add(v)
         session.flush()
         reg = session.exec(select(SpecificFile).where(SpecificFile.jimu_id == jimu.id)
-                           .order_by(SpecificFile.position, SpecificFile.id)).all()
+                           .order_by(col(SpecificFile.position), col(SpecificFile.id))).all()
         for pos, f in enumerate(reg):
-            session.add(VersionFile(version_id=v.id, uid=new_id("f"), register_file_id=f.id, name=f.name, position=pos))
+            session.add(VersionFile(version_id=pk(v), uid=new_id("f"), register_file_id=f.id, name=f.name, position=pos))
         session.flush()
         seed_version(session, version=v, assessment=a, actor=actor)
         audit.record(session, actor=actor, entity="assessment", entity_id=a.id, action="created",
@@ -263,20 +270,22 @@ def add_page_locks(session: Session, version_id: int, d: Definition, file_uids: 
         if page.scope != "file" and file_pages_only:
             continue
         for uid in (file_uids if page.scope == "file" else [""]):
-            extra = {"lock": locks.get((page.id, uid), 0) + 1} if locks is not None else {}
-            session.add(PageLock(version_id=version_id, page_id=page.id, file_uid=uid, **extra))
+            row = PageLock(version_id=version_id, page_id=page.id, file_uid=uid)
+            if locks is not None:
+                row.lock = locks.get((page.id, uid), 0) + 1
+            session.add(row)
 
 
 def seed_version(session: Session, *, version: AssessmentVersion, assessment: Assessment, actor: Actor) -> None:
     """Page locks for every page (and file) and the answers the register gives."""
     d = catalogue.definition(assessment.form, version.form_version)
-    add_page_locks(session, version.id, d, [f.uid for f in files(session, version.id)])
+    add_page_locks(session, pk(version), d, [f.uid for f in files(session, pk(version))])
     values = prefill.compute(d, prefill.Sources(session, version, assessment))
     for uid, items in values.items():
         for item_id, value in items.items():
             if d.item(item_id).readonly:
                 continue
-            session.add(Answer(version_id=version.id, file_uid=uid, item_id=item_id, value=value,
+            session.add(Answer(version_id=pk(version), file_uid=uid, item_id=item_id, value=value,
                                updated_by_id=actor.user_id))
     session.flush()
 
@@ -293,20 +302,20 @@ def add_file(session: Session, *, actor: Actor, version_id: int, name: str, regi
     if not name and reg is not None:
         name = reg.name
     problem = text_problem(name, label="ファイル名", max_len=200, required=True)
-    existing = files(session, v.id)
+    existing = files(session, pk(v))
     if not problem and any(f.name == name for f in existing):
         problem = f"ファイル「{name}」は既にあります。"
     if problem:
         raise ValidationFailed({"file_name": problem})
-    vf = VersionFile(version_id=v.id, uid=new_id("f"), register_file_id=reg_id, name=name,
+    vf = VersionFile(version_id=pk(v), uid=new_id("f"), register_file_id=reg_id, name=name,
                      position=max([f.position for f in existing], default=-1) + 1)
     session.add(vf)
     session.flush()
     d = catalogue.definition(a.form, v.form_version)
-    add_page_locks(session, v.id, d, [vf.uid], file_pages_only=True)
+    add_page_locks(session, pk(v), d, [vf.uid], file_pages_only=True)
     computed = prefill.compute(d, prefill.Sources(session, v, a)).get(vf.uid, {})
     for item_id, value in computed.items():
-        session.add(Answer(version_id=v.id, file_uid=vf.uid, item_id=item_id, value=value, updated_by_id=actor.user_id))
+        session.add(Answer(version_id=pk(v), file_uid=vf.uid, item_id=item_id, value=value, updated_by_id=actor.user_id))
     audit.record(session, actor=actor, entity="assessment_version", entity_id=v.id, action="file_added",
                  after={"uid": vf.uid, "name": name, "register_file_id": reg_id})
     session.commit()
@@ -315,7 +324,7 @@ def add_file(session: Session, *, actor: Actor, version_id: int, name: str, regi
 
 def remove_file(session: Session, *, actor: Actor, version_id: int, uid: str) -> None:
     v, _a, _ = writable_version(session, actor=actor, version_id=version_id)
-    vfiles = files(session, v.id)
+    vfiles = files(session, pk(v))
     target = next((f for f in vfiles if f.uid == uid), None)
     if target is None:
         raise NotFound("ファイルが見つかりません。")
@@ -325,8 +334,8 @@ def remove_file(session: Session, *, actor: Actor, version_id: int, uid: str) ->
     before = {"file": target.name, "answers": {x.item_id: x.value for x in answers}}
     for row in answers:
         session.delete(row)
-    for row in session.exec(select(PageLock).where(PageLock.version_id == v.id, PageLock.file_uid == uid)).all():
-        session.delete(row)
+    for lock in session.exec(select(PageLock).where(PageLock.version_id == v.id, PageLock.file_uid == uid)).all():
+        session.delete(lock)
     session.delete(target)
     for pos, f in enumerate(f for f in vfiles if f.uid != uid):  # keep positions 0..n-1 (as import makes them)
         if f.position != pos:
@@ -339,7 +348,7 @@ def remove_file(session: Session, *, actor: Actor, version_id: int, uid: str) ->
 
 def move_file(session: Session, *, actor: Actor, version_id: int, uid: str, direction: str) -> None:
     v, _, _ = writable_version(session, actor=actor, version_id=version_id)
-    vfiles = files(session, v.id)
+    vfiles = files(session, pk(v))
     idx = next((i for i, f in enumerate(vfiles) if f.uid == uid), None)
     if idx is None:
         raise NotFound("ファイルが見つかりません。")
@@ -356,7 +365,7 @@ def move_file(session: Session, *, actor: Actor, version_id: int, uid: str, dire
 
 def rename_file(session: Session, *, actor: Actor, version_id: int, uid: str, name: str) -> None:
     v, _, _ = writable_version(session, actor=actor, version_id=version_id)
-    vfiles = files(session, v.id)
+    vfiles = files(session, pk(v))
     target = next((f for f in vfiles if f.uid == uid), None)
     if target is None:
         raise NotFound("ファイルが見つかりません。")

@@ -16,6 +16,7 @@ from app.domain import workflow
 from app.domain.answer_types import new_id
 from app.domain.answers import ParsedPage
 from app.domain.changes import CLASSES
+from app.domain.forms import Definition
 from app.domain.policy import Actor
 from app.errors import ValidationFailed
 from app.models import (
@@ -23,10 +24,10 @@ from app.models import (
     AssessmentVersion,
     Campaign,
     Jimu,
-    PageLock,
     TextBlock,
     TextBlockDecision,
     TextBlockUse,
+    pk,
 )
 from app.services import answers, assessments, audit, campaigns, catalogue, text_blocks
 
@@ -42,7 +43,7 @@ class UseChange:
     after: str | None                # after accepting (None: the local edits collide with the block's change)
     value: Any = None                # the item's new value
     entries: dict[str, str] = field(default_factory=dict)
-    edits: list[dict] = field(default_factory=list)  # the campaign edits that make the change
+    edits: list[dict[str, Any]] = field(default_factory=list)  # the campaign edits that make the change
 
 
 @dataclass
@@ -61,34 +62,35 @@ class Proposal:
 
 def proposals(session: Session, *, actor: Actor, block: TextBlock) -> list[Proposal]:
     """One proposal per 評価書 whose latest version holds this block at an older revision."""
-    rows = [r for r in text_blocks.uses_of(session, actor=actor, block_id=block.id)
+    rows = [r for r in text_blocks.uses_of(session, actor=actor, block_id=pk(block))
             if r.current and r.use.level in B.LINKED and r.use.revision < block.revision]
     decided = {d.assessment_id: d for d in session.exec(select(TextBlockDecision).where(
         TextBlockDecision.block_id == block.id, TextBlockDecision.revision == block.revision)).all()}
-    by_assessment: dict[int, list] = {}
+    by_assessment: dict[int, list[text_blocks.UseRow]] = {}
     for r in rows:
-        by_assessment.setdefault(r.assessment.id, []).append(r)
-    out = []
+        by_assessment.setdefault(pk(r.assessment), []).append(r)
+    out: list[Proposal] = []
     for group in by_assessment.values():
         a, jimu, v = group[0].assessment, group[0].jimu, group[0].version
         d = catalogue.definition(a.form, v.form_version)
-        values = answers.version_values(session, v.id)
-        names = {f.uid: f.name for f in assessments.files(session, v.id)}
+        values = answers.version_values(session, pk(v))
+        names = {f.uid: f.name for f in assessments.files(session, pk(v))}
         changes = [_change(session, block, a, d, values, names, r.use) for r in group]
-        if a.id in decided:
-            status = decided[a.id].decision
+        if pk(a) in decided:
+            status = decided[pk(a)].decision
         elif v.stage != "published" and (v.frozen or not workflow.editable(v.stage)):
             status = "in_procedure"
         elif any(c.after is None for c in changes):
             status = "conflict"
         else:
             status = "proposed"
-        out.append(Proposal(a, jimu, v, changes, status, decided.get(a.id)))
+        out.append(Proposal(a, jimu, v, changes, status, decided.get(pk(a))))
     return out
 
 
-def _change(session: Session, block: TextBlock, a: Assessment, d, values, names, u: TextBlockUse) -> UseChange:
-    base = text_blocks.revision_of(session, block.id, u.revision)
+def _change(session: Session, block: TextBlock, a: Assessment, d: Definition, values: dict[str, dict[str, Any]],
+            names: dict[str, str], u: TextBlockUse) -> UseChange:
+    base = text_blocks.revision_of(session, pk(block), u.revision)
     current = values.get(u.file_uid, {}).get(u.item_id)
     label = (d.item(u.item_id).display if d.has(u.item_id) else u.item_id) + (
         f"【{names.get(u.file_uid, u.file_uid)}】" if u.file_uid else "")
@@ -141,23 +143,23 @@ def accept(session: Session, *, actor: Actor, block_id: int, assessment_ids: lis
         session.commit()
         return AcceptResult(None, drafts, 0)
     c = campaigns.save(session, actor=actor, raw=_spec(session, block, published, today, cls), commit=False)
-    changes = {p.assessment.id: p for p in published}
+    changes = {pk(p.assessment): p for p in published}
 
     def on_applied(result: campaigns.ApplyResult) -> None:
         made = {r.assessment.id: v for r, v in result.created}
         for a_id, p in changes.items():
             v = made.get(a_id)
             if v is not None:
-                _move_uses(session, block, v.id, p.changes)
-            _decide(session, actor, block, a_id, "accepted", campaign_id=c.id, version_id=v.id if v else None,
+                _move_uses(session, block, pk(v), p.changes)
+            _decide(session, actor, block, a_id, "accepted", campaign_id=pk(c), version_id=v.id if v else None,
                     note="" if v else "変更なし(既に同じ記載です)")
 
-    result = campaigns.apply(session, actor=actor, campaign_id=c.id, today=today, on_applied=on_applied)
+    result = campaigns.apply(session, actor=actor, campaign_id=pk(c), today=today, on_applied=on_applied)
     return AcceptResult(c, drafts, len(result.created))
 
 
-def _spec(session: Session, block: TextBlock, chosen: list[Proposal], today: date, cls: str) -> dict:
-    rev = text_blocks.revision_of(session, block.id, block.revision)
+def _spec(session: Session, block: TextBlock, chosen: list[Proposal], today: date, cls: str) -> dict[str, Any]:
+    rev = text_blocks.revision_of(session, pk(block), block.revision)
     name = f"共通記載「{block.title}」第{block.revision}版の反映"
     taken = set(session.exec(select(Campaign.name).where(Campaign.organisation_id == block.organisation_id)).all())
     n = 2
@@ -174,12 +176,12 @@ def _in_place(session: Session, actor: Actor, block: TextBlock, p: Proposal, tod
     d = catalogue.definition(p.assessment.form, p.version.form_version)
     for ch in p.changes:
         page_id = d.page_of(ch.use.item_id).id
-        lock = session.get(PageLock, (p.version.id, page_id, ch.use.file_uid)).lock
-        answers.save_page(session, actor=actor, version_id=p.version.id, page_id=page_id, file_uid=ch.use.file_uid,
+        lock = answers.page_lock(session, pk(p.version), page_id, ch.use.file_uid).lock
+        answers.save_page(session, actor=actor, version_id=pk(p.version), page_id=page_id, file_uid=ch.use.file_uid,
                           lock=str(lock), parsed=ParsedPage(values={ch.use.item_id: ch.value}), today=today,
                           commit=False)
-    _move_uses(session, block, p.version.id, p.changes)
-    _decide(session, actor, block, p.assessment.id, "accepted", version_id=p.version.id, note="作業中の版に反映")
+    _move_uses(session, block, pk(p.version), p.changes)
+    _decide(session, actor, block, pk(p.assessment), "accepted", version_id=p.version.id, note="作業中の版に反映")
 
 
 def _move_uses(session: Session, block: TextBlock, version_id: int, changes: list[UseChange]) -> None:
@@ -195,7 +197,7 @@ def _move_uses(session: Session, block: TextBlock, version_id: int, changes: lis
 
 def _decide(session: Session, actor: Actor, block: TextBlock, assessment_id: int, decision: str, *,
             campaign_id: int | None = None, version_id: int | None = None, note: str = "") -> TextBlockDecision:
-    row = TextBlockDecision(block_id=block.id, assessment_id=assessment_id, revision=block.revision, decision=decision,
+    row = TextBlockDecision(block_id=pk(block), assessment_id=assessment_id, revision=block.revision, decision=decision,
                             campaign_id=campaign_id, version_id=version_id, note=note[:1000],
                             decided_by_id=actor.user_id)
     session.add(row)

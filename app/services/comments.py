@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import workflow
 from app.domain.policy import Actor
 from app.domain.text import text_problem
 from app.domain.wareki import date_field, wareki
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import Opinion, PublicComment
+from app.models import Opinion, PublicComment, pk
 from app.services import assessments, audit, catalogue, locking
 
 CHANNELS = ("郵送", "電子メール", "FAX", "持参", "フォーム")
@@ -23,7 +24,7 @@ def _records_only(actor: Actor) -> None:
 
 def current(session: Session, version_id: int) -> PublicComment | None:
     return session.exec(select(PublicComment).where(PublicComment.version_id == version_id)
-                        .order_by(PublicComment.id.desc())).first()
+                        .order_by(col(PublicComment.id).desc())).first()
 
 
 def setup(session: Session, *, actor: Actor, version_id: int, method: str, start: str, end: str,
@@ -31,7 +32,7 @@ def setup(session: Session, *, actor: Actor, version_id: int, method: str, start
     """Register (or change, before it starts) the method and period of the public comment."""
     _records_only(actor)
     v, _a, _ = assessments.get_version(session, actor=actor, version_id=version_id)
-    c = current(session, v.id)
+    c = current(session, pk(v))
     if c and c.snapshot_id:
         raise Conflict("意見公募は既に開始しています。期間を変える場合は、いったん手続を戻してください。")
     errors: dict[str, str] = {}
@@ -51,7 +52,7 @@ def setup(session: Session, *, actor: Actor, version_id: int, method: str, start
     if errors:
         raise ValidationFailed(errors)
     before = audit.jsonable(c) if c else None
-    c = c or PublicComment(version_id=v.id)
+    c = c or PublicComment(version_id=pk(v))
     c.method, c.start_on, c.end_on, c.shortening_reason = method.strip(), start_on, end_on, reason.strip()
     with locking.unique_or_conflict(session, "この版の意見公募は他の利用者が先に登録しました。画面を再読み込みしてください。"):
         session.add(c)  # ux_publiccomment_open: one open public comment per version
@@ -62,13 +63,13 @@ def setup(session: Session, *, actor: Actor, version_id: int, method: str, start
 
 def opinions(session: Session, comment_id: int) -> list[Opinion]:
     return list(session.exec(select(Opinion).where(Opinion.comment_id == comment_id)
-                             .order_by(Opinion.position, Opinion.id)).all())
+                             .order_by(col(Opinion.position), col(Opinion.id))).all())
 
 
-def save_opinion(session: Session, *, actor: Actor, version_id: int, data: dict, today: date) -> Opinion:
+def save_opinion(session: Session, *, actor: Actor, version_id: int, data: dict[str, Any], today: date) -> Opinion:
     _records_only(actor)
     v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id)
-    c = current(session, v.id)
+    c = current(session, pk(v))
     if c is None or not c.snapshot_id:
         raise Conflict("意見公募を開始してから意見を登録してください。")
     d = catalogue.definition(a.form, v.form_version)
@@ -90,7 +91,7 @@ def save_opinion(session: Session, *, actor: Actor, version_id: int, data: dict,
         op = session.get(Opinion, int(data["id"]))
         if op is None or op.comment_id != c.id:
             raise NotFound("意見が見つかりません。")
-    picker = assessments.item_picker_of(session, d, v.id)
+    picker = assessments.item_picker_of(session, d, pk(v))
     items, problem = picker.check(data.get("items", []), kept=(op.items or []) if op else [])
     if problem:
         errors["items"] = problem
@@ -100,10 +101,11 @@ def save_opinion(session: Session, *, actor: Actor, version_id: int, data: dict,
         errors["changed_item"] = problem
     if data.get("led_to_change") and not changed_item:
         errors["changed_item"] = "評価書を修正した場合は、修正した項目を選択してください。"
-    if errors:
+    if errors or received is None:  # (received_on is required: a missing date is in errors)
         raise ValidationFailed(errors)
     before = audit.jsonable(op) if op else None
-    op = op or Opinion(comment_id=c.id, received_on=received, channel="", text="", position=len(opinions(session, c.id)))
+    op = op or Opinion(comment_id=pk(c), received_on=received, channel="", text="",
+                       position=len(opinions(session, pk(c))))
     op.received_on, op.channel, op.submitter = received, data["channel"], data.get("submitter", "").strip()
     op.text, op.response, op.items = data["text"].strip(), data.get("response", "").strip(), items
     op.led_to_change, op.changed_item = bool(data.get("led_to_change")), changed_item if data.get("led_to_change") else ""
@@ -120,22 +122,22 @@ def results_docx(session: Session, *, actor: Actor, version_id: int) -> tuple[st
     from app.domain.forms import FORM_LABEL
     from app.export.docx import render
     from app.export.model import Cell, ExportDoc, Para, Table
-    from app.models import Organisation
+    from app.services.organisation import get_organisation
 
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=version_id)
-    c = current(session, v.id)
+    c = current(session, pk(v))
     if c is None:
         raise NotFound("意見公募の記録がありません。")
     d = catalogue.definition(a.form, v.form_version)
-    org = session.get(Organisation, a.organisation_id)
+    org = get_organisation(session, a.organisation_id)
     title = f"{jimu.name} {FORM_LABEL[a.form]}(案)に対する意見募集の結果"
     rows = [[Cell([Para.of(h, bold=True)], shade=True) for h in ("番号", "関連する項目", "意見の概要", f"{org.municipality or '市'}の考え方")]]
     from app.domain.redaction import scrub
     from app.services.redaction import withheld_of_assessment
 
-    _, secrets = withheld_of_assessment(session, a.id)  # published: a quoted 非公表 answer prints 「(非公表)」
-    picker = assessments.item_picker_of(session, d, v.id)
-    for n, o in enumerate(opinions(session, c.id), 1):
+    _, secrets = withheld_of_assessment(session, pk(a))  # published: a quoted 非公表 answer prints 「(非公表)」
+    picker = assessments.item_picker_of(session, d, pk(v))
+    for n, o in enumerate(opinions(session, pk(c)), 1):
         where = [picker.path(i) for i in (o.items or [])] or ["全般"]  # full paths, a file's item with its name
         rows.append([Cell([Para.of(str(n))]), Cell([Para.of(w) for w in where]),
                      Cell([Para.of(line) for line in scrub(o.text, secrets).split("\n")]),

@@ -5,17 +5,19 @@ request was the largest cost of the page.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import func, inspect
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from app.domain import threshold as th
 from app.domain.counting import FileFact, IncidentFact, register_inputs
 from app.domain.policy import Actor
-from app.models import Determination, Jimu, Organisation, SpecificFile
+from app.models import Determination, Jimu, Organisation, SpecificFile, pk
 from app.services import determinations as dets
 from app.services import scope
 from app.services.organisation import department_labels, list_departments
@@ -32,9 +34,10 @@ class JimuRow:
     warning: str | None
 
 
-def _visible(actor: Actor, department_id: int | None, jimu_id: int | None):
-    q = scope.visible(select(*Jimu.__table__.c).order_by(Jimu.department_id, Jimu.id), actor,
-                      organisation=Jimu.organisation_id, department=Jimu.department_id)
+def _visible(actor: Actor, department_id: int | None, jimu_id: int | None) -> Select[Any] | None:
+    q: Select[Any] | None = scope.visible(
+        select(*inspect(Jimu).columns).order_by(col(Jimu.department_id), col(Jimu.id)), actor,
+        organisation=Jimu.organisation_id, department=Jimu.department_id)
     if q is None:
         return None
     if department_id:
@@ -49,21 +52,22 @@ def jimu_rows(session: Session, *, actor: Actor, org: Organisation, today: date,
     q = _visible(actor, department_id, jimu_id)
     if q is None:
         return []
-    jimus = session.exec(q).all()
+    jimus: Sequence[Any] = session.exec(q).all()  # Rows with the columns of Jimu
     ids = [j.id for j in jimus]
-    files: dict[int, list] = {i: [] for i in ids}
+    files: dict[int, list[Any]] = {i: [] for i in ids}
     latest: dict[int, Any] = {}
     if ids:
-        for f in session.exec(select(*SpecificFile.__table__.c).where(SpecificFile.jimu_id.in_(ids))
-                              .order_by(SpecificFile.jimu_id, SpecificFile.position, SpecificFile.id)).all():
+        for f in session.exec(select(*inspect(SpecificFile).columns).where(col(SpecificFile.jimu_id).in_(ids))
+                              .order_by(col(SpecificFile.jimu_id), col(SpecificFile.position),
+                                        col(SpecificFile.id))).all():
             files[f.jimu_id].append(f)
-        newest = (select(func.max(Determination.id)).where(Determination.jimu_id.in_(ids))
-                  .group_by(Determination.jimu_id))
-        for d in session.exec(select(*Determination.__table__.c).where(Determination.id.in_(newest))).all():
+        newest = (select(func.max(Determination.id)).where(col(Determination.jimu_id).in_(ids))
+                  .group_by(col(Determination.jimu_id)))
+        for d in session.exec(select(*inspect(Determination).columns).where(col(Determination.id).in_(newest))).all():
             latest[d.jimu_id] = d
-    incidents = [IncidentFact(i.id, i.occurred_on, i.involves_specific, i.attributable)
-                 for i in dets.incidents_of(session, org.id)]
-    labels = department_labels(list_departments(session, org.id))
+    incidents = [IncidentFact(pk(i), i.occurred_on, i.involves_specific, i.attributable)
+                 for i in dets.incidents_of(session, pk(org))]
+    labels = department_labels(list_departments(session, pk(org)))
     rows = []
     for j in jimus:
         facts = [FileFact(f.name, f.kind, f.subjects, f.staff_only, f.subjects_as_of) for f in files[j.id]]

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import threshold as th
 from app.domain.counting import FileFact, IncidentFact, RegisterInputs, register_inputs
@@ -12,9 +13,10 @@ from app.domain.policy import Actor
 from app.domain.text import text_problem
 from app.domain.wareki import date_field, wareki
 from app.errors import NotFound, ValidationFailed
-from app.models import Determination, Jimu, Organisation, SeriousIncident, SpecificFile
+from app.models import Determination, Jimu, Organisation, SeriousIncident, SpecificFile, pk
 from app.models.base import MAX_ID
 from app.services import audit
+from app.services.organisation import get_organisation
 from app.services.register import get_jimu
 
 
@@ -23,13 +25,13 @@ def file_facts(files: list[SpecificFile]) -> list[FileFact]:
 
 
 def incident_facts(incidents: list[SeriousIncident]) -> list[IncidentFact]:
-    return [IncidentFact(i.id, i.occurred_on, i.involves_specific, i.attributable) for i in incidents]
+    return [IncidentFact(pk(i), i.occurred_on, i.involves_specific, i.attributable) for i in incidents]
 
 
 def incidents_of(session: Session, organisation_id: int) -> list[SeriousIncident]:
     return list(session.exec(
         select(SeriousIncident).where(SeriousIncident.organisation_id == organisation_id)
-        .order_by(SeriousIncident.occurred_on.desc())
+        .order_by(col(SeriousIncident.occurred_on).desc())
     ).all())
 
 
@@ -58,17 +60,17 @@ def get(session: Session, *, actor: Actor, det_id: int) -> tuple[Determination, 
 
 def latest(session: Session, jimu_id: int) -> Determination | None:
     return session.exec(
-        select(Determination).where(Determination.jimu_id == jimu_id).order_by(Determination.id.desc())
+        select(Determination).where(Determination.jimu_id == jimu_id).order_by(col(Determination.id).desc())
     ).first()
 
 
 def history(session: Session, jimu_id: int) -> list[Determination]:
     return list(session.exec(
-        select(Determination).where(Determination.jimu_id == jimu_id).order_by(Determination.id.desc())
+        select(Determination).where(Determination.jimu_id == jimu_id).order_by(col(Determination.id).desc())
     ).all())
 
 
-def rerun_warning(current: th.ThresholdResult, last) -> str | None:
+def rerun_warning(current: th.ThresholdResult, last: Determination | None) -> str | None:
     """Japanese warning when the register now gives a higher result than the last determination."""
     if last is None:
         return None
@@ -94,19 +96,19 @@ class WizardInput:
 def record(session: Session, *, actor: Actor, jimu_id: int, data: WizardInput, today: date) -> Determination:
     """Validate the confirmed/corrected inputs and store the determination (audited)."""
     jimu = get_jimu(session, actor=actor, jimu_id=jimu_id, edit=True)
-    org = session.get(Organisation, jimu.organisation_id)
+    org = get_organisation(session, jimu.organisation_id)
     errors: dict[str, str] = {}
     on = date_field(data.determined_on or today.isoformat(), label="判断日", errors=errors, key="determined_on",
                     not_after=today) or today
     files = session.exec(select(SpecificFile).where(SpecificFile.jimu_id == jimu.id)).all()
-    reg = inputs_for(jimu, list(files), incidents_of(session, org.id), org, on)
+    reg = inputs_for(jimu, list(files), incidents_of(session, pk(org)), org, on)
     try:
         inp = th.validate(data.subjects, data.handlers, data.exclusions, org.kind)
     except th.InvalidThresholdInput as exc:
         errors.update(exc.errors)
         inp = None
     incident = data.serious_incident == "yes"
-    corrections = {}
+    corrections: dict[str, dict[str, Any]] = {}
     if inp is not None:
         if inp.subjects != reg.subjects:
             corrections["subjects"] = {"register": reg.subjects, "entered": inp.subjects}
@@ -132,10 +134,10 @@ def record(session: Session, *, actor: Actor, jimu_id: int, data: WizardInput, t
             errors["voluntary_level"] = "任意実施は、義務付けられる評価より上位の評価を選択してください。"
         elif not data.voluntary_reason.strip():
             errors["voluntary_reason"] = "任意実施とする理由を入力してください。"
-    if errors:
+    if errors or inp is None or result is None:  # (no inp, no result: th.validate reported why in errors)
         raise ValidationFailed(errors)
     det = Determination(
-        jimu_id=jimu.id, determined_on=on, created_by_id=actor.user_id,
+        jimu_id=pk(jimu), determined_on=on, created_by_id=actor.user_id,
         subjects=inp.subjects, subjects_source="manual" if "subjects" in corrections else reg.subjects_source,
         subjects_as_of=reg.subjects_as_of, handlers=inp.handlers, handlers_as_of=reg.handlers_as_of,
         serious_incident=incident, incident_ids=list(reg.incident_ids) if incident else [],
@@ -170,7 +172,7 @@ def add_incident(session: Session, *, actor: Actor, organisation_id: int, occurr
 
     if not can_manage_register_settings(actor):
         raise Forbidden("重大事故の登録は総務・文書担当または管理者が行います。")
-    errors = {}
+    errors: dict[str, str] = {}
     when = date_field(occurred_on, label="発生日", errors=errors, key="occurred_on", required=True,
                       not_after=today) or today
     problem = text_problem(summary, label="概要", max_len=2000, required=True)

@@ -8,15 +8,17 @@ passwords use the same atomic lockout counter as local accounts; every outcome i
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.db import begin_write
 from app.domain.policy import ROLE_LABEL, ROLES, Actor, can_manage_users
 from app.errors import AccountLocked, Forbidden, LoginFailed, NotFound, ValidationFailed
-from app.models import Department, DirectoryGroup, User, UserDepartment
+from app.models import Department, DirectoryGroup, User, UserDepartment, pk
 from app.services import audit, auth, scope
 from app.services import ldap_directory as ld
 
@@ -34,7 +36,7 @@ def normalize_dn(dn: str) -> str:
 def list_groups(session: Session, *, actor: Actor) -> list[DirectoryGroup]:
     _guard(actor)
     return list(session.exec(select(DirectoryGroup).where(scope.body_clause(DirectoryGroup.organisation_id, actor))
-                             .order_by(DirectoryGroup.id)).all())
+                             .order_by(col(DirectoryGroup.id))).all())
 
 
 def add_group(session: Session, *, actor: Actor, group_dn: str, role: str, department_id: int | None) -> DirectoryGroup:
@@ -63,6 +65,8 @@ def add_group(session: Session, *, actor: Actor, group_dn: str, role: str, depar
         errors["role"] = "役割と所属部署の少なくとも一方を選択してください。"
     if errors:
         raise ValidationFailed(errors)
+    if actor.organisation_id is None:  # the bare CLI actor: a mapping belongs to one body (the column is NOT NULL)
+        raise Forbidden("ディレクトリ連携の設定は評価実施機関ごとに行います(所属のない利用者は登録できません)。")
     row = DirectoryGroup(organisation_id=actor.organisation_id, group_dn=group_dn, role=role, department_id=department_id)
     session.add(row)
     session.flush()
@@ -87,7 +91,7 @@ def _guard(actor: Actor) -> None:
         raise Forbidden("ディレクトリ連携の設定は管理者のみ行えます。")
 
 
-def resolve(session: Session, group_dns) -> tuple[int | None, str | None, list[int]]:
+def resolve(session: Session, group_dns: Iterable[str]) -> tuple[int | None, str | None, list[int]]:
     """(organisation, role, departments) from the user's groups: the highest mapped role (admin > records > staff >
     council) and every mapped department of that organisation. Role None: no group grants access."""
     mine = {normalize_dn(g) for g in group_dns}
@@ -121,7 +125,7 @@ def login(session: Session, *, cfg: ld.LdapConfig | None, user: User | None, log
         raise ld.DirectoryUnavailable(ld.NOT_CONFIGURED)
     if user is None:
         return _first_login(session, cfg, login_id, password, ip, now, max_failures, lock_minutes)
-    user_id, account_id = user.id, user.login_id  # read before the commit: nothing reloads in mid-sign-in
+    user_id, account_id = pk(user), user.login_id  # read before the commit: nothing reloads in mid-sign-in
     reserved = auth.reserve_attempt(session, user_id, now=now, max_failures=max_failures, lock_minutes=lock_minutes)
     session.commit()  # as for local accounts: the attempt is used up before the directory is asked
     if reserved is None:
@@ -138,7 +142,7 @@ def login(session: Session, *, cfg: ld.LdapConfig | None, user: User | None, log
         session.commit()
         raise
     begin_write(session)
-    if outcome != ld.OK:
+    if outcome != ld.OK or duser is None:  # (OK always comes with the directory's user)
         if outcome == ld.NO_USER:
             _withdraw(session, user, "directory_user_missing")
         _audit(session, user, login_id, "login_locked" if reserved else "login_failed", ip,
@@ -150,7 +154,8 @@ def login(session: Session, *, cfg: ld.LdapConfig | None, user: User | None, log
     return _apply(session, user, duser, login_id, ip)
 
 
-def _first_login(session, cfg, login_id, password, ip, now, max_failures, lock_minutes) -> User:
+def _first_login(session: Session, cfg: ld.LdapConfig, login_id: str, password: str, ip: str, now: datetime,
+                 max_failures: int, lock_minutes: int) -> User:
     recent = auth.recent_unknown_failures(session, login_id, now, lock_minutes)
     if recent >= max_failures:
         _audit(session, None, login_id, "login_refused_locked", ip)
@@ -165,7 +170,7 @@ def _first_login(session, cfg, login_id, password, ip, now, max_failures, lock_m
         session.commit()
         raise
     begin_write(session)
-    if outcome != ld.OK:
+    if outcome != ld.OK or duser is None:  # (OK always comes with the directory's user)
         _audit(session, None, login_id, "login_failed", ip)
         session.commit()
         if recent + 1 >= max_failures:
@@ -177,7 +182,7 @@ def _first_login(session, cfg, login_id, password, ip, now, max_failures, lock_m
 def _apply(session: Session, user: User | None, duser: ld.DirectoryUser, login_id: str, ip: str) -> User:
     """Bring the account in line with the directory (right password given); refuse when no group grants a role."""
     org_id, role, dept_ids = resolve(session, duser.groups)
-    if role is None:
+    if role is None or org_id is None:  # (a role always comes with its group's organisation)
         if user is not None:
             _withdraw(session, user, "not_in_mapped_groups")
         _audit(session, user, login_id, "login_refused_unmapped", ip, f"groups={len(duser.groups)}")
@@ -193,7 +198,7 @@ def _apply(session: Session, user: User | None, duser: ld.DirectoryUser, login_i
                     auth_source="ldap", role=role, organisation_id=org_id)
         session.add(user)
         session.flush()
-        _set_departments(session, user.id, dept_ids)
+        _set_departments(session, pk(user), dept_ids)
         audit.record(session, actor=system, entity="user", entity_id=user.id, action="created_from_directory",
                      after={**audit.jsonable(user), "department_ids": dept_ids, "dn": duser.dn})
         return user
@@ -204,11 +209,11 @@ def _apply(session: Session, user: User | None, duser: ld.DirectoryUser, login_i
     if before != after:
         revoked = None
         if (before["role"], before["organisation_id"]) != (role, org_id):  # as an administrator's role change
-            revoked = auth.revoke_credentials(session, user_id=user.id)
+            revoked = auth.revoke_credentials(session, user_id=pk(user))
         user.display_name, user.role, user.organisation_id = duser.display_name, role, org_id
         user.lock_version += 1
         session.add(user)
-        _set_departments(session, user.id, dept_ids)
+        _set_departments(session, pk(user), dept_ids)
         audit.record(session, actor=system, entity="user", entity_id=user.id, action="updated_from_directory",
                      before=before, after={**after, "revoked": revoked})
     return user
@@ -224,19 +229,21 @@ def _set_departments(session: Session, user_id: int, dept_ids: list[int]) -> Non
 
 def _withdraw(session: Session, user: User, reason: str) -> None:
     """The directory no longer lets this user in: deactivate the account and end every session and token."""
-    revoked = auth.revoke_credentials(session, user_id=user.id)
-    session.exec(update(User).where(User.id == user.id).values(active=False, lock_version=User.lock_version + 1)
+    revoked = auth.revoke_credentials(session, user_id=pk(user))
+    session.exec(update(User).where(col(User.id) == user.id).values(active=False, lock_version=User.lock_version + 1)
                  .execution_options(synchronize_session=False))
     audit.record(session, actor=Actor(user_id=None, login_id="directory", role="system"), entity="user",
                  entity_id=user.id, action="deactivated_by_directory", after={"reason": reason, "revoked": revoked})
 
 
 def _refund_attempt(session: Session, user_id: int, reserved: bool, max_failures: int) -> None:
+    values: dict[str, Any]
     if reserved:  # this attempt had set the lock: lift it, leaving the count one short of the limit
         values = {"locked_until": None, "failed_logins": max_failures - 1}
     else:
-        values = {"failed_logins": case((User.failed_logins > 0, User.failed_logins - 1), else_=0)}
-    session.exec(update(User).where(User.id == user_id).values(**values).execution_options(synchronize_session=False))
+        values = {"failed_logins": case((col(User.failed_logins) > 0, col(User.failed_logins) - 1), else_=0)}
+    session.exec(update(User).where(col(User.id) == user_id).values(**values)
+                 .execution_options(synchronize_session=False))
 
 
 def _audit(session: Session, user: User | None, login_id: str, action: str, ip: str, detail: str = "") -> None:

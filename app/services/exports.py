@@ -5,25 +5,34 @@ import json
 import shutil
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import redaction
-from app.domain.forms import FORM_LABEL
+from app.domain.forms import FORM_LABEL, Definition
 from app.domain.policy import Actor
 from app.domain.wareki import wareki_compact
 from app.errors import DomainError, ValidationFailed
 from app.export import assessment_doc
-from app.models import ChangeRow, Organisation
+from app.models import AssessmentVersion, ChangeRow, Organisation, Snapshot, pk
 from app.services import catalogue, jsonio, migration
 from app.services import redaction as redaction_service
 from app.services.answers import answers_of
 from app.services.assessments import files as version_files
 from app.services.assessments import get_version
+from app.services.organisation import get_organisation
+
+if TYPE_CHECKING:
+    from app.services.jsonimport import ImportOutcome
 
 EDITIONS = ("draft", "full", "public")
 FORMATS = ("docx", "pdf")
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def is_edition(edition: str) -> TypeGuard[assessment_doc.Edition]:
+    return edition in EDITIONS
 
 
 class ConversionUnavailable(DomainError):
@@ -43,9 +52,9 @@ def bundle(session: Session, *, actor: Actor, version_id: int, edition: str,
     PDF does not keep it, and LibreOffice would read its ~400 KB on every conversion)."""
     v, a, jimu = get_version(session, actor=actor, version_id=version_id)
     d = catalogue.definition(a.form, v.form_version)
-    org = session.get(Organisation, a.organisation_id)
-    vfiles = version_files(session, v.id)
-    answers = answers_of(session, v.id)
+    org = get_organisation(session, a.organisation_id)
+    vfiles = version_files(session, pk(v))
+    answers = answers_of(session, pk(v))
     if v.kind == migration.KIND and not answers:  # 「内容未取込」: an empty document would mislead
         raise ValidationFailed({"version": migration.NOTHING_TO_PRINT}, migration.NOTHING_TO_PRINT)
     values = {uid: {i: x.value for i, x in items.items()} for uid, items in answers.items()}
@@ -54,14 +63,14 @@ def bundle(session: Session, *, actor: Actor, version_id: int, edition: str,
     prefill.merge_readonly(d, values, prefill.compute(d, prefill.Sources(session, v, a)))
     withheld = {uid: {i: x.withheld_reason for i, x in items.items() if x.withheld} for uid, items in answers.items()}
     public = redaction.is_public(edition)
-    payload = jsonio.export_version(session, actor=actor, version_id=v.id, public=public) if embed_json else None
+    payload = jsonio.export_version(session, actor=actor, version_id=pk(v), public=public) if embed_json else None
     if payload is not None and public:  # the embedded data carries only what the edition prints (no actions …)
         payload = redaction.public_payload(payload)
     if payload is not None:
         payload["edition"] = edition
     changes = session.exec(select(ChangeRow).where(ChangeRow.assessment_id == a.id, ChangeRow.version_seq <= v.seq)
-                           .order_by(ChangeRow.version_seq, ChangeRow.position, ChangeRow.id)).all()
-    keys, secrets = redaction_service.withheld_of_assessment(session, a.id, v.seq) if public else (set(), set())
+                           .order_by(col(ChangeRow.version_seq), col(ChangeRow.position), col(ChangeRow.id))).all()
+    keys, secrets = redaction_service.withheld_of_assessment(session, pk(a), v.seq) if public else (set(), set())
 
     def texts(c: ChangeRow) -> tuple[str, str]:
         return redaction_service.change_row(c, keys, secrets) if public else (c.before_text, c.after_text)
@@ -73,13 +82,13 @@ def bundle(session: Session, *, actor: Actor, version_id: int, edition: str,
                  for c in changes],
         published_on=v.published_on, approved_on=v.approved_on,
         custom_json=json.dumps(payload, ensure_ascii=False, sort_keys=True) if payload is not None else None,
-        figures=_figures(session, d, values), **_print_settings(session, v.id),
+        figures=_figures(session, d, values), **_print_settings(session, pk(v)),
     )
 
 
 def export(session: Session, *, actor: Actor, version_id: int, edition: str, fmt: str = "docx",
            today: date) -> Exported:
-    if edition not in EDITIONS:
+    if not is_edition(edition):
         raise ValidationFailed({"edition": "版(edition)は draft / full / public のいずれかを指定してください。"})
     if fmt not in FORMATS:
         raise ValidationFailed({"format": "形式(format)は docx または pdf を指定してください。"})
@@ -93,7 +102,7 @@ def export(session: Session, *, actor: Actor, version_id: int, edition: str, fmt
     return Exported(f"{name}.docx", data, DOCX_TYPE)
 
 
-def rendered(b: assessment_doc.Bundle, edition: str, fmt: str) -> bytes:
+def rendered(b: assessment_doc.Bundle, edition: assessment_doc.Edition, fmt: str) -> bytes:
     """The document of a bundle: from the cache when the same content was rendered before (app/services/
     export_cache.py), else rendered (and converted to PDF) and kept."""
     from app.config import get_settings
@@ -141,7 +150,7 @@ def check_docx_package(data: bytes) -> None:
     import io
     import zipfile
 
-    def refuse(message: str):
+    def refuse(message: str) -> NoReturn:
         raise ValidationFailed({"file": message})
 
     if len(data) > MAX_DOCX_BYTES:
@@ -161,13 +170,14 @@ def check_docx_package(data: bytes) -> None:
                    "圧縮爆弾などの不正なファイルの可能性があります。")
 
 
-def import_docx(session: Session, *, actor: Actor, data: bytes, into: int | None = None, number: int | None = None):
+def import_docx(session: Session, *, actor: Actor, data: bytes, into: int | None = None,
+                number: int | None = None) -> AssessmentVersion:
     """The imported version (see `import_docx_document`)."""
     return import_docx_document(session, actor=actor, data=data, into=into, number=number).version
 
 
 def import_docx_document(session: Session, *, actor: Actor, data: bytes, into: int | None = None,
-                         number: int | None = None):
+                         number: int | None = None) -> ImportOutcome:
     """Re-import an exported DOCX from its embedded JSON (only the 提出用 edition carries 非公表 text)."""
     from app.export.docx import read_custom_json
     from app.services.jsonimport import import_document
@@ -192,19 +202,19 @@ def import_docx_document(session: Session, *, actor: Actor, data: bytes, into: i
     return import_document(session, actor=actor, data=doc, into=into, number=number)
 
 
-def bundle_from_snapshot(session: Session, snap, edition: str) -> assessment_doc.Bundle:
+def bundle_from_snapshot(session: Session, snap: Snapshot, edition: str) -> assessment_doc.Bundle:
     """A Bundle built from a frozen snapshot's JSON (the council reads exactly what was sent)."""
     data = snap.data
     d = catalogue.definition(data["assessment"]["form"], data["version"]["form_version"])
-    values: dict[str, dict] = {}
-    withheld: dict[str, dict] = {}
+    values: dict[str, dict[str, Any]] = {}
+    withheld: dict[str, dict[str, str]] = {}
     for e in data["answers"]:
         values.setdefault(e["file"], {})[e["item"]] = e["value"]
         if e.get("withheld"):
             withheld.setdefault(e["file"], {})[e["item"]] = e.get("withheld_reason", "")
     from datetime import date as _date
 
-    def day(key):
+    def day(key: str) -> date | None:
         raw = data["version"].get(key)
         return _date.fromisoformat(raw) if raw else None
 
@@ -222,7 +232,7 @@ def bundle_from_snapshot(session: Session, snap, edition: str) -> assessment_doc
     )
 
 
-def _figures(session: Session, d, values: dict[str, dict]) -> dict[str, tuple[bytes, int, int]]:
+def _figures(session: Session, d: Definition, values: dict[str, dict[str, Any]]) -> dict[str, tuple[bytes, int, int]]:
     """The stored pictures the figure answers refer to (sha -> PNG, width, height)."""
     from app.domain.answer_types import holds_pictures
     from app.services import figures
@@ -232,7 +242,7 @@ def _figures(session: Session, d, values: dict[str, dict]) -> dict[str, tuple[by
     return {sha: (b.data, b.width, b.height) for sha, b in figures.blobs(session, shas).items()}
 
 
-def _print_settings(session: Session, version_id: int) -> dict:
+def _print_settings(session: Session, version_id: int) -> dict[str, Any]:
     """The organisation's print settings for a version: 案の表示 (name | above), 対象別の見出し, 措置の番号付け."""
     from app.models import Assessment, AssessmentVersion
 

@@ -7,12 +7,13 @@ notice goes to the audit log too.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, select
 
-from app.domain.forms import FORM_LABEL
+from app.domain.forms import FORM_LABEL, Definition
 from app.domain.policy import Actor
 from app.errors import Conflict, ValidationFailed
 from app.models import (
@@ -25,6 +26,7 @@ from app.models import (
     PageLock,
     SpecificFile,
     VersionFile,
+    pk,
 )
 from app.models.base import MAX_ID
 from app.services import audit, scope
@@ -59,7 +61,8 @@ def carries_procedure(ver: Any, target: AssessmentVersion | None = None) -> bool
 
 
 def import_document(session: Session, *, actor: Actor, data: Any, into: int | None = None,
-                    number: int | None = None, also=None) -> ImportOutcome:
+                    number: int | None = None,
+                    also: Callable[[Session, AssessmentVersion], None] | None = None) -> ImportOutcome:
     """Create an assessment as a 作成中 draft (default), or replace the content of its working draft (`into`).
 
     `also(session, version)`, when given, adds further rows before the one commit (nothing is written if it raises)."""
@@ -71,12 +74,12 @@ def import_document(session: Session, *, actor: Actor, data: Any, into: int | No
         if a.form != d.form:
             raise ValidationFailed({"form": f"{FORM_LABEL[d.form]}のJSONは{FORM_LABEL[a.form]}に取り込めません。"})
         # refuses (409) a version that is in procedure or published: open a new version first
-        v, a, jimu = writable_version(session, actor=actor, version_id=current_version(session, a.id).id)
+        v, a, jimu = writable_version(session, actor=actor, version_id=pk(current_version(session, pk(a))))
         if v.form_version != d.version:
             raise ValidationFailed({"version": f"様式の版が異なります(評価書 {v.form_version}、JSON {d.version})。"})
         if carries_procedure(doc.get("version"), v):
             notices.append(PROCEDURE_NOTICE)
-        before = export_version(session, actor=actor, version_id=v.id)
+        before = export_version(session, actor=actor, version_id=pk(v))
         # the page locks move on: a page opened before the import cannot save its old text over the import (409)
         locks = {(p.page_id, p.file_uid): p.lock for p in
                  session.exec(select(PageLock).where(PageLock.version_id == v.id)).all()}
@@ -101,7 +104,7 @@ def import_document(session: Session, *, actor: Actor, data: Any, into: int | No
     return ImportOutcome(v, notices)
 
 
-def _store_pictures(session: Session, d, doc: dict) -> None:
+def _store_pictures(session: Session, d: Definition, doc: dict[str, Any]) -> None:
     """Store the file's pictures; a figure whose picture is neither in the file nor already stored is refused."""
     from app.domain.answer_types import holds_pictures
     from app.services import figures
@@ -115,7 +118,8 @@ def _store_pictures(session: Session, d, doc: dict) -> None:
                                            "図を含めて書き出したファイルを取り込んでください。"})
 
 
-def _new_assessment(session: Session, actor: Actor, d, doc: dict, number: int | None):
+def _new_assessment(session: Session, actor: Actor, d: Definition, doc: dict[str, Any],
+                    number: int | None) -> tuple[Assessment, Jimu, AssessmentVersion]:
     form = d.form
     jimu_name = doc["jimu"].get("name") if isinstance(doc.get("jimu"), dict) else None
     if not isinstance(jimu_name, str) or not jimu_name:
@@ -124,7 +128,7 @@ def _new_assessment(session: Session, actor: Actor, d, doc: dict, number: int | 
                                            Jimu.name == jimu_name)).first()
     if jimu is None:
         raise ValidationFailed({"jimu": f"事務「{jimu_name[:200]}」が登録されていません。先に事務を登録してください。"})
-    jimu = get_jimu(session, actor=actor, jimu_id=jimu.id, edit=True)
+    jimu = get_jimu(session, actor=actor, jimu_id=pk(jimu), edit=True)
     if session.exec(select(Assessment).where(Assessment.jimu_id == jimu.id, Assessment.form == form)).first():
         raise Conflict(f"この事務の{FORM_LABEL[form]}は既にあります。既存の評価書に取り込む場合は --into を指定してください。")
     raw_number = doc["assessment"].get("number")
@@ -133,20 +137,20 @@ def _new_assessment(session: Session, actor: Actor, d, doc: dict, number: int | 
             Assessment.organisation_id == jimu.organisation_id, Assessment.form == form,
             Assessment.number == num)).first():
         raise ValidationFailed({"number": f"評価書番号 {num} は使用できません(既に使われているか不正です)。--number で指定してください。"})
-    a = Assessment(organisation_id=jimu.organisation_id, jimu_id=jimu.id, form=form, number=num,
+    a = Assessment(organisation_id=jimu.organisation_id, jimu_id=pk(jimu), form=form, number=num,
                    created_by_id=actor.user_id)
     session.add(a)
     session.flush()
-    det = latest_determination(session, jimu.id)
+    det = latest_determination(session, pk(jimu))
     # always the first, ordinary, working version: nothing of the file's procedure record is taken over
-    v = AssessmentVersion(assessment_id=a.id, seq=1, form_version=d.version, kind="initial", stage="draft",
+    v = AssessmentVersion(assessment_id=pk(a), seq=1, form_version=d.version, kind="initial", stage="draft",
                           frozen=False, determination_id=det.id if det else None, created_by_id=actor.user_id)
     session.add(v)
     session.flush()
     return a, jimu, v
 
 
-def _revision(session: Session, v: AssessmentVersion, doc: dict) -> None:
+def _revision(session: Session, v: AssessmentVersion, doc: dict[str, Any]) -> None:
     """The revision facts of the version: why it was opened, the planned change and the 重要な変更 answers."""
     ver = doc.get("version") or {}
     if "revision_reason" in ver:
@@ -160,7 +164,8 @@ def _revision(session: Session, v: AssessmentVersion, doc: dict) -> None:
         session.delete(row)
     session.flush()
     for c in doc["change_classes"]:
-        session.add(ChangeClass(version_id=v.id, file_uid=c.get("file", ""), item_id=c["item"], decision=c["decision"]))
+        session.add(ChangeClass(version_id=pk(v), file_uid=c.get("file", ""), item_id=c["item"],
+                                decision=c["decision"]))
     session.flush()
 
 
@@ -171,10 +176,12 @@ def _clear(session: Session, v: AssessmentVersion) -> None:
     session.flush()
 
 
-def _links(session: Session, jimu: Jimu, doc: dict, old_links: dict[str, int | None]) -> tuple[dict[str, int], int]:
+def _links(session: Session, jimu: Jimu, doc: dict[str, Any],
+           old_links: dict[str, int | None]) -> tuple[dict[str, int], int]:
     """uid → register file id, kept only when the 特定個人情報ファイル belongs to this 事務; and how many were dropped."""
     ours = set(session.exec(select(SpecificFile.id).where(SpecificFile.jimu_id == jimu.id)).all())
-    links, dropped = {}, 0
+    links: dict[str, int] = {}
+    dropped = 0
     for f in doc["files"]:
         uid = str(f["uid"])[:32]
         wanted = f.get("register_file_id") if "register_file_id" in f else old_links.get(uid)
@@ -187,16 +194,16 @@ def _links(session: Session, jimu: Jimu, doc: dict, old_links: dict[str, int | N
     return links, dropped
 
 
-def _fill(session: Session, actor: Actor, d, v: AssessmentVersion, a: Assessment, jimu: Jimu, doc: dict,
-          locks: dict[tuple[str, str], int], old_links: dict[str, int | None]) -> int:
+def _fill(session: Session, actor: Actor, d: Definition, v: AssessmentVersion, a: Assessment, jimu: Jimu,
+          doc: dict[str, Any], locks: dict[tuple[str, str], int], old_links: dict[str, int | None]) -> int:
     links, dropped = _links(session, jimu, doc, old_links)
     for pos, f in enumerate(sorted(doc["files"], key=lambda f: f.get("position", 0))):
         uid = str(f["uid"])[:32]
-        session.add(VersionFile(version_id=v.id, uid=uid, name=str(f["name"])[:200], position=pos,
+        session.add(VersionFile(version_id=pk(v), uid=uid, name=str(f["name"])[:200], position=pos,
                                 register_file_id=links.get(uid)))
-    add_page_locks(session, v.id, d, [str(f["uid"]) for f in doc["files"]], locks=locks)
+    add_page_locks(session, pk(v), d, [str(f["uid"]) for f in doc["files"]], locks=locks)
     for e in doc["answers"]:
-        session.add(Answer(version_id=v.id, file_uid=e["file"], item_id=e["item"], value=e["value"],
+        session.add(Answer(version_id=pk(v), file_uid=e["file"], item_id=e["item"], value=e["value"],
                            withheld=e["withheld"], withheld_reason=e["withheld_reason"], updated_by_id=actor.user_id))
     existing = {(x.file_uid, x.item_id, x.content) for x in
                 session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id == a.id)).all()}
@@ -205,7 +212,7 @@ def _fill(session: Session, actor: Actor, d, v: AssessmentVersion, a: Assessment
         if key in existing:
             continue
         session.add(ImprovementAction(
-            assessment_id=a.id, version_id=v.id, file_uid=key[0], item_id=key[1], content=key[2][:4000],
+            assessment_id=pk(a), version_id=pk(v), file_uid=key[0], item_id=key[1], content=key[2][:4000],
             owner=str(act.get("owner") or "")[:200], due_on=_date(act.get("due_on"), "", {}),
             status="closed" if act.get("status") == "closed" else "open",
             closed_on=_date(act.get("closed_on"), "", {}), close_note=str(act.get("close_note") or "")[:2000],

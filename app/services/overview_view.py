@@ -4,6 +4,7 @@ its 基礎, the procedure panel (buttons, 意見公募, 第三者点検, 承認)
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session
 
@@ -11,6 +12,7 @@ from app.domain import workflow
 from app.domain.completeness import percent
 from app.domain.deadlines import STATUS_LABEL
 from app.domain.policy import Actor, can_edit_department
+from app.models import Assessment, AssessmentVersion, Jimu, pk
 from app.services import actions as action_service
 from app.services import (
     annual,
@@ -36,33 +38,33 @@ from app.services import (
 from app.services.organisation import get_organisation
 
 
-def context(session: Session, actor: Actor, aid: int, today: date) -> dict:
+def context(session: Session, actor: Actor, aid: int, today: date) -> dict[str, Any]:
     """Everything the 評価書 page shows, including the procedure panel."""
     a, jimu = assessments.get(session, actor=actor, assessment_id=aid)
-    versions = assessments.versions(session, a.id)
+    versions = assessments.versions(session, pk(a))
     v = versions[-1]
     d = catalogue.definition(a.form, v.form_version)
-    vfiles = assessments.files(session, v.id)
+    vfiles = assessments.files(session, pk(v))
     problems, statuses = completeness.evaluate_version(session, v, a, today)
     org = get_organisation(session, a.organisation_id)
-    custom = procedure.custom_steps(session, org.id)
+    custom = procedure.custom_steps(session, pk(org))
     return {
         "a": a, "jimu": jimu, "versions": versions, "v": v, "d": d, "files": vfiles, "problems": problems,
         "percent": percent(statuses), "label": catalogue.labels(session).get((d.form, d.version), d.label),
         "actions": action_service.listing(session, actor=actor, today=today, status="", assessment_id=a.id),
         "KIND": assessment_list.KIND_LABEL,
-        "change_rows": changes.rows_of(session, a.id), "org": org,
+        "change_rows": changes.rows_of(session, pk(a)), "org": org,
         "stage_label": workflow.stage_label(v.stage, custom),
         "buttons": procedure_view.buttons(session, actor, a, v, org, today, len(problems)),
-        "pair": pairing.members(session, jimu_id=jimu.id, det=determinations.by_id(session, v.determination_id), today=today, current_id=a.id, custom=custom),
+        "pair": pairing.members(session, jimu_id=pk(jimu), det=determinations.by_id(session, v.determination_id), today=today, current_id=a.id, custom=custom),
         "can_create": jimu.status != "ended" and can_edit_department(actor, jimu.department_id),
         "FV": catalogue.version_labels(session, a.form),
-        "timeline": procedure.timeline_rows(session, v.id, custom), "custom": custom,
+        "timeline": procedure.timeline_rows(session, pk(v), custom), "custom": custom,
         "label_of": lambda s: workflow.stage_label(s, custom),
-        "snapshots": snapshots.of_version(session, v.id), "PURPOSE": snapshots.PURPOSE_LABEL,
-        "comment": comments.current(session, v.id), "review": council.current_review(session, v.id),
-        "approval": approval.current(session, v.id), "date_for": procedure.DATE_FOR, "today": today,
-        "councils": council.councils(session, org.id),
+        "snapshots": snapshots.of_version(session, pk(v)), "PURPOSE": snapshots.PURPOSE_LABEL,
+        "comment": comments.current(session, pk(v)), "review": council.current_review(session, pk(v)),
+        "approval": approval.current(session, pk(v)), "date_for": procedure.DATE_FOR, "today": today,
+        "councils": council.councils(session, pk(org)),
         "can_migrate": migration.offer(session, actor, v),
         "migrated_label": migration.label(v, migration.without_content(session, [v])),
         "no_content": migration.without_content(session, versions), "NOTHING_TO_PRINT": migration.NOTHING_TO_PRINT,
@@ -71,16 +73,17 @@ def context(session: Session, actor: Actor, aid: int, today: date) -> dict:
     }
 
 
-def _import_ctx(session, a, v) -> dict:
+def _import_ctx(session: Session, a: Assessment, v: AssessmentVersion) -> dict[str, Any]:
     """「ファイルから取り込む」 on the 評価書 page (app/routes/fileimport.py does the import)."""
     return {"import_versions": {a.form: [(d.version, d.label) for d in reversed(catalogue.catalogue().versions(a.form))]},
-            "import_limit_mb": formfiles.MAX_BYTES // (1024 * 1024), "open_leftovers": unmapped.open_count(session, v.id),
-            "last_import": migration.was_imported(session, v.id), "import_editable": assessments.content_open(v)}
+            "import_limit_mb": formfiles.MAX_BYTES // (1024 * 1024), "open_leftovers": unmapped.open_count(session, pk(v)),
+            "last_import": migration.was_imported(session, pk(v)), "import_editable": assessments.content_open(v)}
 
 
-def _lifecycle_ctx(session, actor, a, jimu, versions, v, today) -> dict:
+def _lifecycle_ctx(session: Session, actor: Actor, a: Assessment, jimu: Jimu, versions: list[AssessmentVersion],
+                   v: AssessmentVersion, today: date) -> dict[str, Any]:
     """After publication: due dates and flags, yearly reviews, and what 改訂する offers."""
-    reviews = annual.reviews_of(session, a.id)
+    reviews = annual.reviews_of(session, pk(a))
     ordered = [x.version for x in catalogue.catalogue().versions(a.form)]
     newer = [catalogue.definition(a.form, x) for x in ordered[ordered.index(v.form_version) + 1:]] \
         if v.form_version in ordered else []

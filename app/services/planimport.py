@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import plansheet as ps
 from app.domain.forms import FORM_LABEL
 from app.domain.policy import Actor
 from app.domain.wareki import wareki
-from app.errors import ValidationFailed
-from app.models import Assessment, AssessmentVersion, Department, Jimu
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.models import Assessment, AssessmentVersion, Department, Jimu, pk
 from app.services import audit, catalogue, migration
 from app.services.planfile import PlanFileError, Table, read_table  # noqa: F401 - the service's interface
 
@@ -62,7 +63,7 @@ class Preview:
 class _Register:
     """The organisation's register as the rows see it; `write` creates what the rows need as it goes."""
 
-    def __init__(self, session: Session, actor: Actor, org_id: int):
+    def __init__(self, session: Session, actor: Actor, org_id: int | None):  # None: the bare CLI actor, no body
         self.s, self.actor, self.org_id = session, actor, org_id
         self.depts = {ps.name_key(d.name): d for d in session.exec(select(Department).where(
             Department.organisation_id == org_id)).all()}
@@ -78,16 +79,17 @@ class _Register:
 def preview(session: Session, *, actor: Actor, table: Table, chosen: dict[int, str] | None = None,
             today: date) -> Preview:
     migration.require(actor)
-    mapping, unknown = ps.match_headers(table.headers, chosen)
+    # copies as list[object]: the domain reads a cell of any type (a .xlsx cell), a Table holds text
+    mapping, unknown = ps.match_headers(list(table.headers), chosen)
     missing = ps.missing_fields(mapping)
-    lines = ps.read_lines(table.rows, mapping, today) if not missing else []
+    lines = ps.read_lines([(n, list(cells)) for n, cells in table.rows], mapping, today) if not missing else []
     reg = _Register(session, actor, actor.organisation_id)
     rows = [_decide(reg, p) for p in lines]
     return Preview(table, mapping, unknown, missing, rows, reg.planned_depts)
 
 
 def _decide(reg: _Register, p: ps.PlanLine, *, write: bool = False, source: str = "") -> RowPlan:
-    if p.errors:
+    if p.errors or p.number is None:  # (a line without errors has its 評価書番号)
         return RowPlan(p, "error", list(p.errors))
     row = RowPlan(p, "create")
     jimu = reg.jimu.get(ps.name_key(p.jimu))
@@ -100,7 +102,7 @@ def _decide(reg: _Register, p: ps.PlanLine, *, write: bool = False, source: str 
         row.details.append(f"事務「{p.jimu}」を登録" + ("" if dept else f"(部署「{p.department}」を作成)"))
     elif jimu is not None and p.department and (dept is None or dept.id != jimu.department_id):
         row.conflicts.append(("担当部署", reg.dept_names.get(jimu.department_id, ""), p.department))
-    a = reg.assessments.get((jimu.id, p.form)) if jimu is not None else None
+    a = reg.assessments.get((pk(jimu), p.form)) if jimu is not None else None
     if a is None:
         clash = reg.numbers.get((p.form, p.number))
         if clash is not None:
@@ -116,7 +118,7 @@ def _decide(reg: _Register, p: ps.PlanLine, *, write: bool = False, source: str 
     if jimu is None:
         reg.planned_jimu.add(ps.name_key(p.jimu))
     if write and row.action in ("create", "update"):
-        _write(reg, row, jimu, dept, a, source)
+        _write(reg, row, p.number, jimu, dept, a, source)
     return row
 
 
@@ -127,9 +129,9 @@ def _compare(reg: _Register, row: RowPlan, a: Assessment) -> None:
     if a.number != p.number:
         row.conflicts.append(("評価書番号", str(a.number), str(p.number)))
     versions = list(reg.s.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == a.id)
-                               .order_by(AssessmentVersion.seq)).all())
+                               .order_by(col(AssessmentVersion.seq))).all())
     published = [v for v in versions if v.published_on]
-    last = max(published, key=lambda v: v.published_on) if published else None
+    last = max(published, key=lambda v: v.published_on or date.min) if published else None
     if last is None:
         if p.published_on:
             row.conflicts.append(("公表日", "未公表(作成中・手続中の版があります)", wareki(p.published_on)))
@@ -143,45 +145,50 @@ def _compare(reg: _Register, row: RowPlan, a: Assessment) -> None:
         row.details.append(f"{migration.LABEL}の提出日 {wareki(p.submitted_on)} を記録")
 
 
-def _write(reg: _Register, row: RowPlan, jimu: Jimu | None, dept: Department | None, a: Assessment | None,
-           source: str) -> None:
+def _write(reg: _Register, row: RowPlan, number: int, jimu: Jimu | None, dept: Department | None,
+           a: Assessment | None, source: str) -> None:
     s, actor, p = reg.s, reg.actor, row.line
     if row.action == "update":
-        v = s.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == a.id,
-                                                   AssessmentVersion.published_on == p.published_on)).first()
+        v = None if a is None else s.exec(select(AssessmentVersion).where(
+            AssessmentVersion.assessment_id == a.id, AssessmentVersion.published_on == p.published_on)).first()
+        if a is None or v is None:  # (_compare decides an update for an existing 評価書's published version)
+            raise NotFound("更新する評価書の版が見つかりません。")
         before = audit.jsonable(v)
         v.submitted_on = p.submitted_on
         s.add(v)
         audit.record(s, actor=actor, entity="assessment", entity_id=a.id, action="migration_updated", before=before,
                      after=v, note=f"{source}: 提出日")
         return
+    org_id = reg.org_id
+    if org_id is None:  # (the register of no body is empty: every row creates, and a row needs its body)
+        raise Forbidden("計画管理書は評価実施機関ごとに取り込みます(所属のない利用者は取り込めません)。")
     if jimu is None:
         jimu = reg.jimu.get(ps.name_key(p.jimu))
     if jimu is None:
         dept = dept or reg.depts.get(ps.name_key(p.department))
         if dept is None:
-            dept = Department(organisation_id=reg.org_id, name=p.department)
+            dept = Department(organisation_id=org_id, name=p.department)
             s.add(dept)
             s.flush()
             reg.depts[ps.name_key(dept.name)], reg.dept_names[dept.id] = dept, dept.name
             audit.record(s, actor=actor, entity="department", entity_id=dept.id, action="created", after=dept,
                          note=source)
-        jimu = Jimu(organisation_id=reg.org_id, department_id=dept.id, name=p.jimu)
+        jimu = Jimu(organisation_id=org_id, department_id=pk(dept), name=p.jimu)
         s.add(jimu)
         s.flush()
         reg.jimu[ps.name_key(jimu.name)] = jimu
         audit.record(s, actor=actor, entity="jimu", entity_id=jimu.id, action="created", after=jimu, note=source)
-    a = Assessment(organisation_id=reg.org_id, jimu_id=jimu.id, form=p.form, number=p.number, created_by_id=actor.user_id)
+    a = Assessment(organisation_id=org_id, jimu_id=pk(jimu), form=p.form, number=number, created_by_id=actor.user_id)
     s.add(a)
     s.flush()
-    reg.assessments[(jimu.id, a.form)] = reg.numbers[(a.form, a.number)] = a
+    reg.assessments[(pk(jimu), a.form)] = reg.numbers[(a.form, a.number)] = a
     if p.published_on:
         v = migration.add_sheet_version(s, actor=actor, assessment=a, published_on=p.published_on,
                                         submitted_on=p.submitted_on, source=f"計画管理書「{source}」の{p.line}行目")
     else:
         from app.services.assessments import seed_version
 
-        v = AssessmentVersion(assessment_id=a.id, seq=1, form_version=catalogue.catalogue().latest(a.form).version,
+        v = AssessmentVersion(assessment_id=pk(a), seq=1, form_version=catalogue.catalogue().latest(a.form).version,
                               kind="initial", created_by_id=actor.user_id)
         s.add(v)
         s.flush()
@@ -235,7 +242,7 @@ def parse_maps(headers: list[str], maps: list[str]) -> dict[int, str]:
     return out
 
 
-def as_dict(p: Preview) -> dict:
+def as_dict(p: Preview) -> dict[str, Any]:
     return {"file": p.table.file_name, "counts": p.counts, "new_departments": p.new_departments,
             "unknown_headers": [p.table.headers[i] for i in p.unknown], "missing": p.missing,
             "rows": [{"line": r.line.line, "action": r.action, "number": r.line.number, "jimu": r.line.jimu,

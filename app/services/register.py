@@ -4,8 +4,9 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import threshold as th
 from app.domain.policy import (
@@ -19,7 +20,7 @@ from app.domain.policy import (
 from app.domain.text import text_problem
 from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import Department, Jimu, SpecificFile
+from app.models import Department, Jimu, SpecificFile, pk
 from app.models.base import MAX_ID, utcnow
 from app.services import audit, locking, scope
 
@@ -69,13 +70,13 @@ def get_jimu(session: Session, *, actor: Actor, jimu_id: int, edit: bool = False
 
 def files_of(session: Session, jimu_id: int) -> list[SpecificFile]:
     return list(session.exec(
-        select(SpecificFile).where(SpecificFile.jimu_id == jimu_id).order_by(SpecificFile.position, SpecificFile.id)
+        select(SpecificFile).where(SpecificFile.jimu_id == jimu_id).order_by(col(SpecificFile.position), col(SpecificFile.id))
     ).all())
 
 
 def visible_jimu(session: Session, *, actor: Actor, department_id: int | None = None,
                  jimu_id: int | None = None) -> list[Jimu]:
-    q = scope.visible(select(Jimu).order_by(Jimu.department_id, Jimu.id), actor,
+    q = scope.visible(select(Jimu).order_by(col(Jimu.department_id), col(Jimu.id)), actor,
                       organisation=Jimu.organisation_id, department=Jimu.department_id)
     if q is None:
         return []
@@ -91,7 +92,7 @@ def _key(name: str) -> str:
 
 
 def validate(session: Session, *, actor: Actor, organisation_id: int, data: JimuInput,
-             today: date, jimu_id: int | None = None) -> dict:
+             today: date, jimu_id: int | None = None) -> dict[str, Any]:
     """Return clean values or raise ValidationFailed with one Japanese message per field."""
     errors: dict[str, str] = {}
     name = data.name.strip()
@@ -148,7 +149,7 @@ def _int_or_none(raw: str) -> int | None:
     return n if 1 <= n <= MAX_ID else None
 
 
-def _count(raw: str, label: str, maximum: int, errors: dict, key: str) -> int:
+def _count(raw: str, label: str, maximum: int, errors: dict[str, str], key: str) -> int:
     try:
         return th.parse_count(raw, label, maximum)
     except ValueError as exc:
@@ -156,7 +157,7 @@ def _count(raw: str, label: str, maximum: int, errors: dict, key: str) -> int:
         return 0
 
 
-def _as_of(raw: str, label: str, today: date, errors: dict, key: str) -> date | None:
+def _as_of(raw: str, label: str, today: date, errors: dict[str, str], key: str) -> date | None:
     if not raw.strip():
         errors[key] = f"{label}を入力してください。"
         return None
@@ -170,14 +171,15 @@ def _as_of(raw: str, label: str, today: date, errors: dict, key: str) -> date | 
     return value
 
 
-def _files(rows: list[FileInput], today: date, errors: dict) -> list[dict]:
+def _files(rows: list[FileInput], today: date, errors: dict[str, str]) -> list[dict[str, Any]]:
     rows = [r for r in rows if r.name.strip() or r.subjects.strip() or r.id]
     if not rows:
         errors["files"] = "特定個人情報ファイルを1つ以上登録してください。"
         return []
     if len(rows) > MAX_FILES:
         errors["files"] = f"特定個人情報ファイルは{MAX_FILES}件までです。"
-    out, seen = [], set()
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for i, r in enumerate(rows):
         name = r.name.strip()
         problem = text_problem(name, label=f"ファイル{i + 1}の名称", max_len=200, required=True)
@@ -208,7 +210,7 @@ def create(session: Session, *, actor: Actor, organisation_id: int, data: JimuIn
     jimu = Jimu(organisation_id=organisation_id, **clean)
     with locking.unique_or_conflict(session, f"事務「{jimu.name}」は他の利用者が先に登録しました。事務の一覧を確認してください。"):
         session.add(jimu)  # (organisation, name) is unique: a double submit is a 409
-    _replace_files(session, jimu.id, files)
+    _replace_files(session, pk(jimu), files)
     audit.record(session, actor=actor, entity="jimu", entity_id=jimu.id, action="created",
                  after={**audit.jsonable(jimu), "files": audit.jsonable(files)})
     session.commit()
@@ -218,7 +220,7 @@ def create(session: Session, *, actor: Actor, organisation_id: int, data: JimuIn
 def update(session: Session, *, actor: Actor, jimu_id: int, data: JimuInput, today: date) -> Jimu:
     jimu = get_jimu(session, actor=actor, jimu_id=jimu_id, edit=True)
     if str(jimu.lock_version) != data.lock_version.strip():
-        said, _ = locking.stale_message(session, Jimu, jimu.id, message=STALE_JIMU, what="この事務", entity="jimu",
+        said, _ = locking.stale_message(session, Jimu, pk(jimu), message=STALE_JIMU, what="この事務", entity="jimu",
                                         actor_id=actor.user_id)
         raise Conflict(f"{said}(編集を始めた時点の版: {data.lock_version.strip() or '不明'}、"
                        f"現在の版: {jimu.lock_version})", current=jimu)
@@ -226,24 +228,24 @@ def update(session: Session, *, actor: Actor, jimu_id: int, data: JimuInput, tod
     files = clean.pop("files")
     # the write itself is conditional on the version (one UPDATE … WHERE lock_version = :seen): of concurrent saves
     # from the same version exactly one wins; the check above only gives the early, friendly answer
-    before = {**audit.jsonable(jimu), "files": audit.jsonable(files_of(session, jimu.id))}
-    locking.claim(session, Jimu, jimu.id, data.lock_version, message=STALE_JIMU, what="この事務", entity="jimu",
+    before = {**audit.jsonable(jimu), "files": audit.jsonable(files_of(session, pk(jimu)))}
+    locking.claim(session, Jimu, pk(jimu), data.lock_version, message=STALE_JIMU, what="この事務", entity="jimu",
                   actor_id=actor.user_id)
     session.refresh(jimu)
     for key, value in clean.items():
         setattr(jimu, key, value)
     jimu.updated_at = utcnow()
     session.add(jimu)
-    _replace_files(session, jimu.id, files)
+    _replace_files(session, pk(jimu), files)
     audit.record(session, actor=actor, entity="jimu", entity_id=jimu.id, action="updated", before=before,
                  after={**audit.jsonable(jimu), "files": audit.jsonable(files)})
     session.commit()
     return jimu
 
 
-def _replace_files(session: Session, jimu_id: int, files: list[dict]) -> None:
+def _replace_files(session: Session, jimu_id: int, files: list[dict[str, Any]]) -> None:
     existing = {f.id: f for f in files_of(session, jimu_id)}
-    keep = set()
+    keep: set[int | None] = set()
     for pos, f in enumerate(files):
         row = existing.get(f["id"]) if f["id"] else None
         if row is None:
@@ -260,7 +262,7 @@ def _replace_files(session: Session, jimu_id: int, files: list[dict]) -> None:
 
         from app.models import VersionFile
 
-        session.exec(update(VersionFile).where(VersionFile.register_file_id.in_(gone)).values(register_file_id=None))
+        session.exec(update(VersionFile).where(col(VersionFile.register_file_id).in_(gone)).values(register_file_id=None))
         for fid in gone:
             session.delete(existing[fid])
     session.flush()
@@ -269,7 +271,7 @@ def _replace_files(session: Session, jimu_id: int, files: list[dict]) -> None:
 def end(session: Session, *, actor: Actor, jimu_id: int, end_date_text: str, lock_version: str, today: date) -> Jimu:
     jimu = get_jimu(session, actor=actor, jimu_id=jimu_id, edit=True)
     if str(jimu.lock_version) != lock_version.strip():
-        said, _ = locking.stale_message(session, Jimu, jimu.id, what="この事務", entity="jimu", actor_id=actor.user_id,
+        said, _ = locking.stale_message(session, Jimu, pk(jimu), what="この事務", entity="jimu", actor_id=actor.user_id,
                                         message="この事務は他の利用者により更新されています。画面を再読み込みしてください。")
         raise Conflict(said, current=jimu)
     try:
@@ -277,7 +279,7 @@ def end(session: Session, *, actor: Actor, jimu_id: int, end_date_text: str, loc
     except BadDate as exc:
         raise ValidationFailed({"end_date": str(exc)}) from None
     before = audit.jsonable(jimu)
-    locking.claim(session, Jimu, jimu.id, lock_version, message="この事務は他の利用者により更新されています。画面を再読み込みしてください。",
+    locking.claim(session, Jimu, pk(jimu), lock_version, message="この事務は他の利用者により更新されています。画面を再読み込みしてください。",
                   what="この事務", entity="jimu", actor_id=actor.user_id)
     session.refresh(jimu)
     jimu.status, jimu.end_date = "ended", end_date

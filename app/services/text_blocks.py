@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import blocks as B
 from app.domain import fields as F
@@ -20,7 +20,7 @@ from app.domain.forms import AUDIENCES, Definition, Page
 from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.text import text_problem
 from app.errors import Forbidden, NotFound, ValidationFailed
-from app.models import Assessment, AssessmentVersion, Jimu, TextBlock, TextBlockRevision, TextBlockUse
+from app.models import Assessment, AssessmentVersion, Jimu, TextBlock, TextBlockRevision, TextBlockUse, pk
 from app.models.base import utcnow
 from app.services import audit, locking, scope
 
@@ -40,7 +40,7 @@ def _read(actor: Actor) -> None:
         raise Forbidden("共通記載は市の職員が使用します。")
 
 
-def as_form(b: TextBlock) -> dict:
+def as_form(b: TextBlock) -> dict[str, Any]:
     """The block as the edit form shows it (measures: one per line, per audience)."""
     return {"title": b.title, "kind": b.kind, "text": b.text, "note": b.note, "active": b.active, "reason": "",
             "lock_version": b.lock_version,
@@ -65,7 +65,7 @@ def get(session: Session, *, actor: Actor, block_id: int) -> TextBlock:
 
 def history(session: Session, block_id: int) -> list[TextBlockRevision]:
     return list(session.exec(select(TextBlockRevision).where(TextBlockRevision.block_id == block_id)
-                             .order_by(TextBlockRevision.revision.desc())).all())
+                             .order_by(col(TextBlockRevision.revision).desc())).all())
 
 
 def revision_of(session: Session, block_id: int, revision: int) -> TextBlockRevision | None:
@@ -78,11 +78,11 @@ def measures_form(raw: Mapping[str, str]) -> dict[str, list[str]]:
     return {aud: [t.strip() for t in str(raw.get(aud, "")).splitlines() if t.strip()] for aud in AUDIENCES}
 
 
-def save(session: Session, *, actor: Actor, data: dict, block_id: int | None = None) -> TextBlock:
+def save(session: Session, *, actor: Actor, data: dict[str, Any], block_id: int | None = None) -> TextBlock:
     """Create or change a block. A change of its content makes a new revision (its reason is required); a stale
     lock_version is refused (409) with what is stored now."""
     manage(actor)
-    errors = {}
+    errors: dict[str, str] = {}
     for key, label, limit, required in (("title", "名称", 200, True), ("note", "説明", 2000, False),
                                         ("reason", "変更の理由", 2000, False)):
         problem = text_problem(str(data.get(key, "")), label=label, max_len=limit, required=required)
@@ -121,6 +121,8 @@ def save(session: Session, *, actor: Actor, data: dict, block_id: int | None = N
         raise ValidationFailed(errors)
     before = audit.jsonable(row) if row else None
     if row is None:
+        if actor.organisation_id is None:  # the bare CLI actor: a block belongs to one body (the column is NOT NULL)
+            raise Forbidden("共通記載は団体ごとに登録します(団体に属さない利用者は登録できません)。")
         row = TextBlock(organisation_id=actor.organisation_id, title=title, kind=kind, revision=0)
     else:
         locking.claim_row(session, row, data.get("lock_version"), message=STALE, what="この共通記載", entity="block",
@@ -133,7 +135,7 @@ def save(session: Session, *, actor: Actor, data: dict, block_id: int | None = N
     session.add(row)
     session.flush()
     if content_changed:
-        session.add(TextBlockRevision(block_id=row.id, revision=row.revision, title=title, text=row.text,
+        session.add(TextBlockRevision(block_id=pk(row), revision=row.revision, title=title, text=row.text,
                                       measures=row.measures, reason=str(data.get("reason", "")).strip() or "新規登録",
                                       created_by_id=actor.user_id))
     audit.record(session, actor=actor, entity="block", entity_id=row.id, action="updated" if before else "created",
@@ -157,24 +159,25 @@ class UseRow:
 def uses_of(session: Session, *, actor: Actor, block_id: int) -> list[UseRow]:
     """Every recorded use of a block, newest version first within each 評価書."""
     rows = session.exec(select(TextBlockUse, AssessmentVersion, Assessment, Jimu)
-                        .join(AssessmentVersion, AssessmentVersion.id == TextBlockUse.version_id)
-                        .join(Assessment, Assessment.id == TextBlockUse.assessment_id)
-                        .join(Jimu, Jimu.id == Assessment.jimu_id)
+                        .join(AssessmentVersion, col(AssessmentVersion.id) == TextBlockUse.version_id)
+                        .join(Assessment, col(Assessment.id) == TextBlockUse.assessment_id)
+                        .join(Jimu, col(Jimu.id) == Assessment.jimu_id)
                         .where(TextBlockUse.block_id == block_id, scope.body_clause(Assessment.organisation_id, actor))
-                        .order_by(Assessment.number, Assessment.form, AssessmentVersion.seq.desc(), TextBlockUse.id)).all()
-    ids = sorted({a.id for _, _, a, _ in rows}) or [0]
+                        .order_by(col(Assessment.number), col(Assessment.form), col(AssessmentVersion.seq).desc(),
+                                  col(TextBlockUse.id))).all()
+    ids = sorted({pk(a) for _, _, a, _ in rows}) or [0]
     latest = dict(session.exec(select(AssessmentVersion.assessment_id, func.max(AssessmentVersion.seq))
-                               .where(AssessmentVersion.assessment_id.in_(ids))
-                               .group_by(AssessmentVersion.assessment_id)).all())
-    return [UseRow(u, v, a, j, v.seq == latest.get(a.id)) for u, v, a, j in rows]
+                               .where(col(AssessmentVersion.assessment_id).in_(ids))
+                               .group_by(col(AssessmentVersion.assessment_id))).all())
+    return [UseRow(u, v, a, j, v.seq == latest.get(pk(a))) for u, v, a, j in rows]
 
 
 def editor_uses(session: Session, version_id: int, file_uid: str) -> dict[str, list[tuple[TextBlockUse, TextBlock]]]:
     """{item id: [(use, block)]} of the linked uses on one scope of a version (the editor's badges and guards)."""
     out: dict[str, list[tuple[TextBlockUse, TextBlock]]] = {}
-    for u, b in session.exec(select(TextBlockUse, TextBlock).join(TextBlock, TextBlock.id == TextBlockUse.block_id)
+    for u, b in session.exec(select(TextBlockUse, TextBlock).join(TextBlock, col(TextBlock.id) == TextBlockUse.block_id)
                              .where(TextBlockUse.version_id == version_id, TextBlockUse.file_uid == file_uid,
-                                    TextBlockUse.level.in_(B.LINKED)).order_by(TextBlockUse.id)).all():
+                                    col(TextBlockUse.level).in_(B.LINKED)).order_by(col(TextBlockUse.id))).all():
         out.setdefault(u.item_id, []).append((u, b))
     return out
 
@@ -199,7 +202,7 @@ def editor_op(session: Session, *, actor: Actor, d: Definition, version: Assessm
     if op.item not in {i.id for i in page.walk()}:
         raise bad
     item = d.item(op.item)
-    current = editor_uses(session, version.id, file_uid).get(item.id, [])
+    current = editor_uses(session, pk(version), file_uid).get(item.id, [])
     if op.kind == "blkrm":
         use = next((u for u, _ in current if op.args and str(u.id) == op.args[0]), None)
         if use is None:
@@ -225,7 +228,7 @@ def editor_op(session: Session, *, actor: Actor, d: Definition, version: Assessm
         values[item.id] = B.insert_text(values.get(item.id), block.text, level)
     else:
         values[item.id], entries = B.insert_measures(values.get(item.id), block.measures, lambda: new_id("m"))
-    use = TextBlockUse(block_id=block.id, assessment_id=version.assessment_id, version_id=version.id,
+    use = TextBlockUse(block_id=pk(block), assessment_id=version.assessment_id, version_id=pk(version),
                        file_uid=file_uid, item_id=item.id, level=level, revision=block.revision,
                        entries=entries if level != "reference" else {}, created_by_id=actor.user_id,
                        local_text=B.held_text(block.kind, values[item.id], entries))
@@ -279,7 +282,7 @@ def copy_uses(session: Session, old_version_id: int, new_version_id: int, new_de
     """改訂: the linked uses go with the answers into the new working version (same revision, same measure ids)."""
     n = 0
     for u in session.exec(select(TextBlockUse).where(TextBlockUse.version_id == old_version_id,
-                                                     TextBlockUse.level.in_(B.LINKED))).all():
+                                                     col(TextBlockUse.level).in_(B.LINKED))).all():
         if new_def.has(u.item_id):
             session.add(TextBlockUse(block_id=u.block_id, assessment_id=u.assessment_id, version_id=new_version_id,
                                      file_uid=u.file_uid, item_id=u.item_id, level=u.level, revision=u.revision,
@@ -303,7 +306,7 @@ def adopt(session: Session, *, block: TextBlock, version: AssessmentVersion, fil
             if (aud, text) not in by_text:
                 return None
             entries[eid] = by_text[(aud, text)]
-    use = TextBlockUse(block_id=block.id, assessment_id=version.assessment_id, version_id=version.id,
+    use = TextBlockUse(block_id=pk(block), assessment_id=version.assessment_id, version_id=pk(version),
                        file_uid=file_uid, item_id=item_id, level=level, revision=block.revision, entries=entries,
                        local_text=B.held_text(block.kind, value, entries))
     session.add(use)

@@ -11,11 +11,13 @@ The report page after a file import reads what the import recorded in its audit 
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from app.domain import item_picker
 from app.domain.answers import ParsedPage, clean_value
@@ -23,7 +25,7 @@ from app.domain.forms import AUDIENCES, Definition
 from app.domain.policy import Actor
 from app.domain.text import text_problem
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import AuditLog, UnmappedAnswer
+from app.models import Assessment, AssessmentVersion, AuditLog, Jimu, UnmappedAnswer, pk
 from app.models.base import MAX_ID
 from app.services import answers, assessments, audit, catalogue
 
@@ -37,7 +39,7 @@ def from_file(u: UnmappedAnswer) -> bool:
 
 
 def origin(u: UnmappedAnswer) -> str:
-    source = u.value.get("source") if isinstance(u.value, dict) else None
+    source = str(u.value.get("source") or "") if isinstance(u.value, dict) else ""
     return ORIGIN.get(source, "新しい様式への移行")
 
 
@@ -47,7 +49,7 @@ def reason(u: UnmappedAnswer) -> str:
 
 def of_version(session: Session, version_id: int) -> list[UnmappedAnswer]:
     return list(session.exec(select(UnmappedAnswer).where(UnmappedAnswer.version_id == version_id)
-                             .order_by(UnmappedAnswer.resolved, UnmappedAnswer.id)).all())
+                             .order_by(col(UnmappedAnswer.resolved), col(UnmappedAnswer.id))).all())
 
 
 def open_count(session: Session, version_id: int) -> int:
@@ -82,7 +84,8 @@ def item_url(d: Definition, version_id: int, item_id: str, file_uid: str = "") -
         "#i-" + item_id.replace(".", "_")
 
 
-def get(session: Session, *, actor: Actor, unmapped_id: int, edit: bool = False):
+def get(session: Session, *, actor: Actor, unmapped_id: int,
+        edit: bool = False) -> tuple[UnmappedAnswer, AssessmentVersion, Assessment, Jimu]:
     """(row, version, assessment, jimu); 403 for another department, 409 when editing a frozen version."""
     row = session.get(UnmappedAnswer, unmapped_id) if 1 <= unmapped_id <= MAX_ID else None
     if row is None:
@@ -92,7 +95,8 @@ def get(session: Session, *, actor: Actor, unmapped_id: int, edit: bool = False)
 
 
 def _claim(session: Session, row: UnmappedAnswer, resolution: str) -> None:
-    done = session.exec(update(UnmappedAnswer).where(UnmappedAnswer.id == row.id, UnmappedAnswer.resolved == False)
+    done = session.exec(update(UnmappedAnswer)
+                        .where(col(UnmappedAnswer.id) == row.id, col(UnmappedAnswer.resolved) == False)
                         .values(resolved=True, resolution=resolution[:500]))
     if done.rowcount != 1:
         session.rollback()
@@ -101,7 +105,7 @@ def _claim(session: Session, row: UnmappedAnswer, resolution: str) -> None:
 
 
 def place(session: Session, *, actor: Actor, unmapped_id: int, item_id: str, file_uid: str = "",
-          audience: str = "", today) -> tuple[UnmappedAnswer, str]:
+          audience: str = "", today: date) -> tuple[UnmappedAnswer, str]:
     """Copy the row's text into `item_id` (appended to a text; one more measure of `audience`); (row, editor URL)."""
     row, v, a, jimu = get(session, actor=actor, unmapped_id=unmapped_id, edit=True)
     v = assessments.ensure_writable(session, v)
@@ -111,7 +115,7 @@ def place(session: Session, *, actor: Actor, unmapped_id: int, item_id: str, fil
     item = d.item(item_id)
     page = d.page_of(item_id)
     if page.scope == "file":
-        if file_uid not in {f.uid for f in assessments.files(session, v.id)}:
+        if file_uid not in {f.uid for f in assessments.files(session, pk(v))}:
             raise ValidationFailed({"file_uid": "ファイルごとの項目です。記載する特定個人情報ファイルを選んでください。"})
     else:
         file_uid = ""
@@ -120,18 +124,18 @@ def place(session: Session, *, actor: Actor, unmapped_id: int, item_id: str, fil
     text = row.text.strip()
     if not text:
         raise ValidationFailed({"item": "記載する文章がありません。破棄してください。"})
-    stored = answers.scope_answers(session, v.id, file_uid, {item_id}).get(item_id)
+    stored = answers.scope_answers(session, pk(v), file_uid, {item_id}).get(item_id)
     value = _with_text(item.type, stored.value if stored else None, text, audience)
     value, err = clean_value(item, value)
     if err:
         raise ValidationFailed({"item": f"「{item.display}」に記載できません: {err}"})
     path = item_picker.labels(d).get(item_id, item.display)
-    where = path + (f"【{_file_name(session, v.id, file_uid)}】" if file_uid else "") + \
+    where = path + (f"【{_file_name(session, pk(v), file_uid)}】" if file_uid else "") + \
         (f"({AUDIENCES[audience]})" if item.type == "measures" else "")
     _claim(session, row, f"「{where}」に記載")
-    lock = answers.page_lock(session, v.id, page.id, file_uid).lock
+    lock = answers.page_lock(session, pk(v), page.id, file_uid).lock
     try:
-        answers.save_page(session, actor=actor, version_id=v.id, page_id=page.id, file_uid=file_uid, lock=str(lock),
+        answers.save_page(session, actor=actor, version_id=pk(v), page_id=page.id, file_uid=file_uid, lock=str(lock),
                           parsed=ParsedPage(values={item_id: value}), today=today, loaded=(v, a, jimu), commit=False)
     except ValidationFailed as exc:
         session.rollback()
@@ -140,7 +144,7 @@ def place(session: Session, *, actor: Actor, unmapped_id: int, item_id: str, fil
                  after={"item": item_id, "file": file_uid, "audience": audience if item.type == "measures" else "",
                         "label": row.label, "text": row.text, "resolution": row.resolution})
     session.commit()
-    return row, item_url(d, v.id, item_id, file_uid)
+    return row, item_url(d, pk(v), item_id, file_uid)
 
 
 def _with_text(kind: str, current: Any, text: str, audience: str) -> Any:
@@ -199,33 +203,33 @@ def last_import(session: Session, *, actor: Actor, version_id: int) -> ImportRep
     v, a, _ = assessments.get_version(session, actor=actor, version_id=version_id)
     log = session.exec(select(AuditLog).where(
         AuditLog.entity == "assessment_version", AuditLog.entity_id == str(v.id),
-        AuditLog.action == "file_imported").order_by(AuditLog.id.desc()).limit(1)).first()
+        AuditLog.action == "file_imported").order_by(col(AuditLog.id).desc()).limit(1)).first()
     if log is None or not isinstance(log.after, dict):
         return None
-    rep = log.after.get("report") or {}
+    rep: dict[str, Any] = log.after.get("report") or {}
     d = catalogue.definition(a.form, v.form_version)
     labels = item_picker.labels(d)
     names = {uid: name for uid, name in rep.get("files", [])}
 
-    def entries(pairs, note=None) -> list[Entry]:
-        out = []
+    def entries(pairs: list[Sequence[Any]], note: Callable[[Sequence[Any]], str] | None = None) -> list[Entry]:
+        out: list[Entry] = []
         for p in pairs:
             uid, item_id = p[0], p[1]
             if not d.has(item_id):
                 out.append(Entry(item_id, names.get(uid, ""), ""))
                 continue
             out.append(Entry(labels.get(item_id, d.item(item_id).display), names.get(uid, ""),
-                             item_url(d, v.id, item_id, uid), note(p) if note else ""))
+                             item_url(d, pk(v), item_id, uid), note(p) if note else ""))
         return out
 
     ids = [i for i in rep.get("unplaced_ids", []) if isinstance(i, int)]
-    rows = list(session.exec(select(UnmappedAnswer).where(UnmappedAnswer.id.in_(ids))
-                             .order_by(UnmappedAnswer.id)).all()) if ids else []
+    rows = list(session.exec(select(UnmappedAnswer).where(col(UnmappedAnswer.id).in_(ids))
+                             .order_by(col(UnmappedAnswer.id))).all()) if ids else []
     by_version = {x.version: x.label for x in catalogue.catalogue().versions(a.form)}
     return ImportReport(
         at=log.at, who=log.actor_login, file_name=str(log.after.get("file", "")),
         summary=str(log.after.get("summary", "")), notices=list(rep.get("notices", [])),
-        source_label=by_version.get(rep.get("source_version"), ""), target_label=by_version.get(v.form_version, ""),
+        source_label=by_version.get(rep.get("source_version", ""), ""), target_label=by_version.get(v.form_version, ""),
         filled=entries(rep.get("filled", [])), empty=entries(rep.get("empty", [])),
         missing=entries(rep.get("missing", [])),
         unassigned=entries(rep.get("unassigned", []), lambda p: f"{p[2]}件を市民・事業者・委託先等に置きました"),
