@@ -13,6 +13,7 @@ import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import cast
 
 from app.export import assessment_doc
 from app.export.docx import render as render_docx
@@ -29,7 +30,8 @@ def _warm() -> None:
 
 
 def job(b: assessment_doc.Bundle, edition: str) -> bytes:
-    return render_docx(assessment_doc.build(b, edition))
+    # exports.export lets only draft / full / public through (EDITIONS) before anything is rendered
+    return render_docx(assessment_doc.build(b, cast(assessment_doc.Edition, edition)))
 
 
 def start(processes: int) -> None:
