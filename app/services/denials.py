@@ -9,11 +9,11 @@ import logging
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
-from starlette.requests import Request
-from starlette.types import Scope
 
 from app.domain.policy import Actor
 from app.services import audit
@@ -71,13 +71,15 @@ def record(*, actor: Actor | None = None, login: str = "", ip: str = "", method:
         return False
 
 
-def record_request(request: Request, *, status: int, reason: str) -> bool:
+def record_request(request: Any, *, status: int, reason: str) -> bool:
+    """`request` is the Starlette request (a service does not import the web layer: docs/architecture.md §1)."""
     actor = getattr(request.state, "actor", None)
     return record(actor=actor, ip=request.client.host if request.client else "", method=request.method,
                   path=request.url.path, status=status, reason=reason, engine=request.app.state.engine)
 
 
-def record_scope(scope: Scope, *, status: int, reason: str) -> bool:
+def record_scope(scope: Mapping[str, Any], *, status: int, reason: str) -> bool:
+    """`scope` is the ASGI scope of a refused request."""
     client = scope.get("client") or ("", 0)
     return record(ip=client[0] or "", method=scope.get("method", ""), path=scope.get("path", ""), status=status,
                   reason=reason)
