@@ -21,7 +21,8 @@ def rows_of(session: Session, assessment_id: int) -> list[ChangeRow]:
                              .order_by(col(ChangeRow.version_seq), col(ChangeRow.position), col(ChangeRow.id))).all())
 
 
-def save_row(session: Session, *, actor: Actor, assessment_id: int, data: dict[str, str], today: date) -> ChangeRow | None:
+def save_row(session: Session, *, actor: Actor, assessment_id: int, data: dict[str, str],
+             today: date) -> ChangeRow | None:
     a, _ = get(session, actor=actor, assessment_id=assessment_id, edit=True)
     v = ensure_writable(session, current_version(session, pk(a)))  # a published / in-procedure version: 409
     row = None

@@ -19,7 +19,8 @@ def deferred(session: Session, version_id: int) -> frozenset[str]:
     if not session.exec(select(PublicComment.id).where(PublicComment.version_id == version_id,
                                                        col(PublicComment.closed_on).is_not(None))).first():
         out.add("comment.")
-    if not session.exec(select(Review.id).where(Review.version_id == version_id, col(Review.closed_on).is_not(None))).first():
+    if not session.exec(select(Review.id).where(Review.version_id == version_id,
+                                                col(Review.closed_on).is_not(None))).first():
         out.add("review.")
     if not session.exec(select(Approval.id).where(Approval.version_id == version_id,
                                                   col(Approval.applied_on).is_not(None))).first():
@@ -34,7 +35,8 @@ def evaluate_version(session: Session, v: AssessmentVersion, a: Assessment, toda
     refs = [FileRef(f.uid, f.name) for f in version_files(session, pk(v))]
     if computed is None and checks:
         computed = prefill.compute(d, prefill.Sources(session, v, a))
-    acts = {k: {"content": x.content, "owner": x.owner, "due_on": x.due_on} for k, x in actions_of(session, pk(a)).items()}
+    acts = {k: {"content": x.content, "owner": x.owner, "due_on": x.due_on}
+            for k, x in actions_of(session, pk(a)).items()}
     problems, statuses = evaluate(d, values if values is not None else version_values(session, pk(v)), refs,
                                   prefill=computed or {}, actions=acts, today=today, checks=checks,
                                   deferred=deferred(session, pk(v)))

@@ -32,8 +32,8 @@ def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, 
     listed = assessment_list.rows(session, actor=actor)
     version_ids = [r.version.id for r in listed]
     titles = dict(session.exec(select(Answer.version_id, Answer.value).where(
-        col(Answer.version_id).in_(version_ids), col(Answer.item_id).in_(catalogue.title_items()), Answer.file_uid == "",
-        Answer.withheld == False)).all()) if version_ids else {}
+        col(Answer.version_id).in_(version_ids), col(Answer.item_id).in_(catalogue.title_items()),
+        Answer.file_uid == "", Answer.withheld == False)).all()) if version_ids else {}
     det_ids = [r.version.determination_id for r in listed if r.version.determination_id]
     dets = {d.id: d for d in session.exec(select(Determination).where(col(Determination.id).in_(det_ids))).all()} \
         if det_ids else {}

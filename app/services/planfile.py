@@ -61,7 +61,7 @@ def read_table(name: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> Table:
 
 
 def _header_score(cells: list[str]) -> int:
-    """plansheet.header_score of a row of text (it takes a list[object]: a list of str is not one to the type checker)."""
+    """plansheet.header_score of a row of text (it takes a list[object], which a list[str] is not to mypy)."""
     return ps.header_score(list[object](cells))
 
 

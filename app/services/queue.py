@@ -35,9 +35,10 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
     org = session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
     custom = custom_steps(session, pk(org)) if org else []
     vids = [r.version.id for r in listed]
-    comments = {c.version_id: c for c in session.exec(select(PublicComment).where(col(PublicComment.version_id).in_(vids)))} \
+    comments = {c.version_id: c for c in session.exec(select(PublicComment)
+                                                      .where(col(PublicComment.version_id).in_(vids)))} if vids else {}
+    reviews = {r.version_id: r for r in session.exec(select(Review).where(col(Review.version_id).in_(vids)))} \
         if vids else {}
-    reviews = {r.version_id: r for r in session.exec(select(Review).where(col(Review.version_id).in_(vids)))} if vids else {}
     open_conditions = dict(session.exec(select(ReviewCondition.review_id, func.count()).where(
         col(ReviewCondition.review_id).in_([r.id for r in reviews.values()]), ReviewCondition.status == "open")
         .group_by(col(ReviewCondition.review_id))).all()) if reviews else {}
