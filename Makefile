@@ -39,14 +39,14 @@ run: demo
 ## make test: venv, install with test extras, run the whole suite (TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 test: $(TEST_STAMP)
 	$(BIN)/ruff check app tests bench
-	$(BIN)/mypy app/domain
+	$(BIN)/mypy app/domain app/services
 	@$(BIN)/python -m pytest $(PYTEST_ARGS) || { status=$$?; echo "== failed tests (.pytest_cache/v/cache/lastfailed):"; \
 	  cat .pytest_cache/v/cache/lastfailed 2>/dev/null | tail -20; exit $$status; }
 
-## make check: the edit loop (well under a minute): ruff, mypy (strict on app/domain), the domain tests
+## make check: the edit loop (well under a minute): ruff, mypy (strict on app/domain and app/services), the domain tests
 check: $(TEST_STAMP)
 	$(BIN)/ruff check app tests bench
-	$(BIN)/mypy app/domain
+	$(BIN)/mypy app/domain app/services
 	$(BIN)/python -m pytest tests/domain -q -p no:cacheprovider
 
 screenshots: $(TEST_STAMP)

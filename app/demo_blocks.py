@@ -3,12 +3,12 @@ demo 評価書 already hold their wording (no answer changes); the blocks with a
 demo shows proposals."""
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.demo_data import Blocks
 from app.domain.answer_types import holds_measures
 from app.domain.policy import Actor
-from app.models import Answer, Assessment, AssessmentVersion, TextBlock
+from app.models import Answer, Assessment, AssessmentVersion, TextBlock, pk
 from app.services import assessments, catalogue, text_blocks
 
 
@@ -23,8 +23,8 @@ def seed(session: Session, blocks: Blocks, *, organisation_id: int) -> int:
         data.update({"text": spec.text} if spec.kind == "text" else {"measures": spec.measures})
         made.append((text_blocks.save(session, actor=actor, data=data), spec.adopt))
     for a in session.exec(select(Assessment).where(Assessment.organisation_id == organisation_id)
-                          .order_by(Assessment.number, Assessment.form)).all():
-        v = assessments.current_version(session, a.id)
+                          .order_by(col(Assessment.number), col(Assessment.form))).all():
+        v = assessments.current_version(session, pk(a))
         _adopt_all(session, a, v, made)
     session.commit()
     for spec, (block, _) in zip(blocks.blocks, made, strict=True):
@@ -39,7 +39,7 @@ def seed(session: Session, blocks: Blocks, *, organisation_id: int) -> int:
 
 def _adopt_all(session: Session, a: Assessment, v: AssessmentVersion, made: list) -> None:
     d = catalogue.definition(a.form, v.form_version)
-    for ans in session.exec(select(Answer).where(Answer.version_id == v.id).order_by(Answer.id)).all():
+    for ans in session.exec(select(Answer).where(Answer.version_id == v.id).order_by(col(Answer.id))).all():
         if not d.has(ans.item_id):
             continue
         item = d.item(ans.item_id)

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from app.domain.answers import clean_value, new_id
 from app.domain.forms import AUDIENCES, Definition
 from app.errors import ValidationFailed
-from app.models import Answer, AssessmentVersion, ImprovementAction, VersionFile
+from app.models import Answer, AssessmentVersion, ImprovementAction, VersionFile, pk
 
 FIGURES = Path(__file__).resolve().parent.parent / "assessments" / "demo" / "figures"
 
@@ -115,18 +115,18 @@ def apply(session: Session, d: Definition, version: AssessmentVersion, doc: dict
 
                 for f in value or []:
                     store(session, demo_figure(f["file"]))
-            row = stored.get((real, item_id)) or Answer(version_id=version.id, file_uid=real, item_id=item_id)
+            row = stored.get((real, item_id)) or Answer(version_id=pk(version), file_uid=real, item_id=item_id)
             row.value, row.updated_by_id = clean, user_id
             session.add(row)
             stored[(real, item_id)] = row
     for w in doc.get("withheld") or []:
         key = (uid_map.get(w.get("file", ""), ""), w["item"])
-        row = stored.get(key) or Answer(version_id=version.id, file_uid=key[0], item_id=key[1])
+        row = stored.get(key) or Answer(version_id=pk(version), file_uid=key[0], item_id=key[1])
         row.withheld, row.withheld_reason = True, w.get("reason", "")
         session.add(row)
     for act in doc.get("actions") or []:
         session.add(ImprovementAction(
-            assessment_id=version.assessment_id, version_id=version.id, file_uid=uid_map.get(act.get("file", ""), ""),
+            assessment_id=version.assessment_id, version_id=pk(version), file_uid=uid_map.get(act.get("file", ""), ""),
             item_id=act["item"], content=act["content"], owner=act.get("owner", ""),
             due_on=act.get("due_on"), status=act.get("status", "open"), created_by_id=user_id))
     session.flush()

@@ -15,7 +15,7 @@ from app.domain import item_picker
 from app.domain.answers import ParsedPage
 from app.domain.policy import Actor
 from app.errors import ValidationFailed
-from app.models import Assessment, Jimu, PageLock, User
+from app.models import Assessment, Jimu, User, pk
 from app.services import answers, assessments, catalogue, changes, comments, council, procedure, revisions
 
 
@@ -46,30 +46,30 @@ def _assessment(session: Session, jimu_name: str, form: str) -> Assessment:
 def _revise(session: Session, actor: Actor, a: Assessment, spec: Revise, today: date):
     """改訂 + the edits (through the editor's save) + the ※ answers + the 変更箇所 rows with their dates."""
     on, changed_on = day(today, spec.revised_on), day(today, spec.planned_change_on)
-    v = revisions.revise(session, actor=actor, assessment_id=a.id, reason=spec.reason, planned_change_on=changed_on)
+    v = revisions.revise(session, actor=actor, assessment_id=pk(a), reason=spec.reason, planned_change_on=changed_on)
     d = catalogue.definition(a.form, v.form_version)
-    stored = answers.version_values(session, v.id).get("", {})
+    stored = answers.version_values(session, pk(v)).get("", {})
     for item_id, addition in spec.edits.items():
         page = d.page_of(item_id)
-        lock = session.get(PageLock, (v.id, page.id, "")).lock
-        answers.save_page(session, actor=actor, version_id=v.id, page_id=page.id, file_uid="", lock=str(lock),
+        lock = answers.page_lock(session, pk(v), page.id, "").lock
+        answers.save_page(session, actor=actor, version_id=pk(v), page_id=page.id, file_uid="", lock=str(lock),
                           today=on, parsed=ParsedPage(values={item_id: f"{stored.get(item_id) or ''}\n{addition}"
                                                               .strip()}))
     if a.form != "basic":
-        for c in diffs.unclassified(revisions.pending(session, v, a), revisions.classes(session, v.id)):
-            revisions.classify(session, actor=actor, version_id=v.id, file_uid=c.file_uid, item_id=c.item_id,
+        for c in diffs.unclassified(revisions.pending(session, v, a), revisions.classes(session, pk(v))):
+            revisions.classify(session, actor=actor, version_id=pk(v), file_uid=c.file_uid, item_id=c.item_id,
                                cls=spec.classify)
-    revisions.generate_rows(session, actor=actor, version_id=v.id, today=on)
+    revisions.generate_rows(session, actor=actor, version_id=pk(v), today=on)
     session.refresh(v)  # generate_rows re-read the kind (再実施 / 修正) from the ※ answers
-    for row in changes.rows_of(session, a.id):
+    for row in changes.rows_of(session, pk(a)):
         if row.version_seq != v.seq:
             continue
         timing = "事前" if v.kind == "reassessment" else "事後"
-        changes.save_row(session, actor=actor, assessment_id=a.id, today=on, data={
+        changes.save_row(session, actor=actor, assessment_id=pk(a), today=on, data={
             "id": str(row.id), "changed_on": changed_on.isoformat(), "item_label": row.item_label,
             "before_text": row.before_text, "after_text": row.after_text, "timing": timing,
             "timing_note": "" if timing == "事前" else spec.timing_note})
-    return assessments.current_version(session, a.id)
+    return assessments.current_version(session, pk(a))
 
 
 def _fire(session: Session, actor: Actor, v, action: str, on: date, reason: str = "") -> None:

@@ -77,8 +77,9 @@ def measures(value: Any, *, headings: bool = True, numbering: str = "dot") -> li
     """Measures as a person prints them: only the audiences that have measures, each under its 【heading】 (or,
     with headings off, one list); every measure a plain 「・」 (or 「1.」) line — no Word list style — with its
     further lines indented; nothing at all → a single 「-」."""
-    groups = [(AUDIENCES[aud], [t for t in (strip_unsafe(x).strip() for x in texts) if t])
-              for aud, texts in measure_texts(value).items()]
+    groups: list[tuple[str | None, list[str]]] = [
+        (AUDIENCES[aud], [t for t in (strip_unsafe(x).strip() for x in texts) if t])
+        for aud, texts in measure_texts(value).items()]
     groups = [(heading, texts) for heading, texts in groups if texts]
     if not groups:
         return [Para.of(DASH)]

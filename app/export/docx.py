@@ -177,7 +177,7 @@ class _Pictures:
 
     def __call__(self, pic: Picture) -> str:
         from docx.oxml.shape import CT_Inline
-        from docx.shared import Mm
+        from docx.shared import Emu, Mm
         from lxml import etree
 
         r_id, _ = self.doc.part.get_or_add_image(io.BytesIO(pic.data))
@@ -187,7 +187,7 @@ class _Pictures:
         if cy > limit:
             cx, cy = int(cx * limit / cy), limit
         self.next_id += 1
-        inline = CT_Inline.new_pic_inline(self.next_id, r_id, f"figure{self.next_id}.png", cx, cy)
+        inline = CT_Inline.new_pic_inline(self.next_id, r_id, f"figure{self.next_id}.png", Emu(cx), Emu(cy))
         doc_pr = inline.find(qn("wp:docPr"))
         if doc_pr is not None and pic.alt:
             doc_pr.set("descr", strip_unsafe(pic.alt)[:250])

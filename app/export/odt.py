@@ -62,14 +62,14 @@ def _styles_xml(model: ExportDoc) -> str:
         'style:class="chapter"><style:paragraph-properties fo:margin-top="6pt" fo:margin-bottom="3pt" '
         f'fo:line-height="100%"/><style:text-properties {_font(GOTHIC, 16, True)}/></style:style>',
     ]
-    for size, level in ((14, 1), (12, 2), (11, 3)):
+    for heading_pt, level in ((14, 1), (12, 2), (11, 3)):
         named.append(f'<style:style style:name="Heading_20_{level}" style:display-name="Heading {level}" '
                      'style:family="paragraph" style:parent-style-name="Standard" style:next-style-name="Standard" '
                      f'style:default-outline-level="{level}" style:class="text">{heading}'
-                     f'<style:text-properties {_font(GOTHIC, size, True)}/></style:style>')
+                     f'<style:text-properties {_font(GOTHIC, heading_pt, True)}/></style:style>')
     for name, display, align in (("Header", None, "end"), ("Footer", None, "center"),
                                  ("List_20_Bullet", "List Bullet", "start"), ("Caption", None, "start")):
-        size = 9 if name in ("Header", "Footer") else BODY_PT
+        size = 9.0 if name in ("Header", "Footer") else BODY_PT
         shown = f' style:display-name="{display}"' if display else ""
         named.append(f'<style:style style:name="{name}"{shown} style:family="paragraph" '
                      'style:parent-style-name="Standard" style:class="extra"><style:paragraph-properties '
@@ -202,9 +202,9 @@ class _Writer:
                             f'<style:table-properties style:width="{sum(t.widths_mm):.2f}mm" table:align="center"/>')
         out = [f'<table:table table:name="{name}" table:style-name="{tstyle}">']
         for w in t.widths_mm:
-            col = self.style(("Co", round(w, 2)), "table-column",
-                             f'<style:table-column-properties style:column-width="{w:.2f}mm"/>')
-            out.append(f'<table:table-column table:style-name="{col}"/>')
+            column = self.style(("Co", round(w, 2)), "table-column",
+                                f'<style:table-column-properties style:column-width="{w:.2f}mm"/>')
+            out.append(f'<table:table-column table:style-name="{column}"/>')
         keep = self.style(("Rk",), "table-row", '<style:table-row-properties fo:keep-together="always"/>')
         for r_idx, row in enumerate(t.rows):
             if r_idx == 0 and t.header_rows:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DDL, Index, event
+from sqlalchemy import DDL, Index, event, inspect
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_ts, json_field
@@ -42,7 +42,8 @@ PG_TRIGGERS = (
     "FOR EACH ROW EXECUTE FUNCTION auditlog_append_only()",
 )
 
+_table = inspect(AuditLog).local_table  # AuditLog.__table__ (SQLModel's classes do not declare it to type checkers)
 for _stmt in SQLITE_TRIGGERS:
-    event.listen(AuditLog.__table__, "after_create", DDL(_stmt).execute_if(dialect="sqlite"))
+    event.listen(_table, "after_create", DDL(_stmt).execute_if(dialect="sqlite"))
 for _stmt in PG_TRIGGERS:
-    event.listen(AuditLog.__table__, "after_create", DDL(_stmt).execute_if(dialect="postgresql"))
+    event.listen(_table, "after_create", DDL(_stmt).execute_if(dialect="postgresql"))

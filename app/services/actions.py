@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain.policy import Actor, can_edit_department, department_denial
 from app.domain.text import text_problem
@@ -24,9 +24,10 @@ class ActionRow:
 
 def listing(session: Session, *, actor: Actor, today: date, status: str = "open", department_id: int | None = None,
             assessment_id: int | None = None) -> list[ActionRow]:
-    q = (select(ImprovementAction, Assessment, Jimu).join(Assessment, Assessment.id == ImprovementAction.assessment_id)
-         .join(Jimu, Jimu.id == Assessment.jimu_id))
-    q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
+    joined = (select(ImprovementAction, Assessment, Jimu)
+              .join(Assessment, col(Assessment.id) == ImprovementAction.assessment_id)
+              .join(Jimu, col(Jimu.id) == Assessment.jimu_id))
+    q = scope.visible(joined, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
     if q is None:
         return []
     if status in ("open", "closed"):
@@ -35,7 +36,7 @@ def listing(session: Session, *, actor: Actor, today: date, status: str = "open"
         q = q.where(Jimu.department_id == department_id)
     if assessment_id:
         q = q.where(Assessment.id == assessment_id)
-    rows = session.exec(q.order_by(ImprovementAction.due_on, ImprovementAction.id)).all()
+    rows = session.exec(q.order_by(col(ImprovementAction.due_on), col(ImprovementAction.id))).all()
     return [ActionRow(a, asm, j, bool(a.status == "open" and a.due_on and a.due_on < today)) for a, asm, j in rows]
 
 
@@ -45,8 +46,8 @@ def close(session: Session, *, actor: Actor, action_id: int, closed_on: str, not
     if act is None:
         raise NotFound("改善策が見つかりません。")
     asm = session.get(Assessment, act.assessment_id)
-    jimu = session.get(Jimu, asm.jimu_id)
-    if not scope.same_body(actor, asm.organisation_id):
+    jimu = session.get(Jimu, asm.jimu_id) if asm is not None else None
+    if asm is None or jimu is None or not scope.same_body(actor, asm.organisation_id):
         raise NotFound("改善策が見つかりません。")
     if not can_edit_department(actor, jimu.department_id):
         raise Forbidden(department_denial(actor, "改善策"))
@@ -54,7 +55,7 @@ def close(session: Session, *, actor: Actor, action_id: int, closed_on: str, not
     locking.claim_row(session, act, lock_version, message="この改善策は他の利用者により先に更新されています。",
                       what="この改善策", entity="action", actor_id=actor.user_id,
                       describe=lambda x: f"状態 {'完了' if x.status == 'closed' else '未完了'}、内容「{x.content[:100]}」")
-    errors = {}
+    errors: dict[str, str] = {}
     when = date_field(closed_on or today.isoformat(), label="完了日", errors=errors, key="closed_on",
                       not_after=today) or today
     problem = text_problem(note, label="完了の内容", max_len=2000, required=True)

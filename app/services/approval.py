@@ -7,7 +7,7 @@ from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.text import text_problem
 from app.domain.wareki import date_field
 from app.errors import Forbidden, ValidationFailed
-from app.models import Approval
+from app.models import Approval, pk
 from app.services import assessments, audit, locking
 
 
@@ -19,14 +19,14 @@ def save(session: Session, *, actor: Actor, version_id: int, applied_on: str, no
     if not can_manage_register_settings(actor):
         raise Forbidden("委員会の承認の手続は総務・文書担当が行います。")
     v, _, _ = assessments.get_version(session, actor=actor, version_id=version_id)
-    errors = {}
+    errors: dict[str, str] = {}
     day = date_field(applied_on, label="申請日", errors=errors, key="applied_on", required=True)
     problem = text_problem(notes, label="委員会による審査", max_len=20000)
     if problem:
         errors["review_notes"] = problem
     if errors:
         raise ValidationFailed(errors)
-    row = current(session, v.id) or Approval(version_id=v.id)
+    row = current(session, pk(v)) or Approval(version_id=pk(v))
     before = audit.jsonable(row) if row.id else None
     row.applied_on, row.review_notes = day, notes.strip()
     with locking.unique_or_conflict(session, "この版の承認申請は他の利用者が先に登録しました。画面を再読み込みしてください。"):

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import func, inspect
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import Select
 
 from app.domain import workflow
 from app.domain.forms import FORM_LABEL
@@ -39,9 +38,9 @@ def rows(session: Session, *, actor: Actor, department_id: int | None = None, ji
     columns = [*inspect(Assessment).columns, col(Jimu.name).label("jimu_name"),
                col(Jimu.department_id).label("jimu_department"), col(Jimu.status).label("jimu_status"),
                col(Jimu.end_date).label("jimu_end")]
-    q: Select[Any] | None = (select(*columns).join(Jimu, col(Jimu.id) == Assessment.jimu_id)
-                             .order_by(col(Assessment.number), col(Assessment.form)))
-    q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
+    joined = (select(*columns).join(Jimu, col(Jimu.id) == Assessment.jimu_id)
+              .order_by(col(Assessment.number), col(Assessment.form)))
+    q = scope.visible(joined, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
     if q is None:
         return []
     if department_id:

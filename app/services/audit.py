@@ -6,10 +6,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_
-from sqlmodel import Session, SQLModel, select
+from sqlalchemy import Engine, func, or_
+from sqlmodel import Session, SQLModel, col, select
 
 from app.domain.policy import Actor, can_read_audit
+from app.domain.workflow import CustomStep
 from app.errors import Forbidden
 from app.models import AuditLog, Organisation
 from app.services import scope
@@ -55,7 +56,7 @@ def search(
     if not scope.crosses_bodies(actor):
         single = session.exec(select(func.count()).select_from(Organisation)).one() <= 1
         mine = scope.body_clause(AuditLog.organisation_id, actor)
-        q = q.where(or_(mine, AuditLog.organisation_id.is_(None)) if single else mine)
+        q = q.where(or_(mine, col(AuditLog.organisation_id).is_(None)) if single else mine)
     if entity:
         q = q.where(AuditLog.entity == entity)
     if entity_id:
@@ -69,11 +70,11 @@ def search(
     if until:
         q = q.where(AuditLog.at < datetime.combine(until, datetime.max.time()).astimezone())
     total = session.exec(select(func.count()).select_from(q.subquery())).one()
-    rows = session.exec(q.order_by(AuditLog.id.desc()).limit(limit).offset(offset)).all()
+    rows = session.exec(q.order_by(col(AuditLog.id).desc()).limit(limit).offset(offset)).all()
     return list(rows), total
 
 
-def record_output(engine, *, actor: Actor | None, entity: str, entity_id: Any, what: str, edition: str = "",
+def record_output(engine: Engine, *, actor: Actor | None, entity: str, entity_id: Any, what: str, edition: str = "",
                   fmt: str = "", filename: str = "", version: Any = None) -> None:
     """Record an export / download (action `output`) in a short transaction of its own, committed before the
     bytes are sent: the record stays even when the transfer fails, and a read-only request can write it."""
@@ -122,7 +123,8 @@ class AuditView:
     action: str
 
 
-def views(session: Session, rows: list[AuditLog], custom=()) -> list[AuditView]:
+def views(session: Session, rows: list[AuditLog],
+          custom: list[CustomStep] | tuple[CustomStep, ...] = ()) -> list[AuditView]:
     """The rows as a person reads them: display names, Japanese names of the entity and the action (a procedure
     step by its name, 「公表」 not stage:publish)."""
     from app.domain.workflow import step_label

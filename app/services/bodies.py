@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, SQLModel, col, select
 
 from app.domain.policy import SYSADMIN, Actor, can_manage_bodies
 from app.domain.text import text_problem
 from app.errors import Forbidden, ValidationFailed
-from app.models import Assessment, Jimu, Organisation, User
+from app.models import Assessment, Jimu, Organisation, User, pk
 from app.services import audit
 from app.services import organisation as orgs
 
@@ -35,18 +36,19 @@ def list_bodies(session: Session, *, actor: Actor) -> list[BodyRow]:
     if not can_manage_bodies(actor):
         raise Forbidden(DENIED)
 
-    def counts(col, model) -> dict[int, int]:
-        return dict(session.exec(select(col, func.count()).select_from(model).group_by(col)).all())
+    def counts(column: Mapped[int], model: type[SQLModel]) -> dict[int, int]:
+        return dict(session.exec(select(column, func.count()).select_from(model).group_by(column)).all())
 
     users = dict(session.exec(select(User.organisation_id, func.count()).where(User.role != SYSADMIN)
-                              .group_by(User.organisation_id)).all())
-    jimu, assessments = counts(Jimu.organisation_id, Jimu), counts(Assessment.organisation_id, Assessment)
+                              .group_by(col(User.organisation_id))).all())
+    jimu = counts(col(Jimu.organisation_id), Jimu)
+    assessments = counts(col(Assessment.organisation_id), Assessment)
     admins: dict[int, list[str]] = {}
     for org_id, login in session.exec(select(User.organisation_id, User.login_id).where(User.role == "admin")
-                                      .order_by(User.id)).all():
+                                      .order_by(col(User.id))).all():
         admins.setdefault(org_id, []).append(login)
-    return [BodyRow(o, users.get(o.id, 0), jimu.get(o.id, 0), assessments.get(o.id, 0), admins.get(o.id, []))
-            for o in session.exec(select(Organisation).order_by(Organisation.id)).all()]
+    return [BodyRow(o, users.get(pk(o), 0), jimu.get(pk(o), 0), assessments.get(pk(o), 0), admins.get(pk(o), []))
+            for o in session.exec(select(Organisation).order_by(col(Organisation.id))).all()]
 
 
 def create_body(session: Session, *, actor: Actor, name: str, kind: str = "local", municipality: str = "",
@@ -75,7 +77,7 @@ def create_body(session: Session, *, actor: Actor, name: str, kind: str = "local
     audit.record(session, actor=actor, entity="organisation", entity_id=org.id, action="created", after=org)
     try:
         # create_user validates (login id free, password rules) and commits the body and its administrator together
-        user = orgs.create_user(session, actor=actor, organisation_id=org.id, login_id=admin_login,
+        user = orgs.create_user(session, actor=actor, organisation_id=pk(org), login_id=admin_login,
                                 display_name=admin_name or f"{name} 管理者", role="admin", password=admin_password,
                                 department_ids=[], password_confirm=admin_password_confirm)
     except ValidationFailed as exc:

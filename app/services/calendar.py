@@ -45,4 +45,5 @@ def feed(session: Session, *, token: str, today: date) -> bytes | None:
             ev.add("dtstamp", stamp)
             ev.add("description", _text(f"評価書番号 {row.assessment.number} {row.title}"))
             cal.add_component(ev)
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()  # icalendar leaves to_ical() unannotated
+    return ical

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import campaign as C
 from app.domain import workflow
@@ -52,10 +52,12 @@ def rows(session: Session, *, actor: Actor, campaign: Campaign, today: date) -> 
     labels = {f"custom:{c.key}": c.label for c in custom}
     out = []
     for link, a, jimu in session.exec(select(CampaignLink, Assessment, Jimu)
-                                      .join(Assessment, Assessment.id == CampaignLink.assessment_id)
-                                      .join(Jimu, Jimu.id == Assessment.jimu_id)
+                                      .join(Assessment, col(Assessment.id) == CampaignLink.assessment_id)
+                                      .join(Jimu, col(Jimu.id) == Assessment.jimu_id)
                                       .where(CampaignLink.campaign_id == campaign.id)).all():
         v = session.get(AssessmentVersion, link.version_id)
+        if v is None:  # the link's version is a foreign key: always there
+            continue
         stages = campaigns.route(a.form, org, custom, v.kind)
         steps = {s.stage: s for s in C.schedule(stages, spec.planned_on, spec.durations, labels)}
         nxt = C.next_step(stages, v.stage)

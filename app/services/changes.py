@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain.policy import Actor
 from app.domain.text import text_problem
 from app.domain.wareki import date_field
 from app.errors import NotFound, ValidationFailed
-from app.models import ChangeRow
+from app.models import ChangeRow, pk
 from app.services import audit
 from app.services.assessments import current_version, ensure_writable, get
 
@@ -18,12 +18,13 @@ TIMINGS = ("事前", "事後")
 
 def rows_of(session: Session, assessment_id: int) -> list[ChangeRow]:
     return list(session.exec(select(ChangeRow).where(ChangeRow.assessment_id == assessment_id)
-                             .order_by(ChangeRow.version_seq, ChangeRow.position, ChangeRow.id)).all())
+                             .order_by(col(ChangeRow.version_seq), col(ChangeRow.position), col(ChangeRow.id))).all())
 
 
-def save_row(session: Session, *, actor: Actor, assessment_id: int, data: dict, today: date) -> ChangeRow | None:
+def save_row(session: Session, *, actor: Actor, assessment_id: int, data: dict[str, str],
+             today: date) -> ChangeRow | None:
     a, _ = get(session, actor=actor, assessment_id=assessment_id, edit=True)
-    v = ensure_writable(session, current_version(session, a.id))  # a published / in-procedure version: 409
+    v = ensure_writable(session, current_version(session, pk(a)))  # a published / in-procedure version: 409
     row = None
     if data.get("id", "").isdigit():
         row = session.get(ChangeRow, int(data["id"]))
@@ -36,7 +37,7 @@ def save_row(session: Session, *, actor: Actor, assessment_id: int, data: dict, 
         session.delete(row)
         session.commit()
         return None
-    errors = {}
+    errors: dict[str, str] = {}
     changed_on = date_field(data.get("changed_on", ""), label="変更日", errors=errors, key="changed_on")
     for key, label, limit in (("item_label", "項目", 500), ("before_text", "変更前の記載", 20000),
                               ("after_text", "変更後の記載", 20000), ("timing_note", "提出時期に係る説明", 2000)):
@@ -52,7 +53,7 @@ def save_row(session: Session, *, actor: Actor, assessment_id: int, data: dict, 
         raise ValidationFailed(errors)
     before = audit.jsonable(row) if row else None
     if row is None:
-        row = ChangeRow(assessment_id=a.id, version_seq=v.seq, position=len(rows_of(session, a.id)), source="manual")
+        row = ChangeRow(assessment_id=pk(a), version_seq=v.seq, position=len(rows_of(session, pk(a))), source="manual")
     row.changed_on, row.item_label = changed_on, data["item_label"].strip()
     row.before_text, row.after_text = data.get("before_text", "").strip(), data.get("after_text", "").strip()
     row.timing, row.timing_note = timing, data.get("timing_note", "").strip()
@@ -74,8 +75,8 @@ def comparison_docx(session: Session, *, actor: Actor, assessment_id: int) -> tu
     from app.services import redaction
 
     a, jimu = get(session, actor=actor, assessment_id=assessment_id)
-    rows = rows_of(session, a.id)
-    keys, secrets = redaction.withheld_of_assessment(session, a.id)  # a published table: 非公表 text never printed
+    rows = rows_of(session, pk(a))
+    keys, secrets = redaction.withheld_of_assessment(session, pk(a))  # a published table: 非公表 text never printed
     title = f"{jimu.name} {FORM_LABEL[a.form]} 変更箇所(新旧対照表)"
     head = [Cell([Para.of(c, bold=True)], shade=True) for c in ("版",) + CHANGE_COLUMNS]
     body = []

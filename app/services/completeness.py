@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain.completeness import FileRef, PageStatus, Problem, evaluate
-from app.models import Approval, Assessment, AssessmentVersion, PublicComment, Review
+from app.models import Approval, Assessment, AssessmentVersion, PublicComment, Review, pk
 from app.services import catalogue, prefill
 from app.services.answers import actions_of, version_values
 from app.services.assessments import files as version_files
@@ -16,26 +17,29 @@ def deferred(session: Session, version_id: int) -> frozenset[str]:
     """Procedure items not required yet: their step (comment, council review, PPC approval) has not closed."""
     out = set()
     if not session.exec(select(PublicComment.id).where(PublicComment.version_id == version_id,
-                                                       PublicComment.closed_on.is_not(None))).first():
+                                                       col(PublicComment.closed_on).is_not(None))).first():
         out.add("comment.")
-    if not session.exec(select(Review.id).where(Review.version_id == version_id, Review.closed_on.is_not(None))).first():
+    if not session.exec(select(Review.id).where(Review.version_id == version_id,
+                                                col(Review.closed_on).is_not(None))).first():
         out.add("review.")
     if not session.exec(select(Approval.id).where(Approval.version_id == version_id,
-                                                  Approval.applied_on.is_not(None))).first():
+                                                  col(Approval.applied_on).is_not(None))).first():
         out.add("approval.")
     return frozenset(out)
 
 
 def evaluate_version(session: Session, v: AssessmentVersion, a: Assessment, today: date, *, checks: bool = True,
-                     values: dict | None = None, computed: dict | None = None) -> tuple[list[Problem], list[PageStatus]]:
+                     values: dict[str, dict[str, Any]] | None = None,
+                     computed: dict[str, dict[str, Any]] | None = None) -> tuple[list[Problem], list[PageStatus]]:
     d = catalogue.definition(a.form, v.form_version)
-    refs = [FileRef(f.uid, f.name) for f in version_files(session, v.id)]
+    refs = [FileRef(f.uid, f.name) for f in version_files(session, pk(v))]
     if computed is None and checks:
         computed = prefill.compute(d, prefill.Sources(session, v, a))
-    acts = {k: {"content": x.content, "owner": x.owner, "due_on": x.due_on} for k, x in actions_of(session, a.id).items()}
-    problems, statuses = evaluate(d, values if values is not None else version_values(session, v.id), refs,
+    acts = {k: {"content": x.content, "owner": x.owner, "due_on": x.due_on}
+            for k, x in actions_of(session, pk(a)).items()}
+    problems, statuses = evaluate(d, values if values is not None else version_values(session, pk(v)), refs,
                                   prefill=computed or {}, actions=acts, today=today, checks=checks,
-                                  deferred=deferred(session, v.id))
+                                  deferred=deferred(session, pk(v)))
     if checks and v.based_on_id:
         from app.services.revisions import revision_problems
 

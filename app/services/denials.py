@@ -9,10 +9,13 @@ import logging
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.domain.policy import Actor
 from app.services import audit
 
 log = logging.getLogger("spia")
@@ -22,11 +25,11 @@ WINDOW = 60.0
 _lock = threading.Lock()
 _seen: dict[str, deque[float]] = defaultdict(deque)
 _all: deque[float] = deque()
-_engine: Any = None
+_engine: Engine | None = None
 dropped = 0
 
 
-def configure(engine) -> None:
+def configure(engine: Engine | None) -> None:
     global _engine
     _engine = engine
 
@@ -48,8 +51,8 @@ def _admit(key: str, now: float) -> bool:
         return True
 
 
-def record(*, actor=None, login: str = "", ip: str = "", method: str = "", path: str = "", status: int = 403,
-           reason: str = "", engine=None) -> bool:
+def record(*, actor: Actor | None = None, login: str = "", ip: str = "", method: str = "", path: str = "",
+           status: int = 403, reason: str = "", engine: Engine | None = None) -> bool:
     """Write one `denied` row unless throttled; never raises (a refusal must not turn into a 500)."""
     engine = engine or _engine
     key = (actor.login_id if actor else login) or ip or "?"
@@ -68,13 +71,15 @@ def record(*, actor=None, login: str = "", ip: str = "", method: str = "", path:
         return False
 
 
-def record_request(request, *, status: int, reason: str) -> bool:
+def record_request(request: Any, *, status: int, reason: str) -> bool:
+    """`request` is the Starlette request (a service does not import the web layer: docs/architecture.md §1)."""
     actor = getattr(request.state, "actor", None)
     return record(actor=actor, ip=request.client.host if request.client else "", method=request.method,
                   path=request.url.path, status=status, reason=reason, engine=request.app.state.engine)
 
 
-def record_scope(scope, *, status: int, reason: str) -> bool:
+def record_scope(scope: Mapping[str, Any], *, status: int, reason: str) -> bool:
+    """`scope` is the ASGI scope of a refused request."""
     client = scope.get("client") or ("", 0)
     return record(ip=client[0] or "", method=scope.get("method", ""), path=scope.get("path", ""), status=status,
                   reason=reason)

@@ -12,7 +12,7 @@ from app.domain.completeness import Problem, percent
 from app.domain.completeness import scope_values as completeness_scope
 from app.domain.forms import Definition, Page
 from app.domain.formversion import not_in_force
-from app.models import Answer, Assessment, AssessmentVersion, ImprovementAction, Jimu, VersionFile
+from app.models import Answer, Assessment, AssessmentVersion, ImprovementAction, Jimu, VersionFile, pk
 from app.services import catalogue, completeness, formnotice, prefill
 from app.services.answers import actions_of, page_lock, scope_answers, version_values
 from app.services.assessments import files as version_files
@@ -60,10 +60,10 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
     # The page lock is read before any answer: under READ COMMITTED (PostgreSQL) a save committed in between
     # then shows up in the answers but not in the lock, so a later save from this page is refused (409) instead
     # of silently reverting it with a lock that is newer than what the user saw.
-    lock = page_lock(session, version.id, page.id, file_uid).lock
-    vfiles = version_files(session, version.id)
+    lock = page_lock(session, pk(version), page.id, file_uid).lock
+    vfiles = version_files(session, pk(version))
     vfile = next((f for f in vfiles if f.uid == file_uid), None)
-    all_values = version_values(session, version.id)
+    all_values = version_values(session, pk(version))
     scope_values = completeness_scope(all_values, file_uid)
     if overrides:
         scope_values.update(overrides)
@@ -78,12 +78,12 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
         reason = skip_reason(d, item.id, scope_values)
         if reason:
             skipped[item.id] = reason
-    all_actions = actions_of(session, assessment.id)
+    all_actions = actions_of(session, pk(assessment))
     acts = {item_id: a for (uid, item_id), a in all_actions.items() if uid == file_uid}
     problems, statuses = completeness.evaluate_version(session, version, assessment, today, values=all_values,
                                                        computed=computed)
     status_of = {(s.page_id, s.file_uid): s.state for s in statuses}
-    outline = []
+    outline: list[OutlineEntry] = []
     for section in d.sections:  # per-file sections are grouped by file: file 1's pages, then file 2's ...
         pages = [p for p in d.pages if p.section.id == section.id]
         if section.scope == "file":
@@ -96,7 +96,8 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
     label = catalogue.labels(session).get((d.form, d.version), d.label)
     return EditorContext(
         version=version, assessment=assessment, jimu=jimu, definition=d, page=page, file=vfile, files=vfiles,
-        values=scope_values, answers=scope_answers(session, version.id, file_uid, {i.id for i in page.walk()}), prefill=scope_prefill,
+        values=scope_values, answers=scope_answers(session, pk(version), file_uid, {i.id for i in page.walk()}),
+        prefill=scope_prefill,
         prefill_diff=diff,
         skipped=skipped, actions=acts, lock=lock, outline=outline,
         problems=problems, percent=percent(statuses), label=label, editable=editable,

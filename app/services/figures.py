@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.errors import ValidationFailed
 from app.models import Answer, FigureBlob
@@ -50,7 +52,7 @@ def sanitise(raw: bytes, *, field: str = "figure", max_bytes: int = MAX_UPLOAD_B
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(raw), formats=tuple(FORMATS))
+            im: Image.Image = Image.open(io.BytesIO(raw), formats=tuple(FORMATS))
             width, height = im.size
             if width * height > MAX_PIXELS or width < 1 or height < 1:
                 raise _refuse(f"画像の画素数が多すぎます({width}×{height})。2,500万画素以下にしてください。", field)
@@ -67,7 +69,7 @@ def sanitise(raw: bytes, *, field: str = "figure", max_bytes: int = MAX_UPLOAD_B
     im = im.convert("RGBA" if has_alpha else "RGB")
     if max(im.size) > MAX_SIDE:
         scale = MAX_SIDE / max(im.size)
-        im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.LANCZOS)
+        im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     im.save(out, "PNG", compress_level=6)
     data = out.getvalue()
@@ -88,7 +90,10 @@ def store(session: Session, clean: Clean) -> FigureBlob:
         with session.begin_nested():  # the same picture uploaded at the same moment elsewhere: use that row
             session.add(blob)
     except IntegrityError:
-        blob = session.get(FigureBlob, clean.sha)
+        stored = session.get(FigureBlob, clean.sha)
+        if stored is None:  # not the same picture stored concurrently: some other integrity error
+            raise
+        blob = stored
     return blob
 
 
@@ -96,14 +101,14 @@ def ingest(session: Session, raw: bytes, *, field: str = "figure") -> FigureBlob
     return store(session, sanitise(raw, field=field))
 
 
-def blobs(session: Session, shas) -> dict[str, FigureBlob]:
+def blobs(session: Session, shas: Iterable[object]) -> dict[str, FigureBlob]:
     wanted = sorted({s for s in shas if isinstance(s, str)})
     if not wanted:
         return {}
-    return {b.sha: b for b in session.exec(select(FigureBlob).where(FigureBlob.sha.in_(wanted))).all()}
+    return {b.sha: b for b in session.exec(select(FigureBlob).where(col(FigureBlob.sha).in_(wanted))).all()}
 
 
-def shas_in(value) -> list[str]:
+def shas_in(value: Any) -> list[str]:
     """The figure keys inside an answer value (a figure list, or group rows holding figure lists)."""
     out: list[str] = []
     if isinstance(value, list):

@@ -17,9 +17,9 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import fileread
 from app.domain.answer_text import answer_text
@@ -27,8 +27,8 @@ from app.domain.answers import clean_value
 from app.domain.filevalues import norm
 from app.domain.forms import FORM_LABEL, Definition
 from app.domain.policy import Actor
-from app.errors import ValidationFailed
-from app.models import Assessment, UnmappedAnswer
+from app.errors import NotFound, ValidationFailed
+from app.models import Assessment, AssessmentVersion, UnmappedAnswer, pk
 from app.models.base import MAX_ID
 from app.services import audit, catalogue, formfiles
 from app.services.assessments import current_version
@@ -70,7 +70,7 @@ class Report:
                 f"{len(self.missing)} 項目、取り込めなかった記載 {len(self.unplaced)} 件")
 
 
-def refuse(message: str):
+def refuse(message: str) -> NoReturn:
     raise ValidationFailed({"file": message + "何も取り込んでいません。"}, message=message + "何も取り込んでいません。")
 
 
@@ -176,8 +176,9 @@ def _map(src: Definition, dst: Definition, r: fileread.Reading) -> list[dict[str
 def _jimu_name(d: Definition, r: fileread.Reading) -> str:
     top = r.answers.get("", {})
     named = d.prefilled_by("jimu.name")  # Ⅰ1 事務の名称
-    if named and isinstance(top.get(named), str) and top[named].strip():
-        return top[named].strip()
+    value = top.get(named) if named else None
+    if isinstance(value, str) and value.strip():
+        return value.strip()
     name = str(top.get(d.prefilled_by("jimu.title") or "") or "")
     return re.sub(r"\s*(?:" + "|".join(fileread.TITLE_WORD.values()) + r")$", "", name).strip()
 
@@ -207,7 +208,7 @@ def import_file(session: Session, *, actor: Actor, name: str, data: bytes, form:
         a, _ = get_assessment(session, actor=actor, assessment_id=into, edit=True)
         if a.form != form:
             refuse(f"取り込み先は{FORM_LABEL[a.form]}です。{FORM_LABEL[form]}として取り込めません。")
-        cur = current_version(session, a.id)
+        cur = current_version(session, pk(a))
         if version and version != cur.form_version:
             refuse(f"取り込み先の版の様式は {cur.form_version} です(指定 {version})。")
         version, number = cur.form_version, a.number
@@ -250,29 +251,32 @@ def import_file(session: Session, *, actor: Actor, name: str, data: bytes, form:
         refuse("ファイルから評価書番号が読み取れません。評価書番号を指定するか(--number)、"
                "取り込み先の評価書を指定してください(--into)。")
 
-    def leftovers(s: Session, v) -> None:
-        rows = [UnmappedAnswer(version_id=v.id, file_uid=u.uid if u.uid in {f for f, _ in r.files} else "",
+    def leftovers(s: Session, v: AssessmentVersion) -> None:
+        rows = [UnmappedAnswer(version_id=pk(v), file_uid=u.uid if u.uid in {f for f, _ in r.files} else "",
                                old_item_id=(u.item_id or "-")[:100], label=(u.label or "(見出しなし)")[:500],
                                value={"source": SOURCE, "where": u.where, "reason": u.reason}, text=u.text[:40000])
                 for u in rep.unplaced]
         s.add_all(rows)
         s.flush()
-        rep.unplaced_ids = [u.id for u in rows]
+        rep.unplaced_ids = [pk(u) for u in rows]
         audit.record(s, actor=actor, entity="assessment_version", entity_id=v.id, action="file_imported",
                      after={"file": name[:200], "summary": rep.summary(), "report": rep.stored()})
 
     outcome = import_document(session, actor=actor, data=doc, into=into, also=leftovers)
     rep.notices = outcome.notices + rep.notices
-    rep.version_id, rep.assessment_id = outcome.version.id, outcome.version.assessment_id
+    rep.version_id, rep.assessment_id = pk(outcome.version), outcome.version.assessment_id
     return rep
 
 
 def leftovers_of(session: Session, version_id: int) -> list[UnmappedAnswer]:
     """The 「取り込めなかった記載」 of a version (file imports), in order."""
     rows = session.exec(select(UnmappedAnswer).where(UnmappedAnswer.version_id == version_id)
-                        .order_by(UnmappedAnswer.id)).all()
+                        .order_by(col(UnmappedAnswer.id))).all()
     return [u for u in rows if isinstance(u.value, dict) and u.value.get("source") == SOURCE]
 
 
 def assessment_number(session: Session, assessment_id: int) -> int:
-    return session.get(Assessment, assessment_id).number
+    a = session.get(Assessment, assessment_id)
+    if a is None:
+        raise NotFound("評価書が見つかりません。")
+    return a.number

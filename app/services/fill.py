@@ -4,23 +4,34 @@ Only empty items are filled (the user's own words are never overwritten); the us
 """
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import item_picker
 from app.domain.answers import empty
+from app.domain.forms import Definition
 from app.domain.policy import Actor
 from app.domain.wareki import wareki
-from app.models import Answer, Approval, Opinion, PublicComment, Review, ReviewCondition
+from app.models import (
+    Answer,
+    Approval,
+    Assessment,
+    AssessmentVersion,
+    Opinion,
+    PublicComment,
+    Review,
+    ReviewCondition,
+    pk,
+)
 from app.services import assessments, catalogue
 
 
-def values(session: Session, version_id: int, d) -> dict[str, str]:
+def values(session: Session, version_id: int, d: Definition) -> dict[str, str]:
     out: dict[str, str] = {}
     comment = session.exec(select(PublicComment).where(PublicComment.version_id == version_id)
-                           .order_by(PublicComment.id.desc())).first()
+                           .order_by(col(PublicComment.id).desc())).first()
     if comment:
         opinions = session.exec(select(Opinion).where(Opinion.comment_id == comment.id)
-                                .order_by(Opinion.position, Opinion.id)).all()
+                                .order_by(col(Opinion.position), col(Opinion.id))).all()
         out["comment.method"] = comment.method
         if comment.start_on and comment.end_on:
             days = (comment.end_on - comment.start_on).days + 1
@@ -45,7 +56,7 @@ def values(session: Session, version_id: int, d) -> dict[str, str]:
         else:
             out["comment.summary"] = "意見なし"
             out["comment.reflection"] = "意見がなかったため、評価書の修正は行わなかった。"
-    review = session.exec(select(Review).where(Review.version_id == version_id).order_by(Review.id.desc())).first()
+    review = session.exec(select(Review).where(Review.version_id == version_id).order_by(col(Review.id).desc())).first()
     if review:
         if review.answered_on:
             out["review.date"] = review.answered_on.isoformat()
@@ -70,17 +81,18 @@ def _first_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[:limit] + "…"
 
 
-def from_procedure(session: Session, *, actor: Actor, version, assessment, prefix: str) -> list[str]:
+def from_procedure(session: Session, *, actor: Actor, version: AssessmentVersion, assessment: Assessment,
+                   prefix: str) -> list[str]:
     """Write the procedure values whose source starts with `prefix` into empty items; return the items filled."""
     d = catalogue.definition(assessment.form, version.form_version)
-    computed = values(session, version.id, d)
+    computed = values(session, pk(version), d)
     stored = {a.item_id: a for a in session.exec(select(Answer).where(Answer.version_id == version.id,
                                                                       Answer.file_uid == "")).all()}
     filled = []
     for item in d.items():
         if not item.fill_from or not item.fill_from.startswith(prefix) or item.fill_from not in computed:
             continue
-        row = stored.get(item.id) or Answer(version_id=version.id, file_uid="", item_id=item.id)
+        row = stored.get(item.id) or Answer(version_id=pk(version), file_uid="", item_id=item.id)
         if row.id and not empty(item, row.value):
             continue
         row.value, row.updated_by_id = computed[item.fill_from], actor.user_id

@@ -9,8 +9,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain.forms import FORM_LABEL, Definition
 from app.domain.formverify import Result, definition_digest, verify
@@ -63,7 +64,7 @@ def record_confirmation(session: Session, *, actor: Actor, definition: Definitio
 
     `digest` is the definition digest the check was made against: a definition changed since then is refused.
     """
-    if not can_check(actor):
+    if not can_check(actor) or actor.organisation_id is None:  # an admin or records clerk always has a body
         raise Forbidden("様式の照合の記録は管理者と総務・文書担当が行います。")
     errors: dict[str, str] = {}
     name = " ".join(checked_by.split())
@@ -102,7 +103,7 @@ def latest(session: Session, organisation_id: int, definition: Definition) -> Fo
         select(FormConfirmation).where(FormConfirmation.organisation_id == organisation_id,
                                        FormConfirmation.form == definition.form,
                                        FormConfirmation.version == definition.version)
-        .order_by(FormConfirmation.id.desc()).limit(1)).first()
+        .order_by(col(FormConfirmation.id).desc()).limit(1)).first()
 
 
 def confirmation(session: Session, organisation_id: int, definition: Definition) -> FormConfirmation | None:
@@ -112,7 +113,7 @@ def confirmation(session: Session, organisation_id: int, definition: Definition)
     return row if row is not None and row.definition_digest == definition_digest(definition) else None
 
 
-def overview(session: Session, organisation_id: int, base: Path | None = None) -> list[dict]:
+def overview(session: Session, organisation_id: int, base: Path | None = None) -> list[dict[str, Any]]:
     """Every form version with the organisation's latest record and whether it is still valid."""
     out = []
     for form in ("basic", "focused", "full"):

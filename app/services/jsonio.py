@@ -6,20 +6,22 @@ import binascii
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import changes as diffs
 from app.domain.answer_types import holds_pictures
 from app.domain.answers import ENTRY_ID, clean_value
+from app.domain.forms import Definition
 from app.domain.policy import Actor
 from app.domain.text import text_problem
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.models import (
     AssessmentVersion,
     ChangeClass,
     Department,
     ImprovementAction,
     Organisation,
+    pk,
 )
 from app.models.base import MAX_ID
 from app.services import catalogue, figures
@@ -37,7 +39,7 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def _canonical(d, item_id: str, value: Any) -> Any:
+def _canonical(d: Definition, item_id: str, value: Any) -> Any:
     """The value as an import would store it (e.g. measures, also inside group rows, with every audience present: a
     value saved before an audience existed exports the same as after a round trip); a value its type no longer
     accepts is exported as stored."""
@@ -55,12 +57,14 @@ def export_version(session: Session, *, actor: Actor, version_id: int, public: b
     """The version as JSON. `public=True` leaves out the values of items flagged 非公表."""
     v, a, jimu = get_version(session, actor=actor, version_id=version_id)
     org = session.get(Organisation, a.organisation_id)
+    if org is None:  # the assessment's body is a foreign key: always there
+        raise NotFound("評価実施機関が見つかりません。")
     dept = session.get(Department, jimu.department_id)
-    vfiles = version_files(session, v.id)
+    vfiles = version_files(session, pk(v))
     order = {"": -1} | {f.uid: f.position for f in vfiles}
     d = catalogue.definition(a.form, v.form_version)
     answers = []
-    for uid, items in answers_of(session, v.id).items():
+    for uid, items in answers_of(session, pk(v)).items():
         for item_id, ans in items.items():
             entry = {"file": uid, "item": item_id, "value": _canonical(d, item_id, ans.value), "withheld": ans.withheld,
                      "withheld_reason": ans.withheld_reason}
@@ -71,7 +75,7 @@ def export_version(session: Session, *, actor: Actor, version_id: int, public: b
     figure_shas = [sha for e in answers if d.has(e["item"]) and holds_pictures(d.item(e["item"]))
                    for sha in figures.shas_in(e["value"])]
     acts = session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id == a.id)
-                        .order_by(ImprovementAction.id)).all()
+                        .order_by(col(ImprovementAction.id))).all()
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "organisation": {"name": org.name, "kind": org.kind},
@@ -96,7 +100,7 @@ def export_version(session: Session, *, actor: Actor, version_id: int, public: b
     }
 
 
-def _date(raw: Any, field: str, errors: dict) -> date | None:
+def _date(raw: Any, field: str, errors: dict[str, str]) -> date | None:
     if raw in (None, ""):
         return None
     try:
@@ -109,14 +113,14 @@ def _date(raw: Any, field: str, errors: dict) -> date | None:
 MAX_FIGURES_IN_FILE = 100
 
 
-def _pictures(raw: Any, errors: dict) -> dict[str, figures.Clean]:
+def _pictures(raw: Any, errors: dict[str, str]) -> dict[str, figures.Clean]:
     """The file's pictures, each decoded and re-encoded exactly as an upload is (sha in the file -> clean picture)."""
     if raw in (None, {}):
         return {}
     if not isinstance(raw, dict) or len(raw) > MAX_FIGURES_IN_FILE:
         errors["figures"] = f"figures の形式が不正か、図が多すぎます({MAX_FIGURES_IN_FILE}枚まで)。"
         return {}
-    out = {}
+    out: dict[str, figures.Clean] = {}
     for sha, b64 in raw.items():
         label = f"figures[{str(sha)[:16]}]"
         if not isinstance(b64, str) or len(b64) > figures.MAX_STORED_BYTES * 4 // 3 + 4:
@@ -165,7 +169,7 @@ def validate(data: Any) -> dict[str, Any]:
             name.strip(), label=f"ファイル{n + 1}の名称", max_len=200, required=True)
         if problem:
             errors[f"files[{n}].name"] = problem
-        elif name.strip() in names:
+        elif name is not None and name.strip() in names:
             errors[f"files[{n}].name"] = f"ファイル名「{name.strip()}」が重複しています。"
         names.append(name.strip() if name else "")
         position = f.get("position", 0)

@@ -11,11 +11,13 @@ import math
 import os
 import ssl
 from dataclasses import dataclass
+from typing import Any
 
 from ldap3 import BASE, NONE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
+from app.config import Settings
 from app.errors import DomainError
 
 log = logging.getLogger("spia.ldap")
@@ -53,7 +55,7 @@ class LdapConfig:
     timeout: float = 5.0
 
     @classmethod
-    def from_settings(cls, settings) -> LdapConfig | None:
+    def from_settings(cls, settings: Settings) -> LdapConfig | None:
         if not settings.ldap_url:
             return None
         return cls(url=settings.ldap_url, user_base=settings.ldap_user_base, user_filter=settings.ldap_user_filter,
@@ -107,7 +109,8 @@ def _open(cfg: LdapConfig, user: str | None, password: str | None) -> tuple[Conn
         raise DirectoryUnavailable(TLS_FAILED if tls_problem else UNAVAILABLE, detail=text[:300]) from exc
 
 
-def _search(conn: Connection, base: str, flt: str, attributes, *, scope=SUBTREE, limit: int = 0) -> list:
+def _search(conn: Connection, base: str, flt: str, attributes: list[str], *, scope: str = SUBTREE,
+            limit: int = 0) -> list[dict[str, Any]]:
     try:
         ok = conn.search(base, flt, search_scope=scope, attributes=attributes, size_limit=limit)
     except (LDAPException, OSError) as exc:
@@ -119,7 +122,7 @@ def _search(conn: Connection, base: str, flt: str, attributes, *, scope=SUBTREE,
     return [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
 
 
-def _first(value) -> str:
+def _first(value: Any) -> str:
     if isinstance(value, list | tuple):
         value = value[0] if value else ""
     return str(value or "")

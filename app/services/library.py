@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.domain import forms
@@ -13,9 +14,10 @@ from app.domain.forms import AUDIENCES
 from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.text import text_problem
 from app.errors import Forbidden, NotFound, ValidationFailed
-from app.models import LibraryMeasure
+from app.models import LibraryMeasure, pk
 from app.models.base import utcnow
 from app.services import audit, locking, scope
+from app.services.organisation import get_organisation
 
 RISKS = forms.RISKS  # declared in the 様式 definitions (`risk:` on a heading), never matched on label text
 
@@ -29,8 +31,8 @@ def search(session: Session, *, actor: Actor, q: str = "", audience: str = "", r
         stmt = stmt.where(LibraryMeasure.audience == audience)
     if q.strip():
         like = f"%{q.strip()[:100]}%"
-        stmt = stmt.where(or_(LibraryMeasure.title.like(like), LibraryMeasure.text.like(like)))
-    rows = list(session.exec(stmt.order_by(LibraryMeasure.id)).all())
+        stmt = stmt.where(or_(col(LibraryMeasure.title).like(like), col(LibraryMeasure.text).like(like)))
+    rows = list(session.exec(stmt.order_by(col(LibraryMeasure.id))).all())
     if risk in RISKS:
         rows.sort(key=lambda r: (risk not in (r.risks or []), r.id))
     return rows
@@ -44,10 +46,10 @@ def get(session: Session, *, actor: Actor, measure_id: int) -> LibraryMeasure:
     return row
 
 
-def save(session: Session, *, actor: Actor, data: dict, measure_id: int | None = None) -> LibraryMeasure:
+def save(session: Session, *, actor: Actor, data: dict[str, Any], measure_id: int | None = None) -> LibraryMeasure:
     if not can_manage_register_settings(actor):
         raise Forbidden("措置ライブラリの登録・編集は総務・文書担当と管理者が行います。")
-    errors = {}
+    errors: dict[str, str] = {}
     for key, label, limit in (("title", "見出し", 200), ("text", "措置の内容", 4000)):
         problem = text_problem(str(data.get(key, "")), label=label, max_len=limit, required=True)
         if problem:
@@ -67,8 +69,9 @@ def save(session: Session, *, actor: Actor, data: dict, measure_id: int | None =
         locking.claim_row(session, row, data.get("lock_version"), message="この措置は他の利用者により先に更新されています。",
                           what="この措置", entity="library", actor_id=actor.user_id,
                           describe=lambda m: f"見出し「{m.title}」、内容「{m.text[:100]}」")
-    else:
-        row, before = LibraryMeasure(organisation_id=actor.organisation_id, title="", text="", audience="external"), None
+    else:  # a new measure belongs to the body whose library the screen shows
+        org = get_organisation(session, actor.organisation_id)
+        row, before = LibraryMeasure(organisation_id=pk(org), title="", text="", audience="external"), None
     row.title, row.text, row.audience = data["title"].strip(), data["text"].strip(), data["audience"]
     row.risks, row.source = risks, str(data.get("source", "")).strip()[:300]
     row.active = bool(data.get("active", True))

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session, col
 
 from app.domain import conflicts
 from app.errors import Conflict
@@ -27,6 +28,12 @@ def parse_expected(raw: Any) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
 
 
+def _column(model: type, name: str) -> InstrumentedAttribute[Any]:
+    """The mapped attribute `name` of a table model that is only known at run time (`id`, `lock_version`, …)."""
+    attr: InstrumentedAttribute[Any] = getattr(model, name)
+    return attr
+
+
 def claim(session: Session, model: type, row_id: int, expected: int | str | None, *,
           message: str = STALE, column: str = "lock_version", what: str = "", entity: str = "",
           actor_id: int | None = None) -> int:
@@ -37,15 +44,16 @@ def claim(session: Session, model: type, row_id: int, expected: int | str | None
     `actor_id` — from the row's updated_by_id/updated_at or else the latest audit entry of `entity`; `message`
     is the wording when nobody is known.
     """
-    col = getattr(model, column)
+    counter, id_col = _column(model, column), _column(model, "id")
     want = parse_expected(expected) if not isinstance(expected, int) else expected
     if want is not None:
-        result = session.execute(update(model).where(model.id == row_id, col == want)
-                                 .values({column: col + 1}).execution_options(synchronize_session=False))
-        if result.rowcount == 1:
+        result = session.execute(update(model).where(id_col == row_id, counter == want)
+                                 .values({column: counter + 1}).execution_options(synchronize_session=False))
+        # an UPDATE's result is a CursorResult at run time; Session.execute is typed as returning a plain Result
+        if result.rowcount == 1:  # type: ignore[attr-defined]
             _sync(session, model, row_id, column, want + 1)
             return want + 1
-    stored = session.execute(select(col).where(model.id == row_id)).scalar_one_or_none()
+    stored = session.execute(select(counter).where(id_col == row_id)).scalar_one_or_none()
     seen = "不明" if want is None else str(want)
     message, saver = stale_message(session, model, row_id, message=message, what=what, entity=entity,
                                    actor_id=actor_id)
@@ -70,25 +78,26 @@ def last_saver(session: Session, model: type, row_id: int, entity: str = "") -> 
 
     by = at = None
     if hasattr(model, "updated_by_id") and hasattr(model, "updated_at"):
-        by, at = session.execute(select(model.updated_by_id, model.updated_at).where(model.id == row_id)).one_or_none() \
-            or (None, None)
+        by, at = session.execute(select(_column(model, "updated_by_id"), _column(model, "updated_at"))
+                                 .where(_column(model, "id") == row_id)).one_or_none() or (None, None)
     if by is None and entity:
-        last = session.execute(select(AuditLog.actor_id, AuditLog.at).where(
-            AuditLog.entity == entity, AuditLog.entity_id == str(row_id)).order_by(AuditLog.id.desc()).limit(1)).first()
+        last = session.execute(select(col(AuditLog.actor_id), col(AuditLog.at)).where(
+            col(AuditLog.entity) == entity, col(AuditLog.entity_id) == str(row_id))
+            .order_by(col(AuditLog.id).desc()).limit(1)).first()
         if last is not None:
             by, at = last
     if by is None or at is None:
         return None
-    name = session.execute(select(User.display_name).where(User.id == by)).scalar_one_or_none() or ""
+    name = session.execute(select(col(User.display_name)).where(col(User.id) == by)).scalar_one_or_none() or ""
     return conflicts.Saver(by, name, at)
 
 
 def bump(session: Session, model: type, row_id: int, *, column: str = "lock_version") -> int:
     """Unconditional atomic increment (a write that did not start from a displayed version, e.g. the CLI)."""
-    col = getattr(model, column)
-    session.execute(update(model).where(model.id == row_id).values({column: col + 1})
+    counter, id_col = _column(model, column), _column(model, "id")
+    session.execute(update(model).where(id_col == row_id).values({column: counter + 1})
                     .execution_options(synchronize_session=False))
-    new = session.execute(select(col).where(model.id == row_id)).scalar_one()
+    new: int = session.execute(select(counter).where(id_col == row_id)).scalar_one()
     _sync(session, model, row_id, column, new)
     return new
 
@@ -136,7 +145,7 @@ def unique_or_conflict(session: Session, message: str) -> Iterator[None]:
 def is_unique_violation(exc: BaseException) -> bool:
     """True for a unique / partial unique index violation on SQLite or PostgreSQL (not e.g. a foreign key)."""
     orig = getattr(exc, "orig", None)
-    code = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
+    code: str | None = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
     if code:
         return code == "23505"
     return "UNIQUE constraint failed" in str(orig or exc)

@@ -57,7 +57,7 @@ def describe(exc: BaseException) -> str:
     return f"送信できませんでした({exc.__class__.__name__}: {exc})"
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
@@ -73,7 +73,7 @@ class Mailer:
     def __enter__(self) -> Mailer:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _connect(self) -> smtplib.SMTP:

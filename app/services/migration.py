@@ -10,14 +10,15 @@ A version registered from a sheet row has no content: it is shown as 「内容�
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain.policy import Actor
 from app.domain.wareki import BadDate, parse_date, wareki
 from app.errors import Conflict, Forbidden, ValidationFailed
-from app.models import Answer, Assessment, AssessmentVersion, AuditLog, StageEvent
+from app.models import Answer, Assessment, AssessmentVersion, AuditLog, StageEvent, pk
 from app.models.base import utcnow
 from app.services import assessments, audit, catalogue, locking
 
@@ -45,7 +46,7 @@ def add_sheet_version(session: Session, *, actor: Actor, assessment: Assessment,
     """The first version of a 評価書 known only from a 計画管理書 row: published, frozen, without content."""
     require(actor)
     d = catalogue.catalogue().latest(assessment.form)
-    v = AssessmentVersion(assessment_id=assessment.id, seq=1, form_version=d.version, kind=KIND, stage="published",
+    v = AssessmentVersion(assessment_id=pk(assessment), seq=1, form_version=d.version, kind=KIND, stage="published",
                           frozen=True, published_on=published_on, submitted_on=submitted_on,
                           created_by_id=actor.user_id)
     session.add(v)
@@ -55,7 +56,7 @@ def add_sheet_version(session: Session, *, actor: Actor, assessment: Assessment,
 
 
 def _event(session: Session, actor: Actor, v: AssessmentVersion, from_stage: str, note: str) -> None:
-    session.add(StageEvent(version_id=v.id, action="migrate", from_stage=from_stage, to_stage="published",
+    session.add(StageEvent(version_id=pk(v), action="migrate", from_stage=from_stage, to_stage="published",
                            on_date=v.published_on, actor_id=actor.user_id, actor_login=actor.login_id, note=note[:2000]))
     session.flush()
 
@@ -64,12 +65,12 @@ def was_imported(session: Session, version_id: int) -> bool:
     """True if the version's content came from a file (JSON / DOCX / a filled 評価書): the audit log says so."""
     return session.exec(select(AuditLog.id).where(
         AuditLog.entity == "assessment_version", AuditLog.entity_id == str(version_id),
-        AuditLog.action.startswith("import")).limit(1)).first() is not None
+        col(AuditLog.action).startswith("import")).limit(1)).first() is not None
 
 
 def offer(session: Session, actor: Actor, v: AssessmentVersion) -> bool:
     """Whether the 評価書 page offers 「移行登録」 for this version."""
-    return can_register(actor) and v.stage == "draft" and was_imported(session, v.id)
+    return can_register(actor) and v.stage == "draft" and was_imported(session, pk(v))
 
 
 def register_draft(session: Session, *, actor: Actor, version_id: int, published_on: str, submitted_on: str,
@@ -80,9 +81,9 @@ def register_draft(session: Session, *, actor: Actor, version_id: int, published
     if v is None:
         raise ValidationFailed({"version": "評価書の版が見つかりません。"})
     a, _ = assessments.get(session, actor=actor, assessment_id=v.assessment_id, edit=True)
-    assessments.lock_assessment(session, a.id)
+    assessments.lock_assessment(session, pk(a))
     session.refresh(v)
-    if v.stage != "draft" or not was_imported(session, v.id):
+    if v.stage != "draft" or not was_imported(session, pk(v)):
         raise Conflict(NOT_IMPORTED)
     pub, sub = check_dates(published_on, submitted_on, today)
     before = audit.jsonable(v)
@@ -100,7 +101,8 @@ def register_draft(session: Session, *, actor: Actor, version_id: int, published
 
 def check_dates(published_on: str, submitted_on: str, today: date) -> tuple[date, date | None]:
     errors: dict[str, str] = {}
-    pub = sub = None
+    pub: date | None = None
+    sub: date | None = None
     try:
         pub = parse_date(published_on, label="公表日")
         if pub > today:
@@ -116,21 +118,21 @@ def check_dates(published_on: str, submitted_on: str, today: date) -> tuple[date
                 errors["submitted_on"] = "提出日は公表日以前の日付にしてください。"
         except BadDate as exc:
             errors["submitted_on"] = str(exc)
-    if errors:
+    if errors or pub is None:  # pub is None only when it could not be read (an error above)
         raise ValidationFailed(errors)
     return pub, sub
 
 
-def without_content(session: Session, versions: list) -> set[int]:
+def without_content(session: Session, versions: Sequence[AssessmentVersion | None]) -> set[int]:
     """Ids of the 移行登録 versions among `versions` that hold no answer at all (「内容未取込」)."""
-    ids = [v.id for v in versions if v is not None and v.kind == KIND]
+    ids = [pk(v) for v in versions if v is not None and v.kind == KIND]
     if not ids:
         return set()
-    filled = set(session.exec(select(Answer.version_id).where(Answer.version_id.in_(ids)).distinct()).all())
+    filled = set(session.exec(select(Answer.version_id).where(col(Answer.version_id).in_(ids)).distinct()).all())
     return set(ids) - filled
 
 
-def label(v, missing: set[int]) -> str:
+def label(v: AssessmentVersion | None, missing: set[int]) -> str:
     """「移行登録(手続の記録なし)」, with 「内容未取込」 when the version has no content; "" for other versions."""
     if v is None or v.kind != KIND:
         return ""

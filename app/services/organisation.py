@@ -1,13 +1,15 @@
 """Organisation (評価実施機関), departments and user accounts (administrator screens)."""
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from typing import Any
+
+from sqlmodel import Session, col, select
 
 from app.domain.policy import ALL_ROLES, ROLES, SYSADMIN, Actor, can_manage_bodies, can_manage_users
 from app.domain.reminders import email_problem
 from app.domain.text import text_problem
 from app.errors import Forbidden, NotFound, ValidationFailed
-from app.models import Department, Organisation, User, UserDepartment
+from app.models import Department, Organisation, User, UserDepartment, pk
 from app.models.base import MAX_ID, utcnow
 from app.security import hash_password, password_problem
 from app.services import audit, auth, locking, scope
@@ -25,7 +27,7 @@ def get_organisation(session: Session, organisation_id: int | None) -> Organisat
     return org
 
 
-def update_organisation(session: Session, *, actor: Actor, organisation_id: int, data: dict) -> Organisation:
+def update_organisation(session: Session, *, actor: Actor, organisation_id: int, data: dict[str, Any]) -> Organisation:
     if not can_manage_users(actor):
         raise Forbidden("評価実施機関の設定は管理者のみ変更できます。")
     org = get_organisation(session, organisation_id)
@@ -65,17 +67,17 @@ def update_organisation(session: Session, *, actor: Actor, organisation_id: int,
 
 def list_departments(session: Session, organisation_id: int) -> list[Department]:
     return list(session.exec(
-        select(Department).where(Department.organisation_id == organisation_id).order_by(Department.id)
+        select(Department).where(Department.organisation_id == organisation_id).order_by(col(Department.id))
     ).all())
 
 
 def department_labels(departments: list[Department]) -> dict[int, str]:
     """'総務部 総務課' style labels including the parent 部."""
-    by_id = {d.id: d for d in departments}
+    by_id = {pk(d): d for d in departments}
     labels = {}
     for d in departments:
         parent = by_id.get(d.parent_id) if d.parent_id else None
-        labels[d.id] = f"{parent.name} {d.name}" if parent else d.name
+        labels[pk(d)] = f"{parent.name} {d.name}" if parent else d.name
     return labels
 
 
@@ -103,7 +105,7 @@ def create_department(session: Session, *, actor: Actor, organisation_id: int, n
 def active_department_options(departments: list[Department]) -> list[tuple[int, str]]:
     """(id, label) of the departments a picker offers: retired ones are left out (old records keep their name)."""
     labels = department_labels(departments)
-    return [(d.id, labels[d.id]) for d in departments if d.active]
+    return [(pk(d), labels[pk(d)]) for d in departments if d.active]
 
 
 def update_department(session: Session, *, actor: Actor, organisation_id: int, department_id: int, name: str,
@@ -146,12 +148,12 @@ def list_users(session: Session, *, actor: Actor) -> list[tuple[User, list[int]]
     if not can_manage_users(actor):
         raise Forbidden("利用者の管理は管理者のみ行えます。")
     users = session.exec(select(User).where(scope.body_clause(User.organisation_id, actor), User.role != SYSADMIN)
-                         .order_by(User.id)).all()
-    links = session.exec(select(UserDepartment).where(UserDepartment.user_id.in_([u.id for u in users]))).all()
+                         .order_by(col(User.id))).all()
+    links = session.exec(select(UserDepartment).where(col(UserDepartment.user_id).in_([u.id for u in users]))).all()
     by_user: dict[int, list[int]] = {}
     for link in links:
         by_user.setdefault(link.user_id, []).append(link.department_id)
-    return [(u, by_user.get(u.id, [])) for u in users]
+    return [(u, by_user.get(pk(u), [])) for u in users]
 
 
 def get_user(session: Session, *, actor: Actor, user_id: int) -> User:
@@ -182,8 +184,9 @@ def create_user(
     errors = _user_errors(session, organisation_id, login_id, display_name, role, department_ids,
                           roles=ALL_ROLES if actor.role == "system" else ROLES)
     email = email.strip()
-    if email_problem(email):
-        errors["email"] = email_problem(email)
+    email_error = email_problem(email)
+    if email_error:
+        errors["email"] = email_error
     problem = password_problem(password, login_id=login_id)
     if problem:
         errors["password"] = problem
@@ -198,15 +201,16 @@ def create_user(
     session.add(user)
     session.flush()
     for dept_id in sorted(set(department_ids)):
-        session.add(UserDepartment(user_id=user.id, department_id=dept_id))
+        session.add(UserDepartment(user_id=pk(user), department_id=dept_id))
     audit.record(session, actor=actor, entity="user", entity_id=user.id, action="created",
                  after={**audit.jsonable(user), "department_ids": sorted(set(department_ids))})
     session.commit()
     return user
 
 
-def _user_errors(session, organisation_id, login_id, display_name, role, department_ids, *, user_id=None,
-                 roles=ROLES) -> dict:
+def _user_errors(session: Session, organisation_id: int | None, login_id: str, display_name: str, role: str,
+                 department_ids: list[int], *, user_id: int | None = None,
+                 roles: tuple[str, ...] = ROLES) -> dict[str, str]:
     errors: dict[str, str] = {}
     if user_id is None:
         if not login_id or not login_id.isascii() or not all(c.isalnum() or c in "._-@" for c in login_id):
@@ -220,7 +224,8 @@ def _user_errors(session, organisation_id, login_id, display_name, role, departm
         errors["display_name"] = problem
     if role not in roles:
         errors["role"] = "役割を選択してください。"
-    known = {d.id for d in list_departments(session, organisation_id)}
+    # a system administrator (no body) has no departments to choose from
+    known = {pk(d) for d in list_departments(session, organisation_id)} if organisation_id is not None else set()
     if any(d not in known for d in department_ids):
         errors["department_ids"] = "存在しない部署が指定されています。"
     if role == "staff" and not department_ids:
@@ -238,8 +243,9 @@ def update_user(
     errors = _user_errors(session, user.organisation_id, user.login_id, display_name.strip(), role, department_ids,
                           user_id=user_id, roles=ALL_ROLES if actor.role == "system" else ROLES)
     email = user.email if email is None else email.strip()
-    if email_problem(email):
-        errors["email"] = email_problem(email)
+    email_error = email_problem(email)
+    if email_error:
+        errors["email"] = email_error
     if new_password and user.auth_source == "ldap":
         errors["new_password"] = "ディレクトリ連携のアカウントのパスワードはディレクトリで管理します。"
     elif new_password:
@@ -263,14 +269,14 @@ def update_user(
     if new_password:
         user.password_hash = hash_password(new_password)
         user.password_changed_at = utcnow()
-    revoked = auth.revoke_credentials(session, user_id=user.id) if revoke else None
+    revoked = auth.revoke_credentials(session, user_id=pk(user)) if revoke else None
     if unlock:
         user.locked_until, user.failed_logins = None, 0
     for link in session.exec(select(UserDepartment).where(UserDepartment.user_id == user.id)).all():
         session.delete(link)
     session.flush()
     for dept_id in sorted(set(department_ids)):
-        session.add(UserDepartment(user_id=user.id, department_id=dept_id))
+        session.add(UserDepartment(user_id=pk(user), department_id=dept_id))
     session.add(user)
     audit.record(session, actor=actor, entity="user", entity_id=user.id, action="updated", before=before,
                  after={**audit.jsonable(user), "department_ids": sorted(set(department_ids)),

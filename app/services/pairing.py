@@ -7,11 +7,12 @@ in one transaction with 「基礎と一緒に提出・公表」 (`procedure.fire
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import workflow
-from app.models import Assessment, AssessmentVersion, Determination
+from app.models import Assessment, AssessmentVersion, Determination, pk
 
 STEP = {"submit": "提出", "publish": "公表"}
 REACHED = {"submit": ("submitted", "published"), "publish": ("published",)}
@@ -26,7 +27,7 @@ def basic_of(session: Session, a: Assessment) -> Assessment | None:
 def companions(session: Session, a: Assessment) -> list[Assessment]:
     """The other 評価書 of the same 事務 (the 基礎 for a 重点/全項目 and the reverse), for links both ways."""
     return list(session.exec(select(Assessment).where(Assessment.jimu_id == a.jimu_id, Assessment.id != a.id)
-                             .order_by(Assessment.id)).all())
+                             .order_by(col(Assessment.id))).all())
 
 
 def applies(session: Session, a: Assessment, v: AssessmentVersion, action: str) -> bool:
@@ -41,7 +42,7 @@ def basic_version(session: Session, a: Assessment) -> AssessmentVersion | None:
     from app.services.assessments import current_version
 
     basic = basic_of(session, a)
-    return current_version(session, basic.id) if basic else None
+    return current_version(session, pk(basic)) if basic else None
 
 
 def problem(session: Session, a: Assessment, v: AssessmentVersion, action: str) -> str | None:
@@ -107,8 +108,8 @@ def wanted_forms(det: Determination | None) -> list[str]:
     return [f for f in FORM_ORDER if f in forms]
 
 
-def members(session: Session, *, jimu_id: int, det: Determination | None, today, current_id: int | None = None,
-            custom=()) -> list[Member]:
+def members(session: Session, *, jimu_id: int, det: Determination | None, today: date, current_id: int | None = None,
+            custom: list[workflow.CustomStep] | tuple[workflow.CustomStep, ...] = ()) -> list[Member]:
     """The 事務's 評価書 with each one's stage and progress, plus the forms `det` asks for that are not created yet.
     Progress is the editor's 完成度 (`editor.progress`)."""
     from app.services.editor import progress
@@ -120,13 +121,13 @@ def members(session: Session, *, jimu_id: int, det: Determination | None, today,
         by_form.setdefault(a.form, []).append(a)
     out: list[Member] = []
     for form in FORM_ORDER:
-        found = sorted(by_form.get(form, []), key=lambda a: a.id)
+        found = sorted(by_form.get(form, []), key=pk)
         if not found and form in wanted:
             out.append(Member(form, True, None, None, "未作成", None, False, False))
         for a in found:
             from app.services.assessments import current_version
 
-            v = current_version(session, a.id)
+            v = current_version(session, pk(a))
             pct = progress(session, version=v, assessment=a, today=today) if v else None
             other = bool(det and v and v.determination_id and v.determination_id != det.id)
             out.append(Member(form, (form in wanted) if det else None, a, v, workflow.stage_label(v.stage, custom) if v else "-", pct,
@@ -149,4 +150,6 @@ def next_step(jimu_id: int, found: list[Member], *, can_create: bool) -> NextSte
         return None
     # the one furthest from done; on a tie the 重点/全項目 (the 基礎 goes out with it)
     m = min(open_, key=lambda m: (m.percent if m.percent is not None else 0, -FORM_ORDER.index(m.form)))
-    return NextStep("open", f"{m.label}を開く", f"/assessments/{m.assessment.id}", m.label, m.stage)
+    if m.assessment is None:  # a member with a version always has its 評価書
+        return None
+    return NextStep("open", f"{m.label}を開く", f"/assessments/{pk(m.assessment)}", m.label, m.stage)

@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from app.errors import DomainError
 
@@ -153,9 +154,12 @@ class _Helper:
     """`python3 uno_convert.py serve` in a session of its own: JSON lines in and out, every read with a deadline."""
 
     def __init__(self, python: str, deadline: float):
-        self.proc = subprocess.Popen([python, str(HELPER), "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=converter_env(), start_new_session=True,
-                                     bufsize=0)
+        proc = subprocess.Popen([python, str(HELPER), "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=converter_env(), start_new_session=True, bufsize=0)
+        if proc.stdin is None or proc.stdout is None:  # never: both are pipes (Popen types them as optional)
+            proc.kill()
+            raise WarmFailed("the UNO helper has no pipes")
+        self.proc, self.stdin, self.stdout = proc, proc.stdin, proc.stdout
         self.buf = b""
         try:
             ready = self._answer(deadline)
@@ -169,9 +173,9 @@ class _Helper:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def request(self, message: dict, deadline: float) -> dict:
+    def request(self, message: dict[str, Any], deadline: float) -> dict[str, Any]:
         try:
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
+            self.stdin.write((json.dumps(message) + "\n").encode())
         except (OSError, ValueError) as exc:
             raise WarmFailed(f"the UNO helper is gone ({exc})") from None
         answer = self._answer(deadline)
@@ -179,8 +183,8 @@ class _Helper:
             raise WarmFailed(str(answer.get("error") or answer))
         return answer
 
-    def _answer(self, deadline: float) -> dict:
-        fd = self.proc.stdout.fileno()
+    def _answer(self, deadline: float) -> dict[str, Any]:
+        fd = self.stdout.fileno()
         while b"\n" not in self.buf:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -192,14 +196,15 @@ class _Helper:
                 self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         try:
-            return json.loads(line)
+            answer: dict[str, Any] = json.loads(line)
         except ValueError:
             raise WarmFailed(f"unexpected answer from the UNO helper: {line[:200]!r}") from None
+        return answer
 
     def close(self, wait: float = 5.0) -> None:
         """End of input: the helper kills the LibreOffice processes it started and exits; killed if it does not."""
         with contextlib.suppress(OSError, ValueError):
-            self.proc.stdin.close()
+            self.stdin.close()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=wait)
         self.kill()
@@ -207,7 +212,7 @@ class _Helper:
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        for stream in (self.proc.stdin, self.proc.stdout):
+        for stream in (self.stdin, self.stdout):
             with contextlib.suppress(OSError, ValueError):
                 stream.close()
         self.proc.wait()
@@ -257,7 +262,7 @@ def _state_path(slot_dir: Path, index: int) -> Path:
     return slot_dir / f"warm-{index}.json"
 
 
-def read_state(slot_dir: Path, index: int = 0) -> dict:
+def read_state(slot_dir: Path, index: int = 0) -> dict[str, Any]:
     try:
         state = json.loads(_state_path(slot_dir, index).read_text())
         return state if isinstance(state, dict) else {}
@@ -265,7 +270,7 @@ def read_state(slot_dir: Path, index: int = 0) -> dict:
         return {}
 
 
-def _write_state(slot_dir: Path, index: int, state: dict) -> None:
+def _write_state(slot_dir: Path, index: int, state: dict[str, Any]) -> None:
     path = _state_path(slot_dir, index)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(state))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import User
 
@@ -14,17 +14,17 @@ def display_names(session: Session, ids: Iterable[int | None] = (), logins: Iter
     """One query for all the users a list names (by id, or by login for rows that only kept the login)."""
     id_set = {i for i in ids if i}
     login_set = {x for x in logins if x}
-    rows: list = []
+    rows: list[tuple[int | None, str, str]] = []
     if id_set or login_set:
-        q = select(User.id, User.login_id, User.display_name)
+        q = select(col(User.id), col(User.login_id), col(User.display_name))
         if id_set and login_set:
-            q = q.where(User.id.in_(sorted(id_set)) | User.login_id.in_(sorted(login_set)))
+            q = q.where(col(User.id).in_(sorted(id_set)) | col(User.login_id).in_(sorted(login_set)))
         elif id_set:
-            q = q.where(User.id.in_(sorted(id_set)))
+            q = q.where(col(User.id).in_(sorted(id_set)))
         else:
-            q = q.where(User.login_id.in_(sorted(login_set)))
+            q = q.where(col(User.login_id).in_(sorted(login_set)))
         rows = list(session.exec(q).all())
-    return Names({r.id: r.display_name for r in rows}, {r.login_id: r.display_name for r in rows})
+    return Names({i: name for i, _, name in rows if i is not None}, {login: name for _, login, name in rows})
 
 
 class Names:

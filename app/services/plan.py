@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import deadlines
 from app.domain import threshold as th
@@ -32,10 +32,10 @@ def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, 
     listed = assessment_list.rows(session, actor=actor)
     version_ids = [r.version.id for r in listed]
     titles = dict(session.exec(select(Answer.version_id, Answer.value).where(
-        Answer.version_id.in_(version_ids), Answer.item_id.in_(catalogue.title_items()), Answer.file_uid == "",
-        Answer.withheld == False)).all()) if version_ids else {}
+        col(Answer.version_id).in_(version_ids), col(Answer.item_id).in_(catalogue.title_items()),
+        Answer.file_uid == "", Answer.withheld == False)).all()) if version_ids else {}
     det_ids = [r.version.determination_id for r in listed if r.version.determination_id]
-    dets = {d.id: d for d in session.exec(select(Determination).where(Determination.id.in_(det_ids))).all()} \
+    dets = {d.id: d for d in session.exec(select(Determination).where(col(Determination.id).in_(det_ids))).all()} \
         if det_ids else {}
     dues = {d.assessment.id: d for d in due.rows(session, actor=actor, today=today)}
     submitted = _last_submitted(session, [r.assessment.id for r in listed])
@@ -92,21 +92,21 @@ def _required(det: Determination | None) -> str:
     return "・".join(th.LEVEL_LABEL[th.Level(x)] for x in det.required) or "義務なし"
 
 
-def _last_submitted(session: Session, assessment_ids: list[int]) -> dict[int, date]:
+def _last_submitted(session: Session, assessment_ids: list[int]) -> dict[int, date | None]:
     """The latest 提出日 per assessment (a revision in progress has none of its own yet)."""
     if not assessment_ids:
         return {}
     return dict(session.exec(select(AssessmentVersion.assessment_id, func.max(AssessmentVersion.submitted_on))
-                             .where(AssessmentVersion.assessment_id.in_(assessment_ids))
-                             .group_by(AssessmentVersion.assessment_id)).all())
+                             .where(col(AssessmentVersion.assessment_id).in_(assessment_ids))
+                             .group_by(col(AssessmentVersion.assessment_id))).all())
 
 
-def _migrated_on(session: Session, assessment_ids: list[int]) -> dict[int, date]:
+def _migrated_on(session: Session, assessment_ids: list[int]) -> dict[int, date | None]:
     """The 公表日 of each 評価書's 移行登録 version (a revision may be open on top of it)."""
     if not assessment_ids:
         return {}
-    return dict(session.exec(select(AssessmentVersion.assessment_id, AssessmentVersion.published_on).where(
-        AssessmentVersion.assessment_id.in_(assessment_ids), AssessmentVersion.kind == migration.KIND)).all())
+    return dict(session.exec(select(col(AssessmentVersion.assessment_id), col(AssessmentVersion.published_on)).where(
+        col(AssessmentVersion.assessment_id).in_(assessment_ids), AssessmentVersion.kind == migration.KIND)).all())
 
 
 def to_csv(plan_rows: list[PlanRow]) -> bytes:
@@ -122,7 +122,7 @@ def to_docx(org: Organisation, plan_rows: list[PlanRow], today: date) -> bytes:
 
     cols = ("評価書番号", "評価書名", "担当部署", "義務付けられる評価", "実施する評価", "しきい値判断結果", "しきい値判断日", "提出日",
             "公表日", "次回の見直し期限", "再実施の期限", "備考")
-    widths = [14, 40, 22, 24, 20, 28, 20, 20, 20, 20, 20, 29]
+    widths: list[float] = [14, 40, 22, 24, 20, 28, 20, 20, 20, 20, 20, 29]
     head = [Cell([Para.of(c, bold=True)], shade=True) for c in cols]
     body = [[Cell([Para.of(r.values[c] or "-")]) for c in cols] for r in plan_rows]
     doc = ExportDoc(title=f"特定個人情報保護評価計画管理書({org.name})",

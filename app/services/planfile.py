@@ -8,6 +8,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from app.domain import plansheet as ps
 
@@ -28,11 +29,11 @@ class Table:
     header_line: int
     rows: list[tuple[int, list[str]]]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"n": self.file_name, "h": self.headers, "l": self.header_line, "r": self.rows}
 
     @classmethod
-    def from_json(cls, data: dict) -> Table:
+    def from_json(cls, data: dict[str, Any]) -> Table:
         return cls(str(data["n"]), [str(h) for h in data["h"]], int(data["l"]),
                    [(int(n), [str(c) for c in cells]) for n, cells in data["r"]])
 
@@ -50,13 +51,18 @@ def read_table(name: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> Table:
     if not data.strip():
         raise PlanFileError("ファイルが空です。")
     grid = _xlsx_grid(data) if suffix == ".xlsx" else _csv_grid(data)
-    best = max(range(min(len(grid), 20)), key=lambda i: ps.header_score(grid[i]), default=None)
-    if best is None or ps.header_score(grid[best]) < 2:
+    best = max(range(min(len(grid), 20)), key=lambda i: _header_score(grid[i]), default=None)
+    if best is None or _header_score(grid[best]) < 2:
         raise PlanFileError("見出し行(評価書番号、事務の名称、公表日 など)が見つかりません。先頭の20行以内に見出しを置いてください。")
     body = [(n + 1, cells) for n, cells in enumerate(grid) if n > best and any(c.strip() for c in cells)]
     if len(body) > MAX_ROWS:
         raise PlanFileError(f"行が多すぎます(上限 {MAX_ROWS}行)。")
     return Table(name.rsplit("/", 1)[-1][:200], grid[best], best + 1, body)
+
+
+def _header_score(cells: list[str]) -> int:
+    """plansheet.header_score of a row of text (it takes a list[object], which a list[str] is not to mypy)."""
+    return ps.header_score(list[object](cells))
 
 
 def _cell(value: object) -> str:
@@ -97,7 +103,7 @@ def _xlsx_grid(data: bytes) -> list[list[str]]:
                 grid.append([_cell(v) for v in values])
                 if len(grid) > MAX_ROWS + 20:
                     raise PlanFileError(f"行が多すぎます(上限 {MAX_ROWS}行)。")
-            if any(ps.header_score(r) >= 2 for r in grid[:20]):
+            if any(_header_score(r) >= 2 for r in grid[:20]):
                 return grid
     except PlanFileError:
         raise

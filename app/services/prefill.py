@@ -6,13 +6,24 @@ now, the editor shows 「登録情報と異なります」.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import threshold as th
 from app.domain.forms import FORM_LABEL, Definition, Item
-from app.models import Assessment, AssessmentVersion, Determination, Jimu, Organisation, SpecificFile, VersionFile
+from app.errors import NotFound
+from app.models import (
+    Assessment,
+    AssessmentVersion,
+    Determination,
+    Jimu,
+    Organisation,
+    SpecificFile,
+    VersionFile,
+    pk,
+)
 from app.services.organisation import department_labels, list_departments
 
 
@@ -44,15 +55,18 @@ class Sources:
 
     def __init__(self, session: Session, version: AssessmentVersion, assessment: Assessment):
         self.version, self.assessment = version, assessment
-        self.jimu = session.get(Jimu, assessment.jimu_id)
-        self.org = session.get(Organisation, assessment.organisation_id)
+        jimu = session.get(Jimu, assessment.jimu_id)
+        org = session.get(Organisation, assessment.organisation_id)
+        if jimu is None or org is None:  # the assessment's 事務 and body are foreign keys: always there
+            raise NotFound("評価書が見つかりません。")
+        self.jimu, self.org = jimu, org
         self.det = session.get(Determination, version.determination_id) if version.determination_id else None
-        self.dept = department_labels(list_departments(session, self.org.id)).get(self.jimu.department_id, "")
-        reg = session.exec(select(SpecificFile).where(SpecificFile.jimu_id == self.jimu.id)
-                           .order_by(SpecificFile.position)).all()
+        self.dept = department_labels(list_departments(session, pk(org))).get(jimu.department_id, "")
+        reg = session.exec(select(SpecificFile).where(SpecificFile.jimu_id == jimu.id)
+                           .order_by(col(SpecificFile.position))).all()
         self.register_files = {f.id: f for f in reg}
         self.files = session.exec(select(VersionFile).where(VersionFile.version_id == version.id)
-                                  .order_by(VersionFile.position)).all()
+                                  .order_by(col(VersionFile.position))).all()
 
     def assessment_value(self, source: str, form: str) -> Any:
         det, jimu = self.det, self.jimu
@@ -61,7 +75,7 @@ class Sources:
             from app.services.determinations import performed_level
 
             performed = performed_level(det)
-        table = {
+        table: dict[str, Any] = {
             "assessment.number": self.assessment.number,
             "version.published_on": _iso(self.version.published_on),
             "version.approved_on": _iso(self.version.approved_on),
@@ -100,7 +114,7 @@ class Sources:
         return None
 
 
-def _iso(d) -> str | None:
+def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 

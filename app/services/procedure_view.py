@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session
 
@@ -11,8 +12,9 @@ from app.domain import workflow
 from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.wareki import wareki
 from app.errors import Conflict, ValidationFailed
-from app.models import Organisation
+from app.models import Assessment, AssessmentVersion, Organisation, pk
 from app.services import assessments, comments, pairing, procedure
+from app.services.organisation import get_organisation
 
 
 @dataclass
@@ -30,7 +32,8 @@ class Button:
 SETUP_GUARDS = {"comment_ready": "comment", "review_ready": "review"}
 
 
-def buttons(session: Session, actor: Actor, a, v, org: Organisation, today: date, problems: int) -> list[Button]:
+def buttons(session: Session, actor: Actor, a: Assessment, v: AssessmentVersion, org: Organisation, today: date,
+            problems: int) -> list[Button]:
     table = procedure.table_for(session, a, org, v)
     out = []
     for tr in workflow.available(table, v.stage, actor.role):
@@ -50,24 +53,24 @@ def buttons(session: Session, actor: Actor, a, v, org: Organisation, today: date
     return out
 
 
-def _basic_missing(session: Session, actor: Actor, a, action: str, today: date) -> list[str] | None:
-    bv = pairing.basic_version(session, a)
-    if bv is None:
+def _basic_missing(session: Session, actor: Actor, a: Assessment, action: str, today: date) -> list[str] | None:
+    basic = pairing.basic_of(session, a)
+    bv = assessments.current_version(session, pk(basic)) if basic else None  # pairing.basic_version
+    if basic is None or bv is None:
         return None
     if not procedure.movable_with(session, bv, action):
         return [f"基礎項目評価書は現在「{workflow.stage_label(bv.stage)}」の段階で、まだ{pairing.STEP[action]}できません。"]
-    basic = pairing.basic_of(session, a)
-    org = session.get(Organisation, basic.organisation_id)
+    org = get_organisation(session, basic.organisation_id)
     tr = next(t for t in procedure.table_for(session, basic, org, bv) if t.source == bv.stage and t.action == action)
     ctx = procedure.context(session, bv, basic, today, on_date=today, action=action)
     return [f"基礎項目評価書: {m}" for m in workflow.unmet(tr, actor.role, ctx)]
 
 
 def confirmation(session: Session, *, actor: Actor, version_id: int, action: str, on_date: str, today: date,
-                 with_basic: bool) -> dict:
+                 with_basic: bool) -> dict[str, Any]:
     """Everything the confirmation page states before an irreversible step is taken."""
     v, a, jimu = assessments.get_version(session, actor=actor, version_id=version_id)
-    org = session.get(Organisation, a.organisation_id)
+    org = get_organisation(session, a.organisation_id)
     tr = next((t for t in procedure.table_for(session, a, org, v) if t.source == v.stage and t.action == action), None)
     if tr is None or not workflow.needs_confirmation(action):
         raise Conflict(f"現在の段階({workflow.stage_label(v.stage)})では、この操作の確認はできません。")
@@ -77,7 +80,7 @@ def confirmation(session: Session, *, actor: Actor, version_id: int, action: str
         raise Conflict(" ".join(exc.errors.values())) from None
     statements = list(workflow.CONFIRM[action])
     if action == "start_comment":
-        c = comments.current(session, v.id)
+        c = comments.current(session, pk(v))
         if c and c.start_on and c.end_on:
             statements.append(f"意見公募の期間: {wareki(c.start_on)} 〜 {wareki(c.end_on)}(方法: {c.method})")
     bv = pairing.basic_version(session, a) if with_basic else None

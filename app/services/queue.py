@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import workflow
 from app.domain.deadlines import status_of
 from app.domain.policy import Actor
-from app.models import Organisation, PublicComment, Review, ReviewCondition
+from app.models import AssessmentVersion, Organisation, PublicComment, Review, ReviewCondition, pk
 from app.services import assessment_list
 from app.services.procedure import custom_steps
 
@@ -33,14 +33,15 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
     listed = assessment_list.rows(session, actor=actor, department_id=department_id, stage=stage,
                                   assessment_id=assessment_id)
     org = session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
-    custom = custom_steps(session, org.id) if org else []
+    custom = custom_steps(session, pk(org)) if org else []
     vids = [r.version.id for r in listed]
-    comments = {c.version_id: c for c in session.exec(select(PublicComment).where(PublicComment.version_id.in_(vids)))} \
+    comments = {c.version_id: c for c in session.exec(select(PublicComment)
+                                                      .where(col(PublicComment.version_id).in_(vids)))} if vids else {}
+    reviews = {r.version_id: r for r in session.exec(select(Review).where(col(Review.version_id).in_(vids)))} \
         if vids else {}
-    reviews = {r.version_id: r for r in session.exec(select(Review).where(Review.version_id.in_(vids)))} if vids else {}
     open_conditions = dict(session.exec(select(ReviewCondition.review_id, func.count()).where(
-        ReviewCondition.review_id.in_([r.id for r in reviews.values()]), ReviewCondition.status == "open")
-        .group_by(ReviewCondition.review_id)).all()) if reviews else {}
+        col(ReviewCondition.review_id).in_([r.id for r in reviews.values()]), ReviewCondition.status == "open")
+        .group_by(col(ReviewCondition.review_id))).all()) if reviews else {}
     out = []
     for r in listed:
         v = r.version
@@ -51,7 +52,8 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
     return out
 
 
-def _next(v, comment, review, open_conditions, since: date, today: date) -> tuple[str, date | None]:
+def _next(v: AssessmentVersion, comment: PublicComment | None, review: Review | None, open_conditions: dict[int, int],
+          since: date, today: date) -> tuple[str, date | None]:
     stage = v.stage
     if stage == "draft":
         return "担当課が作成し、庁内確認に回す", None
@@ -64,7 +66,7 @@ def _next(v, comment, review, open_conditions, since: date, today: date) -> tupl
     if stage == "third_party_review":
         return "答申を受けて第三者点検を終える", None
     if stage == "review_revision":
-        n = open_conditions.get(review.id, 0) if review else 0
+        n = open_conditions.get(pk(review), 0) if review else 0
         return (f"答申の条件{n}件に対応する" if n else "個人情報保護委員会に提出する"), None
     if stage == "ppc_approval":
         return "委員会の承認を記録する", None

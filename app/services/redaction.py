@@ -1,7 +1,7 @@
 """Load the 非公表 flags and apply app.domain.redaction to what a published artefact prints."""
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import redaction
 from app.models import Answer, AssessmentVersion, ChangeRow
@@ -13,7 +13,8 @@ def withheld_of_assessment(session: Session, assessment_id: int, max_seq: int | 
 
     Every version counts: the 変更前 text of a change row comes from an earlier version.
     """
-    q = (select(Answer.file_uid, Answer.item_id, Answer.value).join(AssessmentVersion, AssessmentVersion.id == Answer.version_id)
+    q = (select(Answer.file_uid, Answer.item_id, Answer.value)
+         .join(AssessmentVersion, col(AssessmentVersion.id) == Answer.version_id)
          .where(AssessmentVersion.assessment_id == assessment_id, Answer.withheld == True))
     if max_seq is not None:
         q = q.where(AssessmentVersion.seq <= max_seq)

@@ -11,11 +11,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import cast
 
 from app.export import assessment_doc
 from app.export.docx import render as render_docx
+from app.export.model import ExportDoc
 from app.export.odt import render as render_odt
 
 log = logging.getLogger("spia")
@@ -30,12 +33,13 @@ def _warm() -> None:
     import app.export.odt  # noqa: F401
 
 
-RENDERERS = {"docx": render_docx, "odt": render_odt}
+RENDERERS: dict[str, Callable[[ExportDoc], bytes]] = {"docx": render_docx, "odt": render_odt}
 
 
 def job(b: assessment_doc.Bundle, edition: str, kind: str = "docx") -> bytes:
     """The .docx (or, for the PDF, the .odt) of a bundle."""
-    return RENDERERS[kind](assessment_doc.build(b, edition))
+    # exports.export lets only draft / full / public through (EDITIONS) before anything is rendered
+    return RENDERERS[kind](assessment_doc.build(b, cast(assessment_doc.Edition, edition)))
 
 
 def start(processes: int) -> None:

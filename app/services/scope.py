@@ -12,11 +12,15 @@ Services call these helpers instead of writing `X.organisation_id == actor.organ
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import false
+from sqlalchemy import ColumnElement, Select, false
+from sqlmodel import col
 
 from app.domain.policy import Actor
+
+# a SELECT of any shape: SQLModel's select() (one model or columns) or SQLAlchemy's
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 
 
 def crosses_bodies(actor: Actor) -> bool:
@@ -31,21 +35,21 @@ def same_body(actor: Actor, organisation_id: int | None) -> bool:
     return actor.organisation_id is not None and organisation_id == actor.organisation_id
 
 
-def body_clause(column: Any, actor: Actor):
+def body_clause(column: Any, actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause keeping rows of the actor's body (`column` is the row's organisation_id)."""
     if crosses_bodies(actor):
-        return column.is_not(None)
+        return col(column).is_not(None)
     if actor.organisation_id is None:
         return false()
-    return column == actor.organisation_id
+    return col(column) == actor.organisation_id
 
 
-def in_body(q, column: Any, actor: Actor):
+def in_body(q: Query, column: Any, actor: Actor) -> Query:
     """`q` restricted to the actor's body."""
     return q.where(body_clause(column, actor))
 
 
-def visible(q, actor: Actor, *, organisation: Any, department: Any):
+def visible(q: Query, actor: Actor, *, organisation: Any, department: Any) -> Query | None:
     """`q` restricted to what the actor may see in lists (body, then department); None when that is nothing.
 
     `organisation` and `department` are the columns holding the row's organisation_id and (the 事務's)
@@ -55,4 +59,4 @@ def visible(q, actor: Actor, *, organisation: Any, department: Any):
         return q
     if actor.role != "staff" or not actor.department_ids:
         return None
-    return q.where(department.in_(sorted(actor.department_ids)))
+    return q.where(col(department).in_(sorted(actor.department_ids)))

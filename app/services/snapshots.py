@@ -1,9 +1,11 @@
 """Frozen copies of a version (for comment, the council, submission, publication) and their read-only views."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any, cast
 
-from sqlmodel import Session, select
+from sqlalchemy import Row, select
+from sqlmodel import Session, col
 
 from app.domain import redaction
 from app.domain.policy import Actor
@@ -35,11 +37,13 @@ def take(session: Session, *, actor: Actor, version_id: int, purpose: str, today
     return snap
 
 
-def of_version(session: Session, version_id: int) -> list:
+def of_version(session: Session, version_id: int) -> list[Row[int | None, int, str, str, datetime, str]]:
     """The snapshots of a version for a listing: the columns only, not the stored JSON and Word file."""
-    cols = (Snapshot.id, Snapshot.version_id, Snapshot.purpose, Snapshot.edition, Snapshot.created_at,
-            Snapshot.filename)
-    return list(session.exec(select(*cols).where(Snapshot.version_id == version_id).order_by(Snapshot.id)).all())
+    # SQLAlchemy's select(): SQLModel's is typed for at most four columns
+    query = select(col(Snapshot.id), col(Snapshot.version_id), col(Snapshot.purpose), col(Snapshot.edition),
+                   col(Snapshot.created_at), col(Snapshot.filename))
+    return list(session.execute(query.where(col(Snapshot.version_id) == version_id)
+                                .order_by(col(Snapshot.id))).all())
 
 
 def get(session: Session, snapshot_id: int) -> Snapshot:
@@ -49,7 +53,7 @@ def get(session: Session, snapshot_id: int) -> Snapshot:
     return snap
 
 
-def view(session: Session, snap: Snapshot) -> dict:
+def view(session: Session, snap: Snapshot) -> dict[str, Any]:
     """What the read-only view of a frozen copy shows: which 評価書 it is (評価書番号, 評価書名, 様式 and its 版, 第n版),
     its 公表日 or why there is none, and the document as blocks."""
     from app.domain.forms import FORM_LABEL
@@ -58,10 +62,11 @@ def view(session: Session, snap: Snapshot) -> dict:
 
     b = exports.bundle_from_snapshot(session, snap, snap.edition)
     b.unpublished_note = UNPUBLISHED[snap.purpose]
-    doc = assessment_doc.build(b, snap.edition)
+    edition = cast(assessment_doc.Edition, snap.edition)  # take() stores one of PURPOSE_EDITION's editions
+    doc = assessment_doc.build(b, edition)
     data = snap.data
     published = data["version"].get("published_on")
-    return {"number": data["assessment"].get("number"), "name": assessment_doc.title_of(b, snap.edition),
+    return {"number": data["assessment"].get("number"), "name": assessment_doc.title_of(b, edition),
             "form": FORM_LABEL[data["assessment"]["form"]], "form_label": b.label, "seq": data["version"].get("seq"),
             "jimu": data["jimu"]["name"], "published_on": date.fromisoformat(published) if published else None,
             "unpublished": UNPUBLISHED[snap.purpose], "purpose": PURPOSE_LABEL[snap.purpose],

@@ -52,7 +52,7 @@ def all_of(session: Session, *, actor: Actor, include_inactive: bool = True) -> 
     q = scope.in_body(select(TextBlock), TextBlock.organisation_id, actor)
     if not include_inactive:
         q = q.where(TextBlock.active)
-    return list(session.exec(q.order_by(TextBlock.id)).all())
+    return list(session.exec(q.order_by(col(TextBlock.id))).all())
 
 
 def get(session: Session, *, actor: Actor, block_id: int) -> TextBlock:

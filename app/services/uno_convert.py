@@ -25,6 +25,8 @@ import signal
 import subprocess
 import sys
 import time
+from types import FrameType
+from typing import Any
 
 import uno
 from com.sun.star.beans import PropertyValue
@@ -32,13 +34,14 @@ from com.sun.star.beans import PropertyValue
 RESTART = 81  # soffice.bin asks to be started again (first start on a new profile)
 
 
-def _prop(name: str, value) -> PropertyValue:
+# UNO objects (the desktop, documents) come from LibreOffice's `uno` module, which has no type information: Any.
+def _prop(name: str, value: Any) -> PropertyValue:
     p = PropertyValue()
     p.Name, p.Value = name, value
     return p
 
 
-def connect(pipe: str):
+def connect(pipe: str) -> Any:
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
     ctx = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
@@ -50,7 +53,7 @@ def connect(pipe: str):
 IMPORT_FILTER = {".odt": "writer8", ".docx": "MS Word 2007 XML"}
 
 
-def convert(desktop, src: str, dst: str) -> None:
+def convert(desktop: Any, src: str, dst: str) -> None:
     # ReadOnly: no online spelling or lock file for the document (about half the load time of the demo 全項目)
     load = (_prop("Hidden", True), _prop("ReadOnly", True), _prop("PickListEntry", False),
             _prop("FilterName", IMPORT_FILTER[os.path.splitext(src)[1]]))
@@ -83,16 +86,16 @@ def remove_pipe(pipe: str) -> None:
 
 class Helper:
     def __init__(self) -> None:
-        self.children: dict[int, tuple[subprocess.Popen, str]] = {}  # pid -> (process, pipe name)
-        self.desktops: dict[tuple[str, int], object] = {}
+        self.children: dict[int, tuple[subprocess.Popen[bytes], str]] = {}  # pid -> (process, pipe name)
+        self.desktops: dict[tuple[str, int], Any] = {}
 
-    def start(self, exe: str, pipe: str, profile: str, timeout: float) -> dict:
+    def start(self, exe: str, pipe: str, profile: str, timeout: float) -> dict[str, Any]:
         argv = [exe, "--headless", "--invisible", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
                 f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
                 f"-env:UserInstallation={uno.systemPathToFileUrl(profile)}"]
         env = {**os.environ, "SAL_ENABLE_FILE_LOCKING": "1"}  # as the soffice launcher script sets it
 
-        def launch() -> subprocess.Popen:
+        def launch() -> subprocess.Popen[bytes]:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, env=env, start_new_session=True,
                                     preexec_fn=_child_setup)
@@ -118,7 +121,7 @@ class Helper:
         self.kill(proc.pid)
         return {"ok": False, "error": f"LibreOffice did not accept connections in {timeout:.0f} s ({last[:200]})"}
 
-    def convert(self, pipe: str, pid: int, src: str, dst: str) -> dict:
+    def convert(self, pipe: str, pid: int, src: str, dst: str) -> dict[str, Any]:
         for pipe_key in [k for k in self.desktops if k[0] != pipe or k[1] != pid]:
             del self.desktops[pipe_key]  # connections to LibreOffice processes that are gone or replaced
         for attempt in (1, 2):
@@ -139,10 +142,11 @@ class Helper:
         return {"ok": False, "error": "unreachable"}
 
     def kill(self, pid: int) -> None:
-        proc, pipe = self.children.pop(pid, (None, None))
+        child = self.children.pop(pid, None)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
-        if proc is not None:
+        if child is not None:
+            proc, pipe = child
             proc.wait()
             remove_pipe(pipe)
 
@@ -164,11 +168,11 @@ def serve() -> int:
     os.dup2(2, 1)
     helper = Helper()
 
-    def stop(signum, frame):
+    def stop(signum: int, frame: FrameType | None) -> None:
         helper.close()
         os._exit(0)
 
-    def reap(signum, frame):
+    def reap(signum: int, frame: FrameType | None) -> None:
         for pid, (proc, pipe) in list(helper.children.items()):
             if proc.poll() is not None:
                 helper.children.pop(pid, None)
