@@ -63,10 +63,9 @@ def save_checklist_item(session: Session, *, actor: Actor, text: str, item_id: i
                           what="このチェック項目", entity="checklist_item", actor_id=actor.user_id,
                           describe=lambda c: f"「{c.text[:200]}」({'使用中' if c.active else '停止中'})")
     if row is None:
-        if actor.organisation_id is None:  # the bare CLI actor: a checklist belongs to one body (NOT NULL column)
-            raise Forbidden("内部監査チェックリストは評価実施機関ごとに登録します(所属のない利用者は登録できません)。")
-        row = ChecklistItem(organisation_id=actor.organisation_id, text=text,
-                            position=len(checklist(session, actor.organisation_id, active_only=False)))
+        body = scope.own_body(actor, "内部監査チェックリストは評価実施機関ごとに登録します(所属のない利用者は登録できません)。")
+        row = ChecklistItem(organisation_id=body, text=text,
+                            position=len(checklist(session, body, active_only=False)))
     row.text, row.active = text.strip(), active
     session.add(row)
     session.flush()

@@ -49,9 +49,7 @@ def _check(actor: Actor) -> None:
 
 def _body(actor: Actor) -> int:
     """The actor's body: a campaign belongs to one (the bare CLI actor has none)."""
-    if actor.organisation_id is None:
-        raise Forbidden("一括変更は評価実施機関ごとに行います(所属のない利用者は行えません)。")
-    return actor.organisation_id
+    return scope.own_body(actor, "一括変更は評価実施機関ごとに行います(所属のない利用者は行えません)。")
 
 
 def read_yaml(text: str) -> dict[str, Any]:

@@ -73,9 +73,8 @@ def save_council(session: Session, *, actor: Actor, name: str, member_ids: list[
                           what="この審議会の設定", entity="council", actor_id=actor.user_id,
                           describe=lambda c: f"名称「{c.name}」、委員 {len(members(session, c.id))}名")
     if council is None:
-        if actor.organisation_id is None:  # the bare CLI actor: a council belongs to one body (NOT NULL)
-            raise Forbidden("審議会は評価実施機関ごとに登録します(所属のない利用者は登録できません)。")
-        council = Council(organisation_id=actor.organisation_id, name=name)
+        body = scope.own_body(actor, "審議会は評価実施機関ごとに登録します(所属のない利用者は登録できません)。")
+        council = Council(organisation_id=body, name=name)
     council.name = name
     session.add(council)
     session.flush()

@@ -65,9 +65,8 @@ def add_group(session: Session, *, actor: Actor, group_dn: str, role: str, depar
         errors["role"] = "役割と所属部署の少なくとも一方を選択してください。"
     if errors:
         raise ValidationFailed(errors)
-    if actor.organisation_id is None:  # the bare CLI actor: a mapping belongs to one body (the column is NOT NULL)
-        raise Forbidden("ディレクトリ連携の設定は評価実施機関ごとに行います(所属のない利用者は登録できません)。")
-    row = DirectoryGroup(organisation_id=actor.organisation_id, group_dn=group_dn, role=role, department_id=department_id)
+    body = scope.own_body(actor, "ディレクトリ連携の設定は評価実施機関ごとに行います(所属のない利用者は登録できません)。")
+    row = DirectoryGroup(organisation_id=body, group_dn=group_dn, role=role, department_id=department_id)
     session.add(row)
     session.flush()
     audit.record(session, actor=actor, entity="directory_group", entity_id=row.id, action="created", after=row)

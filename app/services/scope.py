@@ -35,6 +35,16 @@ def same_body(actor: Actor, organisation_id: int | None) -> bool:
     return actor.organisation_id is not None and organisation_id == actor.organisation_id
 
 
+def own_body(actor: Actor, refusal: str) -> int:
+    """The body a new row of the actor belongs to; an actor of no body (the bare CLI actor) cannot create rows that
+    belong to one (their organisation_id is NOT NULL): Forbidden with the Japanese `refusal`."""
+    from app.errors import Forbidden
+
+    if actor.organisation_id is None:
+        raise Forbidden(refusal)
+    return actor.organisation_id
+
+
 def body_clause(column: Any, actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause keeping rows of the actor's body (`column` is the row's organisation_id)."""
     if crosses_bodies(actor):

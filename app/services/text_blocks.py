@@ -121,9 +121,8 @@ def save(session: Session, *, actor: Actor, data: dict[str, Any], block_id: int 
         raise ValidationFailed(errors)
     before = audit.jsonable(row) if row else None
     if row is None:
-        if actor.organisation_id is None:  # the bare CLI actor: a block belongs to one body (the column is NOT NULL)
-            raise Forbidden("共通記載は団体ごとに登録します(団体に属さない利用者は登録できません)。")
-        row = TextBlock(organisation_id=actor.organisation_id, title=title, kind=kind, revision=0)
+        body = scope.own_body(actor, "共通記載は団体ごとに登録します(団体に属さない利用者は登録できません)。")
+        row = TextBlock(organisation_id=body, title=title, kind=kind, revision=0)
     else:
         locking.claim_row(session, row, data.get("lock_version"), message=STALE, what="この共通記載", entity="block",
                           actor_id=actor.user_id, describe=lambda b: f"「{b.title}」(第{b.revision}版)")
