@@ -32,14 +32,13 @@ class AssessmentRow:
         return f"{self.jimu.name} {FORM_LABEL[self.assessment.form]}"
 
 
-def rows(session: Session, *, actor: Actor, department_id: int | None = None, jimu_id: int | None = None,
-         form: str = "", stage: str = "", assessment_id: int | None = None) -> list[AssessmentRow]:
-    q = (select(*Assessment.__table__.c, Jimu.name.label("jimu_name"), Jimu.department_id.label("jimu_department"),
-                Jimu.status.label("jimu_status"), Jimu.end_date.label("jimu_end"))
-         .join(Jimu, Jimu.id == Assessment.jimu_id).order_by(Assessment.number, Assessment.form))
+def _filtered(actor: Actor, *, department_id: int | None, jimu_id: int | None, form: str, stage: str,
+              assessment_id: int | None, columns: tuple):
+    """The visible 評価書 with the filters applied (None: the actor sees none); `stage` is the newest version's."""
+    q = select(*columns).join(Jimu, Jimu.id == Assessment.jimu_id)
     q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
     if q is None:
-        return []
+        return None
     if department_id:
         q = q.where(Jimu.department_id == department_id)
     if jimu_id:
@@ -48,6 +47,35 @@ def rows(session: Session, *, actor: Actor, department_id: int | None = None, ji
         q = q.where(Assessment.form == form)
     if assessment_id:
         q = q.where(Assessment.id == assessment_id)
+    if stage:
+        newest = select(func.max(AssessmentVersion.id)).group_by(AssessmentVersion.assessment_id)
+        q = q.where(Assessment.id.in_(select(AssessmentVersion.assessment_id).where(
+            AssessmentVersion.id.in_(newest), AssessmentVersion.stage == stage)))
+    return q
+
+
+def count(session: Session, *, actor: Actor, department_id: int | None = None, jimu_id: int | None = None,
+          form: str = "", stage: str = "", assessment_id: int | None = None) -> int:
+    """How many 評価書 `rows` lists with the same filters (one statement; for paging)."""
+    q = _filtered(actor, department_id=department_id, jimu_id=jimu_id, form=form, stage=stage,
+                  assessment_id=assessment_id, columns=(func.count(Assessment.id),))
+    return int(session.exec(q).one()) if q is not None else 0
+
+
+def rows(session: Session, *, actor: Actor, department_id: int | None = None, jimu_id: int | None = None,
+         form: str = "", stage: str = "", assessment_id: int | None = None, limit: int | None = None,
+         offset: int = 0) -> list[AssessmentRow]:
+    """The visible 評価書 by 評価書番号 and form, each with its newest version; `limit`/`offset`: one page."""
+    q = _filtered(actor, department_id=department_id, jimu_id=jimu_id, form=form, stage=stage,
+                  assessment_id=assessment_id,
+                  columns=(*Assessment.__table__.c, Jimu.name.label("jimu_name"),
+                           Jimu.department_id.label("jimu_department"), Jimu.status.label("jimu_status"),
+                           Jimu.end_date.label("jimu_end")))
+    if q is None:
+        return []
+    q = q.order_by(Assessment.number, Assessment.form, Assessment.id)
+    if limit is not None or offset:
+        q = q.limit(limit).offset(offset)
     found = session.exec(q).all()
     ids = [r.id for r in found]
     latest: dict[int, Any] = {}

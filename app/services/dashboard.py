@@ -32,23 +32,38 @@ class JimuRow:
     warning: str | None
 
 
-def _visible(actor: Actor, department_id: int | None, jimu_id: int | None):
-    q = scope.visible(select(*Jimu.__table__.c).order_by(Jimu.department_id, Jimu.id), actor,
-                      organisation=Jimu.organisation_id, department=Jimu.department_id)
+def _visible(actor: Actor, department_id: int | None, jimu_id: int | None, jimu_ids: list[int] | None = None,
+             columns: tuple = tuple(Jimu.__table__.c)):
+    q = scope.visible(select(*columns), actor, organisation=Jimu.organisation_id, department=Jimu.department_id)
     if q is None:
         return None
     if department_id:
         q = q.where(Jimu.department_id == department_id)
     if jimu_id:
         q = q.where(Jimu.id == jimu_id)
+    if jimu_ids is not None:
+        q = q.where(Jimu.id.in_(jimu_ids))
     return q
 
 
+def jimu_count(session: Session, *, actor: Actor, department_id: int | None = None) -> int:
+    """How many 事務 `jimu_rows` lists for the same user and department (one statement; for paging)."""
+    q = _visible(actor, department_id, None, columns=(func.count(Jimu.id),))
+    return int(session.exec(q).one()) if q is not None else 0
+
+
 def jimu_rows(session: Session, *, actor: Actor, org: Organisation, today: date,
-              department_id: int | None = None, jimu_id: int | None = None) -> list[JimuRow]:
-    q = _visible(actor, department_id, jimu_id)
+              department_id: int | None = None, jimu_id: int | None = None, jimu_ids: list[int] | None = None,
+              limit: int | None = None, offset: int = 0) -> list[JimuRow]:
+    """The visible 事務 by department; `jimu_ids`: only these; `limit`/`offset`: one page."""
+    if jimu_ids is not None and not jimu_ids:
+        return []
+    q = _visible(actor, department_id, jimu_id, jimu_ids)
     if q is None:
         return []
+    q = q.order_by(Jimu.department_id, Jimu.id)
+    if limit is not None or offset:
+        q = q.limit(limit).offset(offset)
     jimus = session.exec(q).all()
     ids = [j.id for j in jimus]
     files: dict[int, list] = {i: [] for i in ids}

@@ -81,9 +81,13 @@ class DueRow:
 
 
 def rows(session: Session, *, actor: Actor, today: date, department_id: int | None = None,
-         assessment_id: int | None = None, register: list | None = None) -> list[DueRow]:
-    """`register`: the caller's dashboard.jimu_rows for the same user and department (ホーム has them), reused."""
-    qrows = queue.rows(session, actor=actor, today=today, department_id=department_id, assessment_id=assessment_id)
+         assessment_id: int | None = None, register: list | None = None, form: str = "", stage: str = "",
+         limit: int | None = None, offset: int = 0) -> list[DueRow]:
+    """`register`: the caller's dashboard.jimu_rows for the same user and department (ホーム has them), reused.
+    `form`, `stage` (the newest version's): filters; `limit`/`offset`: one page of the 評価書 (in the order of
+    assessment_list.rows)."""
+    qrows = queue.rows(session, actor=actor, today=today, department_id=department_id, assessment_id=assessment_id,
+                       form=form, stage=stage, limit=limit, offset=offset)
     ids = [q.row.assessment.id for q in qrows]
     if not ids:
         return []
@@ -106,8 +110,7 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
     jimu_ids = sorted({q.row.jimu.id for q in qrows})
     if register is None:
         org = get_organisation(session, actor.organisation_id)
-        register = dashboard.jimu_rows(session, actor=actor, org=org, today=today,
-                                       jimu_id=jimu_ids[0] if len(jimu_ids) == 1 else None)
+        register = dashboard.jimu_rows(session, actor=actor, org=org, today=today, jimu_ids=jimu_ids)
     register_rows = {r.jimu.id: r for r in register}
     published_level = _published_levels(session, jimu_ids)
     return [_build(q, versions.get(q.row.assessment.id, []), last_review.get(q.row.assessment.id),

@@ -29,9 +29,11 @@ class QueueRow:
 
 
 def rows(session: Session, *, actor: Actor, today: date, department_id: int | None = None,
-         stage: str = "", assessment_id: int | None = None) -> list[QueueRow]:
-    listed = assessment_list.rows(session, actor=actor, department_id=department_id, stage=stage,
-                                  assessment_id=assessment_id)
+         stage: str = "", assessment_id: int | None = None, form: str = "", limit: int | None = None,
+         offset: int = 0) -> list[QueueRow]:
+    """`limit`/`offset`: one page of the list (in the order of assessment_list.rows)."""
+    listed = assessment_list.rows(session, actor=actor, department_id=department_id, stage=stage, form=form,
+                                  assessment_id=assessment_id, limit=limit, offset=offset)
     org = session.get(Organisation, actor.organisation_id) if actor.organisation_id else None
     custom = custom_steps(session, org.id) if org else []
     vids = [r.version.id for r in listed]
