@@ -33,7 +33,7 @@ class AssessmentRow:
 
 
 def _filtered(actor: Actor, *, department_id: int | None, jimu_id: int | None, form: str, stage: str,
-              assessment_id: int | None, columns: tuple):
+              assessment_id: int | None, columns: tuple, assessment_ids: list[int] | None = None):
     """The visible 評価書 with the filters applied (None: the actor sees none); `stage` is the newest version's."""
     q = select(*columns).join(Jimu, Jimu.id == Assessment.jimu_id)
     q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
@@ -47,6 +47,8 @@ def _filtered(actor: Actor, *, department_id: int | None, jimu_id: int | None, f
         q = q.where(Assessment.form == form)
     if assessment_id:
         q = q.where(Assessment.id == assessment_id)
+    if assessment_ids is not None:
+        q = q.where(Assessment.id.in_(assessment_ids))
     if stage:
         newest = select(func.max(AssessmentVersion.id)).group_by(AssessmentVersion.assessment_id)
         q = q.where(Assessment.id.in_(select(AssessmentVersion.assessment_id).where(
@@ -64,10 +66,11 @@ def count(session: Session, *, actor: Actor, department_id: int | None = None, j
 
 def rows(session: Session, *, actor: Actor, department_id: int | None = None, jimu_id: int | None = None,
          form: str = "", stage: str = "", assessment_id: int | None = None, limit: int | None = None,
-         offset: int = 0) -> list[AssessmentRow]:
-    """The visible 評価書 by 評価書番号 and form, each with its newest version; `limit`/`offset`: one page."""
+         offset: int = 0, assessment_ids: list[int] | None = None) -> list[AssessmentRow]:
+    """The visible 評価書 by 評価書番号 and form, each with its newest version; `limit`/`offset`: one page;
+    `assessment_ids`: only these."""
     q = _filtered(actor, department_id=department_id, jimu_id=jimu_id, form=form, stage=stage,
-                  assessment_id=assessment_id,
+                  assessment_id=assessment_id, assessment_ids=assessment_ids,
                   columns=(*Assessment.__table__.c, Jimu.name.label("jimu_name"),
                            Jimu.department_id.label("jimu_department"), Jimu.status.label("jimu_status"),
                            Jimu.end_date.label("jimu_end")))

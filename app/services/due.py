@@ -27,6 +27,7 @@ from app.services import assessment_list, dashboard, queue
 from app.services.organisation import get_organisation
 
 REASSESS_FLAG = "再実施が必要"
+FULL_KINDS = ("initial", "reassessment", "migration")  # the versions whose publication starts the 5-year clock
 
 
 @dataclass
@@ -82,12 +83,12 @@ class DueRow:
 
 def rows(session: Session, *, actor: Actor, today: date, department_id: int | None = None,
          assessment_id: int | None = None, register: list | None = None, form: str = "", stage: str = "",
-         limit: int | None = None, offset: int = 0) -> list[DueRow]:
+         limit: int | None = None, offset: int = 0, assessment_ids: list[int] | None = None) -> list[DueRow]:
     """`register`: the caller's dashboard.jimu_rows for the same user and department (ホーム has them), reused.
     `form`, `stage` (the newest version's): filters; `limit`/`offset`: one page of the 評価書 (in the order of
     assessment_list.rows)."""
     qrows = queue.rows(session, actor=actor, today=today, department_id=department_id, assessment_id=assessment_id,
-                       form=form, stage=stage, limit=limit, offset=offset)
+                       form=form, stage=stage, limit=limit, offset=offset, assessment_ids=assessment_ids)
     ids = [q.row.assessment.id for q in qrows]
     if not ids:
         return []
@@ -118,6 +119,126 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
                    register_rows.get(q.row.jimu.id), published_level.get(q.row.jimu.id, 0), today) for q in qrows]
 
 
+def dated_items(session: Session, *, actor: Actor, today: date,
+                department_id: int | None = None) -> list[tuple[int, int, list[tuple[str, date]]]]:
+    """Every 評価書 the actor sees as (assessment id, 事務 id, its dated items (kind, date): 見直し, 再実施, 事前提出,
+    手続, 改善策), in the order of assessment_list.rows: the items `rows` gives, from two aggregate statements (one row per 評価書
+    and one per open 改善策 with a 期限) instead of the whole `rows` (its versions, queue, register): the home
+    page and the 期限管理 screen pick the few 評価書 they show in full from these."""
+    from sqlalchemy import case
+
+    from app.models import Jimu, PublicComment
+    from app.services import scope
+
+    av = AssessmentVersion
+    per = (select(av.assessment_id, func.max(av.id).label("vid"), func.max(av.published_on).label("last_pub"),
+                  func.max(case((av.kind.in_(FULL_KINDS), av.published_on))).label("full_pub"))
+           .group_by(av.assessment_id).subquery())
+    reviewed = (select(AnnualReview.assessment_id, func.max(AnnualReview.completed_on).label("last_review"))
+                .where(AnnualReview.completed_on.is_not(None)).group_by(AnnualReview.assessment_id).subquery())
+    comment = select(PublicComment.version_id, func.max(PublicComment.id).label("cid")).group_by(
+        PublicComment.version_id).subquery()  # the version's latest 意見公募 (as queue.rows reads it)
+    q = (select(Assessment.id, Assessment.jimu_id, Jimu.status.label("jimu_status"), av.stage, av.stage_since, av.submitted_on,
+                av.planned_change_on, per.c.last_pub, per.c.full_pub, reviewed.c.last_review,
+                PublicComment.end_on.label("comment_end"))
+         .join(Jimu, Jimu.id == Assessment.jimu_id).join(per, per.c.assessment_id == Assessment.id)
+         .join(av, av.id == per.c.vid).outerjoin(reviewed, reviewed.c.assessment_id == Assessment.id)
+         .outerjoin(comment, comment.c.version_id == av.id).outerjoin(PublicComment, PublicComment.id == comment.c.cid))
+    q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
+    if q is None:
+        return []
+    if department_id:
+        q = q.where(Jimu.department_id == department_id)
+    acts = (select(ImprovementAction.assessment_id, ImprovementAction.due_on).join(
+        Assessment, Assessment.id == ImprovementAction.assessment_id).join(Jimu, Jimu.id == Assessment.jimu_id)
+        .where(ImprovementAction.status == "open", ImprovementAction.due_on.is_not(None)))
+    acts = scope.visible(acts, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
+    if department_id:
+        acts = acts.where(Jimu.department_id == department_id)
+    action_dues: dict[int, list[date]] = {}
+    for aid, due_on in session.exec(acts).all():
+        action_dues.setdefault(aid, []).append(due_on)
+    out = []
+    for r in session.exec(q.order_by(Assessment.number, Assessment.form, Assessment.id)).all():
+        ended = r.jimu_status == "ended"
+        dates = []
+        review = deadlines.review_due(r.last_pub, r.last_review)
+        if review and not ended:
+            dates.append(("review", review))
+        reassess = deadlines.reassessment_due(r.full_pub)
+        if reassess and not ended:
+            dates.append(("reassessment", reassess))
+        if r.planned_change_on and r.stage != "published":
+            dates.append(("prior_submission", r.planned_change_on))
+        since = r.stage_since.date() if r.stage_since else today
+        _, next_due = queue.next_step(r.stage, r.submitted_on, r.comment_end, 0, since)
+        if next_due:
+            dates.append(("stage", next_due))
+        dates += [("action", d) for d in action_dues.get(r.id, [])]
+        out.append((r.id, r.jimu_id, dates))
+    return out
+
+
+def upcoming_deadlines(session: Session, *, actor: Actor, today: date, department_id: int | None = None,
+                       limit: int = 12) -> tuple[list[Deadline], int]:
+    """`upcoming(rows(…))` for the home page without building every row: the `limit` most urgent deadlines come
+    from at most `limit` 評価書 — those whose earliest deadline is earliest — so only these are read in full."""
+    dated = dated_items(session, actor=actor, today=today, department_id=department_id)
+    earliest = {aid: min(on for _, on in items) for aid, _, items in dated if items}
+    chosen = sorted(earliest, key=lambda aid: (earliest[aid], aid))[:limit]
+    shown, _ = upcoming(rows(session, actor=actor, today=today, department_id=department_id, assessment_ids=chosen)
+                        if chosen else [], limit=limit)
+    return shown, max(0, sum(len(items) for _, _, items in dated) - limit)
+
+
+@dataclass
+class Overview:
+    """The 期限管理 screen's figures over every 評価書 the actor sees (`counts` of `rows`) and the ids of those
+    that need attention (`DueRow.attention`), in list order, without building every row."""
+
+    counts: dict[str, int]
+    ids: list[int]
+    attention: list[int]
+
+
+def overview(session: Session, *, actor: Actor, today: date, department_id: int | None = None) -> Overview:
+    dated = dated_items(session, actor=actor, today=today, department_id=department_id)
+    flagged = _reassessment_jimu(session, actor=actor, today=today, department_id=department_id,
+                                 jimu_ids=sorted({jid for _, jid, _ in dated}))
+    counts = {"overdue": 0, "due_30": 0, "due_90": 0, "flag": 0}
+    attention = []
+    for aid, jid, items in dated:
+        statuses = [status_of(on, today) for _, on in items]
+        for st in statuses:
+            if st in counts:
+                counts[st] += 1
+        counts["flag"] += jid in flagged
+        if jid in flagged or any(st in ("overdue", "due_30", "due_90") for st in statuses):
+            attention.append(aid)
+    return Overview(counts, [aid for aid, _, _ in dated], attention)
+
+
+def _reassessment_jimu(session: Session, *, actor: Actor, today: date, department_id: int | None,
+                       jimu_ids: list[int]) -> set[int]:
+    """The 事務 whose 評価書 carry the 「再実施が必要」 flag (_flags): a しきい値判断 — recorded, or from the register's
+    current figures — above the highest published assessment."""
+    levels = _published_levels(session, jimu_ids)
+    candidates = [jid for jid in jimu_ids if levels.get(jid)]
+    if not candidates:
+        return set()
+    org = get_organisation(session, actor.organisation_id)
+    out = set()
+    for r in dashboard.jimu_rows(session, actor=actor, org=org, today=today, department_id=department_id,
+                                 jimu_ids=candidates):
+        if r.jimu.status == "ended":
+            continue
+        recorded = max((RANK[x] for x in (r.latest.required or [])), default=0) if r.latest is not None else 0
+        computed = {None: 0, th.Level.basic: 1, th.Level.focused: 2, th.Level.full: 3}[r.current.highest]
+        if max(recorded, computed) > levels[r.jimu.id]:
+            out.add(r.jimu.id)
+    return out
+
+
 def one(session: Session, *, actor: Actor, assessment, jimu, versions: list, today: date) -> DueRow:
     """The same row for one 評価書 whose versions the caller already has (the 評価書 page): a third of the
     statements of `rows`, without the records queue's next action (the page shows the procedure itself)."""
@@ -141,7 +262,7 @@ def _build(q, vs, last_review, actions, open_conditions, register_row, published
     published = [v for v in vs if v.published_on]
     last_pub = max((v.published_on for v in published), default=None)
     # a 移行登録 (published before this system) starts both clocks: what it was is not on record
-    full_pub = max((v.published_on for v in published if v.kind in ("initial", "reassessment", "migration")),
+    full_pub = max((v.published_on for v in published if v.kind in FULL_KINDS),
                    default=None)
     row = DueRow(q, last_pub, deadlines.review_due(last_pub, last_review), deadlines.reassessment_due(full_pub))
     _items(row, q, vs, actions, today)
