@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from app.domain import deadlines
@@ -92,10 +92,17 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
     ids = [q.row.assessment.id for q in qrows]
     if not ids:
         return []
-    versions: dict[int, list] = {}
-    for v in session.exec(select(*AssessmentVersion.__table__.c).where(AssessmentVersion.assessment_id.in_(ids))
-                          .order_by(AssessmentVersion.seq)).all():
-        versions.setdefault(v.assessment_id, []).append(v)
+    # the publication dates per 評価書 as aggregates, and its working version (the highest seq): not every version
+    av = AssessmentVersion
+    published = {r.assessment_id: (r.last_pub, r.full_pub) for r in session.exec(
+        select(av.assessment_id, func.max(av.published_on).label("last_pub"),
+               func.max(case((av.kind.in_(FULL_KINDS), av.published_on))).label("full_pub"))
+        .where(av.assessment_id.in_(ids)).group_by(av.assessment_id)).all()}
+    top = select(av.assessment_id, func.max(av.seq).label("seq")).where(av.assessment_id.in_(ids)).group_by(
+        av.assessment_id).subquery()
+    working = {r.assessment_id: r for r in session.exec(
+        select(av.assessment_id, av.stage, av.planned_change_on).join(
+            top, (top.c.assessment_id == av.assessment_id) & (top.c.seq == av.seq))).all()}
     last_review = dict(session.exec(select(AnnualReview.assessment_id, func.max(AnnualReview.completed_on))
                                     .where(AnnualReview.assessment_id.in_(ids), AnnualReview.completed_on.is_not(None))
                                     .group_by(AnnualReview.assessment_id)).all())
@@ -114,7 +121,8 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
         register = dashboard.jimu_rows(session, actor=actor, org=org, today=today, jimu_ids=jimu_ids)
     register_rows = {r.jimu.id: r for r in register}
     published_level = _published_levels(session, jimu_ids)
-    return [_build(q, versions.get(q.row.assessment.id, []), last_review.get(q.row.assessment.id),
+    return [_build(q, *published.get(q.row.assessment.id, (None, None)), working.get(q.row.assessment.id),
+                   last_review.get(q.row.assessment.id),
                    actions.get(q.row.assessment.id, []), conds.get(q.row.version.id, 0),
                    register_rows.get(q.row.jimu.id), published_level.get(q.row.jimu.id, 0), today) for q in qrows]
 
@@ -125,8 +133,6 @@ def dated_items(session: Session, *, actor: Actor, today: date,
     手続, 改善策), in the order of assessment_list.rows: the items `rows` gives, from two aggregate statements (one row per 評価書
     and one per open 改善策 with a 期限) instead of the whole `rows` (its versions, queue, register): the home
     page and the 期限管理 screen pick the few 評価書 they show in full from these."""
-    from sqlalchemy import case
-
     from app.models import Jimu, PublicComment
     from app.services import scope
 
@@ -168,7 +174,7 @@ def dated_items(session: Session, *, actor: Actor, today: date,
         reassess = deadlines.reassessment_due(r.full_pub)
         if reassess and not ended:
             dates.append(("reassessment", reassess))
-        if r.planned_change_on and r.stage != "published":
+        if r.planned_change_on and r.stage != "published":  # the newest version (the highest id is the highest seq)
             dates.append(("prior_submission", r.planned_change_on))
         since = r.stage_since.date() if r.stage_since else today
         _, next_due = queue.next_step(r.stage, r.submitted_on, r.comment_end, 0, since)
@@ -186,8 +192,9 @@ def upcoming_deadlines(session: Session, *, actor: Actor, today: date, departmen
     dated = dated_items(session, actor=actor, today=today, department_id=department_id)
     earliest = {aid: min(on for _, on in items) for aid, _, items in dated if items}
     chosen = sorted(earliest, key=lambda aid: (earliest[aid], aid))[:limit]
-    shown, _ = upcoming(rows(session, actor=actor, today=today, department_id=department_id, assessment_ids=chosen)
-                        if chosen else [], limit=limit)
+    # register=[]: a deadline does not depend on the 「再実施が必要」 flag, so the register is not read for these
+    shown, _ = upcoming(rows(session, actor=actor, today=today, department_id=department_id, assessment_ids=chosen,
+                             register=[]) if chosen else [], limit=limit)
     return shown, max(0, sum(len(items) for _, _, items in dated) - limit)
 
 
@@ -216,6 +223,13 @@ def overview(session: Session, *, actor: Actor, today: date, department_id: int 
         if jid in flagged or any(st in ("overdue", "due_30", "due_90") for st in statuses):
             attention.append(aid)
     return Overview(counts, [aid for aid, _, _ in dated], attention)
+
+
+def attention_rows(session: Session, *, actor: Actor, today: date, department_id: int | None = None) -> list[DueRow]:
+    """The rows that need attention (overdue, due within 90 days, 「再実施が必要」) — all that `due_items` reports
+    (`spia due`, GET /api/v1/due) — reading only these 評価書 in full."""
+    ids = overview(session, actor=actor, today=today, department_id=department_id).attention
+    return rows(session, actor=actor, today=today, department_id=department_id, assessment_ids=ids) if ids else []
 
 
 def _reassessment_jimu(session: Session, *, actor: Actor, today: date, department_id: int | None,
@@ -254,18 +268,20 @@ def one(session: Session, *, actor: Actor, assessment, jimu, versions: list, tod
     register = dashboard.jimu_rows(session, actor=actor, org=org, today=today, jimu_id=jimu.id)
     row = assessment_list.AssessmentRow(assessment, v, jimu, "", len(actions))
     q = queue.QueueRow(row, "", 0, "", None, "")
-    return _build(q, versions, last_review, actions, conds, register[0] if register else None,
+    pub = [x for x in versions if x.published_on]
+    last_pub = max((x.published_on for x in pub), default=None)
+    # a 移行登録 (published before this system) starts both clocks: what it was is not on record
+    full_pub = max((x.published_on for x in pub if x.kind in FULL_KINDS), default=None)
+    return _build(q, last_pub, full_pub, versions[-1], last_review, actions, conds, register[0] if register else None,
                   _published_levels(session, [jimu.id]).get(jimu.id, 0), today)
 
 
-def _build(q, vs, last_review, actions, open_conditions, register_row, published_level, today: date) -> DueRow:
-    published = [v for v in vs if v.published_on]
-    last_pub = max((v.published_on for v in published), default=None)
-    # a 移行登録 (published before this system) starts both clocks: what it was is not on record
-    full_pub = max((v.published_on for v in published if v.kind in FULL_KINDS),
-                   default=None)
+def _build(q, last_pub: date | None, full_pub: date | None, working, last_review, actions, open_conditions,
+           register_row, published_level, today: date) -> DueRow:
+    """`last_pub`: the latest 公表日; `full_pub`: that of the latest 実施・再実施・移行登録 (a 移行登録, published before
+    this system, starts both clocks: what it was is not on record); `working`: the version with the highest seq."""
     row = DueRow(q, last_pub, deadlines.review_due(last_pub, last_review), deadlines.reassessment_due(full_pub))
-    _items(row, q, vs, actions, today)
+    _items(row, q, working, actions, today)
     row.open_conditions = open_conditions
     _flags(row, q, register_row, published_level, today)
     return row
@@ -287,14 +303,13 @@ def _published_levels(session: Session, jimu_ids: list[int]) -> dict[int, int]:
 RANK = {"basic": 1, "focused": 2, "full": 3}
 
 
-def _items(row: DueRow, q, versions, actions, today: date) -> None:
+def _items(row: DueRow, q, working, actions, today: date) -> None:
     title = q.row.title
     if row.next_review_due and q.row.jimu.status != "ended":
         row.items.append(Due("review", f"見直し期限: {title}", row.next_review_due, status_of(row.next_review_due, today)))
     if row.reassessment_due and q.row.jimu.status != "ended":
         row.items.append(Due("reassessment", f"再実施(5年)の期限: {title}", row.reassessment_due,
                              status_of(row.reassessment_due, today)))
-    working = versions[-1] if versions else None
     if working and working.planned_change_on and working.stage != "published":
         row.items.append(Due("prior_submission", f"変更予定日までに提出・公表: {title}", working.planned_change_on,
                              status_of(working.planned_change_on, today)))

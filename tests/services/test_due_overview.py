@@ -42,6 +42,9 @@ def test_overview_and_upcoming_match_the_rows(grown, login, shift):
             expected, expected_more = due.upcoming(rows, limit=limit)
             assert _key(shown) == _key(expected)
             assert more == expected_more
+        for horizon in ("due_30", "due_90"):
+            assert due.due_items(due.attention_rows(s, actor=actor, today=today), horizon=horizon) == \
+                due.due_items(rows, horizon=horizon)
         dept = rows[0].jimu.department_id
         shown, more = due.upcoming_deadlines(s, actor=actor, today=today, department_id=dept)
         expected, expected_more = due.upcoming(due.rows(s, actor=actor, today=today, department_id=dept))

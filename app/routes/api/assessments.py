@@ -81,7 +81,7 @@ def due_list(session: SessionDep, actor: ActorDep, today: TodayDep,
 
     if within not in (30, 90):
         raise ValidationFailed({"within": "within は 30 または 90 を指定してください。"})
-    return due.due_items(due.rows(session, actor=actor, today=today), horizon=f"due_{int(within)}")
+    return due.due_items(due.attention_rows(session, actor=actor, today=today), horizon=f"due_{int(within)}")
 
 
 @router.get("/versions/{version_id}/json", responses=ERRORS, summary="評価書の版をJSONで取り出す(可逆)")
