@@ -54,8 +54,10 @@ def jimu_count(session: Session, *, actor: Actor, department_id: int | None = No
 
 def jimu_rows(session: Session, *, actor: Actor, org: Organisation, today: date,
               department_id: int | None = None, jimu_id: int | None = None, jimu_ids: list[int] | None = None,
-              limit: int | None = None, offset: int = 0) -> list[JimuRow]:
-    """The visible 事務 by department; `jimu_ids`: only these; `limit`/`offset`: one page."""
+              limit: int | None = None, offset: int = 0, lean: bool = False) -> list[JimuRow]:
+    """The visible 事務 by department; `jimu_ids`: only these; `limit`/`offset`: one page. `lean`: the latest
+    determination with only the columns the 「再実施が必要」 check reads (id, 事務, date, result, required) —
+    the rest are JSON columns that cost more to decode than the whole query when every 事務 is read."""
     if jimu_ids is not None and not jimu_ids:
         return []
     q = _visible(actor, department_id, jimu_id, jimu_ids)
@@ -69,12 +71,16 @@ def jimu_rows(session: Session, *, actor: Actor, org: Organisation, today: date,
     files: dict[int, list] = {i: [] for i in ids}
     latest: dict[int, Any] = {}
     if ids:
-        for f in session.exec(select(*SpecificFile.__table__.c).where(SpecificFile.jimu_id.in_(ids))
+        # the same 事務 as a subquery: a list of a thousand ids would be a statement of a thousand placeholders
+        chosen = ids if len(ids) <= 100 else q.with_only_columns(Jimu.id).scalar_subquery()
+        for f in session.exec(select(*SpecificFile.__table__.c).where(SpecificFile.jimu_id.in_(chosen))
                               .order_by(SpecificFile.jimu_id, SpecificFile.position, SpecificFile.id)).all():
             files[f.jimu_id].append(f)
-        newest = (select(func.max(Determination.id)).where(Determination.jimu_id.in_(ids))
+        newest = (select(func.max(Determination.id)).where(Determination.jimu_id.in_(chosen))
                   .group_by(Determination.jimu_id))
-        for d in session.exec(select(*Determination.__table__.c).where(Determination.id.in_(newest))).all():
+        d_cols = (Determination.id, Determination.jimu_id, Determination.determined_on, Determination.result,
+                  Determination.required) if lean else tuple(Determination.__table__.c)
+        for d in session.exec(select(*d_cols).where(Determination.id.in_(newest))).all():
             latest[d.jimu_id] = d
     incidents = [IncidentFact(i.id, i.occurred_on, i.involves_specific, i.attributable)
                  for i in dets.incidents_of(session, org.id)]

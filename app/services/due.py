@@ -128,9 +128,9 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
 
 
 def dated_items(session: Session, *, actor: Actor, today: date,
-                department_id: int | None = None) -> list[tuple[int, int, list[tuple[str, date]]]]:
+                department_id: int | None = None) -> list[tuple[int, int, list[tuple[str, date]], int]]:
     """Every 評価書 the actor sees as (assessment id, 事務 id, its dated items (kind, date): 見直し, 再実施, 事前提出,
-    手続, 改善策), in the order of assessment_list.rows: the items `rows` gives, from two aggregate statements (one row per 評価書
+    手続, 改善策; its level if published: 基礎 1, 重点 2, 全項目 3, else 0), in the order of assessment_list.rows: the items `rows` gives, from two aggregate statements (one row per 評価書
     and one per open 改善策 with a 期限) instead of the whole `rows` (its versions, queue, register): the home
     page and the 期限管理 screen pick the few 評価書 they show in full from these."""
     from app.models import Jimu, PublicComment
@@ -144,7 +144,7 @@ def dated_items(session: Session, *, actor: Actor, today: date,
                 .where(AnnualReview.completed_on.is_not(None)).group_by(AnnualReview.assessment_id).subquery())
     comment = select(PublicComment.version_id, func.max(PublicComment.id).label("cid")).group_by(
         PublicComment.version_id).subquery()  # the version's latest 意見公募 (as queue.rows reads it)
-    q = (select(Assessment.id, Assessment.jimu_id, Jimu.status.label("jimu_status"), av.stage, av.stage_since, av.submitted_on,
+    q = (select(Assessment.id, Assessment.jimu_id, Assessment.form, Jimu.status.label("jimu_status"), av.stage, av.stage_since, av.submitted_on,
                 av.planned_change_on, per.c.last_pub, per.c.full_pub, reviewed.c.last_review,
                 PublicComment.end_on.label("comment_end"))
          .join(Jimu, Jimu.id == Assessment.jimu_id).join(per, per.c.assessment_id == Assessment.id)
@@ -181,7 +181,7 @@ def dated_items(session: Session, *, actor: Actor, today: date,
         if next_due:
             dates.append(("stage", next_due))
         dates += [("action", d) for d in action_dues.get(r.id, [])]
-        out.append((r.id, r.jimu_id, dates))
+        out.append((r.id, r.jimu_id, dates, RANK[r.form] if r.last_pub else 0))
     return out
 
 
@@ -190,12 +190,12 @@ def upcoming_deadlines(session: Session, *, actor: Actor, today: date, departmen
     """`upcoming(rows(…))` for the home page without building every row: the `limit` most urgent deadlines come
     from at most `limit` 評価書 — those whose earliest deadline is earliest — so only these are read in full."""
     dated = dated_items(session, actor=actor, today=today, department_id=department_id)
-    earliest = {aid: min(on for _, on in items) for aid, _, items in dated if items}
+    earliest = {aid: min(on for _, on in items) for aid, _, items, _ in dated if items}
     chosen = sorted(earliest, key=lambda aid: (earliest[aid], aid))[:limit]
     # register=[]: a deadline does not depend on the 「再実施が必要」 flag, so the register is not read for these
     shown, _ = upcoming(rows(session, actor=actor, today=today, department_id=department_id, assessment_ids=chosen,
                              register=[]) if chosen else [], limit=limit)
-    return shown, max(0, sum(len(items) for _, _, items in dated) - limit)
+    return shown, max(0, sum(len(items) for _, _, items, _ in dated) - limit)
 
 
 @dataclass
@@ -210,11 +210,13 @@ class Overview:
 
 def overview(session: Session, *, actor: Actor, today: date, department_id: int | None = None) -> Overview:
     dated = dated_items(session, actor=actor, today=today, department_id=department_id)
-    flagged = _reassessment_jimu(session, actor=actor, today=today, department_id=department_id,
-                                 jimu_ids=sorted({jid for _, jid, _ in dated}))
+    levels: dict[int, int] = {}  # the highest published level per 事務 (as _published_levels)
+    for _, jid, _, level in dated:
+        levels[jid] = max(levels.get(jid, 0), level)
+    flagged = _reassessment_jimu(session, actor=actor, today=today, department_id=department_id, levels=levels)
     counts = {"overdue": 0, "due_30": 0, "due_90": 0, "flag": 0}
     attention = []
-    for aid, jid, items in dated:
+    for aid, jid, items, _ in dated:
         statuses = [status_of(on, today) for _, on in items]
         for st in statuses:
             if st in counts:
@@ -222,7 +224,7 @@ def overview(session: Session, *, actor: Actor, today: date, department_id: int 
         counts["flag"] += jid in flagged
         if jid in flagged or any(st in ("overdue", "due_30", "due_90") for st in statuses):
             attention.append(aid)
-    return Overview(counts, [aid for aid, _, _ in dated], attention)
+    return Overview(counts, [aid for aid, _, _, _ in dated], attention)
 
 
 def attention_rows(session: Session, *, actor: Actor, today: date, department_id: int | None = None) -> list[DueRow]:
@@ -233,18 +235,16 @@ def attention_rows(session: Session, *, actor: Actor, today: date, department_id
 
 
 def _reassessment_jimu(session: Session, *, actor: Actor, today: date, department_id: int | None,
-                       jimu_ids: list[int]) -> set[int]:
+                       levels: dict[int, int]) -> set[int]:
     """The 事務 whose 評価書 carry the 「再実施が必要」 flag (_flags): a しきい値判断 — recorded, or from the register's
     current figures — above the highest published assessment."""
-    levels = _published_levels(session, jimu_ids)
-    candidates = [jid for jid in jimu_ids if levels.get(jid)]
-    if not candidates:
+    if not any(levels.values()):
         return set()
     org = get_organisation(session, actor.organisation_id)
     out = set()
-    for r in dashboard.jimu_rows(session, actor=actor, org=org, today=today, department_id=department_id,
-                                 jimu_ids=candidates):
-        if r.jimu.status == "ended":
+    # every visible 事務 of the department (no list of a thousand ids), those without a publication skipped
+    for r in dashboard.jimu_rows(session, actor=actor, org=org, today=today, department_id=department_id, lean=True):
+        if r.jimu.status == "ended" or not levels.get(r.jimu.id):
             continue
         recorded = max((RANK[x] for x in (r.latest.required or [])), default=0) if r.latest is not None else 0
         computed = {None: 0, th.Level.basic: 1, th.Level.focused: 2, th.Level.full: 3}[r.current.highest]
@@ -292,10 +292,9 @@ def _published_levels(session: Session, jimu_ids: list[int]) -> dict[int, int]:
     out: dict[int, int] = {}
     if not jimu_ids:
         return out
-    for jimu_id, form in session.exec(select(Assessment.jimu_id, Assessment.form).distinct()
-                                      .join(AssessmentVersion, AssessmentVersion.assessment_id == Assessment.id)
-                                      .where(Assessment.jimu_id.in_(jimu_ids),
-                                             AssessmentVersion.published_on.is_not(None))).all():
+    published = select(AssessmentVersion.assessment_id).where(AssessmentVersion.published_on.is_not(None))
+    for jimu_id, form in session.exec(select(Assessment.jimu_id, Assessment.form).where(
+            Assessment.jimu_id.in_(jimu_ids), Assessment.id.in_(published))).all():
         out[jimu_id] = max(out.get(jimu_id, 0), RANK[form])
     return out
 
