@@ -238,8 +238,6 @@ def _reassessment_jimu(session: Session, *, actor: Actor, today: date, departmen
                        levels: dict[int, int]) -> set[int]:
     """The 事務 whose 評価書 carry the 「再実施が必要」 flag (_flags): a しきい値判断 — recorded, or from the register's
     current figures — above the highest published assessment."""
-    if not any(levels.values()):
-        return set()
     org = get_organisation(session, actor.organisation_id)
     out = set()
     # every visible 事務 of the department (no list of a thousand ids), those without a publication skipped

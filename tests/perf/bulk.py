@@ -7,7 +7,6 @@ closed), public comments, council reviews with open 答申 conditions and comple
 """
 from __future__ import annotations
 
-import copy
 import secrets
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
@@ -118,7 +117,7 @@ def grow(engine, total: int, *, forms_per_jimu: int | None = None, history: int 
     today = dbutil.DEMO_TODAY
 
     def clone(model, source: dict, **values) -> dict:
-        row = copy.deepcopy(source)
+        row = dict(source)  # shallow: nested values (JSON) are only inserted, never changed
         if "id" in model.__table__.c and "id" not in values:
             values["id"] = next(next_id[model])
         row.update(values)
