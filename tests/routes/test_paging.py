@@ -1,5 +1,5 @@
-"""Issue 18: the long lists (評価書一覧, 手続状況, 計画管理書, 事務一覧, 改善策) show 50 rows a page, read with SQL
-LIMIT/OFFSET, with 「前へ」「次へ」 links that keep the filters and a count 「1–50件 / N件」; the JSON lists take
+"""Issue 18: the long lists (評価書一覧, 手続状況, 計画管理書, 事務一覧, 改善策; also 期限管理 and the home page's
+register) show 50 rows a page, read with SQL LIMIT/OFFSET, with 「前へ」「次へ」 links that keep the filters and a count 「1–50件 / N件」; the JSON lists take
 limit/offset and give the total in X-Total-Count; the CSV of the 計画管理書 stays complete."""
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ LISTS = {  # url: (the rows of the table, the attribute or cell that names a row
     "/plan": ("#plan-table tbody tr", "th"),
     "/jimu": ("#jimu-table tbody tr", "a"),
     "/actions?status=all": ("#action-table tbody tr[data-action]", "data-action"),
+    "/dashboard": ("#due-table tbody tr[data-assessment]", "data-assessment"),  # 期限管理
+    "/": ("#jimu-table tbody tr[data-jimu]", "data-jimu"),  # ホームの事務としきい値判断
 }
 
 
@@ -64,7 +66,7 @@ def _walk(browser, url: str):
 
 @pytest.mark.parametrize("url", list(LISTS))
 def test_every_row_on_exactly_one_page_of_fifty(big, browser, url):
-    total = _total(big, {"/jimu": "jimu", "/actions?status=all": "action"}.get(url, "assessment"))
+    total = _total(big, {"/jimu": "jimu", "/": "jimu", "/actions?status=all": "action"}.get(url, "assessment"))
     assert total > 50
     pages = _walk(browser, url)
     keys = [k for _, rows in pages for k in rows]
@@ -146,3 +148,17 @@ def test_the_plan_downloads_stay_complete(big, browser):
     assert r.status_code == 200
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert len(rows) - 1 == _total(big, "assessment")
+
+
+def test_the_dashboard_counts_everything_and_pages_what_needs_attention(big, browser):
+    page = parse(browser.get("/dashboard?only=attention").text)
+    overdue = int(page.select_one("[data-testid=count-overdue]").get_text())
+    assert overdue > 50  # the whole list's figure, not the page's
+    total = int(page.select_one("#pager .pager-count").get_text().split("/ ")[1].rstrip("件").replace(",", ""))
+    assert 50 < total <= _total(big, "assessment")
+    assert len(page.select("#due-table tbody tr[data-assessment]")) == 50
+    assert page.select_one("#pager a[rel=next]")["href"] == "/dashboard?only=attention&page=2"
+    page2 = parse(browser.get("/dashboard?only=attention&page=2").text)
+    assert page2.select_one("[data-testid=count-overdue]").get_text() == str(overdue)
+    first = {tr["data-assessment"] for tr in page.select("#due-table tbody tr[data-assessment]")}
+    assert first.isdisjoint(tr["data-assessment"] for tr in page2.select("#due-table tbody tr[data-assessment]"))
