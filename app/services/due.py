@@ -130,9 +130,11 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
 def dated_items(session: Session, *, actor: Actor, today: date,
                 department_id: int | None = None) -> list[tuple[int, int, list[tuple[str, date]], int]]:
     """Every 評価書 the actor sees as (assessment id, 事務 id, its dated items (kind, date): 見直し, 再実施, 事前提出,
-    手続, 改善策; its level if published: 基礎 1, 重点 2, 全項目 3, else 0), in the order of assessment_list.rows: the items `rows` gives, from two aggregate statements (one row per 評価書
-    and one per open 改善策 with a 期限) instead of the whole `rows` (its versions, queue, register): the home
-    page and the 期限管理 screen pick the few 評価書 they show in full from these."""
+    手続, 改善策; its level if published: 基礎 1, 重点 2, 全項目 3, else 0), in the order of assessment_list.rows.
+
+    The items are those `rows` gives, from two aggregate statements (one row per 評価書 and one per open 改善策
+    with a 期限) instead of the whole `rows` (every version, the queue, the register): the home page and the
+    期限管理 screen pick the few 評価書 they show in full from these (tests/services/test_due_overview.py)."""
     from app.models import Jimu, PublicComment
     from app.services import scope
 
@@ -162,10 +164,11 @@ def dated_items(session: Session, *, actor: Actor, today: date,
     if department_id:
         acts = acts.where(Jimu.department_id == department_id)
     action_dues: dict[int, list[date]] = {}
-    for aid, due_on in session.exec(acts).all():
+    conn = session.connection()  # plain Core rows: thousands of them, without the ORM's row processing
+    for aid, due_on in conn.execute(acts).all():
         action_dues.setdefault(aid, []).append(due_on)
     out = []
-    for r in session.exec(q.order_by(Assessment.number, Assessment.form, Assessment.id)).all():
+    for r in conn.execute(q.order_by(Assessment.number, Assessment.form, Assessment.id)).all():
         ended = r.jimu_status == "ended"
         dates = []
         review = deadlines.review_due(r.last_pub, r.last_review)
