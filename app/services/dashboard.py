@@ -5,6 +5,7 @@ request was the largest cost of the page.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -54,10 +55,12 @@ def jimu_count(session: Session, *, actor: Actor, department_id: int | None = No
 
 def jimu_rows(session: Session, *, actor: Actor, org: Organisation, today: date,
               department_id: int | None = None, jimu_id: int | None = None, jimu_ids: list[int] | None = None,
-              limit: int | None = None, offset: int = 0, lean: bool = False) -> list[JimuRow]:
+              limit: int | None = None, offset: int = 0, lean: bool = False,
+              keep: Callable[[Any], bool] | None = None) -> list[JimuRow]:
     """The visible 事務 by department; `jimu_ids`: only these; `limit`/`offset`: one page. `lean`: the latest
     determination with only the columns the 「再実施が必要」 check reads (id, 事務, date, result, required) —
-    the rest are JSON columns that cost more to decode than the whole query when every 事務 is read."""
+    the rest are JSON columns that cost more to decode than the whole query when every 事務 is read. `keep`: only the
+    事務 (rows of Jimu) it accepts get a row — the threshold is not computed for the others (the same statements)."""
     if jimu_ids is not None and not jimu_ids:
         return []
     q = _visible(actor, department_id, jimu_id, jimu_ids)
@@ -87,6 +90,8 @@ def jimu_rows(session: Session, *, actor: Actor, org: Organisation, today: date,
     labels = department_labels(list_departments(session, org.id))
     rows = []
     for j in jimus:
+        if keep is not None and not keep(j):
+            continue
         facts = [FileFact(f.name, f.kind, f.subjects, f.staff_only, f.subjects_as_of) for f in files[j.id]]
         inputs = register_inputs(facts, handlers=j.handlers, handlers_as_of=j.handlers_as_of,
                                  dedup_subjects=j.dedup_subjects, incidents=incidents, on=today, org_kind=org.kind)

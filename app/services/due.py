@@ -243,10 +243,10 @@ def _reassessment_jimu(session: Session, *, actor: Actor, today: date, departmen
     current figures — above the highest published assessment."""
     org = get_organisation(session, actor.organisation_id)
     out = set()
-    # every visible 事務 of the department (no list of a thousand ids), those without a publication skipped
-    for r in dashboard.jimu_rows(session, actor=actor, org=org, today=today, department_id=department_id, lean=True):
-        if r.jimu.status == "ended" or not levels.get(r.jimu.id):
-            continue
+    # every visible 事務 of the department (no list of a thousand ids); the threshold is computed only where a flag is
+    # possible: a publication below 全項目 (nothing is above a published 全項目) of a 事務 not ended
+    for r in dashboard.jimu_rows(session, actor=actor, org=org, today=today, department_id=department_id, lean=True,
+                                 keep=lambda j: j.status != "ended" and 0 < levels.get(j.id, 0) < RANK["full"]):
         recorded = max((RANK[x] for x in (r.latest.required or [])), default=0) if r.latest is not None else 0
         computed = {None: 0, th.Level.basic: 1, th.Level.focused: 2, th.Level.full: 3}[r.current.highest]
         if max(recorded, computed) > levels[r.jimu.id]:
