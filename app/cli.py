@@ -329,7 +329,7 @@ def due_command(
         fail("--within は 30 または 90 を指定してください。", 2)
     with Session(engine(), expire_on_commit=False) as session:
         actor = actor_for(session)
-        items = due.due_items(due.rows(session, actor=actor, today=day), horizon=f"due_{within}")
+        items = due.due_items(due.attention_rows(session, actor=actor, today=day), horizon=f"due_{within}")
     if as_json:
         echo_json({"as_of": day.isoformat(), "within_days": within, "items": items})
     else:

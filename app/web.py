@@ -4,13 +4,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from app.domain import fields
+from app.domain import fields, paging
 from app.domain.answer_types import TYPES as ANSWER_TYPES
 from app.domain.answers import dom_id
 from app.domain.forms import AUDIENCE_SHORT, AUDIENCES, FORM_LABEL
@@ -54,6 +54,28 @@ templates.env.globals.update(ROLE_LABEL=ROLE_LABEL, STATIC_VERSION=STATIC_VERSIO
                              can_manage_register_settings=can_manage_register_settings,
                              # the editor: answer types (macro, grouped label) and field / operation names
                              ANSWER_TYPES=ANSWER_TYPES, F=fields, field=fields.name, fkey=fields.key, op=fields.op)
+
+
+class Pager:
+    """One page of a long list for a template (macros/pager.html): the paging arithmetic and the links to the
+    previous and next pages, which keep every other query parameter (filters, sort) of the current URL."""
+
+    def __init__(self, request: Request, total: int, per_page: int = paging.PER_PAGE):
+        self.page = paging.paginate(request.query_params.get("page"), total, per_page)
+        self.path = request.url.path
+        self.params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+
+    def url(self, number: int) -> str:
+        params = self.params + ([("page", str(number))] if number > 1 else [])
+        return self.path + ("?" + urlencode(params) if params else "")
+
+    @property
+    def previous_url(self) -> str | None:
+        return self.url(self.page.number - 1) if self.page.has_previous else None
+
+    @property
+    def next_url(self) -> str | None:
+        return self.url(self.page.number + 1) if self.page.has_next else None
 
 
 def posted_version(form: Any, key: str = "lock_version") -> str:

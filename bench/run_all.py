@@ -1,9 +1,9 @@
 """`make bench`: run every benchmark in bench/ one after another and print their reports and a summary.
 
-    .venv/bin/python bench/run_all.py [--quick] [--only export,editor,foundation,cli,load]
+    .venv/bin/python bench/run_all.py [--quick] [--only export,editor,foundation,cli,load,bigcity]
 
 The benchmarks are not part of the timed test suite. Each runs in its own process against its own database
-(SQLite files; `load` uses `--sqlite` here so that no PostgreSQL database is dropped). `--quick` shortens the
+(SQLite files; `load` and `bigcity` use `--sqlite` here so that no PostgreSQL database is dropped). `--quick` shortens the
 runs (for a smoke check); the figures quoted in closing notes come from the default settings on a quiet machine.
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ BENCHES = {
     "cli": (["cli.py"], ["cli.py", "--runs", "2"]),
     "load": (["load.py", "--sqlite", "--users", "10", "--seconds", "30"],
              ["load.py", "--sqlite", "--users", "4", "--seconds", "8"]),
+    "bigcity": (["bigcity.py", "--sqlite"], ["bigcity.py", "--sqlite", "--jimu", "100", "--runs", "2", "--cli-runs", "1"]),
 }
 
 

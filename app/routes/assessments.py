@@ -20,7 +20,7 @@ from app.services import (
     register,
 )
 from app.services.organisation import department_labels, get_organisation, list_departments
-from app.web import redirect, render
+from app.web import Pager, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,10 +29,12 @@ router = APIRouter(include_in_schema=False)
 def index(request: Request, session: SessionDep, actor: ActorDep, department: str = "", form: str = "") -> Response:
     org = get_organisation(session, actor.organisation_id)
     dept = int(department) if department.isdigit() else None
-    rows = assessment_list.rows(session, actor=actor, department_id=dept, form=form if form in FORM_LABEL else "")
+    filters = {"department_id": dept, "form": form if form in FORM_LABEL else ""}
+    pager = Pager(request, assessment_list.count(session, actor=actor, **filters))
+    rows = assessment_list.rows(session, actor=actor, **filters, limit=pager.page.limit, offset=pager.page.offset)
     depts = department_labels(list_departments(session, org.id)) if actor.sees_all else {}
     return render(request, "assessments/index.html", {
-        "rows": rows, "departments": depts, "department": dept, "form": form,
+        "rows": rows, "pager": pager, "departments": depts, "department": dept, "form": form,
         "KIND": assessment_list.KIND_LABEL, "no_content": migration.without_content(session, [r.version for r in rows]),
         "NO_CONTENT": migration.NO_CONTENT})
 

@@ -39,10 +39,11 @@ def save_change(request: Request, aid: int, form: FormDep, session: WriteSession
 @router.get("/plan")
 def plan_page(request: Request, session: SessionDep, actor: ActorDep, today: TodayDep) -> Response:
     from app.services import plan
-    from app.web import render
+    from app.web import Pager, render
 
-    org, rows = plan.rows(session, actor=actor, today=today)
-    return render(request, "assessments/plan.html", {"org": org, "rows": rows, "columns": plan.COLUMNS,
+    pager = Pager(request, plan.count(session, actor=actor))
+    org, rows = plan.rows(session, actor=actor, today=today, limit=pager.page.limit, offset=pager.page.offset)
+    return render(request, "assessments/plan.html", {"org": org, "rows": rows, "pager": pager, "columns": plan.COLUMNS,
                                                          "optional": plan.SCREEN_OPTIONAL})
 
 

@@ -11,7 +11,7 @@ from app.domain.policy import can_manage_register_settings
 from app.errors import ValidationFailed
 from app.services import actions, library
 from app.services.organisation import department_labels, get_organisation, list_departments
-from app.web import posted_version, redirect, render
+from app.web import Pager, posted_version, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,9 +58,11 @@ def action_list(request: Request, session: SessionDep, actor: ActorDep, today: T
                 department: str = "") -> Response:
     org = get_organisation(session, actor.organisation_id)
     dept = int(department) if department.isdigit() else None
-    rows = actions.listing(session, actor=actor, today=today, status=status, department_id=dept)
+    pager = Pager(request, actions.count(session, actor=actor, status=status, department_id=dept))
+    rows = actions.listing(session, actor=actor, today=today, status=status, department_id=dept,
+                           limit=pager.page.limit, offset=pager.page.offset)
     labels = department_labels(list_departments(session, org.id))
-    return render(request, "actions/index.html", {"rows": rows, "status": status, "labels": labels,
+    return render(request, "actions/index.html", {"rows": rows, "pager": pager, "status": status, "labels": labels,
                                                   "department": dept, "errors": {}, "today": today})
 
 

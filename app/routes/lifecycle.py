@@ -17,7 +17,7 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services import annual, assessments, calendar, catalogue, changes, due, exports, revisions
 from app.services.assessment_list import KIND_LABEL
 from app.services.organisation import department_labels, get_organisation, list_departments
-from app.web import TOKYO, posted_version, redirect, render
+from app.web import TOKYO, Pager, posted_version, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -330,10 +330,19 @@ def deadlines_page(request: Request, session: SessionDep, actor: ActorDep, today
                    department: str = "", only: str = "") -> Response:
     org = get_organisation(session, actor.organisation_id)
     dept = int(department) if department.isdigit() else None
-    rows = due.rows(session, actor=actor, today=today, department_id=dept)
-    shown = [r for r in rows if r.attention] if only == "attention" else rows
+    # the figures over every 評価書 from aggregates; the rows of one page in full
+    figures = due.overview(session, actor=actor, today=today, department_id=dept)
+    listed = figures.attention if only == "attention" else figures.ids
+    pager = Pager(request, len(listed))
+    if only == "attention":  # the page's ids from the figures; its rows are read by id
+        page_ids = listed[pager.page.offset:pager.page.offset + pager.page.limit]
+        shown = due.rows(session, actor=actor, today=today, department_id=dept, assessment_ids=page_ids) \
+            if page_ids else []
+    else:
+        shown = due.rows(session, actor=actor, today=today, department_id=dept, limit=pager.page.limit,
+                         offset=pager.page.offset)
     return render(request, "lifecycle/dashboard.html", {
-        "rows": shown, "counts": due.counts(rows), "today": today, "department": dept, "only": only,
+        "rows": shown, "pager": pager, "counts": figures.counts, "today": today, "department": dept, "only": only,
         "STATUS_LABEL": deadlines.STATUS_LABEL, "KIND": KIND_LABEL,
         "departments": department_labels(list_departments(session, org.id)) if actor.sees_all else {}})
 

@@ -7,9 +7,9 @@ from starlette.responses import Response
 
 from app.deps import ActorDep, SessionDep, TodayDep
 from app.domain import workflow
-from app.services import council_admin, procedure, queue
+from app.services import assessment_list, council_admin, procedure, queue
 from app.services.organisation import department_labels, get_organisation, list_departments
-from app.web import render
+from app.web import Pager, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -19,9 +19,11 @@ def queue_page(request: Request, session: SessionDep, actor: ActorDep, today: To
                stage: str = "") -> Response:
     org = get_organisation(session, actor.organisation_id)
     dept = int(department) if department.isdigit() else None
-    rows = queue.rows(session, actor=actor, today=today, department_id=dept, stage=stage)
+    pager = Pager(request, assessment_list.count(session, actor=actor, department_id=dept, stage=stage))
+    rows = queue.rows(session, actor=actor, today=today, department_id=dept, stage=stage, limit=pager.page.limit,
+                      offset=pager.page.offset)
     return render(request, "procedure/queue.html", {
-        "rows": rows, "department": dept, "stage": stage,
+        "rows": rows, "pager": pager, "department": dept, "stage": stage,
         "stages": workflow.stage_choices(procedure.custom_steps(session, org.id)),
         "departments": department_labels(list_departments(session, org.id)) if actor.sees_all else {}})
 

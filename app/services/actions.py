@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from app.domain.policy import Actor, can_edit_department, department_denial
 from app.domain.text import text_problem
@@ -22,21 +23,40 @@ class ActionRow:
     overdue: bool
 
 
-def listing(session: Session, *, actor: Actor, today: date, status: str = "open", department_id: int | None = None,
-            assessment_id: int | None = None) -> list[ActionRow]:
-    joined = (select(ImprovementAction, Assessment, Jimu)
-              .join(Assessment, col(Assessment.id) == ImprovementAction.assessment_id)
-              .join(Jimu, col(Jimu.id) == Assessment.jimu_id))
-    q = scope.visible(joined, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
+def _filtered(actor: Actor, columns: tuple, *, status: str, department_id: int | None, assessment_id: int | None):
+    q = (select(*columns).join(Assessment, Assessment.id == ImprovementAction.assessment_id)
+         .join(Jimu, Jimu.id == Assessment.jimu_id))
+    q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
     if q is None:
-        return []
+        return None
     if status in ("open", "closed"):
         q = q.where(ImprovementAction.status == status)
     if department_id:
         q = q.where(Jimu.department_id == department_id)
     if assessment_id:
         q = q.where(Assessment.id == assessment_id)
-    rows = session.exec(q.order_by(col(ImprovementAction.due_on), col(ImprovementAction.id))).all()
+    return q
+
+
+def count(session: Session, *, actor: Actor, status: str = "open", department_id: int | None = None,
+          assessment_id: int | None = None) -> int:
+    """How many 改善策 `listing` gives with the same filters (one statement; for paging)."""
+    q = _filtered(actor, (func.count(ImprovementAction.id),), status=status, department_id=department_id,
+                  assessment_id=assessment_id)
+    return int(session.exec(q).one()) if q is not None else 0
+
+
+def listing(session: Session, *, actor: Actor, today: date, status: str = "open", department_id: int | None = None,
+            assessment_id: int | None = None, limit: int | None = None, offset: int = 0) -> list[ActionRow]:
+    """The visible 改善策, the earliest 期限 first; `limit`/`offset`: one page."""
+    q = _filtered(actor, (ImprovementAction, Assessment, Jimu), status=status, department_id=department_id,
+                  assessment_id=assessment_id)
+    if q is None:
+        return []
+    q = q.order_by(ImprovementAction.due_on, ImprovementAction.id)
+    if limit is not None or offset:
+        q = q.limit(limit).offset(offset)
+    rows = session.exec(q).all()
     return [ActionRow(a, asm, j, bool(a.status == "open" and a.due_on and a.due_on < today)) for a, asm, j in rows]
 
 

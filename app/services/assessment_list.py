@@ -1,7 +1,6 @@
 """Lists of 評価書 (records queue, dashboard, `spia list --json`) in a constant number of queries."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,16 +32,13 @@ class AssessmentRow:
         return f"{self.jimu.name} {FORM_LABEL[self.assessment.form]}"
 
 
-def rows(session: Session, *, actor: Actor, department_id: int | None = None, jimu_id: int | None = None,
-         form: str = "", stage: str = "", assessment_id: int | None = None) -> list[AssessmentRow]:
-    columns = [*inspect(Assessment).columns, col(Jimu.name).label("jimu_name"),
-               col(Jimu.department_id).label("jimu_department"), col(Jimu.status).label("jimu_status"),
-               col(Jimu.end_date).label("jimu_end")]
-    joined = (select(*columns).join(Jimu, col(Jimu.id) == Assessment.jimu_id)
-              .order_by(col(Assessment.number), col(Assessment.form)))
-    q = scope.visible(joined, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
+def _filtered(actor: Actor, *, department_id: int | None, jimu_id: int | None, form: str, stage: str,
+              assessment_id: int | None, columns: tuple, assessment_ids: list[int] | None = None):
+    """The visible 評価書 with the filters applied (None: the actor sees none); `stage` is the newest version's."""
+    q = select(*columns).join(Jimu, Jimu.id == Assessment.jimu_id)
+    q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
     if q is None:
-        return []
+        return None
     if department_id:
         q = q.where(Jimu.department_id == department_id)
     if jimu_id:
@@ -51,7 +47,39 @@ def rows(session: Session, *, actor: Actor, department_id: int | None = None, ji
         q = q.where(Assessment.form == form)
     if assessment_id:
         q = q.where(Assessment.id == assessment_id)
-    found: Sequence[Any] = session.exec(q).all()  # Rows: the columns of Assessment and the 事務's
+    if assessment_ids is not None:
+        q = q.where(Assessment.id.in_(assessment_ids))
+    if stage:
+        newest = select(func.max(AssessmentVersion.id)).group_by(AssessmentVersion.assessment_id)
+        q = q.where(Assessment.id.in_(select(AssessmentVersion.assessment_id).where(
+            AssessmentVersion.id.in_(newest), AssessmentVersion.stage == stage)))
+    return q
+
+
+def count(session: Session, *, actor: Actor, department_id: int | None = None, jimu_id: int | None = None,
+          form: str = "", stage: str = "", assessment_id: int | None = None) -> int:
+    """How many 評価書 `rows` lists with the same filters (one statement; for paging)."""
+    q = _filtered(actor, department_id=department_id, jimu_id=jimu_id, form=form, stage=stage,
+                  assessment_id=assessment_id, columns=(func.count(Assessment.id),))
+    return int(session.exec(q).one()) if q is not None else 0
+
+
+def rows(session: Session, *, actor: Actor, department_id: int | None = None, jimu_id: int | None = None,
+         form: str = "", stage: str = "", assessment_id: int | None = None, limit: int | None = None,
+         offset: int = 0, assessment_ids: list[int] | None = None) -> list[AssessmentRow]:
+    """The visible 評価書 by 評価書番号 and form, each with its newest version; `limit`/`offset`: one page;
+    `assessment_ids`: only these."""
+    q = _filtered(actor, department_id=department_id, jimu_id=jimu_id, form=form, stage=stage,
+                  assessment_id=assessment_id, assessment_ids=assessment_ids,
+                  columns=(*Assessment.__table__.c, Jimu.name.label("jimu_name"),
+                           Jimu.department_id.label("jimu_department"), Jimu.status.label("jimu_status"),
+                           Jimu.end_date.label("jimu_end")))
+    if q is None:
+        return []
+    q = q.order_by(Assessment.number, Assessment.form, Assessment.id)
+    if limit is not None or offset:
+        q = q.limit(limit).offset(offset)
+    found = session.exec(q).all()
     ids = [r.id for r in found]
     latest: dict[int, Any] = {}
     counts: dict[int, int] = {}

@@ -2,12 +2,11 @@
 improvement actions and 答申 conditions, plus the 「再実施が必要」 flag when the しきい値判断 rises."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, inspect
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from app.domain import deadlines
@@ -24,12 +23,12 @@ from app.models import (
     Jimu,
     Review,
     ReviewCondition,
-    pk,
 )
 from app.services import assessment_list, dashboard, queue
 from app.services.organisation import get_organisation
 
 REASSESS_FLAG = "再実施が必要"
+FULL_KINDS = ("initial", "reassessment", "migration")  # the versions whose publication starts the 5-year clock
 
 
 @dataclass
@@ -84,17 +83,27 @@ class DueRow:
 
 
 def rows(session: Session, *, actor: Actor, today: date, department_id: int | None = None,
-         assessment_id: int | None = None, register: list[dashboard.JimuRow] | None = None) -> list[DueRow]:
-    """`register`: the caller's dashboard.jimu_rows for the same user and department (ホーム has them), reused."""
-    qrows = queue.rows(session, actor=actor, today=today, department_id=department_id, assessment_id=assessment_id)
+         assessment_id: int | None = None, register: list | None = None, form: str = "", stage: str = "",
+         limit: int | None = None, offset: int = 0, assessment_ids: list[int] | None = None) -> list[DueRow]:
+    """`register`: the caller's dashboard.jimu_rows for the same user and department (ホーム has them), reused.
+    `form`, `stage` (the newest version's): filters; `limit`/`offset`: one page of the 評価書 (in the order of
+    assessment_list.rows)."""
+    qrows = queue.rows(session, actor=actor, today=today, department_id=department_id, assessment_id=assessment_id,
+                       form=form, stage=stage, limit=limit, offset=offset, assessment_ids=assessment_ids)
     ids = [q.row.assessment.id for q in qrows]
     if not ids:
         return []
-    versions: dict[int, list[Any]] = {}  # Rows with the columns of AssessmentVersion
-    for v in session.exec(select(*inspect(AssessmentVersion).columns)
-                          .where(col(AssessmentVersion.assessment_id).in_(ids))
-                          .order_by(col(AssessmentVersion.seq))).all():
-        versions.setdefault(v.assessment_id, []).append(v)
+    # the publication dates per 評価書 as aggregates, and its working version (the highest seq): not every version
+    av = AssessmentVersion
+    published = {r.assessment_id: (r.last_pub, r.full_pub) for r in session.exec(
+        select(av.assessment_id, func.max(av.published_on).label("last_pub"),
+               func.max(case((av.kind.in_(FULL_KINDS), av.published_on))).label("full_pub"))
+        .where(av.assessment_id.in_(ids)).group_by(av.assessment_id)).all()}
+    top = select(av.assessment_id, func.max(av.seq).label("seq")).where(av.assessment_id.in_(ids)).group_by(
+        av.assessment_id).subquery()
+    working = {r.assessment_id: r for r in session.exec(
+        select(av.assessment_id, av.stage, av.planned_change_on).join(
+            top, (top.c.assessment_id == av.assessment_id) & (top.c.seq == av.seq))).all()}
     last_review = dict(session.exec(select(AnnualReview.assessment_id, func.max(AnnualReview.completed_on))
                                     .where(col(AnnualReview.assessment_id).in_(ids),
                                            col(AnnualReview.completed_on).is_not(None))
@@ -111,17 +120,143 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
     jimu_ids = sorted({q.row.jimu.id for q in qrows})
     if register is None:
         org = get_organisation(session, actor.organisation_id)
-        register = dashboard.jimu_rows(session, actor=actor, org=org, today=today,
-                                       jimu_id=jimu_ids[0] if len(jimu_ids) == 1 else None)
+        register = dashboard.jimu_rows(session, actor=actor, org=org, today=today, jimu_ids=jimu_ids)
     register_rows = {r.jimu.id: r for r in register}
     published_level = _published_levels(session, jimu_ids)
-    return [_build(q, versions.get(q.row.assessment.id, []), last_review.get(q.row.assessment.id),
+    return [_build(q, *published.get(q.row.assessment.id, (None, None)), working.get(q.row.assessment.id),
+                   last_review.get(q.row.assessment.id),
                    actions.get(q.row.assessment.id, []), conds.get(q.row.version.id, 0),
                    register_rows.get(q.row.jimu.id), published_level.get(q.row.jimu.id, 0), today) for q in qrows]
 
 
-def one(session: Session, *, actor: Actor, assessment: Assessment, jimu: Jimu, versions: Sequence[AssessmentVersion],
-        today: date) -> DueRow:
+def dated_items(session: Session, *, actor: Actor, today: date,
+                department_id: int | None = None) -> list[tuple[int, int, list[tuple[str, date]], int]]:
+    """Every 評価書 the actor sees as (assessment id, 事務 id, its dated items (kind, date): 見直し, 再実施, 事前提出,
+    手続, 改善策; its level if published: 基礎 1, 重点 2, 全項目 3, else 0), in the order of assessment_list.rows.
+
+    The items are those `rows` gives, from two aggregate statements (one row per 評価書 and one per open 改善策
+    with a 期限) instead of the whole `rows` (every version, the queue, the register): the home page and the
+    期限管理 screen pick the few 評価書 they show in full from these (tests/services/test_due_overview.py)."""
+    from app.models import PublicComment
+    from app.services import scope
+
+    av = AssessmentVersion
+    per = (select(av.assessment_id, func.max(av.id).label("vid"), func.max(av.published_on).label("last_pub"),
+                  func.max(case((av.kind.in_(FULL_KINDS), av.published_on))).label("full_pub"))
+           .group_by(av.assessment_id).subquery())
+    reviewed = (select(AnnualReview.assessment_id, func.max(AnnualReview.completed_on).label("last_review"))
+                .where(AnnualReview.completed_on.is_not(None)).group_by(AnnualReview.assessment_id).subquery())
+    comment = select(PublicComment.version_id, func.max(PublicComment.id).label("cid")).group_by(
+        PublicComment.version_id).subquery()  # the version's latest 意見公募 (as queue.rows reads it)
+    q = (select(Assessment.id, Assessment.jimu_id, Assessment.form, Jimu.status.label("jimu_status"), av.stage, av.stage_since, av.submitted_on,
+                av.planned_change_on, per.c.last_pub, per.c.full_pub, reviewed.c.last_review,
+                PublicComment.end_on.label("comment_end"))
+         .join(Jimu, Jimu.id == Assessment.jimu_id).join(per, per.c.assessment_id == Assessment.id)
+         .join(av, av.id == per.c.vid).outerjoin(reviewed, reviewed.c.assessment_id == Assessment.id)
+         .outerjoin(comment, comment.c.version_id == av.id).outerjoin(PublicComment, PublicComment.id == comment.c.cid))
+    q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
+    if q is None:
+        return []
+    if department_id:
+        q = q.where(Jimu.department_id == department_id)
+    acts = (select(ImprovementAction.assessment_id, ImprovementAction.due_on).join(
+        Assessment, Assessment.id == ImprovementAction.assessment_id).join(Jimu, Jimu.id == Assessment.jimu_id)
+        .where(ImprovementAction.status == "open", ImprovementAction.due_on.is_not(None)))
+    acts = scope.visible(acts, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
+    if department_id:
+        acts = acts.where(Jimu.department_id == department_id)
+    action_dues: dict[int, list[date]] = {}
+    conn = session.connection()  # plain Core rows: thousands of them, without the ORM's row processing
+    for aid, due_on in conn.execute(acts).all():
+        action_dues.setdefault(aid, []).append(due_on)
+    out = []
+    for r in conn.execute(q.order_by(Assessment.number, Assessment.form, Assessment.id)).all():
+        ended = r.jimu_status == "ended"
+        dates = []
+        review = deadlines.review_due(r.last_pub, r.last_review)
+        if review and not ended:
+            dates.append(("review", review))
+        reassess = deadlines.reassessment_due(r.full_pub)
+        if reassess and not ended:
+            dates.append(("reassessment", reassess))
+        if r.planned_change_on and r.stage != "published":  # the newest version (the highest id is the highest seq)
+            dates.append(("prior_submission", r.planned_change_on))
+        since = r.stage_since.date() if r.stage_since else today
+        _, next_due = queue.next_step(r.stage, r.submitted_on, r.comment_end, 0, since)
+        if next_due:
+            dates.append(("stage", next_due))
+        dates += [("action", d) for d in action_dues.get(r.id, [])]
+        out.append((r.id, r.jimu_id, dates, RANK[r.form] if r.last_pub else 0))
+    return out
+
+
+def upcoming_deadlines(session: Session, *, actor: Actor, today: date, department_id: int | None = None,
+                       limit: int = 12) -> tuple[list[Deadline], int]:
+    """`upcoming(rows(…))` for the home page without building every row: the `limit` most urgent deadlines come
+    from at most `limit` 評価書 — those whose earliest deadline is earliest — so only these are read in full."""
+    dated = dated_items(session, actor=actor, today=today, department_id=department_id)
+    earliest = {aid: min(on for _, on in items) for aid, _, items, _ in dated if items}
+    chosen = sorted(earliest, key=lambda aid: (earliest[aid], aid))[:limit]
+    # register=[]: a deadline does not depend on the 「再実施が必要」 flag, so the register is not read for these
+    shown, _ = upcoming(rows(session, actor=actor, today=today, department_id=department_id, assessment_ids=chosen,
+                             register=[]) if chosen else [], limit=limit)
+    return shown, max(0, sum(len(items) for _, _, items, _ in dated) - limit)
+
+
+@dataclass
+class Overview:
+    """The 期限管理 screen's figures over every 評価書 the actor sees (`counts` of `rows`) and the ids of those
+    that need attention (`DueRow.attention`), in list order, without building every row."""
+
+    counts: dict[str, int]
+    ids: list[int]
+    attention: list[int]
+
+
+def overview(session: Session, *, actor: Actor, today: date, department_id: int | None = None) -> Overview:
+    dated = dated_items(session, actor=actor, today=today, department_id=department_id)
+    levels: dict[int, int] = {}  # the highest published level per 事務 (as _published_levels)
+    for _, jid, _, level in dated:
+        levels[jid] = max(levels.get(jid, 0), level)
+    flagged = _reassessment_jimu(session, actor=actor, today=today, department_id=department_id, levels=levels)
+    counts = {"overdue": 0, "due_30": 0, "due_90": 0, "flag": 0}
+    attention = []
+    for aid, jid, items, _ in dated:
+        statuses = [status_of(on, today) for _, on in items]
+        for st in statuses:
+            if st in counts:
+                counts[st] += 1
+        counts["flag"] += jid in flagged
+        if jid in flagged or any(st in ("overdue", "due_30", "due_90") for st in statuses):
+            attention.append(aid)
+    return Overview(counts, [aid for aid, _, _, _ in dated], attention)
+
+
+def attention_rows(session: Session, *, actor: Actor, today: date, department_id: int | None = None) -> list[DueRow]:
+    """The rows that need attention (overdue, due within 90 days, 「再実施が必要」) — all that `due_items` reports
+    (`spia due`, GET /api/v1/due) — reading only these 評価書 in full."""
+    ids = overview(session, actor=actor, today=today, department_id=department_id).attention
+    return rows(session, actor=actor, today=today, department_id=department_id, assessment_ids=ids) if ids else []
+
+
+def _reassessment_jimu(session: Session, *, actor: Actor, today: date, department_id: int | None,
+                       levels: dict[int, int]) -> set[int]:
+    """The 事務 whose 評価書 carry the 「再実施が必要」 flag (_flags): a しきい値判断 — recorded, or from the register's
+    current figures — above the highest published assessment."""
+    org = get_organisation(session, actor.organisation_id)
+    out = set()
+    # every visible 事務 of the department (no list of a thousand ids); the threshold is computed only where a flag is
+    # possible: a publication below 全項目 (nothing is above a published 全項目) of a 事務 not ended
+    for r in dashboard.jimu_rows(session, actor=actor, org=org, today=today, department_id=department_id, lean=True,
+                                 keep=lambda j: j.status != "ended" and 0 < levels.get(j.id, 0) < RANK["full"]):
+        recorded = max((RANK[x] for x in (r.latest.required or [])), default=0) if r.latest is not None else 0
+        computed = {None: 0, th.Level.basic: 1, th.Level.focused: 2, th.Level.full: 3}[r.current.highest]
+        if max(recorded, computed) > levels[r.jimu.id]:
+            out.add(r.jimu.id)
+    return out
+
+
+def one(session: Session, *, actor: Actor, assessment, jimu, versions: list, today: date) -> DueRow:
     """The same row for one 評価書 whose versions the caller already has (the 評価書 page): a third of the
     statements of `rows`, without the records queue's next action (the page shows the procedure itself)."""
     v = versions[-1]
@@ -136,21 +271,20 @@ def one(session: Session, *, actor: Actor, assessment: Assessment, jimu: Jimu, v
     register = dashboard.jimu_rows(session, actor=actor, org=org, today=today, jimu_id=jimu.id)
     row = assessment_list.AssessmentRow(assessment, v, jimu, "", len(actions))
     q = queue.QueueRow(row, "", 0, "", None, "")
-    return _build(q, versions, last_review, actions, conds, register[0] if register else None,
-                  _published_levels(session, [pk(jimu)]).get(pk(jimu), 0), today)
-
-
-def _build(q: queue.QueueRow, vs: Sequence[Any], last_review: date | None, actions: Sequence[ImprovementAction],
-           open_conditions: int, register_row: dashboard.JimuRow | None, published_level: int,
-           today: date) -> DueRow:
-    """`vs`: the 評価書's versions in order (AssessmentVersion rows, or Rows with their columns)."""
-    published = [v for v in vs if v.published_on]
-    last_pub = max((v.published_on for v in published), default=None)
+    pub = [x for x in versions if x.published_on]
+    last_pub = max((x.published_on for x in pub), default=None)
     # a 移行登録 (published before this system) starts both clocks: what it was is not on record
-    full_pub = max((v.published_on for v in published if v.kind in ("initial", "reassessment", "migration")),
-                   default=None)
+    full_pub = max((x.published_on for x in pub if x.kind in FULL_KINDS), default=None)
+    return _build(q, last_pub, full_pub, versions[-1], last_review, actions, conds, register[0] if register else None,
+                  _published_levels(session, [jimu.id]).get(jimu.id, 0), today)
+
+
+def _build(q, last_pub: date | None, full_pub: date | None, working, last_review, actions, open_conditions,
+           register_row, published_level, today: date) -> DueRow:
+    """`last_pub`: the latest 公表日; `full_pub`: that of the latest 実施・再実施・移行登録 (a 移行登録, published before
+    this system, starts both clocks: what it was is not on record); `working`: the version with the highest seq."""
     row = DueRow(q, last_pub, deadlines.review_due(last_pub, last_review), deadlines.reassessment_due(full_pub))
-    _items(row, q, vs, actions, today)
+    _items(row, q, working, actions, today)
     row.open_conditions = open_conditions
     _flags(row, q, register_row, published_level, today)
     return row
@@ -161,10 +295,9 @@ def _published_levels(session: Session, jimu_ids: list[int]) -> dict[int, int]:
     out: dict[int, int] = {}
     if not jimu_ids:
         return out
-    for jimu_id, form in session.exec(select(Assessment.jimu_id, Assessment.form).distinct()
-                                      .join(AssessmentVersion, col(AssessmentVersion.assessment_id) == Assessment.id)
-                                      .where(col(Assessment.jimu_id).in_(jimu_ids),
-                                             col(AssessmentVersion.published_on).is_not(None))).all():
+    published = select(AssessmentVersion.assessment_id).where(AssessmentVersion.published_on.is_not(None))
+    for jimu_id, form in session.exec(select(Assessment.jimu_id, Assessment.form).where(
+            Assessment.jimu_id.in_(jimu_ids), Assessment.id.in_(published))).all():
         out[jimu_id] = max(out.get(jimu_id, 0), RANK[form])
     return out
 
@@ -172,15 +305,13 @@ def _published_levels(session: Session, jimu_ids: list[int]) -> dict[int, int]:
 RANK = {"basic": 1, "focused": 2, "full": 3}
 
 
-def _items(row: DueRow, q: queue.QueueRow, versions: Sequence[Any], actions: Sequence[ImprovementAction],
-           today: date) -> None:
+def _items(row: DueRow, q, working, actions, today: date) -> None:
     title = q.row.title
     if row.next_review_due and q.row.jimu.status != "ended":
         row.items.append(Due("review", f"見直し期限: {title}", row.next_review_due, status_of(row.next_review_due, today)))
     if row.reassessment_due and q.row.jimu.status != "ended":
         row.items.append(Due("reassessment", f"再実施(5年)の期限: {title}", row.reassessment_due,
                              status_of(row.reassessment_due, today)))
-    working = versions[-1] if versions else None
     if working and working.planned_change_on and working.stage != "published":
         row.items.append(Due("prior_submission", f"変更予定日までに提出・公表: {title}", working.planned_change_on,
                              status_of(working.planned_change_on, today)))

@@ -27,9 +27,17 @@ class PlanRow:
     values: dict[str, str]
 
 
-def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, list[PlanRow]]:
+def count(session: Session, *, actor: Actor) -> int:
+    """How many rows the 計画管理書 has (one per visible 評価書; for paging the screen)."""
+    return assessment_list.count(session, actor=actor)
+
+
+def rows(session: Session, *, actor: Actor, today: date, limit: int | None = None,
+         offset: int = 0) -> tuple[Organisation, list[PlanRow]]:
+    """The rows of the 計画管理書; `limit`/`offset`: one page of the screen (Word and CSV have every row)."""
     org = get_organisation(session, actor.organisation_id)
-    listed = assessment_list.rows(session, actor=actor)
+    due_rows = due.rows(session, actor=actor, today=today, limit=limit, offset=offset)
+    listed = [d.listed for d in due_rows]
     version_ids = [r.version.id for r in listed]
     titles = dict(session.exec(select(Answer.version_id, Answer.value).where(
         col(Answer.version_id).in_(version_ids), col(Answer.item_id).in_(catalogue.title_items()),
@@ -37,7 +45,7 @@ def rows(session: Session, *, actor: Actor, today: date) -> tuple[Organisation, 
     det_ids = [r.version.determination_id for r in listed if r.version.determination_id]
     dets = {d.id: d for d in session.exec(select(Determination).where(col(Determination.id).in_(det_ids))).all()} \
         if det_ids else {}
-    dues = {d.assessment.id: d for d in due.rows(session, actor=actor, today=today)}
+    dues = {d.assessment.id: d for d in due_rows}
     submitted = _last_submitted(session, [r.assessment.id for r in listed])
     missing = migration.without_content(session, [r.version for r in listed])
     migrated = _migrated_on(session, [r.assessment.id for r in listed])

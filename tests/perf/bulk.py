@@ -7,7 +7,6 @@ closed), public comments, council reviews with open 答申 conditions and comple
 """
 from __future__ import annotations
 
-import copy
 import secrets
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
@@ -75,8 +74,29 @@ def assessment_count(engine) -> int:
         return conn.execute(select(func.count()).select_from(Assessment)).scalar_one()
 
 
-def grow(engine, total: int) -> int:
-    """Add synthetic 事務 until the database holds `total` 評価書; return how many 評価書 were added."""
+def big_city(engine, *, jimu: int = 1_000, forms_per_jimu: int = 3, history: int = 8, batch: int = 50,
+             progress=None) -> int:
+    """A big city (issue 18): `jimu` synthetic 事務 with `forms_per_jimu` 評価書 each (基礎, 重点, 全項目) and
+    revision chains of about `history` + 1.5 versions per 評価書 (`history` published ones before the current
+    cycle; the current one in any stage, often followed by a draft revision). The default makes 1,000 事務,
+    3,000 評価書 and about 30,000 versions. Inserted `batch` 事務 at a time (bounded memory); returns the 評価書 added.
+    `progress(done, total)` is called after every batch."""
+    start = assessment_count(engine)
+    total = start + jimu * forms_per_jimu
+    added = 0
+    while start + added < total:
+        added += grow(engine, min(total, start + added + batch * forms_per_jimu), forms_per_jimu=forms_per_jimu,
+                      history=history)
+        if progress:
+            progress(added, total - start)
+    return added
+
+
+def grow(engine, total: int, *, forms_per_jimu: int | None = None, history: int = 0) -> int:
+    """Add synthetic 事務 until the database holds `total` 評価書; return how many 評価書 were added.
+
+    `forms_per_jimu` 1–3: every 事務 gets that many 評価書 (基礎, then 重点, then 全項目); by default 基礎 and, for every
+    other 事務, a 全項目 or 重点. `history`: published versions before the current cycle (a revision chain)."""
     have = assessment_count(engine)
     if have >= total:
         return 0
@@ -97,7 +117,7 @@ def grow(engine, total: int) -> int:
     today = dbutil.DEMO_TODAY
 
     def clone(model, source: dict, **values) -> dict:
-        row = copy.deepcopy(source)
+        row = dict(source)  # shallow: nested values (JSON) are only inserted, never changed
         if "id" in model.__table__.c and "id" not in values:
             values["id"] = next(next_id[model])
         row.update(values)
@@ -130,7 +150,10 @@ def grow(engine, total: int) -> int:
         for n, on in enumerate((date(2024, 4, 15), date(2026, 4, 15))):
             src = determinations[(k + n) % len(determinations)]
             dets.append(clone(Determination, src, jimu_id=jimu["id"], determined_on=on, created_at=now))
-        forms = ["basic"] + ([("full", "focused")[k % 4 == 3]] if k % 2 == 0 else [])
+        if forms_per_jimu:
+            forms = ["basic", "focused", "full"][:forms_per_jimu]
+        else:
+            forms = ["basic"] + ([("full", "focused")[k % 4 == 3]] if k % 2 == 0 else [])
         shared_number = next(number)
         for form in forms:
             if have + added >= total:
@@ -141,10 +164,18 @@ def grow(engine, total: int) -> int:
             stage = STAGES[(k + (form != "basic")) % len(STAGES)]
             if form != "full" and stage in SIMPLE:
                 stage = "internal_check"
-            first = _version(clone, by_id, a, form, 1, "initial", stage, dets[-1]["id"], now, today)
-            versions = [first]
+            versions = []
+            for h in range(history):  # an older revision chain: 実施, then 修正 and every 5th a 再実施, all published
+                versions.append(_version(clone, by_id, a, form, h + 1, "initial" if h == 0 else
+                                         ("reassessment" if h % 5 == 0 else "correction"), "published",
+                                         dets[0]["id"], now, today, based_on=versions[-1]["id"] if versions else None,
+                                         published_on=date(2012, 4, 1) + timedelta(days=200 * h + a["id"] % 90)))
+            first = _version(clone, by_id, a, form, history + 1, "reassessment" if history else "initial", stage,
+                             dets[-1]["id"], now, today, based_on=versions[-1]["id"] if versions else None)
+            versions.append(first)
             if stage == "published" and k % 2 == 1:
-                versions.append(_version(clone, by_id, a, form, 2, "reassessment" if k % 4 == 1 else "correction",
+                versions.append(_version(clone, by_id, a, form, history + 2,
+                                         "reassessment" if k % 4 == 1 else "correction",
                                          "draft", dets[-1]["id"], now, today, based_on=first["id"]))
             for v in versions:
                 uids = [_uid() for _ in files]
@@ -200,10 +231,11 @@ def grow(engine, total: int) -> int:
 
 
 def _version(clone, by_id, a: dict, form: str, seq: int, kind: str, stage: str, det_id: int, now: datetime,
-             today: date, based_on: int | None = None) -> dict:
+             today: date, based_on: int | None = None, published_on: date | None = None) -> dict:
     src = by_id["assessmentversion"][{"basic": 4, "focused": 7, "full": 5}[form]]
     frozen = stage not in ("draft", "comment_revision", "review_revision")
-    published_on = date(2021 + a["id"] % 5, 3, 15) if stage == "published" else None
+    if stage == "published" and published_on is None:
+        published_on = date(2021 + a["id"] % 5, 3, 15)
     submitted_on = (published_on - timedelta(days=14)) if published_on else (today - timedelta(days=3)
                                                                             if stage == "submitted" else None)
     return clone(AssessmentVersion, src, assessment_id=a["id"], seq=seq, kind=kind, stage=stage, frozen=frozen,

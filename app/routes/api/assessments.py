@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from app.deps import ActorDep, SessionDep, TodayDep, WriteSessionDep
 from app.downloads import send
-from app.routes.api.schemas import ERRORS, WRITE_ERRORS, Error, PathId, QueryId
+from app.routes.api.schemas import ERRORS, WRITE_ERRORS, Error, PathId, QueryId, QueryLimit, QueryOffset
 from app.routes.api.strict import reject_unknown_query
 from app.services import assessments, audit, exports, jsonimport, jsonio
 
@@ -52,13 +52,16 @@ class DueItem(BaseModel):
 
 
 @router.get("/assessments", response_model=list[AssessmentSummary], responses=ERRORS, summary="評価書の一覧")
-def list_assessments(session: SessionDep, actor: ActorDep, today: TodayDep, stage: str = "", form: str = "",
-                     department_id: QueryId = None) -> list[dict]:
-    from app.services import due
+def list_assessments(response: Response, session: SessionDep, actor: ActorDep, today: TodayDep, stage: str = "",
+                     form: str = "", department_id: QueryId = None, limit: QueryLimit = None,
+                     offset: QueryOffset = 0) -> list[dict]:
+    """評価書番号の順。`limit`・`offset` で一部だけを取得できます(全体の件数は `X-Total-Count` ヘッダー)。"""
+    from app.services import assessment_list, due
 
-    rows = due.rows(session, actor=actor, today=today, department_id=department_id)
-    return [due.summary(d) for d in rows
-            if (not form or d.assessment.form == form) and (not stage or d.version.stage == stage)]
+    filters = {"department_id": department_id, "form": form, "stage": stage}
+    response.headers["X-Total-Count"] = str(assessment_list.count(session, actor=actor, **filters))
+    rows = due.rows(session, actor=actor, today=today, **filters, limit=limit, offset=offset)
+    return [due.summary(d) for d in rows]
 
 
 class Within(IntEnum):
@@ -78,7 +81,7 @@ def due_list(session: SessionDep, actor: ActorDep, today: TodayDep,
 
     if within not in (30, 90):
         raise ValidationFailed({"within": "within は 30 または 90 を指定してください。"})
-    return due.due_items(due.rows(session, actor=actor, today=today), horizon=f"due_{int(within)}")
+    return due.due_items(due.attention_rows(session, actor=actor, today=today), horizon=f"due_{int(within)}")
 
 
 @router.get("/versions/{version_id}/json", responses=ERRORS, summary="評価書の版をJSONで取り出す(可逆)")

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends
 from sqlmodel import Session
+from starlette.responses import Response
 
 from app.deps import ActorDep, SessionDep, TodayDep, WriteSessionDep
 from app.routes.api.schemas import (
@@ -17,6 +18,8 @@ from app.routes.api.schemas import (
     Me,
     PathId,
     QueryId,
+    QueryLimit,
+    QueryOffset,
 )
 from app.routes.api.strict import reject_unknown_query
 from app.services import dashboard, determinations, register
@@ -60,9 +63,13 @@ def me(actor: ActorDep) -> dict:
 
 
 @router.get("/jimu", response_model=list[JimuOut], responses=ERRORS, summary="事務の一覧")
-def list_jimu(session: SessionDep, actor: ActorDep, today: TodayDep, department_id: QueryId = None) -> list[dict]:
+def list_jimu(response: Response, session: SessionDep, actor: ActorDep, today: TodayDep, department_id: QueryId = None,
+              limit: QueryLimit = None, offset: QueryOffset = 0) -> list[dict]:
+    """担当部署・登録の順。`limit`・`offset` で一部だけを取得できます(全体の件数は `X-Total-Count` ヘッダー)。"""
     org = get_organisation(session, actor.organisation_id)
-    rows = dashboard.jimu_rows(session, actor=actor, org=org, today=today, department_id=department_id)
+    response.headers["X-Total-Count"] = str(dashboard.jimu_count(session, actor=actor, department_id=department_id))
+    rows = dashboard.jimu_rows(session, actor=actor, org=org, today=today, department_id=department_id, limit=limit,
+                               offset=offset)
     return [_row_out(r) for r in rows]
 
 

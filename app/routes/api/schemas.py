@@ -35,6 +35,9 @@ StrictDate = Annotated[date, BeforeValidator(_json_date)]  # "YYYY-MM-DD" only (
 # Ids in paths, queries and bodies: within the INTEGER column range (others name no row; 422 with the field).
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+# paging of the list endpoints: at most `limit` rows from `offset` (the total is in the X-Total-Count header)
+QueryLimit = Annotated[int | None, Query(ge=1, le=10_000, description="返す件数の上限(省略時はすべて)")]
+QueryOffset = Annotated[int, Query(ge=0, le=MAX_ID, description="先頭から読み飛ばす件数")]
 
 
 class ThresholdRequest(BaseModel):
