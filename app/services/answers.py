@@ -19,7 +19,7 @@ from app.domain.wareki import BadDate, parse_date
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Answer, AssessmentVersion, ImprovementAction, LibraryMeasure, PageLock
 from app.models.base import utcnow
-from app.services import audit, catalogue, figures, locking, scope, text_blocks
+from app.services import audit, catalogue, figures, locking, memo, scope, text_blocks
 from app.services.assessments import ensure_writable, files, get_version
 
 
@@ -32,12 +32,16 @@ def answers_of(session: Session, version_id: int) -> dict[str, dict[str, Answer]
 
 
 def version_values(session: Session, version_id: int) -> dict[str, dict[str, Any]]:
-    """{file uid: {item id: value}} read as plain rows (no ORM objects: this runs on every page and save)."""
-    out: dict[str, dict[str, Any]] = {}
-    for uid, item_id, value in session.exec(select(Answer.file_uid, Answer.item_id, Answer.value)
-                                            .where(Answer.version_id == version_id)).all():
-        out.setdefault(uid, {})[item_id] = value
-    return out
+    """{file uid: {item id: value}} read as plain rows (no ORM objects: this runs on every page and save); read
+    once per request (app/services/memo.py), each caller getting dicts of its own."""
+    def load() -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for uid, item_id, value in session.exec(select(Answer.file_uid, Answer.item_id, Answer.value)
+                                                .where(Answer.version_id == version_id)).all():
+            out.setdefault(uid, {})[item_id] = value
+        return out
+
+    return {uid: dict(items) for uid, items in memo.once(session, ("values", version_id), load).items()}
 
 
 def scope_answers(session: Session, version_id: int, file_uid: str,
@@ -50,12 +54,15 @@ def scope_answers(session: Session, version_id: int, file_uid: str,
 
 
 def actions_of(session: Session, assessment_id: int) -> dict[tuple[str, str], ImprovementAction]:
-    """The latest action per (file, item) of an assessment."""
-    out = {}
-    for act in session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id == assessment_id)
-                            .order_by(ImprovementAction.id)).all():
-        out[(act.file_uid, act.item_id)] = act
-    return out
+    """The latest action per (file, item) of an assessment (read once per request)."""
+    def load() -> dict[tuple[str, str], ImprovementAction]:
+        out = {}
+        for act in session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id == assessment_id)
+                                .order_by(ImprovementAction.id)).all():
+            out[(act.file_uid, act.item_id)] = act
+        return out
+
+    return dict(memo.once(session, ("actions", assessment_id), load))
 
 
 def page_lock(session: Session, version_id: int, page_id: str, file_uid: str) -> PageLock:

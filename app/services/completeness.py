@@ -7,13 +7,17 @@ from sqlmodel import Session, select
 
 from app.domain.completeness import FileRef, PageStatus, Problem, evaluate
 from app.models import Approval, Assessment, AssessmentVersion, PublicComment, Review
-from app.services import catalogue, prefill
+from app.services import catalogue, memo, prefill
 from app.services.answers import actions_of, version_values
 from app.services.assessments import files as version_files
 
 
 def deferred(session: Session, version_id: int) -> frozenset[str]:
     """Procedure items not required yet: their step (comment, council review, PPC approval) has not closed."""
+    return memo.once(session, ("deferred", version_id), lambda: _deferred(session, version_id))
+
+
+def _deferred(session: Session, version_id: int) -> frozenset[str]:
     out = set()
     if not session.exec(select(PublicComment.id).where(PublicComment.version_id == version_id,
                                                        PublicComment.closed_on.is_not(None))).first():

@@ -44,17 +44,19 @@ def context(session: Session, actor: Actor, aid: int, today: date) -> dict:
     d = catalogue.definition(a.form, v.form_version)
     vfiles = assessments.files(session, v.id)
     problems, statuses = completeness.evaluate_version(session, v, a, today)
+    done = percent(statuses)  # the same figure as editor.progress (statuses do not depend on the checks)
     org = get_organisation(session, a.organisation_id)
     custom = procedure.custom_steps(session, org.id)
     return {
         "a": a, "jimu": jimu, "versions": versions, "v": v, "d": d, "files": vfiles, "problems": problems,
-        "percent": percent(statuses), "label": catalogue.labels(session).get((d.form, d.version), d.label),
+        "percent": done, "label": catalogue.labels(session).get((d.form, d.version), d.label),
         "actions": action_service.listing(session, actor=actor, today=today, status="", assessment_id=a.id),
         "KIND": assessment_list.KIND_LABEL,
         "change_rows": changes.rows_of(session, a.id), "org": org,
         "stage_label": workflow.stage_label(v.stage, custom),
         "buttons": procedure_view.buttons(session, actor, a, v, org, today, len(problems)),
-        "pair": pairing.members(session, jimu_id=jimu.id, det=determinations.by_id(session, v.determination_id), today=today, current_id=a.id, custom=custom),
+        "pair": pairing.members(session, jimu_id=jimu.id, det=determinations.by_id(session, v.determination_id), today=today, current_id=a.id, custom=custom,
+                                known={v.id: done}),
         "can_create": jimu.status != "ended" and can_edit_department(actor, jimu.department_id),
         "FV": catalogue.version_labels(session, a.form),
         "timeline": procedure.timeline_rows(session, v.id, custom), "custom": custom,
