@@ -159,12 +159,13 @@ def save_page(
             focus = apply_op(d, values, op, library_text=library_text, figure=figure)
         except (BadOperation, KeyError):
             raise ValidationFailed({"op": "操作を実行できませんでした(対象が見つからないか範囲外です)。"}) from None
-    text_blocks.guard_fixed(session, v.id, file_uid, stored, values, skip=block_op)  # 固定: only at the block
+    uses = text_blocks.editor_uses(session, v.id, file_uid)  # read once: the 固定 guard, then local_text below
+    text_blocks.guard_fixed(session, v.id, file_uid, stored, values, skip=block_op, uses=uses)  # 固定: only at the block
     _check_figures(session, d, values)
     action_errors, actions = _parse_actions(d, parsed.actions, values)
     if action_errors:
         raise ValidationFailed(action_errors)
-    existing_actions = actions_of(session, a.id)
+    existing_actions = actions_of(session, a.id) if actions else {}  # only compared with what the page posted
     changed = [i for i, val in values.items() if (stored[i].value if i in stored else None) != val]
     withheld_changed = []
     for i, (flag, reason) in parsed.withheld.items():
@@ -219,7 +220,7 @@ def save_page(
         session.add(row)
         after[f"action:{item_id}"] = act
     text_blocks.after_save(session, version_id=v.id, file_uid=file_uid, values=values, changed=set(changed),
-                           op=block_op)
+                           op=block_op, uses=uses)
     if block_op:
         u = block_op.add or block_op.remove
         after[f"block:{block_op.item_id}"] = {"block": u.block_id, "level": u.level, "revision": u.revision,
