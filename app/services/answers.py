@@ -53,6 +53,14 @@ def scope_answers(session: Session, version_id: int, file_uid: str,
     return {a.item_id: a for a in session.exec(q).all()}
 
 
+def withheld_flags(session: Session, version_id: int, file_uid: str, item_ids: set[str]) -> dict[str, Any]:
+    """{item id: row with .withheld and .withheld_reason} of the stored answers of one scope's items: what the
+    editor page shows of a stored answer besides its value (the values it has already; no JSON read again)."""
+    return {r.item_id: r for r in session.exec(
+        select(Answer.item_id, Answer.withheld, Answer.withheld_reason)
+        .where(Answer.version_id == version_id, Answer.file_uid == file_uid, Answer.item_id.in_(sorted(item_ids)))).all()}
+
+
 def actions_of(session: Session, assessment_id: int) -> dict[tuple[str, str], ImprovementAction]:
     """The latest action per (file, item) of an assessment (read once per request)."""
     def load() -> dict[tuple[str, str], ImprovementAction]:

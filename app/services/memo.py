@@ -50,3 +50,10 @@ event.listen(OrmSession, "do_orm_execute", _on_execute)
 def get(session: OrmSession, model: type[T], ident: Any) -> T | None:
     """session.get, held for the request: the identity map alone keeps a row only while something refers to it."""
     return once(session, ("get", model, ident), lambda: session.get(model, ident))
+
+
+def peek(session: OrmSession, key: Hashable) -> Any | None:
+    """What `once` holds for `key` in this session, or None (nothing read yet, or dropped by a write)."""
+    if not session._is_clean():
+        return None
+    return session.info.get(_KEY, {}).get(key)
