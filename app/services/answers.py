@@ -63,14 +63,14 @@ def withheld_flags(session: Session, version_id: int, file_uid: str, item_ids: s
 
 def actions_of(session: Session, assessment_id: int) -> dict[tuple[str, str], ImprovementAction]:
     """The latest action per (file, item) of an assessment (read once per request)."""
-    def load() -> dict[tuple[str, str], ImprovementAction]:
-        out = {}
-        for act in session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id == assessment_id)
-                                .order_by(ImprovementAction.id)).all():
-            out[(act.file_uid, act.item_id)] = act
-        return out
+    return {(act.file_uid, act.item_id): act for act in action_rows(session, assessment_id)}
 
-    return dict(memo.once(session, ("actions", assessment_id), load))
+
+def action_rows(session: Session, assessment_id: int) -> list[ImprovementAction]:
+    """Every improvement action of an assessment, oldest first (read once per request)."""
+    return list(memo.once(session, ("actions", assessment_id), lambda: session.exec(
+        select(ImprovementAction).where(ImprovementAction.assessment_id == assessment_id)
+        .order_by(ImprovementAction.id)).all()))
 
 
 def page_lock(session: Session, version_id: int, page_id: str, file_uid: str) -> PageLock:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import exists
 from sqlmodel import Session, select
 
 from app.domain.completeness import FileRef, PageStatus, Problem, evaluate
@@ -18,16 +19,14 @@ def deferred(session: Session, version_id: int) -> frozenset[str]:
 
 
 def _deferred(session: Session, version_id: int) -> frozenset[str]:
-    out = set()
-    if not session.exec(select(PublicComment.id).where(PublicComment.version_id == version_id,
-                                                       PublicComment.closed_on.is_not(None))).first():
-        out.add("comment.")
-    if not session.exec(select(Review.id).where(Review.version_id == version_id, Review.closed_on.is_not(None))).first():
-        out.add("review.")
-    if not session.exec(select(Approval.id).where(Approval.version_id == version_id,
-                                                  Approval.applied_on.is_not(None))).first():
-        out.add("approval.")
-    return frozenset(out)
+    closed = [
+        exists().where(PublicComment.version_id == version_id, PublicComment.closed_on.is_not(None)),
+        exists().where(Review.version_id == version_id, Review.closed_on.is_not(None)),
+        exists().where(Approval.version_id == version_id, Approval.applied_on.is_not(None)),
+    ]
+    done = session.exec(select(*(c.label(f"c{n}") for n, c in enumerate(closed)))).one()  # one statement, not three
+    return frozenset(prefix for prefix, found in zip(("comment.", "review.", "approval."), done, strict=True)
+                     if not found)
 
 
 def evaluate_version(session: Session, v: AssessmentVersion, a: Assessment, today: date, *, checks: bool = True,

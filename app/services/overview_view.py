@@ -86,7 +86,8 @@ def _lifecycle_ctx(session, actor, a, jimu, versions, v, today) -> dict:
     ordered = [x.version for x in catalogue.catalogue().versions(a.form)]
     newer = [catalogue.definition(a.form, x) for x in ordered[ordered.index(v.form_version) + 1:]] \
         if v.form_version in ordered else []
-    return {"due": due.one(session, actor=actor, assessment=a, jimu=jimu, versions=versions, today=today),
+    return {"due": due.one(session, actor=actor, assessment=a, jimu=jimu, versions=versions, today=today,
+                           reviews=reviews),
             "reviews": reviews, "STATUS_LABEL": STATUS_LABEL,
             "open_review": next((r for r in reviews if r.completed_on is None), None),
             "REASONS": revisions.REASONS, "other_forms": [(x.version, x.label) for x in newer],
