@@ -3,8 +3,8 @@ page ask for them (issue 18).
 
 `once(session, key, load)` returns what `load()` returned the first time `key` was asked for in this session.
 Everything remembered is dropped as soon as the session writes (a flush, a Core UPDATE/INSERT/DELETE through the
-session), commits or rolls back, and nothing is remembered or served while the session holds unflushed changes —
-so a read after a write sees the write exactly as the query it replaces would have. What `load` returns is shared by
+session), commits, rolls back or ends its transaction, and nothing is remembered or served while the session holds
+unflushed changes — so a read after a write sees the write exactly as the query it replaces would have. What `load` returns is shared by
 every caller: callers must not change it (copy first).
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _on_execute(state: ORMExecuteState) -> None:
         forget(state.session)
 
 
-for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback", "after_transaction_end"):
     event.listen(OrmSession, _name, forget)
 event.listen(OrmSession, "do_orm_execute", _on_execute)
 
