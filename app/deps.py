@@ -28,7 +28,15 @@ MAX_FORM_FIELDS = 50_000
 
 
 async def get_form(request: Request) -> FormData:
-    """The posted form, read on the event loop so that the handler itself can be a plain (threadpool) def."""
+    """The posted form, read on the event loop so that the handler itself can be a plain (threadpool) def; a
+    urlencoded body (every autosave) through app/formbody.py, with the same result as request.form()."""
+    from starlette.formparsers import parse_options_header
+
+    if parse_options_header(request.headers.get("Content-Type"))[0] == b"application/x-www-form-urlencoded":
+        from app import formbody
+
+        request._form = formbody.parse(await request.body(), max_fields=MAX_FORM_FIELDS)  # request.form() sees it
+        return request._form
     return await request.form(max_fields=MAX_FORM_FIELDS)
 
 

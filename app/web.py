@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from jinja2 import Undefined
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -36,6 +38,18 @@ def _page_url(E) -> str:
     return f"/versions/{E.version.id}/edit/{E.page.id}" + (f"?file={E.file.uid}" if E.file else "")
 
 
+def _op_button(E, value: Any, cls: str = "small secondary", attrs: dict | None = None, *, caller) -> Markup:
+    """A button that runs one editor operation (op) and swaps the page's form with the server's rendering of it (the
+    route answers an htmx operation with the `page_form` block only); `attrs`: extra attributes (as `xmlattr`).
+    Used as `{% call op_button(E, op(...), cls, attrs) %}label{% endcall %}`: a function, not a macro, since an
+    editor page has a few hundred of them (issue 18)."""
+    extra = "".join(f' {escape(k)}="{escape(v)}"' for k, v in (attrs or {}).items()
+                    if v is not None and not isinstance(v, Undefined))
+    return Markup(f'<button type="submit" class="{escape(cls)}" name="op" value="{escape(value)}" '
+                  f'hx-post="{escape(_page_url(E))}" hx-target="#page-form" hx-select="#page-form" '
+                  f'hx-swap="outerHTML"{extra}>{caller()}</button>')
+
+
 def _answer_text(value: Any, item) -> str:
     from app.domain.answer_text import answer_text
 
@@ -53,7 +67,8 @@ templates.env.globals.update(ROLE_LABEL=ROLE_LABEL, STATIC_VERSION=STATIC_VERSIO
                              FORM_LABEL=FORM_LABEL, can_register_jimu=can_register_jimu,
                              can_manage_register_settings=can_manage_register_settings,
                              # the editor: answer types (macro, grouped label) and field / operation names
-                             ANSWER_TYPES=ANSWER_TYPES, F=fields, field=fields.name, fkey=fields.key, op=fields.op)
+                             ANSWER_TYPES=ANSWER_TYPES, F=fields, field=fields.name, fkey=fields.key, op=fields.op,
+                             op_button=_op_button)
 
 
 class Pager:

@@ -312,7 +312,11 @@ class Measures(AnswerType):
     holds_measures = True
 
     def empty(self, item: Item, value: Any) -> bool:
-        return value is None or not any(measure_texts(value).values())
+        # not any(measure_texts(value).values()), stopping at the first measure with text (issue 18)
+        if value is None or not isinstance(value, Mapping):
+            return True
+        return not any(str(m.get("text", "")).strip() for aud in AUDIENCES for m in value.get(aud, [])
+                       if isinstance(m, Mapping))
 
     def clean(self, item: Item, value: Any, label: str) -> Result:
         if not isinstance(value, Mapping):

@@ -85,6 +85,8 @@ def diff(old_def: Definition, old: Mapping[str, Mapping[str, Any]], old_files: l
 
 
 def _same(old_item: Item, before: Any, item: Item, after: Any) -> bool:
+    if before == after:  # most items of a revision: every type's `same` is reflexive (issue 18: the common case first)
+        return True
     if (before is None or empty(old_item, before)) and (after is None or empty(item, after)):
         return True
     if before in (None, "", [], {}) and after in (None, "", [], {}):

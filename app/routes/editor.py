@@ -32,11 +32,13 @@ def _ctx(session, actor, E: editor.EditorContext, **extra) -> dict:
     urls = [_page_url(E.version.id, o.page.id, o.file.uid if o.file else "") for o in E.outline]
     here = _page_url(E.version.id, E.page.id, E.file.uid if E.file else "")
     idx = urls.index(here) if here in urls else 0
-    lib_rows = library.search(session, actor=actor) if E.editable else []
+    lib: dict[str, list] = {}  # the library, read when the page first shows a list of measures (issue 18)
 
     def library_for(item_id: str, audience: str) -> list:
+        if "rows" not in lib:
+            lib["rows"] = library.search(session, actor=actor) if E.editable else []
         risk = E.definition.risk_of(item_id)
-        rows = [r for r in lib_rows if r.audience == audience]
+        rows = [r for r in lib["rows"] if r.audience == audience]
         matching = [r for r in rows if risk in (r.risks or [])]
         return matching or [r for r in rows if "general" in (r.risks or [])]
 
@@ -94,7 +96,13 @@ def page(request: Request, vid: int, page_id: str, session: SessionDep, actor: A
 
 
 def _multidict(form) -> dict[str, list[str]]:
-    return {k: [str(v) for v in form.getlist(k) if not isinstance(v, UploadFile)] for k in form}
+    """{name: [values]} in one pass (getlist per name is quadratic: a page of repeating groups posts thousands)."""
+    out: dict[str, list[str]] = {}
+    for k, v in form.multi_items():
+        values = out.setdefault(k, [])
+        if not isinstance(v, UploadFile):
+            values.append(str(v))
+    return out
 
 
 def _upload(form, op: str) -> tuple[bytes | None, str]:

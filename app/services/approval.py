@@ -1,7 +1,7 @@
 """個人情報保護委員会の承認 (行政機関等): application date, the PPC's review notes, 承認日."""
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.domain.policy import Actor, can_manage_register_settings
 from app.domain.text import text_problem
@@ -12,7 +12,9 @@ from app.services import assessments, audit, locking
 
 
 def current(session: Session, version_id: int) -> Approval | None:
-    return session.exec(select(Approval).where(Approval.version_id == version_id)).first()
+    from app.services.procedure import current_approval
+
+    return current_approval(session, version_id)
 
 
 def save(session: Session, *, actor: Actor, version_id: int, applied_on: str, notes: str) -> Approval:

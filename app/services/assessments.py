@@ -26,7 +26,7 @@ from app.models import (
     pk,
 )
 from app.models.base import MAX_ID
-from app.services import audit, catalogue, locking, prefill, scope
+from app.services import audit, catalogue, locking, memo, prefill, scope
 from app.services.determinations import latest as latest_determination
 from app.services.determinations import performed_level
 from app.services.register import get_jimu
@@ -171,21 +171,20 @@ def lock_assessment(session: Session, assessment_id: int) -> None:
 
 
 def versions(session: Session, assessment_id: int) -> list[AssessmentVersion]:
-    return list(session.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
-                             .order_by(col(AssessmentVersion.seq))).all())
+    return list(memo.once(session, ("versions", assessment_id), lambda: session.exec(
+        select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
+        .order_by(AssessmentVersion.seq)).all()))
 
 
 def current_version(session: Session, assessment_id: int) -> AssessmentVersion:
-    v = session.exec(select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
-                     .order_by(col(AssessmentVersion.seq).desc())).first()
-    if v is None:  # (a 評価書 is created with its first version)
-        raise NotFound("評価書の版が見つかりません。")
-    return v
+    found = versions(session, assessment_id)  # read once per request (the 評価書 page asks for it several times)
+    return found[-1] if found else None
 
 
 def files(session: Session, version_id: int) -> list[VersionFile]:
-    return list(session.exec(select(VersionFile).where(VersionFile.version_id == version_id)
-                             .order_by(col(VersionFile.position), col(VersionFile.id))).all())
+    return list(memo.once(session, ("files", version_id), lambda: session.exec(
+        select(VersionFile).where(VersionFile.version_id == version_id)
+        .order_by(VersionFile.position, VersionFile.id)).all()))
 
 
 def item_picker_of(session: Session, d: Definition, version_id: int) -> item_picker.Picker:

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from app.config import get_settings
 from app.domain.forms import Catalogue, Definition, load_catalogue
 from app.models import FormLabel
+from app.services import memo
 
 
 @lru_cache(maxsize=4)
@@ -32,8 +33,9 @@ def title_items() -> list[str]:
 def labels(session: Session) -> dict[tuple[str, str], str]:
     """Printed version labels, with administrators' corrections applied."""
     out = {(d.form, d.version): d.label for d in catalogue().all()}
-    for row in session.exec(select(FormLabel)).all():
-        out[(row.form, row.version)] = row.label
+    for form, version, label in memo.once(session, "form_labels", lambda: session.exec(
+            select(FormLabel.form, FormLabel.version, FormLabel.label)).all()):
+        out[(form, version)] = label
     return out
 
 

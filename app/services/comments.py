@@ -23,8 +23,9 @@ def _records_only(actor: Actor) -> None:
 
 
 def current(session: Session, version_id: int) -> PublicComment | None:
-    return session.exec(select(PublicComment).where(PublicComment.version_id == version_id)
-                        .order_by(col(PublicComment.id).desc())).first()
+    from app.services.procedure import current_comment
+
+    return current_comment(session, version_id)
 
 
 def setup(session: Session, *, actor: Actor, version_id: int, method: str, start: str, end: str,

@@ -4,28 +4,30 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import exists
+from sqlmodel import Session, select
 
 from app.domain.completeness import FileRef, PageStatus, Problem, evaluate
 from app.models import Approval, Assessment, AssessmentVersion, PublicComment, Review, pk
-from app.services import catalogue, prefill
+from app.services import catalogue, memo, prefill
 from app.services.answers import actions_of, version_values
 from app.services.assessments import files as version_files
 
 
 def deferred(session: Session, version_id: int) -> frozenset[str]:
     """Procedure items not required yet: their step (comment, council review, PPC approval) has not closed."""
-    out = set()
-    if not session.exec(select(PublicComment.id).where(PublicComment.version_id == version_id,
-                                                       col(PublicComment.closed_on).is_not(None))).first():
-        out.add("comment.")
-    if not session.exec(select(Review.id).where(Review.version_id == version_id,
-                                                col(Review.closed_on).is_not(None))).first():
-        out.add("review.")
-    if not session.exec(select(Approval.id).where(Approval.version_id == version_id,
-                                                  col(Approval.applied_on).is_not(None))).first():
-        out.add("approval.")
-    return frozenset(out)
+    return memo.once(session, ("deferred", version_id), lambda: _deferred(session, version_id))
+
+
+def _deferred(session: Session, version_id: int) -> frozenset[str]:
+    closed = [
+        exists().where(PublicComment.version_id == version_id, PublicComment.closed_on.is_not(None)),
+        exists().where(Review.version_id == version_id, Review.closed_on.is_not(None)),
+        exists().where(Approval.version_id == version_id, Approval.applied_on.is_not(None)),
+    ]
+    done = session.exec(select(*(c.label(f"c{n}") for n, c in enumerate(closed)))).one()  # one statement, not three
+    return frozenset(prefix for prefix, found in zip(("comment.", "review.", "approval."), done, strict=True)
+                     if not found)
 
 
 def evaluate_version(session: Session, v: AssessmentVersion, a: Assessment, today: date, *, checks: bool = True,

@@ -90,7 +90,9 @@ def save_council(session: Session, *, actor: Actor, name: str, member_ids: list[
 
 
 def current_review(session: Session, version_id: int) -> Review | None:
-    return session.exec(select(Review).where(Review.version_id == version_id).order_by(col(Review.id).desc())).first()
+    from app.services.procedure import current_review as latest_round
+
+    return latest_round(session, version_id)
 
 
 def rounds(session: Session, version_id: int) -> list[Review]:

@@ -45,7 +45,9 @@ def inputs_for(jimu: Jimu, files: list[SpecificFile], incidents: list[SeriousInc
 
 def by_id(session: Session, det_id: int | None) -> Determination | None:
     """A determination an authorised row points at (a version's); a user-given id goes through `get`."""
-    return session.get(Determination, det_id) if det_id else None
+    from app.services import memo
+
+    return memo.get(session, Determination, det_id) if det_id else None
 
 
 def get(session: Session, *, actor: Actor, det_id: int) -> tuple[Determination, Jimu, list[SeriousIncident]]:

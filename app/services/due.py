@@ -256,14 +256,20 @@ def _reassessment_jimu(session: Session, *, actor: Actor, today: date, departmen
     return out
 
 
-def one(session: Session, *, actor: Actor, assessment, jimu, versions: list, today: date) -> DueRow:
-    """The same row for one 評価書 whose versions the caller already has (the 評価書 page): a third of the
-    statements of `rows`, without the records queue's next action (the page shows the procedure itself)."""
+def one(session: Session, *, actor: Actor, assessment, jimu, versions: list, today: date,
+        reviews: list | None = None) -> DueRow:
+    """The same row for one 評価書 whose versions (and yearly reviews, `reviews`) the caller already has (the
+    評価書 page): a third of the statements of `rows`, without the records queue's next action (the page shows the
+    procedure itself)."""
+    from app.services.answers import action_rows
+
     v = versions[-1]
-    last_review = session.exec(select(func.max(AnnualReview.completed_on)).where(
-        AnnualReview.assessment_id == assessment.id)).one()
-    actions = list(session.exec(select(ImprovementAction).where(ImprovementAction.assessment_id == assessment.id,
-                                                                ImprovementAction.status == "open")).all())
+    if reviews is None:
+        last_review = session.exec(select(func.max(AnnualReview.completed_on)).where(
+            AnnualReview.assessment_id == assessment.id)).one()
+    else:
+        last_review = max((r.completed_on for r in reviews if r.completed_on), default=None)
+    actions = [x for x in action_rows(session, assessment.id) if x.status == "open"]
     conds = session.exec(select(func.count()).select_from(ReviewCondition).join(
         Review, col(ReviewCondition.review_id) == Review.id).where(Review.version_id == v.id,
                                                               ReviewCondition.status == "open")).one()

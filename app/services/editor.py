@@ -12,9 +12,9 @@ from app.domain.completeness import Problem, percent
 from app.domain.completeness import scope_values as completeness_scope
 from app.domain.forms import Definition, Page
 from app.domain.formversion import not_in_force
-from app.models import Answer, Assessment, AssessmentVersion, ImprovementAction, Jimu, VersionFile, pk
+from app.models import Assessment, AssessmentVersion, ImprovementAction, Jimu, VersionFile, pk
 from app.services import catalogue, completeness, formnotice, prefill
-from app.services.answers import actions_of, page_lock, scope_answers, version_values
+from app.services.answers import actions_of, page_lock, version_values, withheld_flags
 from app.services.assessments import files as version_files
 
 
@@ -36,7 +36,7 @@ class EditorContext:
     file: VersionFile | None
     files: list[VersionFile]
     values: dict[str, Any]
-    answers: dict[str, Answer]
+    answers: dict[str, Any]   # {item id: .withheld / .withheld_reason} of the page's stored answers
     prefill: dict[str, Any]
     prefill_diff: set[str]
     skipped: dict[str, str]
@@ -96,8 +96,7 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
     label = catalogue.labels(session).get((d.form, d.version), d.label)
     return EditorContext(
         version=version, assessment=assessment, jimu=jimu, definition=d, page=page, file=vfile, files=vfiles,
-        values=scope_values, answers=scope_answers(session, pk(version), file_uid, {i.id for i in page.walk()}),
-        prefill=scope_prefill,
+        values=scope_values, answers=withheld_flags(session, version.id, file_uid, {i.id for i in page.walk()}), prefill=scope_prefill,
         prefill_diff=diff,
         skipped=skipped, actions=acts, lock=lock, outline=outline,
         problems=problems, percent=percent(statuses), label=label, editable=editable,

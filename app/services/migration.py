@@ -20,7 +20,7 @@ from app.domain.wareki import BadDate, parse_date, wareki
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.models import Answer, Assessment, AssessmentVersion, AuditLog, StageEvent, pk
 from app.models.base import utcnow
-from app.services import assessments, audit, catalogue, locking
+from app.services import assessments, audit, catalogue, locking, memo
 
 KIND = "migration"
 LABEL = "移行登録(手続の記録なし)"
@@ -63,9 +63,9 @@ def _event(session: Session, actor: Actor, v: AssessmentVersion, from_stage: str
 
 def was_imported(session: Session, version_id: int) -> bool:
     """True if the version's content came from a file (JSON / DOCX / a filled 評価書): the audit log says so."""
-    return session.exec(select(AuditLog.id).where(
+    return memo.once(session, ("imported", version_id), lambda: session.exec(select(AuditLog.id).where(
         AuditLog.entity == "assessment_version", AuditLog.entity_id == str(version_id),
-        col(AuditLog.action).startswith("import")).limit(1)).first() is not None
+        col(AuditLog.action).startswith("import")).limit(1)).first() is not None)
 
 
 def offer(session: Session, actor: Actor, v: AssessmentVersion) -> bool:

@@ -12,7 +12,7 @@ from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import Department, Organisation, User, UserDepartment, pk
 from app.models.base import MAX_ID, utcnow
 from app.security import hash_password, password_problem
-from app.services import audit, auth, locking, scope
+from app.services import audit, auth, locking, memo, scope
 
 ORG_KINDS = {"local": "地方公共団体等", "national": "行政機関等"}
 DRAFT_MARKERS = {"name": "評価書名の末尾に「(案)」", "above": "表紙の表題の上に「(素案)」"}  # how an exported 案 says so
@@ -21,7 +21,8 @@ MEASURE_NUMBERING = {"dot": "「・」で始める", "number": "「1.」「2.」
 
 
 def get_organisation(session: Session, organisation_id: int | None) -> Organisation:
-    org = session.get(Organisation, organisation_id) if organisation_id else session.exec(select(Organisation)).first()
+    org = memo.get(session, Organisation, organisation_id) if organisation_id else \
+        session.exec(select(Organisation)).first()
     if org is None:
         raise NotFound("評価実施機関が登録されていません。`spia demo` または管理画面で登録してください。")
     return org
@@ -66,9 +67,8 @@ def update_organisation(session: Session, *, actor: Actor, organisation_id: int,
 
 
 def list_departments(session: Session, organisation_id: int) -> list[Department]:
-    return list(session.exec(
-        select(Department).where(Department.organisation_id == organisation_id).order_by(col(Department.id))
-    ).all())
+    return list(memo.once(session, ("departments", organisation_id), lambda: session.exec(
+        select(Department).where(Department.organisation_id == organisation_id).order_by(Department.id)).all()))
 
 
 def department_labels(departments: list[Department]) -> dict[int, str]:

@@ -46,17 +46,19 @@ def context(session: Session, actor: Actor, aid: int, today: date) -> dict[str, 
     d = catalogue.definition(a.form, v.form_version)
     vfiles = assessments.files(session, pk(v))
     problems, statuses = completeness.evaluate_version(session, v, a, today)
+    done = percent(statuses)  # the same figure as editor.progress (statuses do not depend on the checks)
     org = get_organisation(session, a.organisation_id)
     custom = procedure.custom_steps(session, pk(org))
     return {
         "a": a, "jimu": jimu, "versions": versions, "v": v, "d": d, "files": vfiles, "problems": problems,
-        "percent": percent(statuses), "label": catalogue.labels(session).get((d.form, d.version), d.label),
+        "percent": done, "label": catalogue.labels(session).get((d.form, d.version), d.label),
         "actions": action_service.listing(session, actor=actor, today=today, status="", assessment_id=a.id),
         "KIND": assessment_list.KIND_LABEL,
         "change_rows": changes.rows_of(session, pk(a)), "org": org,
         "stage_label": workflow.stage_label(v.stage, custom),
         "buttons": procedure_view.buttons(session, actor, a, v, org, today, len(problems)),
-        "pair": pairing.members(session, jimu_id=pk(jimu), det=determinations.by_id(session, v.determination_id), today=today, current_id=a.id, custom=custom),
+        "pair": pairing.members(session, jimu_id=jimu.id, det=determinations.by_id(session, v.determination_id), today=today, current_id=a.id, custom=custom,
+                                known={v.id: done}),
         "can_create": jimu.status != "ended" and can_edit_department(actor, jimu.department_id),
         "FV": catalogue.version_labels(session, a.form),
         "timeline": procedure.timeline_rows(session, pk(v), custom), "custom": custom,
@@ -87,7 +89,8 @@ def _lifecycle_ctx(session: Session, actor: Actor, a: Assessment, jimu: Jimu, ve
     ordered = [x.version for x in catalogue.catalogue().versions(a.form)]
     newer = [catalogue.definition(a.form, x) for x in ordered[ordered.index(v.form_version) + 1:]] \
         if v.form_version in ordered else []
-    return {"due": due.one(session, actor=actor, assessment=a, jimu=jimu, versions=versions, today=today),
+    return {"due": due.one(session, actor=actor, assessment=a, jimu=jimu, versions=versions, today=today,
+                           reviews=reviews),
             "reviews": reviews, "STATUS_LABEL": STATUS_LABEL,
             "open_review": next((r for r in reviews if r.completed_on is None), None),
             "REASONS": revisions.REASONS, "other_forms": [(x.version, x.label) for x in newer],

@@ -7,7 +7,6 @@ in one transaction with 「基礎と一緒に提出・公表」 (`procedure.fire
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from sqlmodel import Session, col, select
 
@@ -108,10 +107,11 @@ def wanted_forms(det: Determination | None) -> list[str]:
     return [f for f in FORM_ORDER if f in forms]
 
 
-def members(session: Session, *, jimu_id: int, det: Determination | None, today: date, current_id: int | None = None,
-            custom: list[workflow.CustomStep] | tuple[workflow.CustomStep, ...] = ()) -> list[Member]:
+def members(session: Session, *, jimu_id: int, det: Determination | None, today, current_id: int | None = None,
+            custom=(), known: dict[int, int] | None = None) -> list[Member]:
     """The 事務's 評価書 with each one's stage and progress, plus the forms `det` asks for that are not created yet.
-    Progress is the editor's 完成度 (`editor.progress`)."""
+    Progress is the editor's 完成度 (`editor.progress`); `known`: {version id: percent} the caller has computed
+    already in this request (the 評価書 page, for its own version), not computed again."""
     from app.services.editor import progress
 
     wanted = wanted_forms(det)
@@ -127,8 +127,11 @@ def members(session: Session, *, jimu_id: int, det: Determination | None, today:
         for a in found:
             from app.services.assessments import current_version
 
-            v = current_version(session, pk(a))
-            pct = progress(session, version=v, assessment=a, today=today) if v else None
+            v = current_version(session, a.id)
+            if v is not None and known and v.id in known:
+                pct: int | None = known[v.id]
+            else:
+                pct = progress(session, version=v, assessment=a, today=today) if v else None
             other = bool(det and v and v.determination_id and v.determination_id != det.id)
             out.append(Member(form, (form in wanted) if det else None, a, v, workflow.stage_label(v.stage, custom) if v else "-", pct,
                               other, a.id == current_id))

@@ -9,22 +9,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app.domain import threshold as th
 from app.domain.forms import FORM_LABEL, Definition, Item
-from app.errors import NotFound
 from app.models import (
     Assessment,
     AssessmentVersion,
     Determination,
     Jimu,
-    Organisation,
     SpecificFile,
     VersionFile,
-    pk,
 )
-from app.services.organisation import department_labels, list_departments
+from app.services.organisation import department_labels, get_organisation, list_departments
 
 
 @dataclass(frozen=True)
@@ -55,18 +52,18 @@ class Sources:
 
     def __init__(self, session: Session, version: AssessmentVersion, assessment: Assessment):
         self.version, self.assessment = version, assessment
-        jimu = session.get(Jimu, assessment.jimu_id)
-        org = session.get(Organisation, assessment.organisation_id)
-        if jimu is None or org is None:  # the assessment's 事務 and body are foreign keys: always there
-            raise NotFound("評価書が見つかりません。")
-        self.jimu, self.org = jimu, org
-        self.det = session.get(Determination, version.determination_id) if version.determination_id else None
-        self.dept = department_labels(list_departments(session, pk(org))).get(jimu.department_id, "")
-        reg = session.exec(select(SpecificFile).where(SpecificFile.jimu_id == jimu.id)
-                           .order_by(col(SpecificFile.position))).all()
+        from app.services import memo
+
+        self.jimu = memo.get(session, Jimu, assessment.jimu_id)
+        self.org = get_organisation(session, assessment.organisation_id)
+        self.det = memo.get(session, Determination, version.determination_id) if version.determination_id else None
+        self.dept = department_labels(list_departments(session, self.org.id)).get(self.jimu.department_id, "")
+        reg = session.exec(select(SpecificFile).where(SpecificFile.jimu_id == self.jimu.id)
+                           .order_by(SpecificFile.position)).all()
         self.register_files = {f.id: f for f in reg}
-        self.files = session.exec(select(VersionFile).where(VersionFile.version_id == version.id)
-                                  .order_by(col(VersionFile.position))).all()
+        from app.services.assessments import files as version_files
+
+        self.files = version_files(session, version.id)
 
     def assessment_value(self, source: str, form: str) -> Any:
         det, jimu = self.det, self.jimu

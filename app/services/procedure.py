@@ -26,7 +26,7 @@ from app.models import (
     pk,
 )
 from app.models.base import utcnow
-from app.services import assessments, audit, catalogue, completeness, fill, pairing, people, snapshots
+from app.services import assessments, audit, catalogue, completeness, fill, memo, pairing, people, snapshots
 from app.services.organisation import get_organisation
 
 DATE_FOR = {"submit": ("submitted_on", "提出日"), "publish": ("published_on", "公表日"),
@@ -34,13 +34,31 @@ DATE_FOR = {"submit": ("submitted_on", "提出日"), "publish": ("published_on",
 
 
 def custom_steps(session: Session, organisation_id: int) -> list[workflow.CustomStep]:
-    rows = session.exec(select(WorkflowStep).where(WorkflowStep.organisation_id == organisation_id,
-                                                   WorkflowStep.active).order_by(col(WorkflowStep.id))).all()
+    rows = memo.once(session, ("workflow_steps", organisation_id), lambda: session.exec(
+        select(WorkflowStep).where(WorkflowStep.organisation_id == organisation_id, WorkflowStep.active)
+        .order_by(WorkflowStep.id)).all())
     return [workflow.CustomStep(r.key, r.label, r.before, frozenset(r.forms or [])) for r in rows]
 
 
-def table_for(session: Session, assessment: Assessment, org: Organisation, version: AssessmentVersion | None = None
-              ) -> list[workflow.Transition]:
+def current_comment(session: Session, version_id: int) -> PublicComment | None:
+    """The version's latest 意見公募 (read once per request: the procedure panel asks for it for every button)."""
+    return memo.once(session, ("comment", version_id), lambda: session.exec(
+        select(PublicComment).where(PublicComment.version_id == version_id).order_by(PublicComment.id.desc())).first())
+
+
+def current_review(session: Session, version_id: int) -> Review | None:
+    """The version's latest 第三者点検 round (read once per request)."""
+    return memo.once(session, ("review", version_id), lambda: session.exec(
+        select(Review).where(Review.version_id == version_id).order_by(Review.id.desc())).first())
+
+
+def current_approval(session: Session, version_id: int) -> Approval | None:
+    """The version's 委員会の承認 record (read once per request)."""
+    return memo.once(session, ("approval", version_id), lambda: session.exec(
+        select(Approval).where(Approval.version_id == version_id)).first())
+
+
+def table_for(session: Session, assessment, org: Organisation, version=None) -> list[workflow.Transition]:
     kind = version.kind if version is not None else "initial"
     return workflow.transitions(assessment.form, org.kind, custom_steps(session, pk(org)), kind)
 
@@ -51,10 +69,9 @@ def problems_count(session: Session, version: AssessmentVersion, assessment: Ass
 
 def context(session: Session, v: AssessmentVersion, a: Assessment, today: date, *, on_date: date | None = None,
             action: str = "", problems: int | None = None) -> workflow.GuardContext:
-    comment = session.exec(select(PublicComment).where(PublicComment.version_id == v.id)
-                           .order_by(col(PublicComment.id).desc())).first()
-    review = session.exec(select(Review).where(Review.version_id == v.id).order_by(col(Review.id).desc())).first()
-    approval = session.exec(select(Approval).where(Approval.version_id == v.id)).first()
+    comment = current_comment(session, v.id)
+    review = current_review(session, v.id)
+    approval = current_approval(session, v.id)
     ctx = workflow.GuardContext(today=today, problems=problems_count(session, v, a, today) if problems is None else problems)
     earlier: dict[str, date] = {}
     if comment:

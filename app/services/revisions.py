@@ -3,7 +3,6 @@ and the 変更箇所 rows generated from the diff with the published version."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -25,7 +24,7 @@ from app.models import (
     pk,
 )
 from app.models.base import utcnow
-from app.services import assessments, audit, catalogue, locking, text_blocks
+from app.services import assessments, audit, catalogue, locking, memo, text_blocks
 from app.services.answers import version_values
 from app.services.determinations import latest as latest_determination
 
@@ -135,7 +134,7 @@ def pending(session: Session, v: AssessmentVersion, a: Assessment) -> list[diffs
     """The differences between this version and the one it revises (empty for a first version)."""
     if not v.based_on_id:
         return []
-    base = _revised(session, v.based_on_id)
+    base = memo.get(session, AssessmentVersion, v.based_on_id)
     old_def = catalogue.definition(a.form, base.form_version)
     new_def = catalogue.definition(a.form, v.form_version)
     old_files = [(f.uid, f.name) for f in assessments.files(session, pk(base))]
@@ -156,7 +155,7 @@ def page_questions(session: Session, v: AssessmentVersion, a: Assessment, page: 
     ids = {i.id for i in page.walk() if diffs.classifiable(d, i.id)}
     if not ids:
         return []
-    base = _revised(session, v.based_on_id)
+    base = memo.get(session, AssessmentVersion, v.based_on_id)
     old_def = catalogue.definition(a.form, base.form_version)
     scope = [file_uid] if file_uid else [""]
     old = _scoped_values(session, pk(base), scope, ids)
@@ -166,9 +165,12 @@ def page_questions(session: Session, v: AssessmentVersion, a: Assessment, page: 
     return diffs.unclassified(found, classes(session, pk(v)))
 
 
-def _scoped_values(session: Session, version_id: int, uids: list[str], item_ids: set[str]
-                   ) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
+def _scoped_values(session: Session, version_id: int, uids: list[str], item_ids: set[str]) -> dict:
+    known = memo.peek(session, ("values", version_id))  # the page has read the whole version already (editor page)
+    if known is not None:
+        return {uid: picked for uid in uids
+                if (picked := {i: v for i, v in known.get(uid, {}).items() if i in item_ids})}
+    out: dict = {}
     for uid, item_id, value in session.exec(select(Answer.file_uid, Answer.item_id, Answer.value).where(
             Answer.version_id == version_id, col(Answer.file_uid).in_(uids),
             col(Answer.item_id).in_(sorted(item_ids)))).all():
@@ -195,7 +197,8 @@ def set_planned_change(session: Session, *, actor: Actor, version_id: int, plann
 
 def classes(session: Session, version_id: int) -> dict[str, str]:
     return {diffs.class_key(c.file_uid, c.item_id): c.decision
-            for c in session.exec(select(ChangeClass).where(ChangeClass.version_id == version_id)).all()}
+            for c in memo.once(session, ("change_classes", version_id), lambda: session.exec(
+                select(ChangeClass).where(ChangeClass.version_id == version_id)).all())}
 
 
 def classify(session: Session, *, actor: Actor, version_id: int, file_uid: str, item_id: str, cls: str) -> str:
@@ -288,11 +291,13 @@ def merge_rows(session: Session, *, actor: Actor, assessment_id: int, row_ids: l
     return first
 
 
-def covered_keys(session: Session, assessment_id: int, seq: int) -> set[str]:
-    """Diff keys that already have a 変更箇所 row (generated or merged) in this version."""
-    out: set[str] = set()
-    for r in session.exec(select(ChangeRow).where(ChangeRow.assessment_id == assessment_id,
-                                                  ChangeRow.version_seq == seq)).all():
+def covered_keys(session: Session, assessment_id: int, seq: int, rows: list[ChangeRow] | None = None) -> set[str]:
+    """Diff keys that already have a 変更箇所 row (generated or merged) in this version (`rows`: those rows, if read)."""
+    out = set()
+    if rows is None:
+        rows = list(session.exec(select(ChangeRow).where(ChangeRow.assessment_id == assessment_id,
+                                                         ChangeRow.version_seq == seq)).all())
+    for r in rows:
         if r.key.startswith("merged|"):
             out.update(r.key[7:].split("||"))
         elif r.key:
@@ -312,10 +317,11 @@ def revision_problems(session: Session, v: AssessmentVersion, a: Assessment) -> 
     for u in unmapped(session, pk(v)):
         if not u.resolved:
             out.append(("unmapped", u.old_item_id, f"旧様式の「{u.label}」の記載を新しい様式のどこに記載したか確認してください。"))
-    covered = covered_keys(session, pk(a), v.seq)
+    rows = list(session.exec(select(ChangeRow).where(ChangeRow.assessment_id == a.id, ChangeRow.version_seq == v.seq)))
+    covered = covered_keys(session, a.id, v.seq, rows)
     if any(c.key not in covered for c in found):
         out.append(("changes", "", "変更箇所が最新ではありません。「変更箇所を更新」を押してください。"))
-    for r in session.exec(select(ChangeRow).where(ChangeRow.assessment_id == a.id, ChangeRow.version_seq == v.seq)):
+    for r in rows:
         if r.timing not in ("事前", "事後"):
             out.append(("changes", r.item_id, f"変更箇所「{r.item_label}」の提出時期(事前/事後)を選んでください。"))
         elif r.timing == "事後" and v.kind == "reassessment":

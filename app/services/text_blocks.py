@@ -22,7 +22,7 @@ from app.domain.text import text_problem
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import Assessment, AssessmentVersion, Jimu, TextBlock, TextBlockRevision, TextBlockUse, pk
 from app.models.base import utcnow
-from app.services import audit, locking, scope
+from app.services import audit, locking, memo, scope
 
 BLOCK_OPS = ("blk", "blkrm")  # blk|item|block id|level (insert), blkrm|item|use id (unlink)
 STALE = "この共通記載は他の利用者により先に更新されています。"
@@ -172,11 +172,15 @@ def uses_of(session: Session, *, actor: Actor, block_id: int) -> list[UseRow]:
 
 
 def editor_uses(session: Session, version_id: int, file_uid: str) -> dict[str, list[tuple[TextBlockUse, TextBlock]]]:
-    """{item id: [(use, block)]} of the linked uses on one scope of a version (the editor's badges and guards)."""
+    """{item id: [(use, block)]} of the linked uses on one scope of a version (the editor's badges and guards);
+    read once per request (a save checks them, then keeps their text in step)."""
+    def load() -> list[tuple[TextBlockUse, TextBlock]]:
+        return list(session.exec(select(TextBlockUse, TextBlock).join(TextBlock, TextBlock.id == TextBlockUse.block_id)
+                                 .where(TextBlockUse.version_id == version_id, TextBlockUse.file_uid == file_uid,
+                                        TextBlockUse.level.in_(B.LINKED)).order_by(TextBlockUse.id)).all())
+
     out: dict[str, list[tuple[TextBlockUse, TextBlock]]] = {}
-    for u, b in session.exec(select(TextBlockUse, TextBlock).join(TextBlock, col(TextBlock.id) == TextBlockUse.block_id)
-                             .where(TextBlockUse.version_id == version_id, TextBlockUse.file_uid == file_uid,
-                                    col(TextBlockUse.level).in_(B.LINKED)).order_by(col(TextBlockUse.id))).all():
+    for u, b in memo.once(session, ("block_uses", version_id, file_uid), load):
         out.setdefault(u.item_id, []).append((u, b))
     return out
 
@@ -235,10 +239,11 @@ def editor_op(session: Session, *, actor: Actor, d: Definition, version: Assessm
 
 
 def guard_fixed(session: Session, version_id: int, file_uid: str, stored: Mapping[str, Any],
-                values: Mapping[str, Any], skip: EditorOp | None = None) -> None:
+                values: Mapping[str, Any], skip: EditorOp | None = None,
+                uses: dict[str, list[tuple[TextBlockUse, TextBlock]]] | None = None) -> None:
     """Refuse (422, nothing written) a save that changes what a 固定 use holds — unless it brings it to the block's
-    current text (accepting the block's change is not an edit in place)."""
-    for item_id, pairs in editor_uses(session, version_id, file_uid).items():
+    current text (accepting the block's change is not an edit in place). `uses`: editor_uses, if read already."""
+    for item_id, pairs in (editor_uses(session, version_id, file_uid) if uses is None else uses).items():
         if item_id not in values:
             continue
         before = stored[item_id].value if item_id in stored else None
@@ -262,13 +267,20 @@ def _towards_block(before: Any, after: Any, entries: Mapping[str, str], measures
 
 
 def after_save(session: Session, *, version_id: int, file_uid: str, values: Mapping[str, Any], changed: set[str],
-               op: EditorOp | None) -> None:
-    """Write the editor's use change, and keep each linked use's text (local_text) in step with the item."""
+               op: EditorOp | None, uses: dict[str, list[tuple[TextBlockUse, TextBlock]]] | None = None) -> None:
+    """Write the editor's use change, and keep each linked use's text (local_text) in step with the item.
+    `uses`: editor_uses as read before this save (the use `op` adds or removes is accounted for here)."""
     if op and op.add:
         session.add(op.add)
     if op and op.remove:
         session.delete(op.remove)
-    for item_id, pairs in editor_uses(session, version_id, file_uid).items():
+    if uses is None:
+        uses = editor_uses(session, version_id, file_uid)
+    else:  # what a fresh read would now return: without the removed use, with the added one (the newest) last
+        uses = {item_id: [(u, b) for u, b in pairs if not (op and op.remove is u)] for item_id, pairs in uses.items()}
+        if op and op.add and op.add.level in B.LINKED:
+            uses.setdefault(op.add.item_id, []).append((op.add, session.get(TextBlock, op.add.block_id)))
+    for item_id, pairs in uses.items():
         if item_id in changed and item_id in values:
             for u, b in pairs:
                 if op and op.remove is u:

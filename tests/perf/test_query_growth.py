@@ -65,6 +65,11 @@ def test_queries_per_page_do_not_grow_from_10_to_1000_assessments(browser, read,
     detail = "\n".join(f"{login} {url}: {a} → {b} statements\n    " + "\n    ".join(
         repeated(small[(login, url)][1], large[(login, url)][1])) for (login, url), (a, b) in grown.items())
     assert not grown, f"SQL statements per page grew from {small_total} to {LARGE} 評価書:\n{detail}"
+    # issue 18: the 評価書 page and the editor page read each row once per request (app/services/memo.py): a
+    # ceiling, so that a repeated read fails here
+    ceilings = {urls[-2]: 38, urls[-1]: 21}  # were 62 and 26
+    over = {key: n for key, (n, _) in large.items() if key[1] in ceilings and n > ceilings[key[1]]}
+    assert not over, over
     # the synthetic 評価書 are really on the pages (records sees all of them, 保険年金課 its own)
     browser.login_as("records")
     assert len(browser.get("/api/v1/assessments").json()) == LARGE
