@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -65,9 +66,10 @@ def scope_answers(session: Session, version_id: int, file_uid: str,
 def withheld_flags(session: Session, version_id: int, file_uid: str, item_ids: set[str]) -> dict[str, Any]:
     """{item id: row with .withheld and .withheld_reason} of the stored answers of one scope's items: what the
     editor page shows of a stored answer besides its value (the values it has already; no JSON read again)."""
-    return {r.item_id: r for r in session.exec(
-        select(Answer.item_id, Answer.withheld, Answer.withheld_reason)
-        .where(Answer.version_id == version_id, Answer.file_uid == file_uid, Answer.item_id.in_(sorted(item_ids)))).all()}
+    return {r.item_id: r for r in session.execute(
+        sa_select(col(Answer.item_id), col(Answer.withheld), col(Answer.withheld_reason))
+        .where(col(Answer.version_id) == version_id, col(Answer.file_uid) == file_uid,
+               col(Answer.item_id).in_(sorted(item_ids)))).all()}
 
 
 def actions_of(session: Session, assessment_id: int) -> dict[tuple[str, str], ImprovementAction]:
@@ -79,7 +81,7 @@ def action_rows(session: Session, assessment_id: int) -> list[ImprovementAction]
     """Every improvement action of an assessment, oldest first (read once per request)."""
     return list(memo.once(session, ("actions", assessment_id), lambda: session.exec(
         select(ImprovementAction).where(ImprovementAction.assessment_id == assessment_id)
-        .order_by(ImprovementAction.id)).all()))
+        .order_by(col(ImprovementAction.id))).all()))
 
 
 def page_lock(session: Session, version_id: int, page_id: str, file_uid: str) -> PageLock:
@@ -177,13 +179,13 @@ def save_page(
             focus = apply_op(d, values, op, library_text=library_text, figure=figure)
         except (BadOperation, KeyError):
             raise ValidationFailed({"op": "操作を実行できませんでした(対象が見つからないか範囲外です)。"}) from None
-    uses = text_blocks.editor_uses(session, v.id, file_uid)  # read once: the 固定 guard, then local_text below
-    text_blocks.guard_fixed(session, v.id, file_uid, stored, values, skip=block_op, uses=uses)  # 固定: only at the block
+    uses = text_blocks.editor_uses(session, vid, file_uid)  # read once: the 固定 guard, then local_text below
+    text_blocks.guard_fixed(session, vid, file_uid, stored, values, skip=block_op, uses=uses)  # 固定: only at the block
     _check_figures(session, d, values)
     action_errors, actions = _parse_actions(d, parsed.actions, values)
     if action_errors:
         raise ValidationFailed(action_errors)
-    existing_actions = actions_of(session, a.id) if actions else {}  # only compared with what the page posted
+    existing_actions = actions_of(session, pk(a)) if actions else {}  # only compared with what the page posted
     changed = [i for i, val in values.items() if (stored[i].value if i in stored else None) != val]
     withheld_changed = []
     for i, (flag, reason) in parsed.withheld.items():
@@ -238,10 +240,9 @@ def save_page(
         act_row.updated_at = now
         session.add(act_row)
         after[f"action:{item_id}"] = act
-    text_blocks.after_save(session, version_id=v.id, file_uid=file_uid, values=values, changed=set(changed),
+    text_blocks.after_save(session, version_id=vid, file_uid=file_uid, values=values, changed=set(changed),
                            op=block_op, uses=uses)
-    if block_op:
-        u = block_op.add or block_op.remove
+    if block_op and (u := block_op.add or block_op.remove):  # editor_op() always sets one of them
         after[f"block:{block_op.item_id}"] = {"block": u.block_id, "level": u.level, "revision": u.revision,
                                               "removed": block_op.remove is not None}
     audit.record(session, actor=actor, entity="assessment_version", entity_id=vid, action="page_saved",

@@ -173,18 +173,20 @@ def lock_assessment(session: Session, assessment_id: int) -> None:
 def versions(session: Session, assessment_id: int) -> list[AssessmentVersion]:
     return list(memo.once(session, ("versions", assessment_id), lambda: session.exec(
         select(AssessmentVersion).where(AssessmentVersion.assessment_id == assessment_id)
-        .order_by(AssessmentVersion.seq)).all()))
+        .order_by(col(AssessmentVersion.seq))).all()))
 
 
 def current_version(session: Session, assessment_id: int) -> AssessmentVersion:
     found = versions(session, assessment_id)  # read once per request (the 評価書 page asks for it several times)
-    return found[-1] if found else None
+    if not found:  # (a 評価書 is created with its first version)
+        raise NotFound("評価書の版が見つかりません。")
+    return found[-1]
 
 
 def files(session: Session, version_id: int) -> list[VersionFile]:
     return list(memo.once(session, ("files", version_id), lambda: session.exec(
         select(VersionFile).where(VersionFile.version_id == version_id)
-        .order_by(VersionFile.position, VersionFile.id)).all()))
+        .order_by(col(VersionFile.position), col(VersionFile.id))).all()))
 
 
 def item_picker_of(session: Session, d: Definition, version_id: int) -> item_picker.Picker:

@@ -1,11 +1,13 @@
 """Completeness of a version as the guards, the editor and the overview see it (one place)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy import exists
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from app.domain.completeness import FileRef, PageStatus, Problem, evaluate
 from app.models import Approval, Assessment, AssessmentVersion, PublicComment, Review, pk
@@ -21,11 +23,12 @@ def deferred(session: Session, version_id: int) -> frozenset[str]:
 
 def _deferred(session: Session, version_id: int) -> frozenset[str]:
     closed = [
-        exists().where(PublicComment.version_id == version_id, PublicComment.closed_on.is_not(None)),
-        exists().where(Review.version_id == version_id, Review.closed_on.is_not(None)),
-        exists().where(Approval.version_id == version_id, Approval.applied_on.is_not(None)),
+        exists().where(col(PublicComment.version_id) == version_id, col(PublicComment.closed_on).is_not(None)),
+        exists().where(col(Review.version_id) == version_id, col(Review.closed_on).is_not(None)),
+        exists().where(col(Approval.version_id) == version_id, col(Approval.applied_on).is_not(None)),
     ]
-    done = session.exec(select(*(c.label(f"c{n}") for n, c in enumerate(closed)))).one()  # one statement, not three
+    # one statement, not three
+    done: Sequence[bool] = session.execute(sa_select(*(c.label(f"c{n}") for n, c in enumerate(closed)))).one()
     return frozenset(prefix for prefix, found in zip(("comment.", "review.", "approval."), done, strict=True)
                      if not found)
 

@@ -96,7 +96,8 @@ def build(session: Session, *, version: AssessmentVersion, assessment: Assessmen
     label = catalogue.labels(session).get((d.form, d.version), d.label)
     return EditorContext(
         version=version, assessment=assessment, jimu=jimu, definition=d, page=page, file=vfile, files=vfiles,
-        values=scope_values, answers=withheld_flags(session, version.id, file_uid, {i.id for i in page.walk()}), prefill=scope_prefill,
+        values=scope_values, answers=withheld_flags(session, pk(version), file_uid, {i.id for i in page.walk()}),
+        prefill=scope_prefill,
         prefill_diff=diff,
         skipped=skipped, actions=acts, lock=lock, outline=outline,
         problems=problems, percent=percent(statuses), label=label, editable=editable,

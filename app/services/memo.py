@@ -26,7 +26,8 @@ def once(session: OrmSession, key: Hashable, load: Callable[[], T]) -> T:
         return load()
     cache: dict[Hashable, Any] = session.info.setdefault(_KEY, {})
     if key in cache:
-        return cache[key]
+        found: T = cache[key]
+        return found
     value = load()
     if session._is_clean():  # (load may have written, e.g. a get-or-create)
         session.info.setdefault(_KEY, {})[key] = value

@@ -68,7 +68,7 @@ def update_organisation(session: Session, *, actor: Actor, organisation_id: int,
 
 def list_departments(session: Session, organisation_id: int) -> list[Department]:
     return list(memo.once(session, ("departments", organisation_id), lambda: session.exec(
-        select(Department).where(Department.organisation_id == organisation_id).order_by(Department.id)).all()))
+        select(Department).where(Department.organisation_id == organisation_id).order_by(col(Department.id))).all()))
 
 
 def department_labels(departments: list[Department]) -> dict[int, str]:

@@ -7,6 +7,7 @@ in one transaction with 「基礎と一緒に提出・公表」 (`procedure.fire
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import Session, col, select
 
@@ -107,8 +108,9 @@ def wanted_forms(det: Determination | None) -> list[str]:
     return [f for f in FORM_ORDER if f in forms]
 
 
-def members(session: Session, *, jimu_id: int, det: Determination | None, today, current_id: int | None = None,
-            custom=(), known: dict[int, int] | None = None) -> list[Member]:
+def members(session: Session, *, jimu_id: int, det: Determination | None, today: date, current_id: int | None = None,
+            custom: list[workflow.CustomStep] | tuple[workflow.CustomStep, ...] = (),
+            known: dict[int, int] | None = None) -> list[Member]:
     """The 事務's 評価書 with each one's stage and progress, plus the forms `det` asks for that are not created yet.
     Progress is the editor's 完成度 (`editor.progress`); `known`: {version id: percent} the caller has computed
     already in this request (the 評価書 page, for its own version), not computed again."""
@@ -127,7 +129,7 @@ def members(session: Session, *, jimu_id: int, det: Determination | None, today,
         for a in found:
             from app.services.assessments import current_version
 
-            v = current_version(session, a.id)
+            v = current_version(session, pk(a))
             if v is not None and known and v.id in known:
                 pct: int | None = known[v.id]
             else:

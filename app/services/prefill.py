@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.domain import threshold as th
 from app.domain.forms import FORM_LABEL, Definition, Item
+from app.errors import NotFound
 from app.models import (
     Assessment,
     AssessmentVersion,
@@ -20,6 +21,7 @@ from app.models import (
     Jimu,
     SpecificFile,
     VersionFile,
+    pk,
 )
 from app.services.organisation import department_labels, get_organisation, list_departments
 
@@ -54,16 +56,19 @@ class Sources:
         self.version, self.assessment = version, assessment
         from app.services import memo
 
-        self.jimu = memo.get(session, Jimu, assessment.jimu_id)
+        jimu = memo.get(session, Jimu, assessment.jimu_id)
+        if jimu is None:  # the assessment's 事務 is a foreign key: always there
+            raise NotFound("評価書が見つかりません。")
+        self.jimu = jimu
         self.org = get_organisation(session, assessment.organisation_id)
         self.det = memo.get(session, Determination, version.determination_id) if version.determination_id else None
-        self.dept = department_labels(list_departments(session, self.org.id)).get(self.jimu.department_id, "")
-        reg = session.exec(select(SpecificFile).where(SpecificFile.jimu_id == self.jimu.id)
-                           .order_by(SpecificFile.position)).all()
+        self.dept = department_labels(list_departments(session, pk(self.org))).get(jimu.department_id, "")
+        reg = session.exec(select(SpecificFile).where(SpecificFile.jimu_id == jimu.id)
+                           .order_by(col(SpecificFile.position))).all()
         self.register_files = {f.id: f for f in reg}
         from app.services.assessments import files as version_files
 
-        self.files = version_files(session, version.id)
+        self.files = version_files(session, pk(version))
 
     def assessment_value(self, source: str, form: str) -> Any:
         det, jimu = self.det, self.jimu

@@ -36,20 +36,20 @@ DATE_FOR = {"submit": ("submitted_on", "提出日"), "publish": ("published_on",
 def custom_steps(session: Session, organisation_id: int) -> list[workflow.CustomStep]:
     rows = memo.once(session, ("workflow_steps", organisation_id), lambda: session.exec(
         select(WorkflowStep).where(WorkflowStep.organisation_id == organisation_id, WorkflowStep.active)
-        .order_by(WorkflowStep.id)).all())
+        .order_by(col(WorkflowStep.id))).all())
     return [workflow.CustomStep(r.key, r.label, r.before, frozenset(r.forms or [])) for r in rows]
 
 
 def current_comment(session: Session, version_id: int) -> PublicComment | None:
     """The version's latest 意見公募 (read once per request: the procedure panel asks for it for every button)."""
     return memo.once(session, ("comment", version_id), lambda: session.exec(
-        select(PublicComment).where(PublicComment.version_id == version_id).order_by(PublicComment.id.desc())).first())
+        select(PublicComment).where(PublicComment.version_id == version_id).order_by(col(PublicComment.id).desc())).first())
 
 
 def current_review(session: Session, version_id: int) -> Review | None:
     """The version's latest 第三者点検 round (read once per request)."""
     return memo.once(session, ("review", version_id), lambda: session.exec(
-        select(Review).where(Review.version_id == version_id).order_by(Review.id.desc())).first())
+        select(Review).where(Review.version_id == version_id).order_by(col(Review.id).desc())).first())
 
 
 def current_approval(session: Session, version_id: int) -> Approval | None:
@@ -58,7 +58,8 @@ def current_approval(session: Session, version_id: int) -> Approval | None:
         select(Approval).where(Approval.version_id == version_id)).first())
 
 
-def table_for(session: Session, assessment, org: Organisation, version=None) -> list[workflow.Transition]:
+def table_for(session: Session, assessment: Assessment, org: Organisation, version: AssessmentVersion | None = None
+              ) -> list[workflow.Transition]:
     kind = version.kind if version is not None else "initial"
     return workflow.transitions(assessment.form, org.kind, custom_steps(session, pk(org)), kind)
 
@@ -69,9 +70,9 @@ def problems_count(session: Session, version: AssessmentVersion, assessment: Ass
 
 def context(session: Session, v: AssessmentVersion, a: Assessment, today: date, *, on_date: date | None = None,
             action: str = "", problems: int | None = None) -> workflow.GuardContext:
-    comment = current_comment(session, v.id)
-    review = current_review(session, v.id)
-    approval = current_approval(session, v.id)
+    comment = current_comment(session, pk(v))
+    review = current_review(session, pk(v))
+    approval = current_approval(session, pk(v))
     ctx = workflow.GuardContext(today=today, problems=problems_count(session, v, a, today) if problems is None else problems)
     earlier: dict[str, date] = {}
     if comment:

@@ -3,6 +3,7 @@ and the 変更箇所 rows generated from the diff with the published version."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -123,8 +124,8 @@ def resolve_unmapped(session: Session, *, actor: Actor, unmapped_id: int, resolu
 
 
 def _revised(session: Session, based_on_id: int) -> AssessmentVersion:
-    """The version a revision was made from (its `based_on_id`)."""
-    base = session.get(AssessmentVersion, based_on_id)
+    """The version a revision was made from (its `based_on_id`), read once per request."""
+    base = memo.get(session, AssessmentVersion, based_on_id)
     if base is None:  # (the foreign key keeps it)
         raise NotFound("改訂元の版が見つかりません。")
     return base
@@ -134,7 +135,7 @@ def pending(session: Session, v: AssessmentVersion, a: Assessment) -> list[diffs
     """The differences between this version and the one it revises (empty for a first version)."""
     if not v.based_on_id:
         return []
-    base = memo.get(session, AssessmentVersion, v.based_on_id)
+    base = _revised(session, v.based_on_id)
     old_def = catalogue.definition(a.form, base.form_version)
     new_def = catalogue.definition(a.form, v.form_version)
     old_files = [(f.uid, f.name) for f in assessments.files(session, pk(base))]
@@ -155,7 +156,7 @@ def page_questions(session: Session, v: AssessmentVersion, a: Assessment, page: 
     ids = {i.id for i in page.walk() if diffs.classifiable(d, i.id)}
     if not ids:
         return []
-    base = memo.get(session, AssessmentVersion, v.based_on_id)
+    base = _revised(session, v.based_on_id)
     old_def = catalogue.definition(a.form, base.form_version)
     scope = [file_uid] if file_uid else [""]
     old = _scoped_values(session, pk(base), scope, ids)
@@ -165,12 +166,13 @@ def page_questions(session: Session, v: AssessmentVersion, a: Assessment, page: 
     return diffs.unclassified(found, classes(session, pk(v)))
 
 
-def _scoped_values(session: Session, version_id: int, uids: list[str], item_ids: set[str]) -> dict:
+def _scoped_values(session: Session, version_id: int, uids: list[str], item_ids: set[str]
+                   ) -> dict[str, dict[str, Any]]:
     known = memo.peek(session, ("values", version_id))  # the page has read the whole version already (editor page)
     if known is not None:
         return {uid: picked for uid in uids
                 if (picked := {i: v for i, v in known.get(uid, {}).items() if i in item_ids})}
-    out: dict = {}
+    out: dict[str, dict[str, Any]] = {}
     for uid, item_id, value in session.exec(select(Answer.file_uid, Answer.item_id, Answer.value).where(
             Answer.version_id == version_id, col(Answer.file_uid).in_(uids),
             col(Answer.item_id).in_(sorted(item_ids)))).all():
@@ -318,7 +320,7 @@ def revision_problems(session: Session, v: AssessmentVersion, a: Assessment) -> 
         if not u.resolved:
             out.append(("unmapped", u.old_item_id, f"旧様式の「{u.label}」の記載を新しい様式のどこに記載したか確認してください。"))
     rows = list(session.exec(select(ChangeRow).where(ChangeRow.assessment_id == a.id, ChangeRow.version_seq == v.seq)))
-    covered = covered_keys(session, a.id, v.seq, rows)
+    covered = covered_keys(session, pk(a), v.seq, rows)
     if any(c.key not in covered for c in found):
         out.append(("changes", "", "変更箇所が最新ではありません。「変更箇所を更新」を押してください。"))
     for r in rows:

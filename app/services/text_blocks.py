@@ -175,9 +175,10 @@ def editor_uses(session: Session, version_id: int, file_uid: str) -> dict[str, l
     """{item id: [(use, block)]} of the linked uses on one scope of a version (the editor's badges and guards);
     read once per request (a save checks them, then keeps their text in step)."""
     def load() -> list[tuple[TextBlockUse, TextBlock]]:
-        return list(session.exec(select(TextBlockUse, TextBlock).join(TextBlock, TextBlock.id == TextBlockUse.block_id)
+        return list(session.exec(select(TextBlockUse, TextBlock)
+                                 .join(TextBlock, col(TextBlock.id) == TextBlockUse.block_id)
                                  .where(TextBlockUse.version_id == version_id, TextBlockUse.file_uid == file_uid,
-                                        TextBlockUse.level.in_(B.LINKED)).order_by(TextBlockUse.id)).all())
+                                        col(TextBlockUse.level).in_(B.LINKED)).order_by(col(TextBlockUse.id))).all())
 
     out: dict[str, list[tuple[TextBlockUse, TextBlock]]] = {}
     for u, b in memo.once(session, ("block_uses", version_id, file_uid), load):
@@ -279,7 +280,10 @@ def after_save(session: Session, *, version_id: int, file_uid: str, values: Mapp
     else:  # what a fresh read would now return: without the removed use, with the added one (the newest) last
         uses = {item_id: [(u, b) for u, b in pairs if not (op and op.remove is u)] for item_id, pairs in uses.items()}
         if op and op.add and op.add.level in B.LINKED:
-            uses.setdefault(op.add.item_id, []).append((op.add, session.get(TextBlock, op.add.block_id)))
+            block = session.get(TextBlock, op.add.block_id)
+            if block is None:  # (the editor's operation read the block it adds)
+                raise NotFound("共通記載が見つかりません。")
+            uses.setdefault(op.add.item_id, []).append((op.add, block))
     for item_id, pairs in uses.items():
         if item_id in changed and item_id in values:
             for u, b in pairs:
