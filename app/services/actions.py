@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import Select, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from app.domain.policy import Actor, can_edit_department, department_denial
 from app.domain.text import text_problem
@@ -23,27 +25,28 @@ class ActionRow:
     overdue: bool
 
 
-def _filtered(actor: Actor, columns: tuple, *, status: str, department_id: int | None, assessment_id: int | None):
-    q = (select(*columns).join(Assessment, Assessment.id == ImprovementAction.assessment_id)
-         .join(Jimu, Jimu.id == Assessment.jimu_id))
-    q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
+def _filtered(actor: Actor, columns: tuple[Any, ...], *, status: str, department_id: int | None,
+              assessment_id: int | None) -> Select[Any] | None:
+    joined: Select[Any] = (sa_select(*columns).join(Assessment, col(Assessment.id) == ImprovementAction.assessment_id)
+                           .join(Jimu, col(Jimu.id) == Assessment.jimu_id))
+    q = scope.visible(joined, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
     if q is None:
         return None
     if status in ("open", "closed"):
-        q = q.where(ImprovementAction.status == status)
+        q = q.where(col(ImprovementAction.status) == status)
     if department_id:
-        q = q.where(Jimu.department_id == department_id)
+        q = q.where(col(Jimu.department_id) == department_id)
     if assessment_id:
-        q = q.where(Assessment.id == assessment_id)
+        q = q.where(col(Assessment.id) == assessment_id)
     return q
 
 
 def count(session: Session, *, actor: Actor, status: str = "open", department_id: int | None = None,
           assessment_id: int | None = None) -> int:
     """How many 改善策 `listing` gives with the same filters (one statement; for paging)."""
-    q = _filtered(actor, (func.count(ImprovementAction.id),), status=status, department_id=department_id,
+    q = _filtered(actor, (func.count(col(ImprovementAction.id)),), status=status, department_id=department_id,
                   assessment_id=assessment_id)
-    return int(session.exec(q).one()) if q is not None else 0
+    return int(session.execute(q).scalar_one()) if q is not None else 0
 
 
 def listing(session: Session, *, actor: Actor, today: date, status: str = "open", department_id: int | None = None,
@@ -53,10 +56,10 @@ def listing(session: Session, *, actor: Actor, today: date, status: str = "open"
                   assessment_id=assessment_id)
     if q is None:
         return []
-    q = q.order_by(ImprovementAction.due_on, ImprovementAction.id)
+    q = q.order_by(col(ImprovementAction.due_on), col(ImprovementAction.id))
     if limit is not None or offset:
         q = q.limit(limit).offset(offset)
-    rows = session.exec(q).all()
+    rows = session.execute(q).all()
     return [ActionRow(a, asm, j, bool(a.status == "open" and a.due_on and a.due_on < today)) for a, asm, j in rows]
 
 

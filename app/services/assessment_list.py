@@ -1,10 +1,12 @@
 """Lists of 評価書 (records queue, dashboard, `spia list --json`) in a constant number of queries."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, inspect
+from sqlalchemy import Select, func, inspect
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.domain import workflow
@@ -33,26 +35,27 @@ class AssessmentRow:
 
 
 def _filtered(actor: Actor, *, department_id: int | None, jimu_id: int | None, form: str, stage: str,
-              assessment_id: int | None, columns: tuple, assessment_ids: list[int] | None = None):
+              assessment_id: int | None, columns: tuple[Any, ...], assessment_ids: list[int] | None = None
+              ) -> Select[Any] | None:
     """The visible 評価書 with the filters applied (None: the actor sees none); `stage` is the newest version's."""
-    q = select(*columns).join(Jimu, Jimu.id == Assessment.jimu_id)
-    q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
+    joined: Select[Any] = sa_select(*columns).join(Jimu, col(Jimu.id) == Assessment.jimu_id)
+    q = scope.visible(joined, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
     if q is None:
         return None
     if department_id:
-        q = q.where(Jimu.department_id == department_id)
+        q = q.where(col(Jimu.department_id) == department_id)
     if jimu_id:
-        q = q.where(Assessment.jimu_id == jimu_id)
+        q = q.where(col(Assessment.jimu_id) == jimu_id)
     if form:
-        q = q.where(Assessment.form == form)
+        q = q.where(col(Assessment.form) == form)
     if assessment_id:
-        q = q.where(Assessment.id == assessment_id)
+        q = q.where(col(Assessment.id) == assessment_id)
     if assessment_ids is not None:
-        q = q.where(Assessment.id.in_(assessment_ids))
+        q = q.where(col(Assessment.id).in_(assessment_ids))
     if stage:
-        newest = select(func.max(AssessmentVersion.id)).group_by(AssessmentVersion.assessment_id)
-        q = q.where(Assessment.id.in_(select(AssessmentVersion.assessment_id).where(
-            AssessmentVersion.id.in_(newest), AssessmentVersion.stage == stage)))
+        newest = select(func.max(AssessmentVersion.id)).group_by(col(AssessmentVersion.assessment_id))
+        q = q.where(col(Assessment.id).in_(select(AssessmentVersion.assessment_id).where(
+            col(AssessmentVersion.id).in_(newest), AssessmentVersion.stage == stage)))
     return q
 
 
@@ -60,8 +63,8 @@ def count(session: Session, *, actor: Actor, department_id: int | None = None, j
           form: str = "", stage: str = "", assessment_id: int | None = None) -> int:
     """How many 評価書 `rows` lists with the same filters (one statement; for paging)."""
     q = _filtered(actor, department_id=department_id, jimu_id=jimu_id, form=form, stage=stage,
-                  assessment_id=assessment_id, columns=(func.count(Assessment.id),))
-    return int(session.exec(q).one()) if q is not None else 0
+                  assessment_id=assessment_id, columns=(func.count(col(Assessment.id)),))
+    return int(session.execute(q).scalar_one()) if q is not None else 0
 
 
 def rows(session: Session, *, actor: Actor, department_id: int | None = None, jimu_id: int | None = None,
@@ -71,15 +74,15 @@ def rows(session: Session, *, actor: Actor, department_id: int | None = None, ji
     `assessment_ids`: only these."""
     q = _filtered(actor, department_id=department_id, jimu_id=jimu_id, form=form, stage=stage,
                   assessment_id=assessment_id, assessment_ids=assessment_ids,
-                  columns=(*Assessment.__table__.c, Jimu.name.label("jimu_name"),
-                           Jimu.department_id.label("jimu_department"), Jimu.status.label("jimu_status"),
-                           Jimu.end_date.label("jimu_end")))
+                  columns=(*inspect(Assessment).columns, col(Jimu.name).label("jimu_name"),
+                           col(Jimu.department_id).label("jimu_department"), col(Jimu.status).label("jimu_status"),
+                           col(Jimu.end_date).label("jimu_end")))
     if q is None:
         return []
-    q = q.order_by(Assessment.number, Assessment.form, Assessment.id)
+    q = q.order_by(col(Assessment.number), col(Assessment.form), col(Assessment.id))
     if limit is not None or offset:
         q = q.limit(limit).offset(offset)
-    found = session.exec(q).all()
+    found: Sequence[Any] = session.execute(q).all()  # Rows: the columns of Assessment and the 事務's
     ids = [r.id for r in found]
     latest: dict[int, Any] = {}
     counts: dict[int, int] = {}

@@ -5,13 +5,14 @@ request was the largest cost of the page.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import Select, func, inspect
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from app.domain import threshold as th
 from app.domain.counting import FileFact, IncidentFact, register_inputs
@@ -34,23 +35,25 @@ class JimuRow:
 
 
 def _visible(actor: Actor, department_id: int | None, jimu_id: int | None, jimu_ids: list[int] | None = None,
-             columns: tuple = tuple(Jimu.__table__.c)):
-    q = scope.visible(select(*columns), actor, organisation=Jimu.organisation_id, department=Jimu.department_id)
+             columns: tuple[Any, ...] | None = None) -> Select[Any] | None:
+    """The visible 事務 (all the columns of Jimu unless `columns`) with the filters applied (None: none visible)."""
+    chosen: Select[Any] = sa_select(*(columns if columns is not None else inspect(Jimu).columns))
+    q = scope.visible(chosen, actor, organisation=Jimu.organisation_id, department=Jimu.department_id)
     if q is None:
         return None
     if department_id:
-        q = q.where(Jimu.department_id == department_id)
+        q = q.where(col(Jimu.department_id) == department_id)
     if jimu_id:
-        q = q.where(Jimu.id == jimu_id)
+        q = q.where(col(Jimu.id) == jimu_id)
     if jimu_ids is not None:
-        q = q.where(Jimu.id.in_(jimu_ids))
+        q = q.where(col(Jimu.id).in_(jimu_ids))
     return q
 
 
 def jimu_count(session: Session, *, actor: Actor, department_id: int | None = None) -> int:
     """How many 事務 `jimu_rows` lists for the same user and department (one statement; for paging)."""
-    q = _visible(actor, department_id, None, columns=(func.count(Jimu.id),))
-    return int(session.exec(q).one()) if q is not None else 0
+    q = _visible(actor, department_id, None, columns=(func.count(col(Jimu.id)),))
+    return int(session.execute(q).scalar_one()) if q is not None else 0
 
 
 def jimu_rows(session: Session, *, actor: Actor, org: Organisation, today: date,
@@ -66,24 +69,27 @@ def jimu_rows(session: Session, *, actor: Actor, org: Organisation, today: date,
     q = _visible(actor, department_id, jimu_id, jimu_ids)
     if q is None:
         return []
-    q = q.order_by(Jimu.department_id, Jimu.id)
+    q = q.order_by(col(Jimu.department_id), col(Jimu.id))
     if limit is not None or offset:
         q = q.limit(limit).offset(offset)
-    jimus = session.exec(q).all()
+    jimus: Sequence[Any] = session.execute(q).all()  # Rows with the columns of Jimu
     ids = [j.id for j in jimus]
     files: dict[int, list[Any]] = {i: [] for i in ids}
     latest: dict[int, Any] = {}
     if ids:
         # the same 事務 as a subquery: a list of a thousand ids would be a statement of a thousand placeholders
-        chosen = ids if len(ids) <= 100 else q.with_only_columns(Jimu.id).scalar_subquery()
-        for f in session.exec(select(*SpecificFile.__table__.c).where(SpecificFile.jimu_id.in_(chosen))
-                              .order_by(SpecificFile.jimu_id, SpecificFile.position, SpecificFile.id)).all():
+        chosen: Any = ids if len(ids) <= 100 else q.with_only_columns(col(Jimu.id)).scalar_subquery()
+        for f in session.execute(sa_select(*inspect(SpecificFile).columns)
+                                 .where(col(SpecificFile.jimu_id).in_(chosen))
+                                 .order_by(col(SpecificFile.jimu_id), col(SpecificFile.position),
+                                           col(SpecificFile.id))).all():
             files[f.jimu_id].append(f)
-        newest = (select(func.max(Determination.id)).where(Determination.jimu_id.in_(chosen))
-                  .group_by(Determination.jimu_id))
-        d_cols = (Determination.id, Determination.jimu_id, Determination.determined_on, Determination.result,
-                  Determination.required) if lean else tuple(Determination.__table__.c)
-        for d in session.exec(select(*d_cols).where(Determination.id.in_(newest))).all():
+        newest = (select(func.max(Determination.id)).where(col(Determination.jimu_id).in_(chosen))
+                  .group_by(col(Determination.jimu_id)))
+        d_cols: tuple[Any, ...] = ((col(Determination.id), col(Determination.jimu_id), col(Determination.determined_on),
+                                    col(Determination.result), col(Determination.required)) if lean
+                                   else tuple(inspect(Determination).columns))
+        for d in session.execute(sa_select(*d_cols).where(col(Determination.id).in_(newest))).all():
             latest[d.jimu_id] = d
     incidents = [IncidentFact(pk(i), i.occurred_on, i.involves_specific, i.attributable)
                  for i in dets.incidents_of(session, pk(org))]

@@ -2,11 +2,13 @@
 improvement actions and 答申 conditions, plus the 「再実施が必要」 flag when the しきい値判断 rises."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.domain import deadlines
@@ -23,6 +25,7 @@ from app.models import (
     Jimu,
     Review,
     ReviewCondition,
+    pk,
 )
 from app.services import assessment_list, dashboard, queue
 from app.services.organisation import get_organisation
@@ -83,7 +86,8 @@ class DueRow:
 
 
 def rows(session: Session, *, actor: Actor, today: date, department_id: int | None = None,
-         assessment_id: int | None = None, register: list | None = None, form: str = "", stage: str = "",
+         assessment_id: int | None = None, register: list[dashboard.JimuRow] | None = None, form: str = "",
+         stage: str = "",
          limit: int | None = None, offset: int = 0, assessment_ids: list[int] | None = None) -> list[DueRow]:
     """`register`: the caller's dashboard.jimu_rows for the same user and department (ホーム has them), reused.
     `form`, `stage` (the newest version's): filters; `limit`/`offset`: one page of the 評価書 (in the order of
@@ -95,16 +99,16 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
         return []
     # the publication dates per 評価書 as aggregates, and its working version (the highest seq): not every version
     av = AssessmentVersion
-    published = {r.assessment_id: (r.last_pub, r.full_pub) for r in session.exec(
-        select(av.assessment_id, func.max(av.published_on).label("last_pub"),
-               func.max(case((av.kind.in_(FULL_KINDS), av.published_on))).label("full_pub"))
-        .where(av.assessment_id.in_(ids)).group_by(av.assessment_id)).all()}
-    top = select(av.assessment_id, func.max(av.seq).label("seq")).where(av.assessment_id.in_(ids)).group_by(
-        av.assessment_id).subquery()
-    working = {r.assessment_id: r for r in session.exec(
-        select(av.assessment_id, av.stage, av.planned_change_on).join(
-            top, (top.c.assessment_id == av.assessment_id) & (top.c.seq == av.seq))).all()}
-    last_review = dict(session.exec(select(AnnualReview.assessment_id, func.max(AnnualReview.completed_on))
+    published = {r.assessment_id: (r.last_pub, r.full_pub) for r in session.execute(
+        sa_select(col(av.assessment_id), func.max(col(av.published_on)).label("last_pub"),
+               func.max(case((col(av.kind).in_(FULL_KINDS), col(av.published_on)))).label("full_pub"))
+        .where(col(av.assessment_id).in_(ids)).group_by(col(av.assessment_id))).all()}
+    top = sa_select(col(av.assessment_id), func.max(col(av.seq)).label("seq")).where(col(av.assessment_id).in_(ids)).group_by(
+        col(av.assessment_id)).subquery()
+    working = {r.assessment_id: r for r in session.execute(
+        sa_select(col(av.assessment_id), col(av.stage), col(av.planned_change_on)).join(
+            top, (top.c.assessment_id == col(av.assessment_id)) & (top.c.seq == col(av.seq)))).all()}
+    last_review = dict(session.execute(sa_select(col(AnnualReview.assessment_id), func.max(col(AnnualReview.completed_on)))
                                     .where(col(AnnualReview.assessment_id).in_(ids),
                                            col(AnnualReview.completed_on).is_not(None))
                                     .group_by(col(AnnualReview.assessment_id))).all())
@@ -141,38 +145,42 @@ def dated_items(session: Session, *, actor: Actor, today: date,
     from app.services import scope
 
     av = AssessmentVersion
-    per = (select(av.assessment_id, func.max(av.id).label("vid"), func.max(av.published_on).label("last_pub"),
-                  func.max(case((av.kind.in_(FULL_KINDS), av.published_on))).label("full_pub"))
-           .group_by(av.assessment_id).subquery())
-    reviewed = (select(AnnualReview.assessment_id, func.max(AnnualReview.completed_on).label("last_review"))
-                .where(AnnualReview.completed_on.is_not(None)).group_by(AnnualReview.assessment_id).subquery())
-    comment = select(PublicComment.version_id, func.max(PublicComment.id).label("cid")).group_by(
-        PublicComment.version_id).subquery()  # the version's latest 意見公募 (as queue.rows reads it)
-    q = (select(Assessment.id, Assessment.jimu_id, Assessment.form, Jimu.status.label("jimu_status"), av.stage, av.stage_since, av.submitted_on,
-                av.planned_change_on, per.c.last_pub, per.c.full_pub, reviewed.c.last_review,
-                PublicComment.end_on.label("comment_end"))
-         .join(Jimu, Jimu.id == Assessment.jimu_id).join(per, per.c.assessment_id == Assessment.id)
-         .join(av, av.id == per.c.vid).outerjoin(reviewed, reviewed.c.assessment_id == Assessment.id)
-         .outerjoin(comment, comment.c.version_id == av.id).outerjoin(PublicComment, PublicComment.id == comment.c.cid))
-    q = scope.visible(q, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
-    if q is None:
+    per = (sa_select(col(av.assessment_id), func.max(col(av.id)).label("vid"), func.max(col(av.published_on)).label("last_pub"),
+                  func.max(case((col(av.kind).in_(FULL_KINDS), col(av.published_on)))).label("full_pub"))
+           .group_by(col(av.assessment_id)).subquery())
+    reviewed = (sa_select(col(AnnualReview.assessment_id), func.max(col(AnnualReview.completed_on)).label("last_review"))
+                .where(col(AnnualReview.completed_on).is_not(None)).group_by(col(AnnualReview.assessment_id)).subquery())
+    comment = sa_select(col(PublicComment.version_id), func.max(col(PublicComment.id)).label("cid")).group_by(
+        col(PublicComment.version_id)).subquery()  # the version's latest 意見公募 (as queue.rows reads it)
+    joined = (sa_select(col(Assessment.id), col(Assessment.jimu_id), col(Assessment.form),
+                        col(Jimu.status).label("jimu_status"), col(av.stage), col(av.stage_since), col(av.submitted_on),
+                        col(av.planned_change_on), per.c.last_pub, per.c.full_pub, reviewed.c.last_review,
+                        col(PublicComment.end_on).label("comment_end"))
+              .join(Jimu, col(Jimu.id) == col(Assessment.jimu_id)).join(per, per.c.assessment_id == col(Assessment.id))
+              .join(av, col(av.id) == per.c.vid).outerjoin(reviewed, reviewed.c.assessment_id == col(Assessment.id))
+              .outerjoin(comment, comment.c.version_id == col(av.id))
+              .outerjoin(PublicComment, col(PublicComment.id) == comment.c.cid))
+    q = scope.visible(joined, actor, organisation=col(Assessment.organisation_id), department=col(Jimu.department_id))
+    open_acts = (sa_select(col(ImprovementAction.assessment_id), col(ImprovementAction.due_on))
+                 .join(Assessment, col(Assessment.id) == col(ImprovementAction.assessment_id))
+                 .join(Jimu, col(Jimu.id) == col(Assessment.jimu_id))
+                 .where(col(ImprovementAction.status) == "open", col(ImprovementAction.due_on).is_not(None)))
+    acts = scope.visible(open_acts, actor, organisation=col(Assessment.organisation_id),
+                         department=col(Jimu.department_id))
+    if q is None or acts is None:
         return []
     if department_id:
-        q = q.where(Jimu.department_id == department_id)
-    acts = (select(ImprovementAction.assessment_id, ImprovementAction.due_on).join(
-        Assessment, Assessment.id == ImprovementAction.assessment_id).join(Jimu, Jimu.id == Assessment.jimu_id)
-        .where(ImprovementAction.status == "open", ImprovementAction.due_on.is_not(None)))
-    acts = scope.visible(acts, actor, organisation=Assessment.organisation_id, department=Jimu.department_id)
-    if department_id:
-        acts = acts.where(Jimu.department_id == department_id)
+        q = q.where(col(Jimu.department_id) == department_id)
+        acts = acts.where(col(Jimu.department_id) == department_id)
     action_dues: dict[int, list[date]] = {}
     conn = session.connection()  # plain Core rows: thousands of them, without the ORM's row processing
     for aid, due_on in conn.execute(acts).all():
-        action_dues.setdefault(aid, []).append(due_on)
+        if due_on is not None:  # (the statement keeps only dated ones)
+            action_dues.setdefault(aid, []).append(due_on)
     out = []
-    for r in conn.execute(q.order_by(Assessment.number, Assessment.form, Assessment.id)).all():
+    for r in conn.execute(q.order_by(col(Assessment.number), col(Assessment.form), col(Assessment.id))).all():
         ended = r.jimu_status == "ended"
-        dates = []
+        dates: list[tuple[str, date]] = []
         review = deadlines.review_due(r.last_pub, r.last_review)
         if review and not ended:
             dates.append(("review", review))
@@ -256,8 +264,8 @@ def _reassessment_jimu(session: Session, *, actor: Actor, today: date, departmen
     return out
 
 
-def one(session: Session, *, actor: Actor, assessment, jimu, versions: list, today: date,
-        reviews: list | None = None) -> DueRow:
+def one(session: Session, *, actor: Actor, assessment: Assessment, jimu: Jimu, versions: Sequence[AssessmentVersion],
+        today: date, reviews: Sequence[AnnualReview] | None = None) -> DueRow:
     """The same row for one 評価書 whose versions (and yearly reviews, `reviews`) the caller already has (the
     評価書 page): a third of the statements of `rows`, without the records queue's next action (the page shows the
     procedure itself)."""
@@ -269,7 +277,7 @@ def one(session: Session, *, actor: Actor, assessment, jimu, versions: list, tod
             AnnualReview.assessment_id == assessment.id)).one()
     else:
         last_review = max((r.completed_on for r in reviews if r.completed_on), default=None)
-    actions = [x for x in action_rows(session, assessment.id) if x.status == "open"]
+    actions = [x for x in action_rows(session, pk(assessment)) if x.status == "open"]
     conds = session.exec(select(func.count()).select_from(ReviewCondition).join(
         Review, col(ReviewCondition.review_id) == Review.id).where(Review.version_id == v.id,
                                                               ReviewCondition.status == "open")).one()
@@ -277,16 +285,18 @@ def one(session: Session, *, actor: Actor, assessment, jimu, versions: list, tod
     register = dashboard.jimu_rows(session, actor=actor, org=org, today=today, jimu_id=jimu.id)
     row = assessment_list.AssessmentRow(assessment, v, jimu, "", len(actions))
     q = queue.QueueRow(row, "", 0, "", None, "")
-    pub = [x for x in versions if x.published_on]
-    last_pub = max((x.published_on for x in pub), default=None)
+    pub = [(x.published_on, x.kind) for x in versions if x.published_on is not None]
+    last_pub = max((on for on, _ in pub), default=None)
     # a 移行登録 (published before this system) starts both clocks: what it was is not on record
-    full_pub = max((x.published_on for x in pub if x.kind in FULL_KINDS), default=None)
+    full_pub = max((on for on, kind in pub if kind in FULL_KINDS), default=None)
+    jid = pk(jimu)
     return _build(q, last_pub, full_pub, versions[-1], last_review, actions, conds, register[0] if register else None,
-                  _published_levels(session, [jimu.id]).get(jimu.id, 0), today)
+                  _published_levels(session, [jid]).get(jid, 0), today)
 
 
-def _build(q, last_pub: date | None, full_pub: date | None, working, last_review, actions, open_conditions,
-           register_row, published_level, today: date) -> DueRow:
+def _build(q: queue.QueueRow, last_pub: date | None, full_pub: date | None, working: Any, last_review: date | None,
+           actions: Sequence[ImprovementAction], open_conditions: int, register_row: dashboard.JimuRow | None,
+           published_level: int, today: date) -> DueRow:
     """`last_pub`: the latest 公表日; `full_pub`: that of the latest 実施・再実施・移行登録 (a 移行登録, published before
     this system, starts both clocks: what it was is not on record); `working`: the version with the highest seq."""
     row = DueRow(q, last_pub, deadlines.review_due(last_pub, last_review), deadlines.reassessment_due(full_pub))
@@ -301,9 +311,9 @@ def _published_levels(session: Session, jimu_ids: list[int]) -> dict[int, int]:
     out: dict[int, int] = {}
     if not jimu_ids:
         return out
-    published = select(AssessmentVersion.assessment_id).where(AssessmentVersion.published_on.is_not(None))
-    for jimu_id, form in session.exec(select(Assessment.jimu_id, Assessment.form).where(
-            Assessment.jimu_id.in_(jimu_ids), Assessment.id.in_(published))).all():
+    published = sa_select(col(AssessmentVersion.assessment_id)).where(col(AssessmentVersion.published_on).is_not(None))
+    for jimu_id, form in session.execute(sa_select(col(Assessment.jimu_id), col(Assessment.form)).where(
+            col(Assessment.jimu_id).in_(jimu_ids), col(Assessment.id).in_(published))).all():
         out[jimu_id] = max(out.get(jimu_id, 0), RANK[form])
     return out
 
@@ -311,7 +321,9 @@ def _published_levels(session: Session, jimu_ids: list[int]) -> dict[int, int]:
 RANK = {"basic": 1, "focused": 2, "full": 3}
 
 
-def _items(row: DueRow, q, working, actions, today: date) -> None:
+def _items(row: DueRow, q: queue.QueueRow, working: Any, actions: Sequence[ImprovementAction], today: date) -> None:
+    """`working`: the version with the highest seq (an AssessmentVersion, or a Row with its stage and
+    planned_change_on)."""
     title = q.row.title
     if row.next_review_due and q.row.jimu.status != "ended":
         row.items.append(Due("review", f"見直し期限: {title}", row.next_review_due, status_of(row.next_review_due, today)))

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from app.domain import workflow
 from app.domain.deadlines import status_of
 from app.domain.policy import Actor
-from app.models import Organisation, PublicComment, Review, ReviewCondition, pk
+from app.models import AssessmentVersion, Organisation, PublicComment, Review, ReviewCondition, pk
 from app.services import assessment_list
 from app.services.procedure import custom_steps
 
@@ -55,8 +55,9 @@ def rows(session: Session, *, actor: Actor, today: date, department_id: int | No
     return out
 
 
-def _next(v, comment, review, open_conditions, since: date, today: date) -> tuple[str, date | None]:
-    n = open_conditions.get(review.id, 0) if review else 0
+def _next(v: AssessmentVersion, comment: PublicComment | None, review: Review | None, open_conditions: dict[int, int],
+          since: date, today: date) -> tuple[str, date | None]:
+    n = open_conditions.get(pk(review), 0) if review else 0
     return next_step(v.stage, v.submitted_on, comment.end_on if comment else None, n, since)
 
 
