@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 
-from common import DEMO_PASSWORDS, ROOT, prepare_database
+from common import DEMO_PASSWORDS, ROOT, fresh_postgres, prepare_database
 
 SECRET = "bench-secret-0123456789-0123456789-abcdef"
 os.environ.setdefault("SPIA_SECRET_KEY", SECRET)  # no key file written into the checkout
@@ -38,22 +38,6 @@ PAGES = ["/dashboard", "/dashboard?only=attention&page=2", "/", "/assessments", 
          "/api/v1/assessments?limit=50", "/api/v1/jimu?limit=50&offset=500"]
 LOGINS = ("records", "hoken")
 CLI = [("spia due --json", ["due", "--json"]), ("spia list --json", ["list", "--json"])]
-
-
-def fresh_postgres(url: str) -> str:
-    """Drop and re-create the database named in `url` (never `test`, which the test suite owns)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    if u.database in (None, "", "test", "postgres", "template0", "template1"):
-        raise SystemExit(f"refusing to re-create the database {u.database!r}; use a benchmark database of its own")
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{u.database}"'))
-    admin.dispose()
-    return url
 
 
 def build(url: str, jimu: int, history: int) -> None:

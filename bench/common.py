@@ -194,3 +194,46 @@ def print_table(rows: list[dict]) -> None:
 
 def median_ms(xs: list[float]) -> float:
     return round(statistics.median(xs) * 1000, 1)
+
+
+def fresh_postgres(url: str) -> str:
+    """Drop and re-create the database named in `url` (never `test`, which the test suite owns)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.database in (None, "", "test", "postgres", "template0", "template1"):
+        raise SystemExit(f"refusing to re-create the database {u.database!r}; use a benchmark database of its own")
+    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{u.database}"'))
+    admin.dispose()
+    return url
+
+
+def form_pairs(html: str) -> tuple[list[tuple[str, str]], str | None]:
+    """The fields of #page-form as a browser would post them now, and the field the autosave will change."""
+    from bs4 import BeautifulSoup
+
+    form = BeautifulSoup(html, "html.parser").select_one("#page-form")
+    if form is None:
+        return [], None
+    pairs: list[tuple[str, str]] = []
+    for el in form.select("input[name], textarea[name], select[name]"):
+        name = el["name"]
+        if name == "csrftoken" or el.has_attr("disabled"):
+            continue
+        if el.name == "textarea":
+            pairs.append((name, el.get_text()))
+        elif el.name == "select":
+            opt = el.select_one("option[selected]") or el.select_one("option")
+            pairs.append((name, opt["value"] if opt else ""))
+        elif el.get("type") in ("checkbox", "radio"):
+            if el.has_attr("checked"):
+                pairs.append((name, el.get("value", "on")))
+        elif el.get("type") not in ("submit", "button"):
+            pairs.append((name, el.get("value", "")))
+    editable = [el["name"] for el in form.select("textarea[name]")
+                if el["name"].startswith(("a|", "m|")) and not el.has_attr("disabled") and not el.has_attr("readonly")]
+    return pairs, (editable[0] if editable else None)

@@ -19,6 +19,7 @@ import tempfile
 import time
 from datetime import date
 
+import common
 from common import DEMO_PASSWORDS, ROOT  # noqa: F401  (ROOT puts the project on sys.path)
 
 LOCK = re.compile(r'id="lock" value="(\d+)"')
@@ -97,25 +98,8 @@ def endpoints(url: str) -> tuple[dict, list[tuple[str, str, str]]]:
 
 
 def form_pairs(html: str) -> tuple[list[tuple[str, str]], str]:
-    from bs4 import BeautifulSoup
-
-    form = BeautifulSoup(html, "html.parser").select_one("#page-form")
-    pairs: list[tuple[str, str]] = []
-    for el in form.select("input[name], textarea[name], select[name]"):
-        name = el["name"]
-        if name == "csrftoken" or el.has_attr("disabled"):
-            continue
-        if el.name == "textarea":
-            pairs.append((name, el.get_text()))
-        elif el.name == "select":
-            opt = el.select_one("option[selected]") or el.select_one("option")
-            pairs.append((name, opt["value"] if opt else ""))
-        elif el.get("type") in ("checkbox", "radio"):
-            if el.has_attr("checked"):
-                pairs.append((name, el.get("value", "on")))
-        elif el.get("type") not in ("submit", "button"):
-            pairs.append((name, el.get("value", "")))
-    field = next(el["name"] for el in form.select("textarea[name]") if el["name"].startswith(("a|", "m|")))
+    pairs, field = common.form_pairs(html)
+    assert field is not None, "the page has no editable text field"
     return pairs, field
 
 

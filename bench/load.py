@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from common import ROOT, free_port, pct, signed_in_client
+from common import ROOT, form_pairs, free_port, fresh_postgres, pct, signed_in_client
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_load"
 TARGETS_MS = {"page": 100.0, "save": 50.0, "export": 1000.0}
@@ -55,22 +55,6 @@ KIND = {EP_PAGE: "page", EP_READONLY: "page", EP_HOME: "page", EP_QUEUE: "page",
 
 
 # ------------------------------------------------------------------ database and server
-
-def fresh_postgres(url: str) -> str:
-    """Drop and re-create the database named in `url` (never `test`, which the test suite owns)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    if u.database in (None, "", "test", "postgres", "template0", "template1"):
-        raise SystemExit(f"refusing to re-create the database {u.database!r}; use a benchmark database of its own")
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{u.database}"'))
-    admin.dispose()
-    return url
-
 
 def spia_cmd() -> list[str]:
     exe = Path(sys.executable).with_name("spia")
@@ -176,33 +160,6 @@ def demo_ids(url: str) -> Demo:
 
 
 # ------------------------------------------------------------------ the editor form, as a browser posts it
-
-def form_pairs(html: str) -> tuple[list[tuple[str, str]], str | None]:
-    """The fields of #page-form as a browser would post them now, and the field the autosave will change."""
-    from bs4 import BeautifulSoup
-
-    form = BeautifulSoup(html, "html.parser").select_one("#page-form")
-    if form is None:
-        return [], None
-    pairs: list[tuple[str, str]] = []
-    for el in form.select("input[name], textarea[name], select[name]"):
-        name = el["name"]
-        if name == "csrftoken" or el.has_attr("disabled"):
-            continue
-        if el.name == "textarea":
-            pairs.append((name, el.get_text()))
-        elif el.name == "select":
-            opt = el.select_one("option[selected]") or el.select_one("option")
-            pairs.append((name, opt["value"] if opt else ""))
-        elif el.get("type") in ("checkbox", "radio"):
-            if el.has_attr("checked"):
-                pairs.append((name, el.get("value", "on")))
-        elif el.get("type") not in ("submit", "button"):
-            pairs.append((name, el.get("value", "")))
-    editable = [el["name"] for el in form.select("textarea[name]")
-                if el["name"].startswith(("a|", "m|")) and not el.has_attr("disabled") and not el.has_attr("readonly")]
-    return pairs, (editable[0] if editable else None)
-
 
 def editable_targets(base: str, login: str, targets: list[Target]) -> list[Target]:
     """The pages with a free-text field the autosave can change (checked once over HTTP, before the clock starts)."""
