@@ -9,10 +9,11 @@ from app.deps import ActorDep, FormDep, SessionDep, TodayDep, WriteSessionDep
 from app.domain.policy import can_edit_department
 from app.errors import Conflict, ValidationFailed
 from app.routes.jimu_form import apply_row_op, jimu_input
-from app.services import assessment_list, assessments, dashboard, determinations, pairing, procedure, register
+from app.routes.register_list import register_page
+from app.services import assessment_list, assessments, determinations, pairing, procedure, register
 from app.services.organisation import department_labels, get_organisation, list_departments
 from app.services.register import FILE_KINDS, STATUSES, FileInput, JimuInput
-from app.web import Pager, redirect, render
+from app.web import redirect, render
 
 router = APIRouter(prefix="/jimu", include_in_schema=False)
 
@@ -30,14 +31,7 @@ def _form_ctx(session, actor, org, data: JimuInput, errors: dict, jimu=None) -> 
 
 @router.get("")
 def index(request: Request, session: SessionDep, actor: ActorDep, today: TodayDep, department: str = "") -> Response:
-    org = get_organisation(session, actor.organisation_id)
-    dept_id = int(department) if department.isdigit() else None
-    pager = Pager(request, dashboard.jimu_count(session, actor=actor, department_id=dept_id))
-    rows = dashboard.jimu_rows(session, actor=actor, org=org, today=today, department_id=dept_id,
-                               limit=pager.page.limit, offset=pager.page.offset)
-    depts = department_labels(list_departments(session, org.id)) if actor.sees_all else {}
-    return render(request, "jimu/index.html", {"rows": rows, "pager": pager, "departments": depts,
-                                               "department": dept_id, "org": org})
+    return render(request, "jimu/index.html", register_page(request, session, actor, today, department))
 
 
 @router.get("/new")
