@@ -24,8 +24,10 @@ DEMO_PASSWORDS = {"admin": "Kanri-Demo-2025", "records": "Bunsho-Demo-2025", "sh
                   "council": "Shingi-Demo-2025"}
 
 
-def prepare_database(url: str | None = None, *, extra_jimu: int = 0) -> str:
-    """Migrate and load the demo into `url` (default: a new SQLite file); return the URL."""
+def prepare_database(url: str | None = None, *, extra_jimu: int = 0, in_flight: bool = False) -> str:
+    """Migrate and load the demo into `url` (default: a new SQLite file); return the URL. `in_flight`: the demo as
+    `spia demo` loads it (with revisions in the middle of their procedure); without, figures compare with earlier
+    runs. A PostgreSQL database named `test` or `postgres` is never wiped."""
     from sqlmodel import Session
 
     from app.db import make_engine
@@ -36,7 +38,10 @@ def prepare_database(url: str | None = None, *, extra_jimu: int = 0) -> str:
         url = f"sqlite:///{tempfile.mkdtemp(prefix='spia-bench-')}/bench.db"
     elif url.startswith("postgresql"):
         from sqlalchemy import text
+        from sqlalchemy.engine import make_url
 
+        if make_url(url).database in ("test", "postgres"):
+            raise SystemExit("refusing to use the database 'test' or 'postgres'")
         engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -45,7 +50,7 @@ def prepare_database(url: str | None = None, *, extra_jimu: int = 0) -> str:
     upgrade(url)
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
-        load_demo(session, today=date.today(), in_flight=False)  # figures comparable with earlier runs
+        load_demo(session, today=date.today(), in_flight=in_flight)
     if extra_jimu:
         add_jimu(engine, extra_jimu)
     engine.dispose()

@@ -15,42 +15,12 @@ import argparse
 import json
 import re
 import statistics
-import tempfile
 import time
-from datetime import date
 
 import common
 from common import DEMO_PASSWORDS, ROOT  # noqa: F401  (ROOT puts the project on sys.path)
 
 LOCK = re.compile(r'id="lock" value="(\d+)"')
-
-
-def prepare(url: str | None) -> str:
-    from sqlmodel import Session
-
-    from app.db import make_engine
-    from app.demo import load_demo
-    from app.migrate import upgrade
-
-    if url is None:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='spia-cpu-')}/cpu.db"
-    else:
-        from sqlalchemy import text
-        from sqlalchemy.engine import make_url
-
-        if make_url(url).database in ("test", "postgres"):
-            raise SystemExit("refusing to use the database 'test' or 'postgres'")
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine, expire_on_commit=False) as session:
-        load_demo(session, today=date.today())  # as `spia demo` (and so bench/load.py) loads it
-    engine.dispose()
-    return url
 
 
 def client_for(app, login: str):
@@ -113,7 +83,7 @@ def main() -> None:
     import os
 
     os.environ.setdefault("SPIA_RENDER_PROCESSES", "0")
-    url = prepare(args.database_url)
+    url = common.prepare_database(args.database_url, in_flight=True)  # as `spia demo` (and bench/load.py)
     from app.config import Settings
     from app.db import make_engine
     from app.main import build_asgi
